@@ -1,0 +1,248 @@
+// Command analyze runs the face analysis on images and Motion-JPEG videos,
+// for tuning thresholds and for scripts.
+//
+// Usage:
+//
+//	analyze [-json] [-draw DIR] FILE...
+//
+// FILE is a JPEG, a PNG or a .mjpeg video (concatenated JPEGs, each frame
+// analysed in order; frames are numbered from 1, so frame k is the k-th
+// JPEG of the file). With -json, one JSON object per line per frame:
+//
+//	{"file":..., "frame":N, "faces":[{"box":[x,y,w,h], "score":S, "yaw":deg,
+//	 "pitch":deg, "roll":deg, "measures":{"ear_left":..., "ear_right":...,
+//	 "ear":..., "mar":..., "smile":..., "brow":...}}], "ms":...}
+//
+// Faces are sorted by size, largest first. -draw DIR writes a PNG per frame
+// with the box, the landmarks and the measures drawn.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/openliveness/openliveness/face"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	json     bool
+	draw     string
+	maxFaces int
+	minFace  float64
+	track    bool
+	progress bool
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.BoolVar(&o.json, "json", false, "print one JSON object per frame")
+	fs.StringVar(&o.draw, "draw", "", "write an annotated PNG per frame into this directory")
+	fs.IntVar(&o.maxFaces, "faces", 5, "compute landmarks for up to this many faces per frame")
+	fs.Float64Var(&o.minFace, "min-face", 0.2, "smallest face searched, as a fraction of the image's shorter side")
+	fs.BoolVar(&o.track, "track", true, "in videos, place the landmark crop from the previous frame's landmarks")
+	fs.BoolVar(&o.progress, "progress", isTerminal(stderr), "show a progress bar on stderr for videos")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: analyze [-json] [-draw DIR] FILE...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	if o.draw != "" {
+		if err := os.MkdirAll(o.draw, 0o755); err != nil {
+			fmt.Fprintln(stderr, "analyze:", err)
+			return 1
+		}
+	}
+	det, err := face.NewDetector(face.WithMinFaceFraction(o.minFace), face.WithMaxDetectDimension(1280))
+	if err != nil {
+		fmt.Fprintln(stderr, "analyze:", err)
+		return 2
+	}
+	an, err := face.NewAnalyzer(face.WithDetector(det), face.WithMaxFaces(o.maxFaces))
+	if err != nil {
+		fmt.Fprintln(stderr, "analyze:", err)
+		return 1
+	}
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	status := 0
+	for _, file := range fs.Args() {
+		if err := analyzeFile(ctx, an, file, o, out, stderr); err != nil {
+			fmt.Fprintf(stderr, "analyze: %s: %v\n", file, err)
+			status = 1
+		}
+		if ctx.Err() != nil {
+			return 1
+		}
+	}
+	return status
+}
+
+// frameSource yields the frames of an image or video file.
+type frameSource struct {
+	frames func() ([]byte, error)
+	total  int // known number of frames, 0 when unknown
+}
+
+func openFrames(file string) (*frameSource, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	if strings.EqualFold(filepath.Ext(file), ".mjpeg") || strings.EqualFold(filepath.Ext(file), ".mjpg") {
+		total := bytes.Count(data, []byte{0xFF, 0xD8, 0xFF}) // an estimate for the progress bar
+		r := face.NewMJPEGReader(bytes.NewReader(data), 0)
+		return &frameSource{frames: r.Next, total: total}, nil
+	}
+	done := false
+	return &frameSource{total: 1, frames: func() ([]byte, error) {
+		if done {
+			return nil, io.EOF
+		}
+		done = true
+		return data, nil
+	}}, nil
+}
+
+// jsonFace is one face of the -json output (the contract scripts rely on).
+type jsonFace struct {
+	Box      [4]int         `json:"box"`
+	Score    float64        `json:"score"`
+	Yaw      float64        `json:"yaw"`
+	Pitch    float64        `json:"pitch"`
+	Roll     float64        `json:"roll"`
+	Measures *face.Measures `json:"measures,omitempty"`
+}
+
+type jsonFrame struct {
+	File  string     `json:"file"`
+	Frame int        `json:"frame"`
+	Faces []jsonFace `json:"faces"`
+	MS    float64    `json:"ms"`
+}
+
+func analyzeFile(ctx context.Context, an *face.Analyzer, file string, o options, out *bufio.Writer, stderr io.Writer) error {
+	src, err := openFrames(file)
+	if err != nil {
+		return err
+	}
+	bar := newProgress(stderr, filepath.Base(file), src.total, o.progress && src.total > 20)
+	defer bar.done()
+	var prev *face.Face
+	for n := 1; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		data, err := src.frames()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("frame %d: %w", n, err)
+		}
+		start := time.Now()
+		img, err := face.Decode(data, nil)
+		if err != nil {
+			return fmt.Errorf("frame %d: %w", n, err)
+		}
+		var aopts *face.AnalyzeOptions
+		if o.track && prev != nil {
+			aopts = &face.AnalyzeOptions{Previous: prev}
+		}
+		res, err := an.Analyze(ctx, img, aopts)
+		if err != nil {
+			return fmt.Errorf("frame %d: %w", n, err)
+		}
+		ms := float64(time.Since(start).Microseconds()) / 1000
+		prev = nil
+		if len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
+			prev = &res.Faces[0]
+		}
+		if o.json {
+			if err := writeJSON(out, file, n, res, ms); err != nil {
+				return err
+			}
+		} else {
+			writeText(out, file, n, res, ms)
+		}
+		if o.draw != "" {
+			name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+			path := filepath.Join(o.draw, fmt.Sprintf("%s_%05d.png", name, n))
+			if err := drawFrame(path, img, res); err != nil {
+				return err
+			}
+		}
+		bar.step(n)
+	}
+}
+
+func faceBox(r image.Rectangle) [4]int { return [4]int{r.Min.X, r.Min.Y, r.Dx(), r.Dy()} }
+
+func writeJSON(out *bufio.Writer, file string, n int, res *face.Result, ms float64) error {
+	fr := jsonFrame{File: file, Frame: n, Faces: []jsonFace{}, MS: ms}
+	for _, f := range res.Faces {
+		jf := jsonFace{Box: faceBox(f.Box), Score: round(f.Score, 2)}
+		if f.Landmarks != nil {
+			m := f.Measures
+			jf.Yaw, jf.Pitch, jf.Roll = round(f.Pose.Yaw, 2), round(f.Pose.Pitch, 2), round(f.Pose.Roll, 2)
+			jf.Measures = &m
+		}
+		fr.Faces = append(fr.Faces, jf)
+	}
+	b, err := json.Marshal(fr)
+	if err != nil {
+		return err
+	}
+	out.Write(b)
+	out.WriteByte('\n')
+	return nil
+}
+
+func writeText(out *bufio.Writer, file string, n int, res *face.Result, ms float64) {
+	fmt.Fprintf(out, "%s frame %d: %d face(s) in %.1f ms\n", file, n, len(res.Faces), ms)
+	for i, f := range res.Faces {
+		fmt.Fprintf(out, "  #%d box %v score %.1f", i+1, f.Box, f.Score)
+		if f.Landmarks != nil {
+			m := f.Measures
+			fmt.Fprintf(out, " yaw %+.1f pitch %+.1f roll %+.1f  EAR %.3f (%.3f/%.3f) MAR %.3f smile %.3f brow %.3f",
+				f.Pose.Yaw, f.Pose.Pitch, f.Pose.Roll, m.EAR, m.EARLeft, m.EARRight, m.MAR, m.Smile, m.Brow)
+		}
+		fmt.Fprintln(out)
+	}
+}
+
+func round(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	if v < 0 {
+		return -float64(int64(-v*p+0.5)) / p
+	}
+	return float64(int64(v*p+0.5)) / p
+}

@@ -1,0 +1,267 @@
+package mesh
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// Benchmarks: go test -run '^$' -bench . -benchmem -cpu 1 ./face/internal/mesh/
+// Each reports wall time and, where the machine is shared, cpu-ms/op.
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+// reportCPU adds the process CPU time per operation, which is less affected
+// than wall time when other jobs compete for the cores.
+func reportCPU(b *testing.B, start time.Duration) {
+	if d := processCPU() - start; d > 0 {
+		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N)/1e6, "cpu-ms/op")
+	}
+}
+
+// forEachKernel runs fn as a sub-benchmark per kernel set.
+func forEachKernel(b *testing.B, fn func(b *testing.B, m *Model)) {
+	for _, mode := range kernelModes() {
+		b.Run(mode.name, func(b *testing.B) {
+			m, err := Load()
+			if err != nil {
+				b.Fatal(err)
+			}
+			m.simd = mode.simd
+			fn(b, m)
+		})
+	}
+}
+
+func BenchmarkRun(b *testing.B) {
+	forEachKernel(b, func(b *testing.B, m *Model) {
+		in := syntheticInput()
+		var res Result
+		if err := m.Run(in, &res); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		cpu := processCPU()
+		for b.Loop() {
+			if err := m.Run(in, &res); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu)
+	})
+}
+
+func BenchmarkLoad(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// stepMACs counts the multiply-adds of a convolutional step.
+func stepMACs(st *step) int {
+	switch st.kind {
+	case stepBlock:
+		L := st.block
+		return L.outH * L.outW * L.cin * (9 + L.cout)
+	case stepConv:
+		L := st.conv
+		return L.outH * L.outW * L.k * L.k * L.cin * L.cout
+	}
+	return 0
+}
+
+// benchSteps runs the steps selected by keep after one full forward pass
+// has filled the workspace, and reports GMAC/s.
+func benchSteps(b *testing.B, m *Model, keep func(i int, st *step) bool) {
+	ws := m.newWorkspace()
+	in := syntheticInput()
+	m.forward(ws, in)
+	var sel []*step
+	macs := 0
+	for i := range m.p.steps {
+		if st := &m.p.steps[i]; keep(i, st) {
+			sel = append(sel, st)
+			macs += stepMACs(st)
+		}
+	}
+	if len(sel) == 0 {
+		b.Fatal("no steps selected")
+	}
+	b.ReportAllocs()
+	cpu := processCPU()
+	for b.Loop() {
+		for _, st := range sel {
+			m.forwardStep(ws, st, in)
+		}
+	}
+	reportCPU(b, cpu)
+	if macs > 0 {
+		b.ReportMetric(float64(macs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+	}
+}
+
+// firstSample is the index of the first ROI sampler step.
+func firstSample(m *Model) int {
+	for i, st := range m.p.steps {
+		if st.kind == stepSample {
+			return i
+		}
+	}
+	return len(m.p.steps)
+}
+
+// BenchmarkStem is the 3×3 stride-2 convolution 192×192×3 → 96×96×16 with
+// its im2col gather.
+func BenchmarkStem(b *testing.B) {
+	forEachKernel(b, func(b *testing.B, m *Model) {
+		benchSteps(b, m, func(i int, st *step) bool { return i == 0 })
+	})
+}
+
+// BenchmarkTrunk is the whole trunk up to the mesh and face-flag heads.
+func BenchmarkTrunk(b *testing.B) {
+	forEachKernel(b, func(b *testing.B, m *Model) {
+		n := firstSample(m)
+		benchSteps(b, m, func(i int, st *step) bool { return i < n })
+	})
+}
+
+// BenchmarkBlock runs single residual blocks of the trunk.
+func BenchmarkBlock(b *testing.B) {
+	cases := []struct {
+		name string
+		step int
+	}{
+		{"96x96x16", 1},
+		{"96to48x32_pool", 3},
+		{"24x24x64", 7},
+		{"12x12x128", 10},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			forEachKernel(b, func(b *testing.B, m *Model) {
+				benchSteps(b, m, func(i int, st *step) bool { return i == c.step })
+			})
+		})
+	}
+}
+
+// BenchmarkSample is the ROI geometry and bilinear sampling of the three
+// 16×16×32 patches.
+func BenchmarkSample(b *testing.B) {
+	m, err := Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchSteps(b, m, func(i int, st *step) bool { return st.kind == stepSample })
+}
+
+// BenchmarkSubnetworks runs the lips and both eye sub-networks on sampled
+// patches (without the sampling).
+func BenchmarkSubnetworks(b *testing.B) {
+	forEachKernel(b, func(b *testing.B, m *Model) {
+		n := firstSample(m)
+		benchSteps(b, m, func(i int, st *step) bool { return i > n && st.kind != stepSample })
+	})
+}
+
+// BenchmarkMerge maps the sub-network outputs back and assembles 478 points.
+func BenchmarkMerge(b *testing.B) {
+	m, err := Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ws := m.newWorkspace()
+	m.forward(ws, syntheticInput())
+	var res Result
+	b.ReportAllocs()
+	for b.Loop() {
+		m.merge(ws, &res)
+	}
+}
+
+// Kernel benchmarks on layer shapes of the trunk.
+
+func benchDepthwise(b *testing.B, simd bool, h, w, c, stride int) {
+	r := rand.New(rand.NewPCG(1, 1))
+	in := randSlice(r, (h+2)*(w+2)*c)
+	k := randSlice(r, 9*c)
+	oh, ow := (h+stride-1)/stride, (w+stride-1)/stride
+	out := make([]float32, ow*c)
+	rs := (w + 2) * c
+	off := 1
+	if stride == 2 {
+		off = 0
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for y := range oh {
+			r0 := y * stride * rs
+			dwRow(simd, out, in[r0:r0+rs], in[r0+rs:r0+2*rs], in[r0+2*rs:r0+3*rs], k, ow, c, stride, off)
+		}
+	}
+	b.ReportMetric(float64(oh*ow*c*9)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+}
+
+func BenchmarkDepthwise(b *testing.B) {
+	cases := []struct {
+		name       string
+		h, w, c, s int
+	}{
+		{"96x96x16", 96, 96, 16, 1},
+		{"96x96x16_s2", 96, 96, 16, 2},
+		{"12x12x128", 12, 12, 128, 1},
+	}
+	for _, c := range cases {
+		for _, mode := range kernelModes() {
+			b.Run(c.name+"/"+mode.name, func(b *testing.B) { benchDepthwise(b, mode.simd, c.h, c.w, c.c, c.s) })
+		}
+	}
+}
+
+func benchPointwise(b *testing.B, simd bool, npix, cin, cout int, residual bool) {
+	r := rand.New(rand.NewPCG(2, 2))
+	in := randSlice(r, npix*cin)
+	w := blockFilter(randSlice(r, cin*cout), cout, cin)
+	bias, slope := randSlice(r, cout), randSlice(r, cout)
+	var res []float32
+	if residual {
+		res = randSlice(r, npix*cin)
+	}
+	out := make([]float32, npix*cout)
+	b.ReportAllocs()
+	for b.Loop() {
+		pointwise(simd, out, in, npix, cin, cout, w, bias, slope, res, cin)
+	}
+	b.ReportMetric(float64(npix*cin*cout)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+}
+
+// BenchmarkPointwise is the 1×1 convolution with its fused bias, residual
+// and PReLU epilogue on whole layers (npix = H·W).
+func BenchmarkPointwise(b *testing.B) {
+	cases := []struct {
+		name            string
+		npix, cin, cout int
+		res             bool
+	}{
+		{"96x96_16to16", 96 * 96, 16, 16, true},
+		{"48x48_16to32", 48 * 48, 16, 32, true},
+		{"24x24_64to64", 24 * 24, 64, 64, true},
+		{"12x12_128to128", 12 * 12, 128, 128, true},
+		{"3x3_128to32", 9, 128, 32, false},
+	}
+	for _, c := range cases {
+		for _, mode := range kernelModes() {
+			b.Run(c.name+"/"+mode.name, func(b *testing.B) { benchPointwise(b, mode.simd, c.npix, c.cin, c.cout, c.res) })
+		}
+	}
+}

@@ -1,0 +1,298 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL eaxArg+0(FP), AX
+	MOVL ecxArg+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv() (eax, edx uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+// PRELU applies r = max(r, 0) + s·min(r, 0); Y14 must hold zero and Y8 is
+// clobbered.
+#define PRELU(r, s) VMINPS Y14, r, Y8; VMAXPS Y14, r, r; VFMADD231PS s, Y8, r
+
+// func pointwiseAVX2(out, in, w, bias, slope, res *float32, npix, cin, ostride, coutP, cres int)
+//
+// For each block of 16 output channels, pixels are processed four at a time
+// (eight YMM accumulators), then one at a time. The weights of a block are
+// [cin][16] floats.
+//
+// Registers: DX output channel offset, R10 weight block, R11 cin·4,
+// SI input pixel, DI output pixel, R8 residual pixel (0 if none),
+// R9 pixels left, AX/BX/CX/R12/R13 scratch.
+TEXT ·pointwiseAVX2(SB), NOSPLIT, $0-88
+	MOVQ cin+56(FP), R11
+	SHLQ $2, R11
+	MOVQ w+16(FP), R10
+	XORQ DX, DX
+
+block:
+	CMPQ DX, coutP+72(FP)
+	JGE  done
+	MOVQ in+8(FP), SI
+	MOVQ out+0(FP), DI
+	LEAQ (DI)(DX*4), DI
+	MOVQ npix+48(FP), R9
+	XORQ R8, R8
+	CMPQ DX, cres+80(FP)
+	JGE  quad
+	MOVQ res+40(FP), R8
+	LEAQ (R8)(DX*4), R8
+
+quad:
+	CMPQ R9, $4
+	JLT  single
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(DX*4), Y0
+	VMOVUPS 32(AX)(DX*4), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	LEAQ (SI)(R11*1), R13
+	LEAQ (SI)(R11*2), R12
+	LEAQ (R12)(R11*1), BX
+	MOVQ R10, CX
+	XORQ AX, AX
+
+quadloop:
+	VMOVUPS (CX), Y12
+	VMOVUPS 32(CX), Y13
+	VBROADCASTSS (SI)(AX*1), Y8
+	VFMADD231PS Y12, Y8, Y0
+	VFMADD231PS Y13, Y8, Y1
+	VBROADCASTSS (R13)(AX*1), Y9
+	VFMADD231PS Y12, Y9, Y2
+	VFMADD231PS Y13, Y9, Y3
+	VBROADCASTSS (R12)(AX*1), Y10
+	VFMADD231PS Y12, Y10, Y4
+	VFMADD231PS Y13, Y10, Y5
+	VBROADCASTSS (BX)(AX*1), Y11
+	VFMADD231PS Y12, Y11, Y6
+	VFMADD231PS Y13, Y11, Y7
+	ADDQ $64, CX
+	ADDQ $4, AX
+	CMPQ AX, R11
+	JLT  quadloop
+
+	TESTQ R8, R8
+	JZ    quadact
+	MOVQ  cres+80(FP), AX
+	SHLQ  $2, AX
+	VADDPS (R8), Y0, Y0
+	VADDPS 32(R8), Y1, Y1
+	VADDPS (R8)(AX*1), Y2, Y2
+	VADDPS 32(R8)(AX*1), Y3, Y3
+	VADDPS (R8)(AX*2), Y4, Y4
+	VADDPS 32(R8)(AX*2), Y5, Y5
+	LEAQ   (R8)(AX*2), CX
+	VADDPS (CX)(AX*1), Y6, Y6
+	VADDPS 32(CX)(AX*1), Y7, Y7
+	LEAQ   (R8)(AX*4), R8
+
+quadact:
+	MOVQ    slope+32(FP), AX
+	VMOVUPS (AX)(DX*4), Y12
+	VMOVUPS 32(AX)(DX*4), Y13
+	VXORPS  Y14, Y14, Y14
+	PRELU(Y0, Y12)
+	PRELU(Y1, Y13)
+	PRELU(Y2, Y12)
+	PRELU(Y3, Y13)
+	PRELU(Y4, Y12)
+	PRELU(Y5, Y13)
+	PRELU(Y6, Y12)
+	PRELU(Y7, Y13)
+	MOVQ    ostride+64(FP), AX
+	SHLQ    $2, AX
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(AX*1)
+	VMOVUPS Y3, 32(DI)(AX*1)
+	VMOVUPS Y4, (DI)(AX*2)
+	VMOVUPS Y5, 32(DI)(AX*2)
+	LEAQ    (DI)(AX*2), CX
+	VMOVUPS Y6, (CX)(AX*1)
+	VMOVUPS Y7, 32(CX)(AX*1)
+	LEAQ    (DI)(AX*4), DI
+	LEAQ    (SI)(R11*4), SI
+	SUBQ    $4, R9
+	JMP     quad
+
+single:
+	TESTQ R9, R9
+	JZ    nextblock
+	MOVQ  bias+24(FP), AX
+	VMOVUPS (AX)(DX*4), Y0
+	VMOVUPS 32(AX)(DX*4), Y1
+	MOVQ  R10, CX
+	XORQ  AX, AX
+
+singleloop:
+	VBROADCASTSS (SI)(AX*1), Y8
+	VFMADD231PS (CX), Y8, Y0
+	VFMADD231PS 32(CX), Y8, Y1
+	ADDQ $64, CX
+	ADDQ $4, AX
+	CMPQ AX, R11
+	JLT  singleloop
+
+	TESTQ R8, R8
+	JZ    singleact
+	VADDPS (R8), Y0, Y0
+	VADDPS 32(R8), Y1, Y1
+	MOVQ  cres+80(FP), AX
+	LEAQ  (R8)(AX*4), R8
+
+singleact:
+	MOVQ    slope+32(FP), AX
+	VMOVUPS (AX)(DX*4), Y12
+	VMOVUPS 32(AX)(DX*4), Y13
+	VXORPS  Y14, Y14, Y14
+	PRELU(Y0, Y12)
+	PRELU(Y1, Y13)
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	MOVQ    ostride+64(FP), AX
+	LEAQ    (DI)(AX*4), DI
+	ADDQ    R11, SI
+	DECQ    R9
+	JMP     single
+
+nextblock:
+	ADDQ $16, DX
+	MOVQ R11, AX
+	SHLQ $4, AX
+	ADDQ AX, R10
+	JMP  block
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwRowAVX2(out, r0, r1, r2, k *float32, ow, c, stride, off int)
+//
+// For each group of 8 channels the nine taps stay in Y0–Y8 while the row is
+// swept. Output pixel x reads columns x·stride+off … +2 of the three rows.
+//
+// Registers: CX c·4, DX channel group offset, R10 input step per output
+// pixel, R12 initial column offset, SI/DI/R8 row pointers, R9 output,
+// R11 pixels left, AX scratch.
+TEXT ·dwRowAVX2(SB), NOSPLIT, $0-72
+	MOVQ c+48(FP), CX
+	SHLQ $2, CX
+	MOVQ stride+56(FP), R10
+	IMULQ CX, R10
+	MOVQ off+64(FP), R12
+	IMULQ CX, R12
+	XORQ DX, DX
+
+group:
+	CMPQ DX, CX
+	JGE  dwdone
+	MOVQ k+32(FP), AX
+	ADDQ DX, AX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(CX*1), Y1
+	VMOVUPS (AX)(CX*2), Y2
+	LEAQ    (AX)(CX*2), AX
+	ADDQ    CX, AX
+	VMOVUPS (AX), Y3
+	VMOVUPS (AX)(CX*1), Y4
+	VMOVUPS (AX)(CX*2), Y5
+	LEAQ    (AX)(CX*2), AX
+	ADDQ    CX, AX
+	VMOVUPS (AX), Y6
+	VMOVUPS (AX)(CX*1), Y7
+	VMOVUPS (AX)(CX*2), Y8
+	MOVQ r0+8(FP), SI
+	ADDQ R12, SI
+	ADDQ DX, SI
+	MOVQ r1+16(FP), DI
+	ADDQ R12, DI
+	ADDQ DX, DI
+	MOVQ r2+24(FP), R8
+	ADDQ R12, R8
+	ADDQ DX, R8
+	MOVQ out+0(FP), R9
+	ADDQ DX, R9
+	MOVQ ow+40(FP), R11
+
+xloop:
+	VMULPS      (SI), Y0, Y9
+	VFMADD231PS (SI)(CX*1), Y1, Y9
+	VFMADD231PS (SI)(CX*2), Y2, Y9
+	VMULPS      (DI), Y3, Y10
+	VFMADD231PS (DI)(CX*1), Y4, Y10
+	VFMADD231PS (DI)(CX*2), Y5, Y10
+	VMULPS      (R8), Y6, Y11
+	VFMADD231PS (R8)(CX*1), Y7, Y11
+	VFMADD231PS (R8)(CX*2), Y8, Y11
+	VADDPS      Y10, Y9, Y9
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, (R9)
+	ADDQ R10, SI
+	ADDQ R10, DI
+	ADDQ R10, R8
+	ADDQ CX, R9
+	DECQ R11
+	JNZ  xloop
+
+	ADDQ $32, DX
+	JMP  group
+
+dwdone:
+	VZEROUPPER
+	RET
+
+// func poolRowAVX2(out, r0, r1 *float32, ow, c int)
+//
+// Output pixel x is the maximum of input pixels 2x and 2x+1 of both rows.
+// Registers: CX c·4, SI/DI inputs, R8 output, R9 pixels left, DX channel
+// offset.
+TEXT ·poolRowAVX2(SB), NOSPLIT, $0-40
+	MOVQ c+32(FP), CX
+	SHLQ $2, CX
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DI
+	MOVQ out+0(FP), R8
+	MOVQ ow+24(FP), R9
+
+poolpix:
+	XORQ DX, DX
+
+poolgroup:
+	LEAQ    (SI)(DX*1), AX
+	VMOVUPS (AX), Y0
+	VMAXPS  (AX)(CX*1), Y0, Y0
+	LEAQ    (DI)(DX*1), AX
+	VMAXPS  (AX), Y0, Y0
+	VMAXPS  (AX)(CX*1), Y0, Y0
+	VMOVUPS Y0, (R8)(DX*1)
+	ADDQ    $32, DX
+	CMPQ    DX, CX
+	JLT     poolgroup
+
+	LEAQ (SI)(CX*2), SI
+	LEAQ (DI)(CX*2), DI
+	ADDQ CX, R8
+	DECQ R9
+	JNZ  poolpix
+	VZEROUPPER
+	RET
