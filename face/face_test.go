@@ -115,7 +115,7 @@ func TestAnalyze(t *testing.T) {
 		lo, hi float64
 	}{
 		{"EAR", m.EAR, 0.2, 0.4}, {"EARLeft", m.EARLeft, 0.2, 0.4}, {"EARRight", m.EARRight, 0.2, 0.4},
-		{"MAR", m.MAR, 0, 0.1}, {"Smile", m.Smile, 0.3, 0.5}, {"Brow", m.Brow, 0.05, 0.15},
+		{"MAR", m.MAR, 0, 0.1}, {"Smile", m.Smile, 0.3, 0.5}, {"Brow", m.Brow, 0.15, 0.45},
 		{"Yaw", f.Pose.Yaw, -10, 10}, {"Pitch", f.Pose.Pitch, -15, 15}, {"Roll", f.Pose.Roll, -8, 8},
 	}
 	for _, c := range checks {
@@ -254,12 +254,25 @@ func TestMeasuresSynthetic(t *testing.T) {
 	set(454, 35, 10)
 	set(10, 15, -20)
 	set(152, 15, 50)
-	// Brows 7 px above each eye's corner line.
+	// Brows 7 px above each eye's corner line, the face upright (the
+	// vertical axis from the pose pairs points straight down).
 	for _, k := range regionIndices[BrowLeft] {
 		set(k, 5, -7)
 	}
 	for _, k := range regionIndices[BrowRight] {
 		set(k, 25, -7)
+	}
+	for i, pr := range posePairs {
+		if pr[0] != 33 && pr[0] != 133 && pr[0] != 234 && pr[0] != 61 && pr[0] != 46 {
+			set(pr[0], -float64(i), 0)
+			set(pr[1], 40+float64(i), 0)
+		}
+	}
+	for _, pr := range poseVertical {
+		if pr[0] != 10 {
+			set(pr[0], 15, -10)
+			set(pr[1], 15, 40)
+		}
 	}
 	m := ComputeMeasures(&l)
 	near := func(name string, got, want float64) {
@@ -272,7 +285,7 @@ func TestMeasuresSynthetic(t *testing.T) {
 	near("EAR", m.EAR, 0.2)
 	near("MAR", m.MAR, 0.5)
 	near("Smile", m.Smile, 24.0/40)
-	near("Brow", m.Brow, 7.0/70)
+	near("Brow", m.Brow, 7.0/30)
 	// Degenerate landmarks give zeros, not NaN or a panic.
 	var zero Landmarks
 	if z := ComputeMeasures(&zero); z != (Measures{}) {

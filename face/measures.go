@@ -47,10 +47,11 @@ func ComputeMeasures(l *Landmarks) Measures {
 	if faceW > 0 {
 		m.Smile = dist2(p[idxMouthLeft], p[idxMouthRight]) / faceW
 	}
-	if faceH > 0 {
-		gl := browGap(p, regionIndices[BrowLeft], p[idxEyeLOuter], p[idxEyeLInner])
-		gr := browGap(p, regionIndices[BrowRight], p[idxEyeRInner], p[idxEyeROuter])
-		m.Brow = (gl + gr) / 2 / faceH
+	if iod := dist3(p[idxEyeLOuter], p[idxEyeROuter]); iod > 0 {
+		_, ya := faceAxes(l)
+		gl := browHeight(p, browLowerLeft[:], p[idxEyeLOuter], p[idxEyeLInner], ya)
+		gr := browHeight(p, browLowerRight[:], p[idxEyeRInner], p[idxEyeROuter], ya)
+		m.Brow = (gl + gr) / 2 / iod
 	}
 	if faceW > 0 && faceH > 0 {
 		cx := (p[idxFaceLeft].X + p[idxFaceRight].X) / 2
@@ -71,19 +72,22 @@ func ear(p *[NumLandmarks]Point, k [6]int) float64 {
 	return (dist2(p[k[1]], p[k[5]]) + dist2(p[k[2]], p[k[4]])) / (2 * w)
 }
 
-// browGap is the mean signed distance of the brow points above the line
-// from a to b (the eye corners, a on the image left), positive above.
-func browGap(p *[NumLandmarks]Point, brow []int, a, b Point) float64 {
-	dx, dy := b.X-a.X, b.Y-a.Y
-	n := math.Hypot(dx, dy)
-	if n == 0 {
-		return 0
-	}
+// Lower brow edges, image-left and image-right.
+var (
+	browLowerLeft  = [...]int{46, 53, 52, 65, 55}
+	browLowerRight = [...]int{276, 283, 282, 295, 285}
+)
+
+// browHeight is the mean height of the brow points above the midpoint of
+// the eye corners a and b, along the face's vertical axis ya (which points
+// down), in 3-D.
+func browHeight(p *[NumLandmarks]Point, brow []int, a, b Point, ya Point) float64 {
+	mid := a.add(b).scale(0.5)
 	var s float64
 	for _, k := range brow {
-		q := p[k]
-		// Cross product: positive when q is above the a→b line (y down).
-		s += (dx*(a.Y-q.Y) - dy*(a.X-q.X)) / n
+		s -= dot(p[k].sub(mid), ya)
 	}
 	return s / float64(len(brow))
 }
+
+func dist3(p, q Point) float64 { d := p.sub(q); return math.Sqrt(dot(d, d)) }

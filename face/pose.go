@@ -37,16 +37,7 @@ var poseVertical = [...][2]int{
 // the angle of the horizontal axis in the image plane, yaw and pitch the
 // angles of the normal once the roll is undone.
 func EstimatePose(l *Landmarks) Pose {
-	p := &l.Points
-	var xa, ya Point
-	for _, pr := range posePairs {
-		xa = xa.add(unit(p[pr[1]].sub(p[pr[0]])))
-	}
-	for _, pr := range poseVertical {
-		ya = ya.add(unit(p[pr[1]].sub(p[pr[0]])))
-	}
-	xa = unit(xa)
-	ya = unit(ya.sub(xa.scale(dot(ya, xa))))
+	xa, ya := faceAxes(l)
 	// Roll: the face's horizontal axis in the image plane. Undo it before
 	// reading yaw and pitch from the normal, so the three separate.
 	roll := math.Atan2(xa.Y, xa.X)
@@ -58,6 +49,22 @@ func EstimatePose(l *Landmarks) Pose {
 	pitch := math.Atan2(-n.Y, math.Hypot(n.X, n.Z)) * 180 / math.Pi
 	roll *= 180 / math.Pi
 	return Pose{Yaw: yaw, Pitch: pitch, Roll: roll}
+}
+
+// faceAxes returns the face's horizontal axis (image-left to image-right
+// side) and vertical axis (forehead to chin, orthogonal to the first) as 3-D
+// unit vectors in image coordinates.
+func faceAxes(l *Landmarks) (xa, ya Point) {
+	p := &l.Points
+	for _, pr := range posePairs {
+		xa = xa.add(unit(p[pr[1]].sub(p[pr[0]])))
+	}
+	for _, pr := range poseVertical {
+		ya = ya.add(unit(p[pr[1]].sub(p[pr[0]])))
+	}
+	xa = unit(xa)
+	ya = unit(ya.sub(xa.scale(dot(ya, xa))))
+	return xa, ya
 }
 
 func dot(a, b Point) float64 { return a.X*b.X + a.Y*b.Y + a.Z*b.Z }

@@ -15,6 +15,16 @@
 //
 // Faces are sorted by size, largest first. -draw DIR writes a PNG per frame
 // with the box, the landmarks and the measures drawn.
+//
+// Replay mode runs a challenge sequence over a video as if its frames had
+// been sent at an interval (taking every n-th frame of the 25 fps file):
+//
+//	analyze -replay -challenges BLINK,SMILE -interval 120ms FILE.mjpeg
+//
+// It prints one JSON line per submitted frame ({"frame":N, "challenge":...,
+// "challenge_passed":bool, "confidence":..., "message":...}) and a last line
+// {"final":true, "passed":bool, "passed_challenges":N, "total_challenges":N,
+// "reason":...}. The exit status is 0 whatever the verdict.
 package main
 
 import (
@@ -49,6 +59,8 @@ type options struct {
 	minFace  float64
 	track    bool
 	progress bool
+	replay   bool
+	ro       replayOptions
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -61,8 +73,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.minFace, "min-face", 0.2, "smallest face searched, as a fraction of the image's shorter side")
 	fs.BoolVar(&o.track, "track", true, "in videos, place the landmark crop from the previous frame's landmarks")
 	fs.BoolVar(&o.progress, "progress", isTerminal(stderr), "show a progress bar on stderr for videos")
+	fs.BoolVar(&o.replay, "replay", false, "run a challenge sequence over each video (see -challenges, -interval)")
+	fs.StringVar(&o.ro.challenges, "challenges", "BLINK", "replay: comma-separated challenge sequence")
+	fs.DurationVar(&o.ro.interval, "interval", 800*time.Millisecond, "replay: time between submitted frames")
+	fs.Float64Var(&o.ro.fps, "fps", 25, "replay: frame rate of the video file")
+	fs.BoolVar(&o.ro.mirrored, "mirrored", false, "replay: the video is mirrored (selfie preview), so left and right swap")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: analyze [-json] [-draw DIR] FILE...")
+		fmt.Fprintln(stderr, "       analyze -replay [-challenges BLINK,SMILE] [-interval 120ms] FILE.mjpeg")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -92,7 +110,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer out.Flush()
 	status := 0
 	for _, file := range fs.Args() {
-		if err := analyzeFile(ctx, an, file, o, out, stderr); err != nil {
+		var err error
+		if o.replay {
+			err = replayFile(ctx, an, file, o.ro, out)
+		} else {
+			err = analyzeFile(ctx, an, file, o, out, stderr)
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "analyze: %s: %v\n", file, err)
 			status = 1
 		}

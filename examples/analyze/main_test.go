@@ -80,3 +80,58 @@ func TestAnalyzeErrors(t *testing.T) {
 		t.Errorf("no args: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+func TestReplayStillPhoto(t *testing.T) {
+	img, err := os.ReadFile("../../testdata/face.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A still photo repeated as every frame of a video: nothing passes.
+	video := filepath.Join(t.TempDir(), "still.mjpeg")
+	if err := os.WriteFile(video, bytes.Repeat(img, 12), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-replay", "-challenges", "BLINK,SMILE", "-interval", "80ms", video}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	// 12 frames at 25 fps sent every 80 ms (every 2nd frame): 6 steps and the final line.
+	if len(lines) != 7 {
+		t.Fatalf("got %d lines:\n%s", len(lines), stdout.String())
+	}
+	var step struct {
+		Frame      int     `json:"frame"`
+		Challenge  string  `json:"challenge"`
+		Passed     bool    `json:"challenge_passed"`
+		Confidence float64 `json:"confidence"`
+		Message    string  `json:"message"`
+	}
+	for i, l := range lines[:6] {
+		if err := json.Unmarshal([]byte(l), &step); err != nil {
+			t.Fatal(err)
+		}
+		if step.Frame != 2*i+1 || step.Challenge != "BLINK" || step.Passed || step.Message == "" {
+			t.Errorf("step %d: %+v", i, step)
+		}
+	}
+	var final struct {
+		Final            bool   `json:"final"`
+		Passed           bool   `json:"passed"`
+		PassedChallenges int    `json:"passed_challenges"`
+		TotalChallenges  int    `json:"total_challenges"`
+		Reason           string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(lines[6]), &final); err != nil {
+		t.Fatal(err)
+	}
+	if !final.Final || final.Passed || final.PassedChallenges != 0 || final.TotalChallenges != 2 || final.Reason == "" {
+		t.Errorf("final line %+v", final)
+	}
+	// An unknown challenge is a usage error on stderr.
+	stderr.Reset()
+	if code := run(context.Background(), []string{"-replay", "-challenges", "JUMP", video}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "JUMP") {
+		t.Errorf("unknown challenge: exit %d, %q", code, stderr.String())
+	}
+}

@@ -198,14 +198,13 @@ func benchDepthwise(b *testing.B, simd bool, h, w, c, stride int) {
 	oh, ow := (h+stride-1)/stride, (w+stride-1)/stride
 	out := make([]float32, ow*c)
 	rs := (w + 2) * c
-	off := 1
-	if stride == 2 {
-		off = 0
-	}
+	_, padTop, _ := samePad(h, 3, stride)
+	_, padLeft, _ := samePad(w, 3, stride)
+	off := 1 - padLeft // as in execBlock
 	b.ReportAllocs()
 	for b.Loop() {
 		for y := range oh {
-			r0 := y * stride * rs
+			r0 := (y*stride - padTop + 1) * rs
 			dwRow(simd, out, in[r0:r0+rs], in[r0+rs:r0+2*rs], in[r0+2*rs:r0+3*rs], k, ow, c, stride, off)
 		}
 	}

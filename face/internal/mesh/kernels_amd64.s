@@ -21,20 +21,23 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL DX, edx+4(FP)
 	RET
 
-// PRELU applies r = max(r, 0) + s·min(r, 0); Y14 must hold zero and Y8 is
-// clobbered.
-#define PRELU(r, s) VMINPS Y14, r, Y8; VMAXPS Y14, r, r; VFMADD231PS s, Y8, r
+// PRELU applies r = max(r, 0) + s·min(r, 0) with temporary t; Y14 must
+// hold zero.
+#define PRELU(r, s, t) VMINPS Y14, r, t; VMAXPS Y14, r, r; VFMADD231PS s, t, r
 
 // func pointwiseAVX2(out, in, w, bias, slope, res *float32, npix, cin, ostride, coutP, cres int)
 //
-// For each block of 16 output channels, pixels are processed four at a time
-// (eight YMM accumulators), then one at a time. The weights of a block are
-// [cin][16] floats.
+// For each block of 16 output channels (two YMM registers) pixels are
+// processed six at a time (twelve accumulators), then four, two and one at a
+// time. The weights of a block are [cin][16] floats. Accumulators start at
+// the bias; the epilogue adds the residual (for blocks below cres) and
+// applies PReLU.
 //
-// Registers: DX output channel offset, R10 weight block, R11 cin·4,
-// SI input pixel, DI output pixel, R8 residual pixel (0 if none),
-// R9 pixels left, AX/BX/CX/R12/R13 scratch.
-TEXT ·pointwiseAVX2(SB), NOSPLIT, $0-88
+// Registers: DX output channel offset, R9 pixels left (both kept in the
+// frame while the six-pixel loop borrows them), R10 weight block, R11 cin·4,
+// SI input pixel, DI output pixel, R8 residual pixel (0 if none), CX weight
+// pointer, AX input offset, BX/R12/R13 pixel pointers.
+TEXT ·pointwiseAVX2(SB), NOSPLIT, $16-88
 	MOVQ cin+56(FP), R11
 	SHLQ $2, R11
 	MOVQ w+16(FP), R10
@@ -49,13 +52,126 @@ block:
 	MOVQ npix+48(FP), R9
 	XORQ R8, R8
 	CMPQ DX, cres+80(FP)
-	JGE  quad
+	JGE  six
 	MOVQ res+40(FP), R8
 	LEAQ (R8)(DX*4), R8
 
+six:
+	CMPQ R9, $6
+	JLT  quad
+	MOVQ DX, choff-8(SP)
+	MOVQ R9, left-16(SP)
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(DX*4), Y0
+	VMOVUPS 32(AX)(DX*4), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y1, Y9
+	VMOVAPS Y0, Y10
+	VMOVAPS Y1, Y11
+	LEAQ (SI)(R11*1), R13
+	LEAQ (SI)(R11*2), R12
+	LEAQ (R12)(R11*1), BX
+	LEAQ (SI)(R11*4), R9
+	LEAQ (R9)(R11*1), DX
+	MOVQ R10, CX
+	XORQ AX, AX
+
+sixloop:
+	VMOVUPS (CX), Y12
+	VMOVUPS 32(CX), Y13
+	VBROADCASTSS (SI)(AX*1), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS (R13)(AX*1), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VFMADD231PS Y13, Y14, Y3
+	VBROADCASTSS (R12)(AX*1), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS (BX)(AX*1), Y14
+	VFMADD231PS Y12, Y14, Y6
+	VFMADD231PS Y13, Y14, Y7
+	VBROADCASTSS (R9)(AX*1), Y14
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VBROADCASTSS (DX)(AX*1), Y14
+	VFMADD231PS Y12, Y14, Y10
+	VFMADD231PS Y13, Y14, Y11
+	ADDQ $64, CX
+	ADDQ $4, AX
+	CMPQ AX, R11
+	JLT  sixloop
+
+	MOVQ choff-8(SP), DX
+	MOVQ left-16(SP), R9
+	TESTQ R8, R8
+	JZ    sixact
+	MOVQ  cres+80(FP), AX
+	SHLQ  $2, AX
+	VADDPS (R8), Y0, Y0
+	VADDPS 32(R8), Y1, Y1
+	VADDPS (R8)(AX*1), Y2, Y2
+	VADDPS 32(R8)(AX*1), Y3, Y3
+	VADDPS (R8)(AX*2), Y4, Y4
+	VADDPS 32(R8)(AX*2), Y5, Y5
+	LEAQ   (R8)(AX*2), CX
+	VADDPS (CX)(AX*1), Y6, Y6
+	VADDPS 32(CX)(AX*1), Y7, Y7
+	VADDPS (R8)(AX*4), Y8, Y8
+	VADDPS 32(R8)(AX*4), Y9, Y9
+	LEAQ   (R8)(AX*4), CX
+	VADDPS (CX)(AX*1), Y10, Y10
+	VADDPS 32(CX)(AX*1), Y11, Y11
+	LEAQ   (CX)(AX*2), R8
+
+sixact:
+	VXORPS  Y14, Y14, Y14
+	MOVQ    slope+32(FP), AX
+	VMOVUPS (AX)(DX*4), Y12
+	PRELU(Y0, Y12, Y13)
+	PRELU(Y2, Y12, Y13)
+	PRELU(Y4, Y12, Y13)
+	PRELU(Y6, Y12, Y13)
+	PRELU(Y8, Y12, Y13)
+	PRELU(Y10, Y12, Y13)
+	VMOVUPS 32(AX)(DX*4), Y12
+	PRELU(Y1, Y12, Y13)
+	PRELU(Y3, Y12, Y13)
+	PRELU(Y5, Y12, Y13)
+	PRELU(Y7, Y12, Y13)
+	PRELU(Y9, Y12, Y13)
+	PRELU(Y11, Y12, Y13)
+	MOVQ    ostride+64(FP), AX
+	SHLQ    $2, AX
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(AX*1)
+	VMOVUPS Y3, 32(DI)(AX*1)
+	VMOVUPS Y4, (DI)(AX*2)
+	VMOVUPS Y5, 32(DI)(AX*2)
+	LEAQ    (DI)(AX*2), CX
+	VMOVUPS Y6, (CX)(AX*1)
+	VMOVUPS Y7, 32(CX)(AX*1)
+	VMOVUPS Y8, (DI)(AX*4)
+	VMOVUPS Y9, 32(DI)(AX*4)
+	LEAQ    (DI)(AX*4), CX
+	VMOVUPS Y10, (CX)(AX*1)
+	VMOVUPS Y11, 32(CX)(AX*1)
+	LEAQ    (CX)(AX*2), DI
+	LEAQ    (SI)(R11*4), SI
+	LEAQ    (SI)(R11*2), SI
+	SUBQ    $6, R9
+	JMP     six
+
 quad:
 	CMPQ R9, $4
-	JLT  single
+	JLT  pair
 	MOVQ bias+24(FP), AX
 	VMOVUPS (AX)(DX*4), Y0
 	VMOVUPS 32(AX)(DX*4), Y1
@@ -111,14 +227,14 @@ quadact:
 	VMOVUPS (AX)(DX*4), Y12
 	VMOVUPS 32(AX)(DX*4), Y13
 	VXORPS  Y14, Y14, Y14
-	PRELU(Y0, Y12)
-	PRELU(Y1, Y13)
-	PRELU(Y2, Y12)
-	PRELU(Y3, Y13)
-	PRELU(Y4, Y12)
-	PRELU(Y5, Y13)
-	PRELU(Y6, Y12)
-	PRELU(Y7, Y13)
+	PRELU(Y0, Y12, Y8)
+	PRELU(Y1, Y13, Y8)
+	PRELU(Y2, Y12, Y8)
+	PRELU(Y3, Y13, Y8)
+	PRELU(Y4, Y12, Y8)
+	PRELU(Y5, Y13, Y8)
+	PRELU(Y6, Y12, Y8)
+	PRELU(Y7, Y13, Y8)
 	MOVQ    ostride+64(FP), AX
 	SHLQ    $2, AX
 	VMOVUPS Y0, (DI)
@@ -135,24 +251,99 @@ quadact:
 	SUBQ    $4, R9
 	JMP     quad
 
+pair:
+	CMPQ R9, $2
+	JLT  single
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(DX*4), Y0
+	VMOVUPS 32(AX)(DX*4), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	LEAQ (SI)(R11*1), R13
+	MOVQ R10, CX
+	XORQ AX, AX
+
+pairloop:
+	VMOVUPS (CX), Y12
+	VMOVUPS 32(CX), Y13
+	VBROADCASTSS (SI)(AX*1), Y8
+	VFMADD231PS Y12, Y8, Y0
+	VFMADD231PS Y13, Y8, Y1
+	VBROADCASTSS (R13)(AX*1), Y9
+	VFMADD231PS Y12, Y9, Y2
+	VFMADD231PS Y13, Y9, Y3
+	ADDQ $64, CX
+	ADDQ $4, AX
+	CMPQ AX, R11
+	JLT  pairloop
+
+	TESTQ R8, R8
+	JZ    pairact
+	MOVQ  cres+80(FP), AX
+	SHLQ  $2, AX
+	VADDPS (R8), Y0, Y0
+	VADDPS 32(R8), Y1, Y1
+	VADDPS (R8)(AX*1), Y2, Y2
+	VADDPS 32(R8)(AX*1), Y3, Y3
+	LEAQ   (R8)(AX*2), R8
+
+pairact:
+	MOVQ    slope+32(FP), AX
+	VMOVUPS (AX)(DX*4), Y12
+	VMOVUPS 32(AX)(DX*4), Y13
+	VXORPS  Y14, Y14, Y14
+	PRELU(Y0, Y12, Y8)
+	PRELU(Y1, Y13, Y8)
+	PRELU(Y2, Y12, Y8)
+	PRELU(Y3, Y13, Y8)
+	MOVQ    ostride+64(FP), AX
+	SHLQ    $2, AX
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(AX*1)
+	VMOVUPS Y3, 32(DI)(AX*1)
+	LEAQ    (DI)(AX*2), DI
+	LEAQ    (SI)(R11*2), SI
+	SUBQ    $2, R9
+	JMP     pair
+
 single:
 	TESTQ R9, R9
 	JZ    nextblock
 	MOVQ  bias+24(FP), AX
 	VMOVUPS (AX)(DX*4), Y0
 	VMOVUPS 32(AX)(DX*4), Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
 	MOVQ  R10, CX
 	XORQ  AX, AX
+	LEAQ  -4(R11), BX
 
+	// Two inputs per iteration into two accumulator pairs to halve the
+	// dependency chains, then the odd last input if any.
 singleloop:
+	CMPQ AX, BX
+	JGE  singletail
+	VBROADCASTSS (SI)(AX*1), Y8
+	VBROADCASTSS 4(SI)(AX*1), Y9
+	VFMADD231PS (CX), Y8, Y0
+	VFMADD231PS 32(CX), Y8, Y1
+	VFMADD231PS 64(CX), Y9, Y2
+	VFMADD231PS 96(CX), Y9, Y3
+	ADDQ $128, CX
+	ADDQ $8, AX
+	JMP  singleloop
+
+singletail:
+	CMPQ AX, R11
+	JGE  singlesum
 	VBROADCASTSS (SI)(AX*1), Y8
 	VFMADD231PS (CX), Y8, Y0
 	VFMADD231PS 32(CX), Y8, Y1
-	ADDQ $64, CX
-	ADDQ $4, AX
-	CMPQ AX, R11
-	JLT  singleloop
 
+singlesum:
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
 	TESTQ R8, R8
 	JZ    singleact
 	VADDPS (R8), Y0, Y0
@@ -165,8 +356,8 @@ singleact:
 	VMOVUPS (AX)(DX*4), Y12
 	VMOVUPS 32(AX)(DX*4), Y13
 	VXORPS  Y14, Y14, Y14
-	PRELU(Y0, Y12)
-	PRELU(Y1, Y13)
+	PRELU(Y0, Y12, Y8)
+	PRELU(Y1, Y13, Y8)
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	MOVQ    ostride+64(FP), AX

@@ -273,6 +273,9 @@ func TestPointwise(t *testing.T) {
 		{7, 128, 128, 128},
 		{96, 16, 16, 16},
 		{9, 64, 128, 64},
+		{13, 16, 32, 16}, // six, six, one; residual on the first block only
+		{8, 64, 128, 64}, // six, two
+		{15, 27, 16, 0},  // odd cin through every path
 		{1, 288, 1404, 0}, // mesh head: padded to 1408 channels
 		{1, 128, 10, 0},
 	}
@@ -331,9 +334,9 @@ func TestDwRowAndPoolRow(t *testing.T) {
 		for _, stride := range []int{1, 2} {
 			for _, mode := range kernelModes() {
 				t.Run(fmt.Sprintf("%s/c%d_s%d", mode.name, c, stride), func(t *testing.T) {
-					ow, off := 7, 1
+					ow, off := 7, 0 // stride 1: SAME pads one pixel before
 					if stride == 2 {
-						off = 0
+						off = 1 // stride 2 on an even size: none before
 					}
 					iw := (ow-1)*stride + off + 3 // bordered input width
 					rows := [3][]float32{randSlice(r, iw*c), randSlice(r, iw*c), randSlice(r, iw*c)}

@@ -1,0 +1,327 @@
+//go:build eval
+
+package challenge_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openliveness/openliveness/challenge"
+	"github.com/openliveness/openliveness/face"
+)
+
+// The measured-results checks of the README, on ../shared/facedata through
+// the face package. Frames are analysed independently (no tracking), once
+// per file, and replayed at several client intervals.
+
+var (
+	analyzerOnce sync.Once
+	analyzer     *face.Analyzer
+	analyzerErr  error
+	videoCache   sync.Map // path -> []challenge.ImageFrame
+)
+
+func newAnalyzer(t *testing.T) *face.Analyzer {
+	t.Helper()
+	analyzerOnce.Do(func() { analyzer, analyzerErr = face.NewAnalyzer() })
+	if analyzerErr != nil {
+		t.Fatal(analyzerErr)
+	}
+	return analyzer
+}
+
+// imageFrame analyses one encoded image into image-convention measures.
+// A main face without landmarks makes the frame unusable (FaceCount 0).
+func imageFrame(t *testing.T, data []byte) challenge.ImageFrame {
+	t.Helper()
+	f, _ := analyse(t, data)
+	return f
+}
+
+// analyse is imageFrame plus a diagnostic: the brow height normalised by
+// the outer eye-corner distance instead of the face height (which grows
+// when the jaw drops), 0 without landmarks.
+func analyse(t *testing.T, data []byte) (challenge.ImageFrame, float64) {
+	t.Helper()
+	img, err := face.Decode(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := newAnalyzer(t).Analyze(context.Background(), img, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := challenge.ImageFrame{FaceCount: len(res.Faces)}
+	if len(res.Faces) == 0 || res.Faces[0].Landmarks == nil {
+		f.FaceCount = 0
+		return f, 0
+	}
+	m, p := res.Faces[0].Measures, res.Faces[0].Pose
+	f.Yaw, f.Pitch, f.Roll = p.Yaw, p.Pitch, p.Roll
+	f.EARImageLeft, f.EARImageRight = m.EARLeft, m.EARRight
+	f.MAR, f.Smile, f.Brow = m.MAR, m.Smile, m.Brow
+	f.FaceWidthFrac = float64(res.Faces[0].Box.Dx()) / float64(res.Width)
+	l := res.Faces[0].Landmarks
+	faceH := math.Hypot(l.Points[10].X-l.Points[152].X, l.Points[10].Y-l.Points[152].Y)
+	return f, m.Brow * faceH / l.InterOcular()
+}
+
+// videoFrames analyses every frame of an MJPEG video (cached per file).
+func videoFrames(t *testing.T, path string) []challenge.ImageFrame {
+	t.Helper()
+	if v, ok := videoCache.Load(path); ok {
+		return v.([]challenge.ImageFrame)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := face.NewMJPEGReader(bytes.NewReader(data), 0)
+	var frames []challenge.ImageFrame
+	for {
+		jpg, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, imageFrame(t, jpg))
+	}
+	t.Logf("%s: %d frames analysed in %v", filepath.Base(path), len(frames), time.Since(start).Round(time.Millisecond))
+	videoCache.Store(path, frames)
+	return frames
+}
+
+// firings runs one detector per ID over obs against b, restarting a
+// detector after each pass, and returns the source frame numbers (1-based,
+// step frames apart) where each ID passed.
+func firings(t *testing.T, b challenge.Baseline, obs []challenge.Observation, step int) map[challenge.ID][]int {
+	t.Helper()
+	out := map[challenge.ID][]int{}
+	for _, id := range challenge.IDs() {
+		d, err := challenge.NewDetector(id, b, challenge.Thresholds{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, o := range obs {
+			if d.Observe(o).Passed {
+				out[id] = append(out[id], i*step+1)
+				d.Reset()
+			}
+		}
+	}
+	return out
+}
+
+func fired(m map[challenge.ID][]int) []challenge.ID {
+	var ids []challenge.ID
+	for _, id := range challenge.IDs() {
+		if len(m[id]) > 0 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// TestEvalYale: each subject's normal image is the baseline; each other
+// condition is shown as the track normal, X, X, X, normal at 800 ms.
+func TestEvalYale(t *testing.T) {
+	dir := filepath.Join(sharedData(t), "yale")
+	conds := []string{"normal", "sleepy", "happy", "surprised", "wink", "noglasses", "glasses", "sad", "centerlight", "leftlight", "rightlight"}
+	neutralConds := []string{"noglasses", "glasses", "sad", "centerlight", "leftlight", "rightlight"}
+	var (
+		sleepyClosed, happySmile, surprisedMouth, surprisedBrow int
+		happyMouth, sleepyLeak                                  int
+		neutralFired                                            []string
+		subjects                                                int
+	)
+	var table strings.Builder
+	fmt.Fprintf(&table, "\nratios to the subject's normal image (eye, smile, brow, brow/IO), MAR absolute and its base, yaw and pitch from the base\n")
+	fmt.Fprintf(&table, "%-10s %-11s %6s %6s %6s %6s %6s %7s %6s %6s  %s\n", "subject", "condition", "eye", "MAR", "base", "smile", "brow", "brow/IO", "yaw", "pitch", "fires")
+	for s := 1; s <= 10; s++ {
+		subj := fmt.Sprintf("subject%02d", s)
+		obs := map[string]challenge.Observation{}
+		browIO := map[string]float64{}
+		for _, c := range conds {
+			data, err := os.ReadFile(filepath.Join(dir, subj+"."+c+".jpeg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, bio := analyse(t, data)
+			obs[c], browIO[c] = f.Observation(false), bio
+		}
+		b, err := challenge.NewBaseline([]challenge.Observation{obs["normal"]}, challenge.Thresholds{})
+		if err != nil {
+			t.Errorf("%s: normal image gives no baseline: %v (%+v)", subj, err, obs["normal"])
+			continue
+		}
+		subjects++
+		for _, c := range conds[1:] {
+			x := obs[c]
+			track := []challenge.Observation{obs["normal"], x, x, x, obs["normal"]}
+			for i := range track {
+				track[i].Time = time.Duration(i) * 800 * time.Millisecond
+			}
+			got := fired(firings(t, b, track, 1))
+			fmt.Fprintf(&table, "%-10s %-11s %6.2f %6.3f %6.3f %6.2f %6.2f %7.2f %6.1f %6.1f  %v\n", subj, c,
+				b.EyeOpenness(x), x.MAR, b.MAR, x.Smile/b.Smile, x.Brow/b.Brow, browIO[c]/browIO["normal"], x.Yaw-b.Yaw, x.Pitch-b.Pitch, got)
+			switch c {
+			case "sleepy":
+				if b.EyesClosed(x, challenge.Thresholds{}) {
+					sleepyClosed++
+				}
+				if slices.Contains(got, challenge.LookDown) || slices.Contains(got, challenge.RaiseEyebrows) {
+					sleepyLeak++
+				}
+			case "happy":
+				if slices.Contains(got, challenge.Smile) {
+					happySmile++
+				}
+				if slices.Contains(got, challenge.OpenMouth) {
+					happyMouth++
+				}
+			case "surprised":
+				if slices.Contains(got, challenge.OpenMouth) {
+					surprisedMouth++
+				}
+				if slices.Contains(got, challenge.RaiseEyebrows) {
+					surprisedBrow++
+				}
+			}
+			if slices.Contains(neutralConds, c) && len(got) > 0 {
+				neutralFired = append(neutralFired, fmt.Sprintf("%s.%s:%v", subj, c, got))
+			}
+		}
+	}
+	t.Log(table.String())
+	t.Logf("subjects with a baseline %d/10; sleepy seen closed %d; happy passes SMILE %d; surprised passes OPEN_MOUTH %d, RAISE_EYEBROWS %d; happy passes OPEN_MOUTH %d; sleepy passes LOOK_DOWN/RAISE_EYEBROWS %d; neutral variants firing: %v",
+		subjects, sleepyClosed, happySmile, surprisedMouth, surprisedBrow, happyMouth, sleepyLeak, neutralFired)
+	if sleepyClosed < 9 {
+		t.Errorf("sleepy seen as eyes closed for %d/10 subjects, want >= 9", sleepyClosed)
+	}
+	if happySmile < 10 {
+		t.Errorf("happy passes SMILE for %d/10 subjects, want 10", happySmile)
+	}
+	if surprisedMouth < 10 {
+		t.Errorf("surprised passes OPEN_MOUTH for %d/10 subjects, want 10", surprisedMouth)
+	}
+	if surprisedBrow < 9 {
+		t.Errorf("surprised passes RAISE_EYEBROWS for %d/10 subjects, want >= 9", surprisedBrow)
+	}
+	if len(neutralFired) > 0 {
+		t.Errorf("challenges fired on neutral variants: %v", neutralFired)
+	}
+	if happyMouth > 0 || sleepyLeak > 0 {
+		t.Errorf("leakage: happy passed OPEN_MOUTH for %d subjects, sleepy passed LOOK_DOWN or RAISE_EYEBROWS for %d", happyMouth, sleepyLeak)
+	}
+}
+
+// replayVideo replays the challenge sequence over a video's frames taken
+// every step-th frame, as if sent every step × 40 ms, and returns the final
+// verdict and the per-ID firings against the tracker's own baseline.
+func replayVideo(t *testing.T, frames []challenge.ImageFrame, seq []challenge.ID, step int) (challenge.Final, map[challenge.ID][]int) {
+	t.Helper()
+	interval := time.Duration(step) * 40 * time.Millisecond
+	var obs []challenge.Observation
+	for i := 0; i < len(frames); i += step {
+		f := frames[i]
+		f.Time = time.Duration(len(obs)) * interval
+		obs = append(obs, f.Observation(false))
+	}
+	_, fin, err := challenge.Replay(seq, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := challenge.NewBaseline(obs, challenge.Thresholds{})
+	if err != nil {
+		t.Fatalf("no baseline in the video: %v", err)
+	}
+	return fin, firings(t, b, obs, step)
+}
+
+func TestEvalVideos(t *testing.T) {
+	dir := filepath.Join(sharedData(t), "video")
+	tests := []struct {
+		video string
+		must  []challenge.ID // each must pass alone at 120 ms
+		never []challenge.ID // must never fire at 120 ms or 40 ms
+		steps []int          // frame steps for the must checks (3 = 120 ms)
+	}{
+		{"blink_selfie", []challenge.ID{challenge.Blink}, []challenge.ID{challenge.Smile, challenge.TurnLeft, challenge.TurnRight, challenge.OpenMouth}, []int{3, 1}},
+		{"expressions_d3", []challenge.ID{challenge.LookDown, challenge.OpenMouth}, nil, []int{3}},
+		{"webcam_headmove_cap12", []challenge.ID{challenge.TurnLeft, challenge.TurnRight}, nil, []int{3}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.video, func(t *testing.T) {
+			frames := videoFrames(t, filepath.Join(dir, tc.video+".mjpeg"))
+			for _, step := range []int{1, 3, 20} {
+				interval := time.Duration(step) * 40 * time.Millisecond
+				var passed []challenge.ID
+				for _, id := range challenge.IDs() {
+					if fin, _ := replayVideo(t, frames, []challenge.ID{id}, step); fin.Passed {
+						passed = append(passed, id)
+					}
+				}
+				_, fires := replayVideo(t, frames, []challenge.ID{challenge.Blink}, step)
+				t.Logf("interval %v: challenges passing alone %v; firings (source frames) %v", interval, passed, fires)
+				if slices.Contains(tc.steps, step) {
+					for _, id := range tc.must {
+						if !slices.Contains(passed, id) {
+							t.Errorf("interval %v: %v does not pass", interval, id)
+						}
+					}
+				}
+				if step != 20 {
+					for _, id := range tc.never {
+						if len(fires[id]) > 0 {
+							t.Errorf("interval %v: %v fired at source frames %v", interval, id, fires[id])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestEvalStillPhoto: a single video frame (and a Yale photo) repeated as
+// every frame passes no challenge, at 40 ms, 120 ms and 800 ms.
+func TestEvalStillPhoto(t *testing.T) {
+	data := sharedData(t)
+	frames := videoFrames(t, filepath.Join(data, "video", "blink_selfie.mjpeg"))
+	yale, err := os.ReadFile(filepath.Join(data, "yale", "subject01.normal.jpeg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]challenge.ImageFrame{"blink_selfie frame 1": frames[0], "yale subject01 normal": imageFrame(t, yale)} {
+		for _, interval := range []time.Duration{40 * time.Millisecond, 120 * time.Millisecond, 800 * time.Millisecond} {
+			obs := make([]challenge.Observation, 60)
+			for i := range obs {
+				g := f
+				g.Time = time.Duration(i) * interval
+				obs[i] = g.Observation(false)
+			}
+			for _, id := range challenge.IDs() {
+				_, fin, err := challenge.Replay([]challenge.ID{id}, obs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fin.Passed {
+					t.Errorf("%s repeated at %v passes %v", name, interval, id)
+				}
+			}
+		}
+	}
+}
