@@ -22,7 +22,7 @@ var ErrNilImage = errors.New("face: nil image")
 // Face is one analysed face.
 type Face struct {
 	// Box is the face box in image pixels: the detector's box, or the
-	// landmarks' bounds when the face was tracked from a previous frame.
+	// landmarks' bounds for a tracked face the detector did not find.
 	Box image.Rectangle
 	// Score is the detector's confidence (0 when tracked without detection).
 	Score float64
@@ -169,7 +169,9 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 				}
 			}
 			if best >= 0 && bestIoU > 0.3 {
-				f.Score = dets[best].Score
+				// Keep the detector's box: the same for the same image,
+				// whatever the crop history.
+				f.Box, f.Score = dets[best].Box, dets[best].Score
 				dets = append(dets[:best:best], dets[best+1:]...)
 			}
 			res.Faces = append(res.Faces, f)

@@ -17,16 +17,17 @@
 //   - operators, TensorFlow's asymmetric SAME padding (a stride-2 3×3
 //     convolution on an even size pads 0 before and 1 after) and PReLU
 //     slopes used exactly as stored (§3.1);
-//   - the architecture (§5.2): a trunk of one 3×3 stride-2 stem convolution
-//     and 18 residual blocks, y = PReLU(skip(x) + Conv1×1(DWConv3×3(x)) +
-//     bias), down to a 3×3×32 tensor read by the mesh head (468 × x, y, z)
-//     and the face-flag head; then three attention sub-networks (lips, eye
+//   - the architecture (§5.2): a trunk of one 3×3 stride-2 stem convolution,
+//     18 residual blocks, y = PReLU(skip(x) + Conv1×1(DWConv3×3(x)) + bias),
+//     and a 1×1 reduction, down to a 3×3×32 tensor read by the mesh head
+//     (468 × x, y, z) and the face-flag head; then three attention sub-networks (lips, eye
 //     33/133, eye 263/362) that each sample a 16×16×32 patch from the
 //     48×48×32 feature map p_re_lu_3 and refine 80 lip points, 71 eye
 //     points and 5 iris points;
 //   - the ROI geometry and bilinear sampler (§5.3), which is hand-coded
-//     instead of interpreting the graph's 800 geometry nodes; the landmark
-//     subsets, corner pairs and float16 sampling grid are read from the graph;
+//     instead of interpreting the graph's geometry nodes (Atan2, BatchMatMul,
+//     GatherV2, …); the landmark subsets, corner pairs and float16 sampling
+//     grid are read from the graph;
 //   - the merge into 478 points (§5.4).
 //
 // The network costs 43.5 M multiply-adds per crop: 34.8 M in the trunk and
@@ -55,20 +56,21 @@
 //
 // On amd64 CPUs with AVX2 and FMA the depthwise, pointwise and max-pool
 // kernels run in assembly; elsewhere, or with the purego build tag, the
-// portable Go kernels run (about 15 times slower). Both are tested against a
+// portable Go kernels run (12 to 15 times slower). Both are tested against a
 // naive float64 reference.
 //
 // # Accuracy and speed
 //
 // On the specification's reference crop, compared with TensorFlow.js 4.22
-// (CPU backend), the largest absolute differences measured are 4.6e-5 px on
-// the first-pass mesh, 3.1e-5 px on the eye contours, 3.8e-5 px on the lips
-// and 1.5e-5 px on the irises; the sums of the intermediate tensors
-// p_re_lu_3 and p_re_lu_19 agree to 1e-8 relative. The face flag is 1.0 in
-// both.
+// (CPU backend), the largest absolute differences measured with the
+// assembly kernels are 9.2e-5 px on the first-pass mesh, 1.1e-4 px on the
+// eye contours, 6.1e-5 px on the lips and 1.5e-5 px on the irises (4.6e-5,
+// 2.3e-5, 3.8e-5 and 1.5e-5 px with the Go kernels); the sums of the
+// intermediate tensors p_re_lu_3 and p_re_lu_19 agree to 2e-8 relative. The
+// face flag is 1.0 in both.
 //
-// One Run takes about 2.5 ms on one core of a Xeon (Sapphire Rapids) with
-// the assembly kernels, and about 40 ms with the Go kernels. Run does not
+// One Run takes about 2 ms on one core of a Xeon (Sapphire Rapids) with the
+// assembly kernels, and 25 to 35 ms with the Go kernels. Run does not
 // allocate.
 //
 // # Concurrency

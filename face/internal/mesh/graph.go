@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -224,8 +225,8 @@ func (n *graphNode) attrInts(key string) []int {
 	}
 	out := make([]int, len(a.List.I))
 	for i, s := range a.List.I {
-		var v int
-		if _, err := fmt.Sscan(s, &v); err != nil {
+		v, err := strconv.Atoi(s)
+		if err != nil {
 			return nil
 		}
 		out[i] = v

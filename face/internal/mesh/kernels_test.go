@@ -273,9 +273,9 @@ func TestPointwise(t *testing.T) {
 		{7, 128, 128, 128},
 		{96, 16, 16, 16},
 		{9, 64, 128, 64},
-		{13, 16, 32, 16}, // six, six, one; residual on the first block only
-		{8, 64, 128, 64}, // six, two
-		{15, 27, 16, 0},  // odd cin through every path
+		{13, 16, 32, 16},  // six, six, one; residual on the first block only
+		{8, 64, 128, 64},  // six, two
+		{15, 27, 16, 0},   // odd cin through every path
 		{1, 288, 1404, 0}, // mesh head: padded to 1408 channels
 		{1, 128, 10, 0},
 	}

@@ -39,7 +39,8 @@ type Model struct {
 	pool sync.Pool
 }
 
-// Result is the output of one forward pass.
+// Result is the output of one forward pass. It is plain data: Run overwrites
+// every field, and concurrent Runs need separate Results.
 type Result struct {
 	// Points are the 478 landmarks in MediaPipe's canonical order. x and y
 	// are in pixels of the 192×192 input crop; z is the mesh depth in the

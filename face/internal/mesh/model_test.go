@@ -164,6 +164,39 @@ func TestRunInputSize(t *testing.T) {
 	}
 }
 
+// TestRunExtremeInputs feeds values outside the input contract: Run must
+// neither fail nor panic, and ROIs that land off the feature map sample
+// zeros.
+func TestRunExtremeInputs(t *testing.T) {
+	m := loadModel(t)
+	fill := func(v float32) []float32 {
+		in := make([]float32, InputSize*InputSize*3)
+		for i := range in {
+			in[i] = v
+		}
+		return in
+	}
+	tests := []struct {
+		name string
+		in   []float32
+	}{
+		{"black", fill(0)},
+		{"white", fill(1)},
+		{"huge", fill(1e30)},
+		{"negative", fill(-1e6)},
+		{"NaN", fill(float32(math.NaN()))},
+		{"infinity", fill(float32(math.Inf(1)))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var res Result
+			if err := m.Run(tt.in, &res); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 func TestRunDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector")

@@ -1,0 +1,503 @@
+package liveness
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/openliveness/openliveness/challenge"
+	"github.com/openliveness/openliveness/face"
+	"github.com/openliveness/openliveness/spoof"
+)
+
+// Engine errors. Match them with errors.Is; *StateError also matches
+// ErrNotPending.
+var (
+	ErrExpired       = errors.New("liveness: session expired")
+	ErrNotPending    = errors.New("liveness: session is no longer pending")
+	ErrNoFrames      = errors.New("liveness: no frames")
+	ErrBadFrame      = errors.New("liveness: bad frame")
+	ErrBadRequest    = errors.New("liveness: invalid request")
+	ErrUnavailable   = errors.New("liveness: analysis engine unavailable")
+	ErrInvalidToken  = errors.New("liveness: invalid client token")
+	errRetryConflict = errors.New("liveness: session kept changing concurrently")
+)
+
+// StateError reports an operation on a session that has already ended.
+type StateError struct{ Status Status }
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("Session is already '%s'", e.Status)
+}
+
+// Is makes errors.Is(err, ErrNotPending) true.
+func (e *StateError) Is(target error) bool { return target == ErrNotPending }
+
+// Event types handed to the Notifier.
+const (
+	EventCreated   = "session.created"
+	EventStarted   = "session.started"
+	EventVerified  = "session.verified"
+	EventFailed    = "session.failed"
+	EventCancelled = "session.cancelled"
+	EventExpired   = "session.expired"
+)
+
+// Event is a change of a session, for webhooks.
+type Event struct {
+	Type    string
+	Session *Session
+	Time    time.Time
+}
+
+// Notifier receives session events after they are stored. Implementations
+// should hand them to a durable outbox quickly (see WebhookNotifier).
+type Notifier interface {
+	Notify(ctx context.Context, ev Event) error
+}
+
+// Observer receives measurements, for metrics. Methods must be fast and
+// safe for concurrent use.
+type Observer interface {
+	FrameAnalysed(d time.Duration, faces int)
+	SessionEnded(s *Session)
+}
+
+type config struct {
+	store          Store
+	analyzer       *face.Analyzer
+	spoofDet       *spoof.Detector
+	spoofTh        *spoof.SessionThresholds
+	thresholds     challenge.Thresholds
+	clock          func() time.Time
+	rand           io.Reader
+	logger         *slog.Logger
+	notifier       Notifier
+	observer       Observer
+	ttl, maxTTL    time.Duration
+	maxFrames      int
+	defaultCount   int
+	passScore      float64
+	reviewScore    float64
+	decode         face.DecodeOptions
+	cacheSize      int
+	sweepInterval  time.Duration
+	maxBurstFrames int
+	minFrames      int
+}
+
+// Option configures an Engine.
+type Option func(*config)
+
+// WithStore sets the session store (default: a new MemoryStore).
+func WithStore(s Store) Option { return func(c *config) { c.store = s } }
+
+// WithAnalyzer sets the face analyzer (default: face.NewAnalyzer()).
+func WithAnalyzer(a *face.Analyzer) Option { return func(c *config) { c.analyzer = a } }
+
+// WithSpoofDetector sets the per-frame presentation-attack detector
+// (default: spoof.NewDetector() with its embedded model).
+func WithSpoofDetector(d *spoof.Detector) Option { return func(c *config) { c.spoofDet = d } }
+
+// WithSpoofSessionThresholds sets the per-session spoof rules.
+func WithSpoofSessionThresholds(t spoof.SessionThresholds) Option {
+	return func(c *config) { c.spoofTh = &t }
+}
+
+// WithThresholds sets the challenge detectors' thresholds.
+func WithThresholds(t challenge.Thresholds) Option { return func(c *config) { c.thresholds = t } }
+
+// WithClock sets the time source (default time.Now).
+func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+
+// WithRand sets the randomness for ids, tokens and challenge sequences
+// (default crypto/rand).
+func WithRand(r io.Reader) Option { return func(c *config) { c.rand = r } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithNotifier sets where session events go (default: nowhere).
+func WithNotifier(n Notifier) Option { return func(c *config) { c.notifier = n } }
+
+// WithObserver sets a metrics observer.
+func WithObserver(o Observer) Option { return func(c *config) { c.observer = o } }
+
+// WithTTL sets the default session lifetime (5 minutes) and the longest one
+// a session may ask for (1 hour).
+func WithTTL(def, max time.Duration) Option {
+	return func(c *config) { c.ttl, c.maxTTL = def, max }
+}
+
+// WithMaxFrames caps the frames analysed per session (default 400: five
+// minutes at one frame every 800 ms plus blink bursts). The frame over the
+// cap fails the session with reason frame_limit.
+func WithMaxFrames(n int) Option { return func(c *config) { c.maxFrames = n } }
+
+// WithMinFrames sets how many frames a session must have analysed before
+// it can pass (default 8), so the session-level spoof signals (frozen
+// frames, planar motion, continuity) always have frames to judge. A
+// sequence completed earlier waits, asking the user to hold still.
+func WithMinFrames(n int) Option { return func(c *config) { c.minFrames = n } }
+
+// WithScoreBands sets the verdict bands: a session that passed its
+// challenges gets PASS at or above pass, REQUIRES_MANUAL_REVIEW from review
+// up to pass, and FAIL below review (defaults 0.5 and 0.3).
+func WithScoreBands(pass, review float64) Option {
+	return func(c *config) { c.passScore, c.reviewScore = pass, review }
+}
+
+// WithDecodeOptions sets the frame decoding limits.
+func WithDecodeOptions(o face.DecodeOptions) Option { return func(c *config) { c.decode = o } }
+
+// Engine runs liveness sessions: it creates them with a random challenge
+// sequence, analyses their frames (face, challenges, presentation attack)
+// and ends them with a score and a verdict. It is safe for concurrent use;
+// frames of one session are serialised within the process and, across
+// processes sharing a Store, by the store's optimistic concurrency.
+type Engine struct {
+	cfg      config
+	analyzer *face.Analyzer
+	spoofDet *spoof.Detector
+
+	modelVersion string
+
+	mu    sync.Mutex
+	cache map[string]*runtime
+}
+
+// runtime is the live detector state of a session in this process.
+type runtime struct {
+	mu      sync.Mutex
+	version int64
+	tracker *challenge.Tracker
+	spoof   *spoof.Session
+	prev    *face.Face
+}
+
+// New returns an Engine. Models are loaded once here.
+func New(opts ...Option) (*Engine, error) {
+	cfg := config{
+		clock:          time.Now,
+		rand:           rand.Reader,
+		ttl:            5 * time.Minute,
+		maxTTL:         time.Hour,
+		maxFrames:      400,
+		defaultCount:   5,
+		passScore:      0.5,
+		reviewScore:    0.3,
+		cacheSize:      10000,
+		sweepInterval:  5 * time.Second,
+		maxBurstFrames: 20,
+		minFrames:      8,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	if cfg.store == nil {
+		cfg.store = NewMemoryStore()
+	}
+	if cfg.ttl <= 0 || cfg.maxTTL < cfg.ttl || cfg.maxFrames <= 0 || cfg.reviewScore > cfg.passScore {
+		return nil, fmt.Errorf("%w: engine options", ErrBadRequest)
+	}
+	if _, err := challenge.NewTracker([]challenge.ID{challenge.Blink}, challenge.WithThresholds(cfg.thresholds)); err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, analyzer: cfg.analyzer, spoofDet: cfg.spoofDet, cache: map[string]*runtime{}}
+	var err error
+	if e.analyzer == nil {
+		if e.analyzer, err = face.NewAnalyzer(face.WithLogger(cfg.logger)); err != nil {
+			return nil, err
+		}
+	}
+	if e.spoofDet == nil {
+		if e.spoofDet, err = spoof.NewDetector(); err != nil {
+			return nil, err
+		}
+	}
+	h := sha256.New()
+	if err := e.spoofDet.Model().WriteJSON(h); err != nil {
+		return nil, err
+	}
+	e.modelVersion = face.ModelVersion + "+spoof-" + hex.EncodeToString(h.Sum(nil))[:12]
+	return e, nil
+}
+
+// ModelVersion identifies the models behind results: the face models and
+// a digest of the spoof model's coefficients.
+func (e *Engine) ModelVersion() string { return e.modelVersion }
+
+// CreateOptions describe a new session.
+type CreateOptions struct {
+	// ChallengeCount is the length of the random sequence, 1–8 (0 = 5).
+	ChallengeCount int
+	// Challenges, when set, is the allow-list the sequence is drawn from.
+	Challenges []challenge.ID
+	// ReferenceID is the integrator's own reference (a user or order id).
+	ReferenceID string
+	// WebhookURL receives this session's events in addition to any
+	// server-wide endpoint.
+	WebhookURL string
+	// RedirectURL is where the hosted page goes when done.
+	RedirectURL string
+	// ParentOrigin is the iframe parent's origin for the hosted page's
+	// postMessage.
+	ParentOrigin string
+	// TTL is the session lifetime (0 = the engine default).
+	TTL time.Duration
+	// Mirrored declares that frames will arrive mirrored.
+	Mirrored bool
+}
+
+// Created is a new session and its client token. The token is shown once:
+// only its hash is stored.
+type Created struct {
+	Session     *Session
+	ClientToken string
+}
+
+// Create starts a session with a random challenge sequence.
+func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) {
+	if o.ChallengeCount < 0 || o.ChallengeCount > 8 {
+		return nil, fmt.Errorf("%w: challenge_count must be 1–8", ErrBadRequest)
+	}
+	ttl := o.TTL
+	if ttl == 0 {
+		ttl = e.cfg.ttl
+	}
+	if ttl < 10*time.Second || ttl > e.cfg.maxTTL {
+		return nil, fmt.Errorf("%w: ttl must be between 10 s and %s", ErrBadRequest, e.cfg.maxTTL)
+	}
+	seq, err := challenge.NewSequence(o.ChallengeCount, &challenge.SequenceOptions{Allow: o.Challenges, Rand: e.cfg.rand})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	id, err := newUUID(e.cfg.rand)
+	if err != nil {
+		return nil, err
+	}
+	tok := make([]byte, 32)
+	if _, err := io.ReadFull(e.cfg.rand, tok); err != nil {
+		return nil, err
+	}
+	token := "ct_" + base64.RawURLEncoding.EncodeToString(tok)
+	now := e.cfg.clock().UTC()
+	s := &Session{
+		ID:              id,
+		Status:          StatusPending,
+		Challenges:      seq,
+		ReferenceID:     o.ReferenceID,
+		WebhookURL:      o.WebhookURL,
+		RedirectURL:     o.RedirectURL,
+		ParentOrigin:    o.ParentOrigin,
+		Mirrored:        o.Mirrored,
+		ClientTokenHash: hashToken(token),
+		CreatedAt:       now,
+		ExpiresAt:       now.Add(ttl),
+		ModelVersion:    e.ModelVersion(),
+	}
+	if err := e.cfg.store.Create(ctx, s); err != nil {
+		return nil, err
+	}
+	e.notify(ctx, EventCreated, s)
+	return &Created{Session: s.clone(), ClientToken: token}, nil
+}
+
+// Get returns a session, ending it first if it expired.
+func (e *Engine) Get(ctx context.Context, id string) (*Session, error) {
+	s, err := e.cfg.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Status == StatusPending && !e.cfg.clock().Before(s.ExpiresAt) {
+		return e.expire(ctx, id)
+	}
+	return s, nil
+}
+
+// CheckClientToken reports whether token is the session's client token.
+func (e *Engine) CheckClientToken(s *Session, token string) bool {
+	if s.ClientTokenHash == "" || token == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(hashToken(token)), []byte(s.ClientTokenHash)) == 1
+}
+
+// Cancel ends a pending session as cancelled.
+func (e *Engine) Cancel(ctx context.Context, id string) (*Session, error) {
+	return e.end(ctx, id, func(s *Session) error {
+		if s.Status.Final() {
+			return &StateError{s.Status}
+		}
+		if !e.cfg.clock().Before(s.ExpiresAt) {
+			e.finish(s, StatusExpired, ReasonExpired, 0)
+			return nil
+		}
+		e.finish(s, StatusCancelled, ReasonCancelled, 0)
+		return nil
+	})
+}
+
+// ExpireDue ends pending sessions whose lifetime is over, if the store can
+// list them; it returns how many it ended. Run calls it periodically.
+func (e *Engine) ExpireDue(ctx context.Context) (int, error) {
+	pl, ok := e.cfg.store.(PendingLister)
+	if !ok {
+		return 0, nil
+	}
+	ids, err := pl.ExpiredPending(ctx, e.cfg.clock(), 500)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		if s, err := e.expire(ctx, id); err == nil && s.Status == StatusExpired {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Run expires due sessions every few seconds until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	t := time.NewTicker(e.cfg.sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if _, err := e.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+				e.cfg.logger.Warn("liveness: expiring sessions", "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) expire(ctx context.Context, id string) (*Session, error) {
+	s, err := e.end(ctx, id, func(s *Session) error {
+		if s.Status.Final() {
+			return errNoChange
+		}
+		if e.cfg.clock().Before(s.ExpiresAt) {
+			return errNoChange
+		}
+		e.finish(s, StatusExpired, ReasonExpired, 0)
+		return nil
+	})
+	if errors.Is(err, errNoChange) {
+		return e.cfg.store.Get(ctx, id)
+	}
+	return s, err
+}
+
+var errNoChange = errors.New("no change")
+
+// end applies a terminal change with optimistic retries and notifies.
+func (e *Engine) end(ctx context.Context, id string, change func(*Session) error) (*Session, error) {
+	for range 5 {
+		s, err := e.cfg.store.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(s); err != nil {
+			return nil, err
+		}
+		err = e.cfg.store.Update(ctx, s)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		e.dropRuntime(id)
+		e.ended(ctx, s)
+		return s.clone(), nil
+	}
+	return nil, errRetryConflict
+}
+
+// finish sets the terminal fields.
+func (e *Engine) finish(s *Session, st Status, reason string, score float64) {
+	s.Status = st
+	s.Reason = reason
+	s.Score = round3(score)
+	s.CompletedAt = e.cfg.clock().UTC()
+	switch {
+	case st != StatusPassed:
+		s.Verdict = VerdictFail
+	case s.Score >= e.cfg.passScore:
+		s.Verdict = VerdictPass
+	case s.Score >= e.cfg.reviewScore:
+		s.Verdict = VerdictReview
+	default:
+		s.Verdict = VerdictFail
+	}
+}
+
+func (e *Engine) ended(ctx context.Context, s *Session) {
+	if e.cfg.observer != nil {
+		e.cfg.observer.SessionEnded(s)
+	}
+	typ := EventFailed
+	switch s.Status {
+	case StatusPassed:
+		if s.Verdict == VerdictPass {
+			typ = EventVerified
+		}
+	case StatusCancelled:
+		typ = EventCancelled
+	case StatusExpired:
+		typ = EventExpired
+	}
+	e.notify(ctx, typ, s)
+}
+
+func (e *Engine) notify(ctx context.Context, typ string, s *Session) {
+	if e.cfg.notifier == nil {
+		return
+	}
+	ev := Event{Type: typ, Session: s.clone(), Time: e.cfg.clock().UTC()}
+	ev.Session.History = nil
+	if err := e.cfg.notifier.Notify(context.WithoutCancel(ctx), ev); err != nil {
+		e.cfg.logger.Error("liveness: event not queued", "type", typ, "session", s.ID, "err", err)
+	}
+}
+
+func (e *Engine) dropRuntime(id string) {
+	e.mu.Lock()
+	delete(e.cache, id)
+	e.mu.Unlock()
+}
+
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID(r io.Reader) (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

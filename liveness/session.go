@@ -1,0 +1,127 @@
+package liveness
+
+import (
+	"image"
+	"time"
+
+	"github.com/openliveness/openliveness/challenge"
+	"github.com/openliveness/openliveness/spoof"
+)
+
+// Status is a session's state. A session starts pending and ends in exactly
+// one of the other states.
+type Status string
+
+// Session states.
+const (
+	StatusPending   Status = "pending"
+	StatusPassed    Status = "passed"
+	StatusFailed    Status = "failed"
+	StatusExpired   Status = "expired"
+	StatusCancelled Status = "cancelled"
+)
+
+// Final reports whether s is a terminal state.
+func (s Status) Final() bool { return s != StatusPending && s != "" }
+
+// Verdict is the decision an integrator acts on.
+type Verdict string
+
+// Verdicts. A session that passed all its challenges gets PASS when its
+// score is at or above the pass threshold, REQUIRES_MANUAL_REVIEW in the
+// band below it, and FAIL below the band; every other ending is FAIL.
+const (
+	VerdictPass   Verdict = "PASS"
+	VerdictFail   Verdict = "FAIL"
+	VerdictReview Verdict = "REQUIRES_MANUAL_REVIEW"
+)
+
+// Failure and ending reasons (Session.Reason).
+const (
+	ReasonSpoof      = spoof.ReasonSpoofDetected // "spoof_detected"
+	ReasonExpired    = "expired"
+	ReasonCancelled  = "cancelled"
+	ReasonFrameLimit = "frame_limit"
+	ReasonLowScore   = "low_score"
+)
+
+// Session is the stored state of one liveness check. Values returned by an
+// Engine are copies: modifying them changes nothing.
+type Session struct {
+	ID string `json:"session_id"`
+	// Version increases with every stored change (optimistic concurrency).
+	Version int64 `json:"version"`
+
+	Status     Status         `json:"status"`
+	Challenges []challenge.ID `json:"challenges"`
+	// Index is the position of the current challenge (len(Challenges)
+	// once all passed).
+	Index int `json:"challenge_index"`
+
+	ReferenceID string `json:"reference_id,omitempty"`
+	WebhookURL  string `json:"webhook_url,omitempty"`
+	RedirectURL string `json:"redirect_url,omitempty"`
+	// ParentOrigin is the origin the hosted page posts its result to when
+	// it runs in an iframe.
+	ParentOrigin string `json:"parent_origin,omitempty"`
+	// Mirrored declares that the client sends mirrored frames.
+	Mirrored bool `json:"mirrored,omitempty"`
+
+	// ClientTokenHash is the SHA-256 of the session's client token.
+	ClientTokenHash string `json:"client_token_hash,omitempty"`
+
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	CompletedAt time.Time `json:"completed_at,omitzero"`
+
+	// Frames counts analysed frames; FacesSeen those with one face.
+	Frames    int `json:"frames"`
+	FacesSeen int `json:"faces_seen"`
+
+	// Score (0..1), Verdict and Reason are set when the session ends.
+	Score        float64 `json:"score"`
+	Verdict      Verdict `json:"verdict,omitempty"`
+	Reason       string  `json:"reason,omitempty"`
+	ModelVersion string  `json:"model_version"`
+
+	// Passed lists, per passed challenge, its confidence and when.
+	Passed []PassedChallenge `json:"passed,omitempty"`
+
+	// History is what the detectors need to resume the session on any
+	// replica: one record per analysed frame.
+	History []FrameRecord `json:"history,omitempty"`
+}
+
+// PassedChallenge records one passed challenge.
+type PassedChallenge struct {
+	Challenge  challenge.ID `json:"challenge"`
+	Confidence float64      `json:"confidence"`
+	Frame      int          `json:"frame"`
+	At         time.Time    `json:"at"`
+}
+
+// FrameRecord is the compact analysis of one frame, enough to replay the
+// challenge tracker and the spoof session signals deterministically.
+type FrameRecord struct {
+	Obs   challenge.Observation `json:"obs"`
+	Box   image.Rectangle       `json:"box"`
+	Pts   [][2]float32          `json:"pts,omitempty"`
+	Thumb []byte                `json:"thumb,omitempty"`
+	Spoof *spoof.Result         `json:"spoof,omitempty"`
+}
+
+// Current returns the current challenge, or 0 when none remains.
+func (s *Session) Current() challenge.ID {
+	if s.Index < len(s.Challenges) {
+		return s.Challenges[s.Index]
+	}
+	return 0
+}
+
+func (s *Session) clone() *Session {
+	c := *s
+	c.Challenges = append([]challenge.ID(nil), s.Challenges...)
+	c.Passed = append([]PassedChallenge(nil), s.Passed...)
+	c.History = append([]FrameRecord(nil), s.History...)
+	return &c
+}
