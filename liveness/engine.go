@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/spoof"
@@ -94,6 +96,8 @@ type config struct {
 	sweepInterval  time.Duration
 	maxBurstFrames int
 	minFrames      int
+	evidence       EvidenceStore
+	auditor        Auditor
 }
 
 // Option configures an Engine.
@@ -129,6 +133,15 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 
 // WithNotifier sets where session events go (default: nowhere).
 func WithNotifier(n Notifier) Option { return func(c *config) { c.notifier = n } }
+
+// WithEvidenceStore sets where evidence frames and manifests are kept
+// (default: none; sessions then carry no evidence hash).
+func WithEvidenceStore(s EvidenceStore) Option { return func(c *config) { c.evidence = s } }
+
+// WithAuditor sets the audit log that receives SESSION_CREATED,
+// CONSENT_RECORDED, CHALLENGE_PASSED, LIVENESS_RESULT and EVIDENCE_PURGED
+// entries (default: none).
+func WithAuditor(a Auditor) Option { return func(c *config) { c.auditor = a } }
 
 // WithObserver sets a metrics observer.
 func WithObserver(o Observer) Option { return func(c *config) { c.observer = o } }
@@ -260,6 +273,9 @@ type CreateOptions struct {
 	TTL time.Duration
 	// Mirrored declares that frames will arrive mirrored.
 	Mirrored bool
+	// ConsentText is the consent the subject was shown; its hash and the
+	// time are recorded (CONSENT_RECORDED in the audit log).
+	ConsentText string
 }
 
 // Created is a new session and its client token. The token is shown once:
@@ -309,10 +325,18 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 		ExpiresAt:       now.Add(ttl),
 		ModelVersion:    e.ModelVersion(),
 	}
+	if o.ConsentText != "" {
+		s.ConsentHash, s.ConsentAt = "sha256:"+sha256Hex([]byte(o.ConsentText)), now
+	}
 	if err := e.cfg.store.Create(ctx, s); err != nil {
 		return nil, err
 	}
 	e.notify(ctx, EventCreated, s)
+	created, _ := json.Marshal(map[string]any{"challenges": s.Challenges, "reference_id": s.ReferenceID, "expires_at": s.ExpiresAt, "model_version": s.ModelVersion})
+	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.SessionCreated, Payload: created}, "")
+	if s.ConsentHash != "" {
+		e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.ConsentRecorded, PayloadHash: s.ConsentHash}, "")
+	}
 	return &Created{Session: s.clone(), ClientToken: token}, nil
 }
 
@@ -416,6 +440,13 @@ func (e *Engine) end(ctx context.Context, id string, change func(*Session) error
 		if err := change(s); err != nil {
 			return nil, err
 		}
+		var puts []pendingPut
+		if s.Status.Final() {
+			e.sealEvidence(s, &puts)
+		}
+		if err := e.putEvidence(ctx, s.ID, puts); err != nil {
+			return nil, err
+		}
 		err = e.cfg.store.Update(ctx, s)
 		if errors.Is(err, ErrConflict) {
 			continue
@@ -449,6 +480,8 @@ func (e *Engine) finish(s *Session, st Status, reason string, score float64) {
 }
 
 func (e *Engine) ended(ctx context.Context, s *Session) {
+	result, _ := json.Marshal(map[string]any{"status": s.Status, "verdict": s.Verdict, "score": s.Score, "reason": s.Reason, "model_version": s.ModelVersion})
+	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.LivenessResult, Payload: result}, s.EvidenceHash)
 	if e.cfg.observer != nil {
 		e.cfg.observer.SessionEnded(s)
 	}
@@ -481,6 +514,17 @@ func (e *Engine) dropRuntime(id string) {
 	e.mu.Lock()
 	delete(e.cache, id)
 	e.mu.Unlock()
+}
+
+// putEvidence stores queued evidence objects before the session update
+// that references them.
+func (e *Engine) putEvidence(ctx context.Context, id string, puts []pendingPut) error {
+	for _, p := range puts {
+		if err := e.cfg.evidence.Put(ctx, id, p.name, p.data); err != nil {
+			return fmt.Errorf("liveness: storing evidence: %w", err)
+		}
+	}
+	return nil
 }
 
 func hashToken(t string) string {

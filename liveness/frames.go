@@ -2,11 +2,13 @@ package liveness
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"time"
 
+	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/spoof"
@@ -53,6 +55,8 @@ var historyPoints = [...]int{
 
 // analysed is one frame's analysis, before it is applied to a session.
 type analysed struct {
+	data  []byte
+	img   image.Image
 	res   *face.Result
 	rec   FrameRecord
 	took  time.Duration
@@ -127,6 +131,7 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 				if err != nil {
 					return nil, err
 				}
+				a.data, a.img = frames[i].Data, img
 				results[i] = a
 				if a.res != nil && len(a.res.Faces) > 0 && a.res.Faces[0].Landmarks != nil {
 					f := a.res.Faces[0]
@@ -134,7 +139,13 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 				}
 			}
 		}
-		out := e.apply(rt, s, results, arrival, interval)
+		passedBefore := len(s.Passed)
+		var puts []pendingPut
+		out := e.apply(rt, s, results, arrival, interval, &puts)
+		if err := e.putEvidence(ctx, s.ID, puts); err != nil {
+			rt.tracker = nil
+			return nil, err
+		}
 		err = e.cfg.store.Update(ctx, s)
 		if errors.Is(err, ErrConflict) {
 			rt.tracker = nil // rebuild from the stored history
@@ -147,6 +158,10 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 		rt.version = s.Version
 		if s.Frames == len(results) {
 			e.notify(ctx, EventStarted, s)
+		}
+		for _, p := range s.Passed[passedBefore:] {
+			pb, _ := json.Marshal(p)
+			e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.ChallengePassed, Payload: pb}, "")
 		}
 		if s.Status.Final() {
 			e.dropRuntime(id)
@@ -197,7 +212,12 @@ func (e *Engine) analyse(ctx context.Context, img image.Image, prev *face.Face) 
 }
 
 // apply feeds analysed frames to the session's detectors and updates s.
-func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time.Time, interval time.Duration) *Outcome {
+func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time.Time, interval time.Duration, puts *[]pendingPut) *Outcome {
+	defer func() {
+		if s.Status.Final() {
+			e.sealEvidence(s, puts)
+		}
+	}()
 	out := &Outcome{}
 	n := len(results)
 	for i, a := range results {
@@ -227,6 +247,7 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 			s.Passed = append(s.Passed, PassedChallenge{Challenge: step.Challenge, Confidence: step.Confidence, Frame: s.Frames, At: arrival.UTC()})
 			s.Index = len(s.Passed)
 		}
+		e.captureEvidence(s, a, rec, step, puts)
 		switch {
 		case sr.Failed:
 			e.finish(s, StatusFailed, ReasonSpoof, sr.Score)

@@ -87,6 +87,22 @@ type Session struct {
 	// Passed lists, per passed challenge, its confidence and when.
 	Passed []PassedChallenge `json:"passed,omitempty"`
 
+	// ConsentHash is "sha256:<hex>" of the consent text shown to the
+	// subject, recorded at creation (ConsentAt).
+	ConsentHash string    `json:"consent_hash,omitempty"`
+	ConsentAt   time.Time `json:"consent_at,omitzero"`
+
+	// Evidence lists the stored evidence objects; EvidenceHash is the hash
+	// of the sealed manifest once the session ended; EvidencePurgedAt is
+	// set when retention deleted the stored objects (the hashes remain).
+	Evidence         []EvidenceItem `json:"evidence,omitempty"`
+	EvidenceHash     string         `json:"evidence_hash,omitempty"`
+	EvidencePurgedAt time.Time      `json:"evidence_purged_at,omitzero"`
+	// BestFrontal is the frame number of the best frontal frame so far and
+	// BestFrontalDeg its |yaw| + |pitch|.
+	BestFrontal    int     `json:"best_frontal,omitempty"`
+	BestFrontalDeg float64 `json:"best_frontal_deg,omitempty"`
+
 	// History is what the detectors need to resume the session on any
 	// replica: one record per analysed frame.
 	History []FrameRecord `json:"history,omitempty"`
@@ -122,6 +138,7 @@ func (s *Session) clone() *Session {
 	c := *s
 	c.Challenges = append([]challenge.ID(nil), s.Challenges...)
 	c.Passed = append([]PassedChallenge(nil), s.Passed...)
+	c.Evidence = append([]EvidenceItem(nil), s.Evidence...)
 	c.History = append([]FrameRecord(nil), s.History...)
 	return &c
 }

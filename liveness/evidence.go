@@ -1,0 +1,460 @@
+package liveness
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"image"
+	"image/jpeg"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/image/draw"
+
+	"github.com/openliveness/openliveness/audit"
+	"github.com/openliveness/openliveness/challenge"
+)
+
+// EvidenceStore keeps the raw evidence of sessions (frame images and the
+// manifest) outside the session record. Names are content-addressed, so a
+// Put never overwrites different content.
+type EvidenceStore interface {
+	Put(ctx context.Context, sessionID, name string, data []byte) error
+	// Get returns ErrNotFound when the object does not exist (or was purged).
+	Get(ctx context.Context, sessionID, name string) ([]byte, error)
+	// Delete removes all objects of a session.
+	Delete(ctx context.Context, sessionID string) error
+}
+
+// Auditor receives audit records; *audit.Log implements it.
+type Auditor interface {
+	Append(ctx context.Context, r audit.Record) (audit.Entry, error)
+}
+
+// Evidence kinds (EvidenceItem.Kind).
+const (
+	KindBestFrontal = "best_frontal" // the most frontal frame with open eyes
+	KindFace        = "face"         // the face crop of the best frontal frame (the session photo)
+	KindChallenge   = "challenge"    // the frame on which a challenge passed
+	KindManifest    = "manifest"     // the bundle's manifest (its hash is the evidence hash)
+)
+
+// EvidenceItem is one stored evidence object.
+type EvidenceItem struct {
+	Kind      string       `json:"kind"`
+	Name      string       `json:"name"`
+	SHA256    string       `json:"sha256"`
+	Frame     int          `json:"frame,omitempty"`
+	Challenge challenge.ID `json:"challenge,omitempty"`
+}
+
+// Manifest is the evidence bundle of a session: what was asked, what was
+// seen and decided, and the hashes of the stored frames. The evidence hash
+// is "sha256:" + hex(SHA-256 of the manifest's stored JSON bytes).
+type Manifest struct {
+	SessionID    string            `json:"session_id"`
+	ReferenceID  string            `json:"reference_id,omitempty"`
+	Challenges   []challenge.ID    `json:"challenges"`
+	Passed       []PassedChallenge `json:"passed"`
+	Status       Status            `json:"status"`
+	Verdict      Verdict           `json:"verdict"`
+	Reason       string            `json:"reason,omitempty"`
+	Score        float64           `json:"score"`
+	ModelVersion string            `json:"model_version"`
+	ConsentHash  string            `json:"consent_hash,omitempty"`
+	CreatedAt    time.Time         `json:"created_at"`
+	CompletedAt  time.Time         `json:"completed_at"`
+	Items        []EvidenceItem    `json:"items"`
+	Frames       []FrameSummary    `json:"frames"`
+}
+
+// FrameSummary is the per-frame analysis record kept in the manifest.
+type FrameSummary struct {
+	Frame        int     `json:"frame"`
+	TimeMS       int64   `json:"time_ms"`
+	Faces        int     `json:"faces"`
+	Yaw          float64 `json:"yaw"`
+	Pitch        float64 `json:"pitch"`
+	Roll         float64 `json:"roll"`
+	EAR          float64 `json:"ear"`
+	MAR          float64 `json:"mar"`
+	Smile        float64 `json:"smile"`
+	Brow         float64 `json:"brow"`
+	SpoofScore   float64 `json:"spoof_score"`
+	LaplacianVar float64 `json:"laplacian_var"`
+}
+
+// pendingPut is an evidence object to store with the next session update.
+type pendingPut struct {
+	name string
+	data []byte
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// captureEvidence records the frame as evidence when it is the best frontal
+// frame so far or the frame a challenge passed on.
+func (e *Engine) captureEvidence(s *Session, a analysed, rec FrameRecord, step challenge.Step, puts *[]pendingPut) {
+	if e.cfg.evidence == nil || a.data == nil {
+		return
+	}
+	add := func(kind string, data []byte, ch challenge.ID) {
+		sum := sha256Hex(data)
+		name := kind + "-" + sum[:16] + ".jpg"
+		if ch != 0 {
+			name = kind + "-" + strings.ToLower(ch.String()) + "-" + sum[:16] + ".jpg"
+		}
+		it := EvidenceItem{Kind: kind, Name: name, SHA256: sum, Frame: s.Frames, Challenge: ch}
+		// One best frontal frame and one face crop: replace the old one.
+		if kind == KindBestFrontal || kind == KindFace {
+			for i := range s.Evidence {
+				if s.Evidence[i].Kind == kind {
+					s.Evidence = append(s.Evidence[:i], s.Evidence[i+1:]...)
+					break
+				}
+			}
+		}
+		s.Evidence = append(s.Evidence, it)
+		*puts = append(*puts, pendingPut{name: name, data: data})
+	}
+	if step.Passed {
+		add(KindChallenge, a.data, step.Challenge)
+	}
+	o := rec.Obs
+	if o.FaceCount == 1 && o.EARLeft > 0.15 && o.EARRight > 0.15 {
+		frontal := math.Abs(o.Yaw) + math.Abs(o.Pitch)
+		if s.BestFrontal == 0 || frontal < s.BestFrontalDeg {
+			s.BestFrontal, s.BestFrontalDeg = s.Frames, frontal
+			add(KindBestFrontal, a.data, 0)
+			if crop := faceCrop(a.img, rec.Box); crop != nil {
+				add(KindFace, crop, 0)
+			}
+		}
+	}
+}
+
+// faceCrop encodes the face box, enlarged by 40 %, as a JPEG.
+func faceCrop(img image.Image, box image.Rectangle) []byte {
+	if img == nil || box.Empty() {
+		return nil
+	}
+	r := box.Inset(-box.Dx() / 5).Intersect(img.Bounds())
+	if r.Empty() {
+		return nil
+	}
+	side := 256
+	dst := image.NewRGBA(image.Rect(0, 0, side, side*r.Dy()/max(1, r.Dx())))
+	draw.BiLinear.Scale(dst, dst.Bounds(), img, r, draw.Src, nil)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 90}); err != nil {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// sealEvidence builds the manifest of an ended session, sets
+// s.EvidenceHash and queues the manifest for storage.
+func (e *Engine) sealEvidence(s *Session, puts *[]pendingPut) {
+	if e.cfg.evidence == nil {
+		return
+	}
+	m := Manifest{
+		SessionID: s.ID, ReferenceID: s.ReferenceID, Challenges: s.Challenges, Passed: s.Passed,
+		Status: s.Status, Verdict: s.Verdict, Reason: s.Reason, Score: s.Score, ModelVersion: s.ModelVersion,
+		ConsentHash: s.ConsentHash, CreatedAt: s.CreatedAt, CompletedAt: s.CompletedAt,
+		Items: append([]EvidenceItem{}, s.Evidence...), Frames: []FrameSummary{},
+	}
+	if m.Passed == nil {
+		m.Passed = []PassedChallenge{}
+	}
+	for i, r := range s.History {
+		fs := FrameSummary{
+			Frame: i + 1, TimeMS: r.Obs.Time.Milliseconds(), Faces: r.Obs.FaceCount,
+			Yaw: round3(r.Obs.Yaw), Pitch: round3(r.Obs.Pitch), Roll: round3(r.Obs.Roll),
+			EAR: round3((r.Obs.EARLeft + r.Obs.EARRight) / 2), MAR: round3(r.Obs.MAR), Smile: round3(r.Obs.Smile), Brow: round3(r.Obs.Brow),
+		}
+		if r.Spoof != nil {
+			fs.SpoofScore, fs.LaplacianVar = round3(r.Spoof.Score), round3(r.Spoof.LaplacianVar)
+		}
+		m.Frames = append(m.Frames, fs)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		e.cfg.logger.Error("liveness: evidence manifest", "session", s.ID, "err", err)
+		return
+	}
+	s.EvidenceHash = "sha256:" + sha256Hex(b)
+	*puts = append(*puts, pendingPut{name: "manifest.json", data: b})
+}
+
+// Evidence returns the stored manifest of an ended session and its bytes.
+func (e *Engine) Evidence(ctx context.Context, id string) (*Manifest, []byte, error) {
+	if e.cfg.evidence == nil {
+		return nil, nil, ErrNotFound
+	}
+	b, err := e.cfg.evidence.Get(ctx, id, "manifest.json")
+	if err != nil {
+		return nil, nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, nil, err
+	}
+	return &m, b, nil
+}
+
+// EvidenceObject returns one stored evidence object of a session by name.
+func (e *Engine) EvidenceObject(ctx context.Context, id, name string) ([]byte, error) {
+	if e.cfg.evidence == nil {
+		return nil, ErrNotFound
+	}
+	return e.cfg.evidence.Get(ctx, id, name)
+}
+
+// Photo returns the face crop of the session's best frontal frame (JPEG).
+func (e *Engine) Photo(ctx context.Context, id string) ([]byte, error) {
+	s, err := e.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range s.Evidence {
+		if it.Kind == KindFace {
+			return e.EvidenceObject(ctx, id, it.Name)
+		}
+	}
+	return nil, ErrNotFound
+}
+
+// PurgeEvidence deletes the stored frames of sessions that ended before
+// cutoff (their hashes stay in the session, the manifest hash in the audit
+// log), records EvidencePurgedAt and writes an EVIDENCE_PURGED audit entry
+// per session. The store must list ended sessions (EvidenceLister).
+func (e *Engine) PurgeEvidence(ctx context.Context, cutoff time.Time) (int, error) {
+	lister, ok := e.cfg.evidence.(EvidenceLister)
+	if !ok {
+		return 0, nil
+	}
+	ids, err := lister.SessionsBefore(ctx, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		s, err := e.cfg.store.Get(ctx, id)
+		if err == nil && (!s.Status.Final() || s.CompletedAt.After(cutoff)) {
+			continue
+		}
+		if err := e.cfg.evidence.Delete(ctx, id); err != nil {
+			return n, err
+		}
+		n++
+		if s != nil {
+			for range 5 {
+				s.EvidencePurgedAt = e.cfg.clock().UTC()
+				if err := e.cfg.store.Update(ctx, s); err == nil {
+					break
+				}
+				if s, err = e.cfg.store.Get(ctx, id); err != nil {
+					break
+				}
+			}
+		}
+		e.audit(ctx, audit.Record{SessionID: id, Type: audit.EvidencePurged, Payload: []byte(cutoff.UTC().Format(time.RFC3339))}, evidenceHashOf(s))
+	}
+	return n, nil
+}
+
+func evidenceHashOf(s *Session) string {
+	if s == nil {
+		return ""
+	}
+	return s.EvidenceHash
+}
+
+// audit appends a record, logging (not failing) on error.
+func (e *Engine) audit(ctx context.Context, r audit.Record, evidenceHash string) {
+	if e.cfg.auditor == nil {
+		return
+	}
+	r.EvidenceHash = evidenceHash
+	if _, err := e.cfg.auditor.Append(context.WithoutCancel(ctx), r); err != nil {
+		e.cfg.logger.Error("liveness: audit append failed", "session", r.SessionID, "type", r.Type, "err", err)
+	}
+}
+
+// EvidenceLister is implemented by evidence stores that can list the
+// sessions whose evidence was stored before a time (for retention).
+type EvidenceLister interface {
+	SessionsBefore(ctx context.Context, t time.Time) ([]string, error)
+}
+
+// MemoryEvidence is an EvidenceStore in process memory. Safe for
+// concurrent use.
+type MemoryEvidence struct {
+	mu   sync.Mutex
+	data map[string]map[string][]byte
+	at   map[string]time.Time
+	now  func() time.Time
+}
+
+// NewMemoryEvidence returns an empty MemoryEvidence; now is its clock
+// (nil for time.Now).
+func NewMemoryEvidence(now func() time.Time) *MemoryEvidence {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryEvidence{data: map[string]map[string][]byte{}, at: map[string]time.Time{}, now: now}
+}
+
+// Put implements EvidenceStore.
+func (m *MemoryEvidence) Put(_ context.Context, sid, name string, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.data[sid] == nil {
+		m.data[sid] = map[string][]byte{}
+	}
+	m.data[sid][name] = bytes.Clone(data)
+	m.at[sid] = m.now()
+	return nil
+}
+
+// Get implements EvidenceStore.
+func (m *MemoryEvidence) Get(_ context.Context, sid, name string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.data[sid][name]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return bytes.Clone(b), nil
+}
+
+// Delete implements EvidenceStore.
+func (m *MemoryEvidence) Delete(_ context.Context, sid string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.data, sid)
+	delete(m.at, sid)
+	return nil
+}
+
+// SessionsBefore implements EvidenceLister.
+func (m *MemoryEvidence) SessionsBefore(_ context.Context, t time.Time) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for id, at := range m.at {
+		if at.Before(t) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// DirEvidence is an EvidenceStore in a directory: one sub-directory per
+// session, files written atomically (temporary file, fsync, rename).
+// Safe for concurrent use.
+type DirEvidence struct {
+	dir string
+}
+
+// NewDirEvidence returns a store rooted at dir, creating it.
+func NewDirEvidence(dir string) (*DirEvidence, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return &DirEvidence{dir: dir}, nil
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 128 || s[0] == '.' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// Put implements EvidenceStore.
+func (d *DirEvidence) Put(_ context.Context, sid, name string, data []byte) error {
+	if !validName(sid) || !validName(name) {
+		return ErrBadRequest
+	}
+	dir := filepath.Join(d.dir, sid)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(dir, name))
+}
+
+// Get implements EvidenceStore.
+func (d *DirEvidence) Get(_ context.Context, sid, name string) ([]byte, error) {
+	if !validName(sid) || !validName(name) {
+		return nil, ErrNotFound
+	}
+	b, err := os.ReadFile(filepath.Join(d.dir, sid, name))
+	if os.IsNotExist(err) {
+		return nil, ErrNotFound
+	}
+	return b, err
+}
+
+// Delete implements EvidenceStore.
+func (d *DirEvidence) Delete(_ context.Context, sid string) error {
+	if !validName(sid) {
+		return ErrBadRequest
+	}
+	return os.RemoveAll(filepath.Join(d.dir, sid))
+}
+
+// SessionsBefore implements EvidenceLister: sessions whose directory was
+// last written before t.
+func (d *DirEvidence) SessionsBefore(_ context.Context, t time.Time) ([]string, error) {
+	ents, err := os.ReadDir(d.dir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, en := range ents {
+		if !en.IsDir() {
+			continue
+		}
+		info, err := en.Info()
+		if err == nil && info.ModTime().Before(t) {
+			ids = append(ids, en.Name())
+		}
+	}
+	return ids, nil
+}
