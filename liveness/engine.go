@@ -98,6 +98,7 @@ type config struct {
 	minFrames      int
 	evidence       EvidenceStore
 	auditor        Auditor
+	failures       FailureLimiter
 }
 
 // Option configures an Engine.
@@ -142,6 +143,11 @@ func WithEvidenceStore(s EvidenceStore) Option { return func(c *config) { c.evid
 // CONSENT_RECORDED, CHALLENGE_PASSED, LIVENESS_RESULT and EVIDENCE_PURGED
 // entries (default: none).
 func WithAuditor(a Auditor) Option { return func(c *config) { c.auditor = a } }
+
+// WithFailureLimiter sets the limit on failed sessions per reference id
+// (default: at most 5 failures in 3 minutes, counted in memory). Sessions
+// without a reference id are not limited.
+func WithFailureLimiter(l FailureLimiter) Option { return func(c *config) { c.failures = l } }
 
 // WithObserver sets a metrics observer.
 func WithObserver(o Observer) Option { return func(c *config) { c.observer = o } }
@@ -223,6 +229,9 @@ func New(opts ...Option) (*Engine, error) {
 	if cfg.store == nil {
 		cfg.store = NewMemoryStore()
 	}
+	if cfg.failures == nil {
+		cfg.failures = NewMemoryFailureLimiter(5, 3*time.Minute)
+	}
 	if cfg.ttl <= 0 || cfg.maxTTL < cfg.ttl || cfg.maxFrames <= 0 || cfg.reviewScore > cfg.passScore {
 		return nil, fmt.Errorf("%w: engine options", ErrBadRequest)
 	}
@@ -296,6 +305,15 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	}
 	if ttl < 10*time.Second || ttl > e.cfg.maxTTL {
 		return nil, fmt.Errorf("%w: ttl must be between 10 s and %s", ErrBadRequest, e.cfg.maxTTL)
+	}
+	if o.ReferenceID != "" {
+		wait, err := e.cfg.failures.Check(ctx, o.ReferenceID, e.cfg.clock())
+		if err != nil {
+			return nil, err
+		}
+		if wait > 0 {
+			return nil, &TooManyFailuresError{ReferenceID: o.ReferenceID, RetryAfter: wait}
+		}
 	}
 	seq, err := challenge.NewSequence(o.ChallengeCount, &challenge.SequenceOptions{Allow: o.Challenges, Rand: e.cfg.rand})
 	if err != nil {
@@ -480,6 +498,11 @@ func (e *Engine) finish(s *Session, st Status, reason string, score float64) {
 }
 
 func (e *Engine) ended(ctx context.Context, s *Session) {
+	if s.Status == StatusFailed && s.ReferenceID != "" {
+		if err := e.cfg.failures.Failed(ctx, s.ReferenceID, e.cfg.clock()); err != nil {
+			e.cfg.logger.Error("liveness: counting a failure", "reference_id", s.ReferenceID, "err", err)
+		}
+	}
 	result, _ := json.Marshal(map[string]any{"status": s.Status, "verdict": s.Verdict, "score": s.Score, "reason": s.Reason, "model_version": s.ModelVersion})
 	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.LivenessResult, Payload: result}, s.EvidenceHash)
 	if e.cfg.observer != nil {

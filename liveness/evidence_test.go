@@ -155,3 +155,113 @@ func TestDirEvidence(t *testing.T) {
 		t.Errorf("after delete: %v", err)
 	}
 }
+
+func TestManualReviewAndFailureLimit(t *testing.T) {
+	clk := newClock()
+	ctx := context.Background()
+	rec := &recorder{}
+	// Every completed session lands in the review band: pass at 1.01.
+	e := newEngine(t, clk, liveness.WithScoreBands(1.01, 0.0), liveness.WithNotifier(rec), liveness.WithMinFrames(1),
+		liveness.WithFailureLimiter(liveness.NewMemoryFailureLimiter(2, 3*time.Minute)))
+
+	// A session can only be reviewed in the band.
+	c, _ := e.Create(ctx, liveness.CreateOptions{ChallengeCount: 1, ReferenceID: "user-1"})
+	if _, err := e.Review(ctx, c.Session.ID, liveness.ReviewDecision{Verdict: liveness.VerdictPass, Reviewer: "ana"}); !errors.Is(err, liveness.ErrNotInReview) {
+		t.Errorf("review of a pending session: %v", err)
+	}
+	if _, err := e.Review(ctx, c.Session.ID, liveness.ReviewDecision{Verdict: "MAYBE", Reviewer: "ana"}); !errors.Is(err, liveness.ErrBadRequest) {
+		t.Errorf("bad decision: %v", err)
+	}
+
+	// Failure limit: two failures of user-1, then a cool-down.
+	for i := 0; i < 2; i++ {
+		c, err := e.Create(ctx, liveness.CreateOptions{ChallengeCount: 1, ReferenceID: "user-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame := stillFrame(t)
+		for k := 0; k < 10; k++ {
+			clk.Advance(100 * time.Millisecond)
+			out, err := e.Submit(ctx, c.Session.ID, []liveness.Frame{{Data: frame}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Session.Status.Final() {
+				break
+			}
+		}
+	}
+	_, err := e.Create(ctx, liveness.CreateOptions{ChallengeCount: 1, ReferenceID: "user-1"})
+	var tm *liveness.TooManyFailuresError
+	if !errors.As(err, &tm) || tm.RetryAfter <= 0 || tm.RetryAfter > 3*time.Minute {
+		t.Fatalf("third session after two failures: %v", err)
+	}
+	if _, err := e.Create(ctx, liveness.CreateOptions{ChallengeCount: 1, ReferenceID: "user-2"}); err != nil {
+		t.Errorf("another reference is not limited: %v", err)
+	}
+	clk.Advance(tm.RetryAfter)
+	if _, err := e.Create(ctx, liveness.CreateOptions{ChallengeCount: 1, ReferenceID: "user-1"}); err != nil {
+		t.Errorf("after the cool-down: %v", err)
+	}
+}
+
+func TestMemoryFailureLimiter(t *testing.T) {
+	l := liveness.NewMemoryFailureLimiter(3, time.Minute)
+	ctx := context.Background()
+	t0 := time.Unix(1000, 0)
+	for i := 0; i < 3; i++ {
+		if w, _ := l.Check(ctx, "r", t0.Add(time.Duration(i)*time.Second)); w != 0 {
+			t.Fatalf("blocked after %d failures", i)
+		}
+		l.Failed(ctx, "r", t0.Add(time.Duration(i)*time.Second))
+	}
+	if w, _ := l.Check(ctx, "r", t0.Add(10*time.Second)); w != 50*time.Second {
+		t.Errorf("wait %v, want 50s (until the first failure leaves the window)", w)
+	}
+	if w, _ := l.Check(ctx, "r", t0.Add(time.Minute)); w != 0 {
+		t.Errorf("after the window: %v", w)
+	}
+}
+
+func TestReviewSettles(t *testing.T) {
+	clk := newClock()
+	ctx := context.Background()
+	rec := &recorder{}
+	store := liveness.NewMemoryStore()
+	signer, _ := audit.NewSigner("k1", ed25519.NewKeyFromSeed(make([]byte, 32)))
+	log, _ := audit.Open(ctx, audit.WithSigner(signer), audit.WithClock(clk.Now))
+	e := newEngine(t, clk, liveness.WithStore(store), liveness.WithNotifier(rec), liveness.WithAuditor(log))
+	for _, tc := range []struct {
+		decision liveness.Verdict
+		status   liveness.Status
+		event    string
+	}{{liveness.VerdictPass, liveness.StatusPassed, liveness.EventVerified}, {liveness.VerdictFail, liveness.StatusFailed, liveness.EventFailed}} {
+		c, _ := e.Create(ctx, liveness.CreateOptions{ChallengeCount: 1})
+		// A session that ended in the review band.
+		s, _ := store.Get(ctx, c.Session.ID)
+		s.Status, s.Verdict, s.Score = liveness.StatusPassed, liveness.VerdictReview, 0.4
+		if err := store.Update(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Review(ctx, s.ID, liveness.ReviewDecision{Verdict: tc.decision}); !errors.Is(err, liveness.ErrBadRequest) {
+			t.Errorf("review without a reviewer: %v", err)
+		}
+		got, err := e.Review(ctx, s.ID, liveness.ReviewDecision{Verdict: tc.decision, Reviewer: "ana@example.com", Reason: "checked the photo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Verdict != tc.decision || got.Status != tc.status || got.ReviewedBy != "ana@example.com" || got.ReviewedAt.IsZero() {
+			t.Errorf("after review: %+v", got)
+		}
+		if ty := rec.types(); ty[len(ty)-1] != tc.event {
+			t.Errorf("event %v, want %s", ty, tc.event)
+		}
+		entries, _ := log.BySession(ctx, s.ID)
+		if last := entries[len(entries)-1]; last.EventType != audit.ManualReview {
+			t.Errorf("audit %v", last.EventType)
+		}
+		if _, err := e.Review(ctx, s.ID, liveness.ReviewDecision{Verdict: liveness.VerdictPass, Reviewer: "bob"}); !errors.Is(err, liveness.ErrNotInReview) {
+			t.Errorf("second review: %v", err)
+		}
+	}
+}

@@ -84,6 +84,11 @@ type Session struct {
 	Reason       string  `json:"reason,omitempty"`
 	ModelVersion string  `json:"model_version"`
 
+	// ReviewedBy, ReviewReason and ReviewedAt record a manual review.
+	ReviewedBy   string    `json:"reviewed_by,omitempty"`
+	ReviewReason string    `json:"review_reason,omitempty"`
+	ReviewedAt   time.Time `json:"reviewed_at,omitzero"`
+
 	// Passed lists, per passed challenge, its confidence and when.
 	Passed []PassedChallenge `json:"passed,omitempty"`
 
