@@ -3,9 +3,15 @@
 # numeric and 5-10x slower under -race; they skip when the data is absent).
 GO ?= go
 
-.PHONY: test vet unit eval bench
+.PHONY: test vet unit eval browser bench
 
-test: vet unit eval
+test: vet unit eval browser adapters
+
+# The Redis and PostgreSQL adapters are a module of their own (adapters/);
+# their tests skip when the servers are absent (adapters/ci/services.sh).
+.PHONY: adapters
+adapters:
+	cd adapters && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
@@ -16,6 +22,11 @@ unit:
 
 eval:
 	$(GO) test -count=1 -tags eval -run 'Eval' -timeout 30m ./...
+
+# The hosted page and SDK in headless Chromium with a fake camera (skips
+# when chromium, node_modules or ../shared/facedata are absent).
+browser:
+	$(GO) test -count=1 -tags browser -run Browser -timeout 20m ./liveness/httpapi/webtest/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
