@@ -20,9 +20,13 @@ type Measures struct {
 	// Smile is the mouth width over the face width, |61−291| / |234−454|;
 	// it grows by 10–25 % with a smile.
 	Smile float64 `json:"smile"`
-	// Brow is the mean height of the brow points above the line through
-	// each eye's corners, over the face height |10−152|. It grows when the
-	// brows are raised and is independent of the eyelids.
+	// Brow is the mean height of the lower brow edge above the midpoint of
+	// each eye's corners, measured in 3-D along the face's vertical axis and
+	// divided by the 3-D distance between the outer eye corners. Measuring
+	// along the face's own axis keeps it unchanged when the head pitches;
+	// dividing by the eye distance keeps it unchanged when the jaw drops.
+	// It does not depend on the eyelids. Resting values are about
+	// 0.15–0.35 depending on the person; raised brows add 10–50 %.
 	Brow float64 `json:"brow"`
 	// NoseX and NoseY are the offsets of the nose tip from the face centre
 	// (midpoint of the face sides, and of the eyes and mouth), over face
