@@ -23,7 +23,7 @@ const EnvDir = "OPENLIVENESS_FACEDATA"
 var ErrAbsent = errors.New("facedata: ../shared/facedata not found (set " + EnvDir + " or check out the shared data beside the repository)")
 
 // Find returns the data directory: $OPENLIVENESS_FACEDATA, or
-// ../shared/facedata relative to the directory holding go.mod, searched
+// ../shared/facedata relative to a directory holding a go.mod, searched
 // upwards from the working directory.
 func Find() (string, error) {
 	if d := os.Getenv(EnvDir); d != "" {
@@ -36,13 +36,14 @@ func Find() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Walk up through every directory holding a go.mod (nested modules such
+	// as adapters/ have their own), looking for the data beside it.
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			d := filepath.Join(dir, "..", "shared", "facedata")
 			if st, err := os.Stat(d); err == nil && st.IsDir() {
 				return filepath.Clean(d), nil
 			}
-			return "", ErrAbsent
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
