@@ -11,7 +11,8 @@
 //
 //	{"file":..., "frame":N, "faces":[{"box":[x,y,w,h], "score":S, "yaw":deg,
 //	 "pitch":deg, "roll":deg, "measures":{"ear_left":..., "ear_right":...,
-//	 "ear":..., "mar":..., "smile":..., "brow":...}}], "ms":...}
+//	 "ear":..., "mar":..., "smile":..., "brow":...}, "spoof":{"score":...,
+//	 "laplacian_var":..., "attack":bool}}], "ms":...}
 //
 // Faces are sorted by size, largest first. -draw DIR writes a PNG per frame
 // with the box, the landmarks and the measures drawn.
@@ -44,6 +45,7 @@ import (
 	"time"
 
 	"github.com/openliveness/openliveness/face"
+	"github.com/openliveness/openliveness/spoof"
 )
 
 func main() {
@@ -61,6 +63,7 @@ type options struct {
 	progress bool
 	replay   bool
 	ro       replayOptions
+	spoof    *spoof.Detector
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -106,6 +109,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "analyze:", err)
 		return 1
 	}
+	sp, err := spoof.NewDetector()
+	if err != nil {
+		fmt.Fprintln(stderr, "analyze:", err)
+		return 1
+	}
+	o.spoof = sp
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	status := 0
@@ -161,6 +170,14 @@ type jsonFace struct {
 	Pitch    float64        `json:"pitch"`
 	Roll     float64        `json:"roll"`
 	Measures *face.Measures `json:"measures,omitempty"`
+	Spoof    *jsonSpoof     `json:"spoof,omitempty"`
+}
+
+// jsonSpoof is the per-frame presentation-attack result of a face.
+type jsonSpoof struct {
+	Score        float64 `json:"score"`
+	LaplacianVar float64 `json:"laplacian_var"`
+	Attack       bool    `json:"attack"`
 }
 
 type jsonFrame struct {
@@ -207,12 +224,22 @@ func analyzeFile(ctx context.Context, an *face.Analyzer, file string, o options,
 		if len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
 			prev = &res.Faces[0]
 		}
+		spoofs := make([]*spoof.Result, len(res.Faces))
+		for i, f := range res.Faces {
+			if f.Landmarks == nil {
+				continue
+			}
+			if r, err := o.spoof.Check(img, f.Box); err == nil {
+				spoofs[i] = &r
+			}
+		}
+		ms = float64(time.Since(start).Microseconds()) / 1000
 		if o.json {
-			if err := writeJSON(out, file, n, res, ms); err != nil {
+			if err := writeJSON(out, file, n, res, spoofs, ms); err != nil {
 				return err
 			}
 		} else {
-			writeText(out, file, n, res, ms)
+			writeText(out, file, n, res, spoofs, ms)
 		}
 		if o.draw != "" {
 			name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
@@ -227,14 +254,17 @@ func analyzeFile(ctx context.Context, an *face.Analyzer, file string, o options,
 
 func faceBox(r image.Rectangle) [4]int { return [4]int{r.Min.X, r.Min.Y, r.Dx(), r.Dy()} }
 
-func writeJSON(out *bufio.Writer, file string, n int, res *face.Result, ms float64) error {
+func writeJSON(out *bufio.Writer, file string, n int, res *face.Result, spoofs []*spoof.Result, ms float64) error {
 	fr := jsonFrame{File: file, Frame: n, Faces: []jsonFace{}, MS: ms}
-	for _, f := range res.Faces {
+	for i, f := range res.Faces {
 		jf := jsonFace{Box: faceBox(f.Box), Score: round(f.Score, 2)}
 		if f.Landmarks != nil {
 			m := f.Measures
 			jf.Yaw, jf.Pitch, jf.Roll = round(f.Pose.Yaw, 2), round(f.Pose.Pitch, 2), round(f.Pose.Roll, 2)
 			jf.Measures = &m
+		}
+		if sr := spoofs[i]; sr != nil {
+			jf.Spoof = &jsonSpoof{Score: round(sr.Score, 4), LaplacianVar: round(sr.LaplacianVar, 2), Attack: sr.Attack}
 		}
 		fr.Faces = append(fr.Faces, jf)
 	}
@@ -247,7 +277,7 @@ func writeJSON(out *bufio.Writer, file string, n int, res *face.Result, ms float
 	return nil
 }
 
-func writeText(out *bufio.Writer, file string, n int, res *face.Result, ms float64) {
+func writeText(out *bufio.Writer, file string, n int, res *face.Result, spoofs []*spoof.Result, ms float64) {
 	fmt.Fprintf(out, "%s frame %d: %d face(s) in %.1f ms\n", file, n, len(res.Faces), ms)
 	for i, f := range res.Faces {
 		fmt.Fprintf(out, "  #%d box %v score %.1f", i+1, f.Box, f.Score)
@@ -255,6 +285,9 @@ func writeText(out *bufio.Writer, file string, n int, res *face.Result, ms float
 			m := f.Measures
 			fmt.Fprintf(out, " yaw %+.1f pitch %+.1f roll %+.1f  EAR %.3f (%.3f/%.3f) MAR %.3f smile %.3f brow %.3f",
 				f.Pose.Yaw, f.Pose.Pitch, f.Pose.Roll, m.EAR, m.EARLeft, m.EARRight, m.MAR, m.Smile, m.Brow)
+		}
+		if sr := spoofs[i]; sr != nil {
+			fmt.Fprintf(out, " spoof %.3f (laplacian var %.1f, attack %v)", sr.Score, sr.LaplacianVar, sr.Attack)
 		}
 		fmt.Fprintln(out)
 	}

@@ -43,6 +43,11 @@ func TestAnalyzeJSON(t *testing.T) {
 				Pitch    *float64 `json:"pitch"`
 				Roll     *float64 `json:"roll"`
 				Measures map[string]float64
+				Spoof    *struct {
+					Score        *float64 `json:"score"`
+					LaplacianVar *float64 `json:"laplacian_var"`
+					Attack       *bool    `json:"attack"`
+				} `json:"spoof"`
 			} `json:"faces"`
 		}
 		if err := json.Unmarshal([]byte(l), &fr); err != nil {
@@ -54,6 +59,9 @@ func TestAnalyzeJSON(t *testing.T) {
 		f := fr.Faces[0]
 		if len(f.Box) != 4 || f.Box[2] <= 0 || f.Score <= 0 || f.Yaw == nil || f.Pitch == nil || f.Roll == nil {
 			t.Errorf("line %d: face %+v", i, f)
+		}
+		if f.Spoof == nil || f.Spoof.Score == nil || f.Spoof.LaplacianVar == nil || f.Spoof.Attack == nil || *f.Spoof.LaplacianVar <= 0 {
+			t.Errorf("line %d: spoof %+v", i, f.Spoof)
 		}
 		for _, k := range []string{"ear_left", "ear_right", "ear", "mar", "smile", "brow"} {
 			if _, ok := f.Measures[k]; !ok {

@@ -1,0 +1,68 @@
+package spoof_test
+
+import (
+	"fmt"
+	"image"
+	_ "image/jpeg"
+	"os"
+	"time"
+
+	"github.com/openliveness/openliveness/spoof"
+)
+
+func ExampleLaplacianVar() {
+	// The 3×3 ramp 1…9: its Laplacian with reflect-101 borders is
+	// 8 6 4 / 2 0 −2 / −4 −6 −8, as cv2.Laplacian(img, cv2.CV_64F) gives.
+	g := &image.Gray{Pix: []uint8{1, 2, 3, 4, 5, 6, 7, 8, 9}, Stride: 3, Rect: image.Rect(0, 0, 3, 3)}
+	fmt.Printf("%.4f\n", spoof.LaplacianVar(g))
+	// Output: 26.6667
+}
+
+func ExampleDetector_Check() {
+	f, err := os.Open("../testdata/face.jpg")
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		panic(err)
+	}
+	d, err := spoof.NewDetector()
+	if err != nil {
+		panic(err)
+	}
+	// The box would come from a face detector.
+	r, err := d.Check(img, image.Rect(70, 90, 250, 290))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("attack:", r.Attack, "live score above 0.9:", r.Score > 0.9)
+	// Output: attack: false live score above 0.9: true
+}
+
+func ExampleSession() {
+	// An injected still: the same face view, frame after frame.
+	var thumb spoof.Thumb
+	for i := range thumb {
+		thumb[i] = uint8(i * 7)
+	}
+	box := image.Rect(100, 80, 260, 240)
+	s := spoof.NewSession()
+	for i := 0; i < 20; i++ {
+		res := s.Observe(spoof.FrameInfo{Time: time.Duration(i) * 40 * time.Millisecond, Box: box, Thumb: &thumb})
+		if res.Failed {
+			fmt.Println(res.Reason, res.Cause, "on frame", res.FailedAt)
+			break
+		}
+	}
+	// Output: spoof_detected frozen_frames on frame 6
+}
+
+func ExampleEvaluate() {
+	live := []float64{0.9, 0.8, 0.3}
+	attack := []float64{0.1, 0.4, 0.85}
+	m := spoof.Evaluate(live, attack, 0.5)
+	fmt.Printf("AUC %.3f APCER %.3f BPCER %.3f\n", m.AUC, m.APCER, m.BPCER)
+	// Output: AUC 0.667 APCER 0.333 BPCER 0.333
+}

@@ -1,0 +1,114 @@
+package spoof
+
+import "math"
+
+// The model's features, derived from Signals. The names are the ones a
+// model file uses.
+const (
+	fLogLaplacian = iota
+	fLBP          // 10 bins
+	fLBP2         = fLBP + 10
+	fContrast     = fLBP2 + 10
+	fRange        = fContrast + 1
+	fHighFreq     = fRange + 1
+	fMidFreq      = fHighFreq + 1
+	fMoire        = fMidFreq + 1
+	fSpecular     = fMoire + 1
+	fChromaSpread = fSpecular + 1
+	fChroma       = fChromaSpread + 1
+	fLBPCb        = fChroma + 1 // 10 bins
+	fLBPCr        = fLBPCb + 10 // 10 bins
+	numFeatures   = fLBPCr + 10
+)
+
+type featureVec [numFeatures]float64
+
+// group gathers features for the Reason of a Result.
+type group int
+
+const (
+	groupBlur group = iota
+	groupTexture
+	groupFrequency
+	groupColor
+	groupSpecular
+	groupBorder
+	numGroups
+)
+
+var groupReason = [numGroups]string{"blur", "texture", "frequency", "color", "specular", "border"}
+
+// Tables computed once and never written.
+var (
+	featureNames = func() (n [numFeatures]string) {
+		n[fLogLaplacian] = "log_laplacian_var"
+		for i := range 10 {
+			n[fLBP+i] = "lbp_" + string(rune('0'+i))
+			n[fLBP2+i] = "lbp2_" + string(rune('0'+i))
+		}
+		n[fContrast] = "contrast"
+		n[fRange] = "range"
+		n[fHighFreq] = "log_high_freq"
+		n[fMidFreq] = "log_mid_freq"
+		n[fMoire] = "moire"
+		n[fSpecular] = "sqrt_specular"
+		n[fChromaSpread] = "chroma_spread"
+		n[fChroma] = "chroma"
+		for i := range 10 {
+			n[fLBPCb+i] = "lbp_cb_" + string(rune('0'+i))
+			n[fLBPCr+i] = "lbp_cr_" + string(rune('0'+i))
+		}
+		return n
+	}()
+	featureGroup = func() (g [numFeatures]group) {
+		for i := range g {
+			g[i] = groupTexture
+		}
+		g[fLogLaplacian] = groupBlur
+		g[fHighFreq], g[fMidFreq], g[fMoire] = groupFrequency, groupFrequency, groupFrequency
+		g[fSpecular] = groupSpecular
+		g[fChromaSpread], g[fChroma] = groupColor, groupColor
+		for i := range 10 {
+			g[fLBPCb+i], g[fLBPCr+i] = groupColor, groupColor
+		}
+		return g
+	}()
+	colorFeature = func() (c [numFeatures]bool) {
+		c[fChromaSpread], c[fChroma] = true, true
+		for i := range 10 {
+			c[fLBPCb+i], c[fLBPCr+i] = true, true
+		}
+		return c
+	}()
+)
+
+// featureIndex returns the index of a feature name, or −1.
+func featureIndex(name string) int {
+	for i, n := range featureNames {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// features derives the feature vector from the signals.
+func features(sg *Signals, f *featureVec) {
+	f[fLogLaplacian] = math.Log1p(sg.LaplacianVar)
+	for i := range 10 {
+		f[fLBP+i] = math.Sqrt(sg.LBP[i])
+		f[fLBP2+i] = math.Sqrt(sg.LBP2[i])
+	}
+	f[fContrast] = sg.Contrast
+	f[fRange] = sg.Range
+	f[fHighFreq] = math.Log(sg.HighFreq + 1e-6)
+	f[fMidFreq] = math.Log(sg.MidFreq + 1e-6)
+	f[fMoire] = sg.Moire
+	f[fSpecular] = math.Sqrt(sg.Specular)
+	f[fChromaSpread] = sg.ChromaSpread
+	f[fChroma] = sg.Chroma
+	for i := range 10 {
+		f[fLBPCb+i] = math.Sqrt(sg.LBPCb[i])
+		f[fLBPCr+i] = math.Sqrt(sg.LBPCr[i])
+	}
+}

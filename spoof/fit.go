@@ -1,0 +1,531 @@
+package spoof
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// ErrFit reports training data that cannot produce a model.
+var ErrFit = errors.New("spoof: cannot fit")
+
+// Sample is one labelled face for Fit.
+type Sample struct {
+	Signals Signals
+	Live    bool
+	// Group identifies the subject (or session) the sample comes from;
+	// cross-validation never puts one group on both sides.
+	Group string
+	// Derived marks a synthetic copy of another sample (a degraded
+	// version made for training): it is fitted on but never reported in
+	// cross-validation metrics.
+	Derived bool
+}
+
+// FitOptions are the knobs of Fit; the zero value uses the defaults.
+type FitOptions struct {
+	// L2 is the ridge penalty on the standardised weights (default 1).
+	L2 float64
+	// TargetBPCER sets the operating point: the fraction of bona fide
+	// samples (not Derived), scored out of fold, that fall below it
+	// (default 0.01).
+	TargetBPCER float64
+	// ConfidentMargin is the smallest distance, in log-odds, between the
+	// operating point and the confident-attack threshold (default 2).
+	ConfidentMargin float64
+	// ZClamp bounds each standardised feature (default 4).
+	ZClamp float64
+	// Data describes the training data; it is stored in the model.
+	Data string
+}
+
+func (o *FitOptions) withDefaults() FitOptions {
+	var r FitOptions
+	if o != nil {
+		r = *o
+	}
+	if r.L2 <= 0 {
+		r.L2 = 1
+	}
+	if r.TargetBPCER <= 0 {
+		r.TargetBPCER = 0.01
+	}
+	if r.ConfidentMargin <= 0 {
+		r.ConfidentMargin = 2
+	}
+	if r.ZClamp <= 0 {
+		r.ZClamp = 4
+	}
+	return r
+}
+
+// Default feature sets: every feature for colour frames, the grey ones
+// for grey frames.
+func defaultFeatures(color bool) []string {
+	var names []string
+	for i, n := range featureNames {
+		if color || !colorFeature[i] {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// Fit fits a Model to labelled samples. With samples from at least three
+// groups it scores every sample with a model fit without its group
+// (leave-one-group-out) and places the operating point on those
+// out-of-fold scores, so the threshold is not tuned on the data it is
+// judged on; otherwise it uses the in-sample scores. The border rule is
+// copied from the default model. Model.CV holds the out-of-fold metrics.
+func Fit(samples []Sample, opts *FitOptions) (*Model, error) {
+	o := opts.withDefaults()
+	var nLive, nAtt int
+	groups := map[string]bool{}
+	for _, s := range samples {
+		if s.Live {
+			nLive++
+		} else {
+			nAtt++
+		}
+		groups[s.Group] = true
+	}
+	if nLive < 2 || nAtt < 2 {
+		return nil, fmt.Errorf("%w: %d live and %d attack samples", ErrFit, nLive, nAtt)
+	}
+	m := &Model{Data: o.Data, Border: defaultBorderRule()}
+	color := slices.DeleteFunc(slices.Clone(samples), func(s Sample) bool { return !s.Signals.Color })
+	var cv *Metrics
+	for _, part := range []struct {
+		l       *Logistic
+		names   []string
+		samples []Sample
+	}{
+		{&m.Gray, defaultFeatures(false), samples},
+		{&m.Color, defaultFeatures(true), color},
+	} {
+		ss := part.samples
+		if len(ss) == 0 {
+			// No colour samples: score colour frames with the grey model.
+			ss, part.names = samples, defaultFeatures(false)
+		}
+		l, err := fitLogistic(ss, part.names, o)
+		if err != nil {
+			return nil, err
+		}
+		var liveOOF, attOOF []float64
+		if len(groups) >= 3 {
+			liveOOF, attOOF, err = outOfFold(ss, part.names, o)
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			liveOOF, attOOF = logits(l, ss)
+		}
+		// Shift the bias so that the operating point is logit 0.
+		slices.Sort(liveOOF)
+		q := quantile(liveOOF, o.TargetBPCER)
+		l.Bias -= q
+		margin := math.Max(o.ConfidentMargin, q-liveOOF[0])
+		if m.Confident == 0 || sigmoid(-margin) < m.Confident {
+			m.Confident = sigmoid(-margin)
+		}
+		if part.l == &m.Color || cv == nil {
+			met := Evaluate(shift(liveOOF, -q), shift(attOOF, -q), 0.5)
+			cv = &met
+		}
+		*part.l = *l
+	}
+	m.Threshold = 0.5
+	m.CV = cv
+	if err := m.prepare(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// shift returns the sigmoid of each logit plus d.
+func shift(z []float64, d float64) []float64 {
+	out := make([]float64, len(z))
+	for i, v := range z {
+		out[i] = sigmoid(v + d)
+	}
+	return out
+}
+
+// quantile returns the q-quantile of sorted values (linear interpolation).
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 1 {
+		return sorted[0]
+	}
+	p := q * float64(len(sorted)-1)
+	i := int(p)
+	if i >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	f := p - float64(i)
+	return sorted[i]*(1-f) + sorted[i+1]*f
+}
+
+// outOfFold returns the logits of live and attack samples (not Derived
+// ones), each scored by a model fit without the sample's group.
+func outOfFold(samples []Sample, names []string, o FitOptions) (live, attack []float64, err error) {
+	groups := map[string]bool{}
+	for _, s := range samples {
+		groups[s.Group] = true
+	}
+	keys := make([]string, 0, len(groups))
+	for g := range groups {
+		keys = append(keys, g)
+	}
+	slices.Sort(keys)
+	for _, g := range keys {
+		var train, test []Sample
+		for _, s := range samples {
+			if s.Group == g {
+				test = append(test, s)
+			} else {
+				train = append(train, s)
+			}
+		}
+		l, err := fitLogistic(train, names, o)
+		if err != nil {
+			return nil, nil, fmt.Errorf("fold %s: %w", g, err)
+		}
+		for i := range test {
+			var f featureVec
+			features(&test[i].Signals, &f)
+			z := l.logit(&f, nil)
+			switch {
+			case test[i].Derived:
+			case test[i].Live:
+				live = append(live, z)
+			default:
+				attack = append(attack, z)
+			}
+		}
+	}
+	return live, attack, nil
+}
+
+// logits returns the logits of the samples that are not Derived (of all
+// of them when every sample is derived).
+func logits(l *Logistic, samples []Sample) (live, attack []float64) {
+	keepDerived := true
+	for i := range samples {
+		if !samples[i].Derived {
+			keepDerived = false
+			break
+		}
+	}
+	for i := range samples {
+		if samples[i].Derived && !keepDerived {
+			continue
+		}
+		var f featureVec
+		features(&samples[i].Signals, &f)
+		z := l.logit(&f, nil)
+		if samples[i].Live {
+			live = append(live, z)
+		} else {
+			attack = append(attack, z)
+		}
+	}
+	return live, attack
+}
+
+// fitLogistic fits an L2-regularised logistic regression by Newton's
+// method, with the two classes weighted equally.
+func fitLogistic(samples []Sample, names []string, o FitOptions) (*Logistic, error) {
+	p := len(names)
+	l := &Logistic{Features: names, Mean: make([]float64, p), Scale: make([]float64, p),
+		Weights: make([]float64, p), ZClamp: o.ZClamp}
+	l.idx = make([]int, p)
+	for k, name := range names {
+		if l.idx[k] = featureIndex(name); l.idx[k] < 0 {
+			return nil, fmt.Errorf("%w: unknown feature %q", ErrFit, name)
+		}
+	}
+	n := len(samples)
+	x := make([][]float64, n)
+	y := make([]float64, n)
+	sw := make([]float64, n)
+	var nLive float64
+	for _, s := range samples {
+		if s.Live {
+			nLive++
+		}
+	}
+	if nLive == 0 || nLive == float64(n) {
+		return nil, fmt.Errorf("%w: one class only", ErrFit)
+	}
+	for i := range samples {
+		var f featureVec
+		features(&samples[i].Signals, &f)
+		row := make([]float64, p)
+		for k, j := range l.idx {
+			row[k] = f[j]
+		}
+		x[i] = row
+		if samples[i].Live {
+			y[i], sw[i] = 1, float64(n)/(2*nLive)
+		} else {
+			sw[i] = float64(n) / (2 * (float64(n) - nLive))
+		}
+	}
+	for k := 0; k < p; k++ {
+		var s, ss float64
+		for i := range x {
+			s += x[i][k]
+			ss += x[i][k] * x[i][k]
+		}
+		mean := s / float64(n)
+		sd := math.Sqrt(math.Max(0, ss/float64(n)-mean*mean))
+		l.Mean[k] = mean
+		if sd < 1e-12 {
+			sd = 1 // constant feature: its weight stays 0
+		}
+		l.Scale[k] = sd
+		for i := range x {
+			x[i][k] = math.Max(-o.ZClamp, math.Min(o.ZClamp, (x[i][k]-mean)/sd))
+		}
+	}
+	// Newton iterations on (w, b).
+	d := p + 1
+	beta := make([]float64, d)
+	h := make([]float64, d*d)
+	g := make([]float64, d)
+	for iter := 0; iter < 50; iter++ {
+		clear(h)
+		clear(g)
+		for i := range x {
+			z := beta[p]
+			for k, v := range x[i] {
+				z += beta[k] * v
+			}
+			mu := sigmoid(z)
+			r := sw[i] * (y[i] - mu)
+			wt := sw[i] * math.Max(mu*(1-mu), 1e-12)
+			for a := 0; a < d; a++ {
+				xa := 1.0
+				if a < p {
+					xa = x[i][a]
+				}
+				g[a] += r * xa
+				for b := 0; b <= a; b++ {
+					xb := 1.0
+					if b < p {
+						xb = x[i][b]
+					}
+					h[a*d+b] += wt * xa * xb
+				}
+			}
+		}
+		for a := 0; a < p; a++ {
+			g[a] -= o.L2 * beta[a]
+			h[a*d+a] += o.L2
+		}
+		h[p*d+p] += 1e-9
+		for a := 0; a < d; a++ {
+			for b := a + 1; b < d; b++ {
+				h[a*d+b] = h[b*d+a]
+			}
+		}
+		step, err := solveSPD(h, g, d)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrFit, err)
+		}
+		var norm float64
+		for a := range beta {
+			beta[a] += step[a]
+			norm = math.Max(norm, math.Abs(step[a]))
+		}
+		if norm < 1e-9 {
+			break
+		}
+	}
+	copy(l.Weights, beta[:p])
+	l.Bias = beta[p]
+	if err := l.prepare(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// solveSPD solves H·s = g for a symmetric positive-definite H (Cholesky).
+func solveSPD(h, g []float64, d int) ([]float64, error) {
+	c := make([]float64, d*d)
+	for i := 0; i < d; i++ {
+		for j := 0; j <= i; j++ {
+			s := h[i*d+j]
+			for k := 0; k < j; k++ {
+				s -= c[i*d+k] * c[j*d+k]
+			}
+			if i == j {
+				if s <= 0 {
+					return nil, errors.New("singular system")
+				}
+				c[i*d+i] = math.Sqrt(s)
+			} else {
+				c[i*d+j] = s / c[j*d+j]
+			}
+		}
+	}
+	z := make([]float64, d)
+	for i := 0; i < d; i++ {
+		s := g[i]
+		for k := 0; k < i; k++ {
+			s -= c[i*d+k] * z[k]
+		}
+		z[i] = s / c[i*d+i]
+	}
+	for i := d - 1; i >= 0; i-- {
+		s := z[i]
+		for k := i + 1; k < d; k++ {
+			s -= c[k*d+i] * z[k]
+		}
+		z[i] = s / c[i*d+i]
+	}
+	return z, nil
+}
+
+// Metrics are the ISO/IEC 30107-3 error rates of a score at a threshold,
+// with the ROC AUC.
+type Metrics struct {
+	// AUC is the area under the ROC curve: the probability that a bona
+	// fide sample scores above an attack sample (ties count half).
+	AUC float64 `json:"auc"`
+	// APCER is the fraction of attack presentations scored at or above
+	// Threshold (accepted as live).
+	APCER float64 `json:"apcer"`
+	// BPCER is the fraction of bona fide presentations scored below
+	// Threshold (rejected as attacks).
+	BPCER     float64 `json:"bpcer"`
+	Threshold float64 `json:"threshold"`
+	Live      int     `json:"live"`
+	Attack    int     `json:"attack"`
+}
+
+// Evaluate computes Metrics for live (bona fide) and attack scores at a
+// threshold. APCER is reported for the attack scores as one species;
+// report each presentation-attack instrument species separately by
+// calling Evaluate once per species.
+func Evaluate(live, attack []float64, threshold float64) Metrics {
+	m := Metrics{Threshold: threshold, Live: len(live), Attack: len(attack)}
+	for _, s := range attack {
+		if s >= threshold {
+			m.APCER++
+		}
+	}
+	for _, s := range live {
+		if s < threshold {
+			m.BPCER++
+		}
+	}
+	if len(attack) > 0 {
+		m.APCER /= float64(len(attack))
+	}
+	if len(live) > 0 {
+		m.BPCER /= float64(len(live))
+	}
+	m.AUC = auc(live, attack)
+	return m
+}
+
+// auc is the Mann–Whitney estimate of P(live > attack).
+func auc(live, attack []float64) float64 {
+	if len(live) == 0 || len(attack) == 0 {
+		return math.NaN()
+	}
+	type sv struct {
+		s    float64
+		live bool
+	}
+	all := make([]sv, 0, len(live)+len(attack))
+	for _, s := range live {
+		all = append(all, sv{s, true})
+	}
+	for _, s := range attack {
+		all = append(all, sv{s, false})
+	}
+	slices.SortFunc(all, func(a, b sv) int { return cmp.Compare(a.s, b.s) })
+	// Sum of the ranks of live samples, ties given their mean rank.
+	var rankSum float64
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].s == all[i].s {
+			j++
+		}
+		mean := float64(i+j+1) / 2 // ranks i+1..j
+		for k := i; k < j; k++ {
+			if all[k].live {
+				rankSum += mean
+			}
+		}
+		i = j
+	}
+	nl, na := float64(len(live)), float64(len(attack))
+	return (rankSum - nl*(nl+1)/2) / (nl * na)
+}
+
+// CVResult is the outcome of CrossValidate.
+type CVResult struct {
+	// Metrics are over all out-of-fold scores; APCER and BPCER count
+	// each sample at the operating point of the model that scored it
+	// (always Score 0.5 for models made by Fit).
+	Metrics Metrics
+	// Live and Attack are the out-of-fold scores.
+	Live, Attack []float64
+	// Folds is the number of groups, one fold each.
+	Folds int
+}
+
+// CrossValidate runs a leave-one-group-out cross-validation of the whole
+// Fit procedure, operating point included: each group is scored by a
+// model fit, and calibrated, without it. It needs at least three groups.
+func CrossValidate(samples []Sample, opts *FitOptions) (CVResult, error) {
+	groups := map[string]bool{}
+	for _, s := range samples {
+		groups[s.Group] = true
+	}
+	if len(groups) < 3 {
+		return CVResult{}, fmt.Errorf("%w: %d groups, cross-validation needs 3", ErrFit, len(groups))
+	}
+	keys := make([]string, 0, len(groups))
+	for g := range groups {
+		keys = append(keys, g)
+	}
+	slices.Sort(keys)
+	var res CVResult
+	var thr float64
+	for _, g := range keys {
+		var train, test []Sample
+		for _, s := range samples {
+			if s.Group == g {
+				test = append(test, s)
+			} else {
+				train = append(train, s)
+			}
+		}
+		m, err := Fit(train, opts)
+		if err != nil {
+			return CVResult{}, fmt.Errorf("fold %s: %w", g, err)
+		}
+		thr = m.Threshold
+		for i := range test {
+			if test[i].Derived {
+				continue
+			}
+			s := m.Score(&test[i].Signals)
+			if test[i].Live {
+				res.Live = append(res.Live, s)
+			} else {
+				res.Attack = append(res.Attack, s)
+			}
+		}
+	}
+	res.Folds = len(keys)
+	res.Metrics = Evaluate(res.Live, res.Attack, thr)
+	return res, nil
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package spoof
+
+const raceEnabled = false

@@ -1,0 +1,537 @@
+package spoof
+
+import (
+	"image"
+	"math"
+	"math/bits"
+	"time"
+)
+
+// ReasonSpoofDetected is the reason a session fails with, whatever the
+// signal; SessionResult.Cause names the signal.
+const ReasonSpoofDetected = "spoof_detected"
+
+// Session causes, in SessionResult.Cause.
+const (
+	CauseFrozen        = "frozen_frames"      // the same frame repeated
+	CauseLooped        = "looped_frames"      // a moving clip played again
+	CausePlanar        = "planar_motion"      // the face moves as one flat plane
+	CauseDiscontinuity = "face_discontinuity" // the face jumped: another subject
+	CauseFrameAttack   = "frame_attack"       // a confident per-frame attack
+	CauseFrameScore    = "frame_score"        // most frames below the operating point
+)
+
+// FrameInfo is what a Session needs of one frame. Fields may be left zero
+// when unknown: a frame without Points does not enter the motion test, a
+// frame without Thumb not the repetition and texture tests, a frame
+// without Frame not the score.
+type FrameInfo struct {
+	// Time is the frame's capture time since the session started.
+	Time time.Duration
+	// Box is the face box in pixels; empty when no face was found.
+	Box image.Rectangle
+	// Points are face landmarks in pixels, in the same order on every
+	// frame (for example the 478 points of a face mesh).
+	Points [][2]float64
+	// Thumb is the 64×64 grey view of Box (Result.Thumb).
+	Thumb *Thumb
+	// Frame is the per-frame result of this face, if computed.
+	Frame *Result
+}
+
+// SessionSignals are the running measurements of a Session.
+type SessionSignals struct {
+	// Frames counts observed frames, Faces those with a face.
+	Frames int `json:"frames"`
+	Faces  int `json:"faces"`
+	// FrozenRun is the current number of consecutive repeats of an
+	// identical face view (same box, same pixels).
+	FrozenRun int `json:"frozen_run"`
+	// LoopFrames counts frames that continue a replay: the face moves,
+	// yet this frame and the ones before it repeat, almost pixel for
+	// pixel, frames the same number of frames back.
+	LoopFrames int `json:"loop_frames"`
+	// PlanarFrames counts frames that changed shape beyond a similarity
+	// (out-of-plane motion) while one homography still explains their
+	// motion; DepthFrames those where it does not (a head, or a face that
+	// changes expression).
+	PlanarFrames int `json:"planar_frames"`
+	DepthFrames  int `json:"depth_frames"`
+	// ShapeChange is the last frame's out-of-plane shape change: how far
+	// the homography that best maps the reference landmarks onto the
+	// frame's departs from a similarity, over the landmarks' RMS spread.
+	// LandmarkRatio is that homography's residual over the landmarks'
+	// whole change beyond a similarity.
+	ShapeChange   float64 `json:"shape_change"`
+	LandmarkRatio float64 `json:"landmark_ratio"`
+	// TextureResidual is the last frame's texture motion left unexplained
+	// by one homography, in pixels of the 64×64 view (−1 when not
+	// measured).
+	TextureResidual float64 `json:"texture_residual"`
+	// Jumps counts face discontinuities between consecutive frames.
+	Jumps int `json:"jumps"`
+	// Scored counts frames with a per-frame result; MeanScore is their
+	// mean score, AttackFrames those below the operating point,
+	// ConfidentFrames those below the confident-attack threshold.
+	Scored          int     `json:"scored"`
+	MeanScore       float64 `json:"mean_score"`
+	AttackFrames    int     `json:"attack_frames"`
+	ConfidentFrames int     `json:"confident_frames"`
+}
+
+// SessionResult is the state of a Session after a frame.
+type SessionResult struct {
+	// Failed is true once a presentation attack is detected; it stays
+	// true for the rest of the session.
+	Failed bool `json:"failed"`
+	// Reason is ReasonSpoofDetected when Failed; Cause names the signal
+	// (the Cause… constants) and FailedAt the frame (1-based) it failed on.
+	Reason   string `json:"reason,omitempty"`
+	Cause    string `json:"cause,omitempty"`
+	FailedAt int    `json:"failed_at,omitempty"`
+	// Score is the session's liveness score, 0 to 1: the mean per-frame
+	// score (1 before any), so low-confidence frames lower it.
+	Score   float64        `json:"score"`
+	Signals SessionSignals `json:"signals"`
+}
+
+// SessionThresholds are the decision rules of a Session. Box moves are
+// relative to the box size, landmark residuals to the landmarks' RMS
+// spread, view differences in grey levels (mean absolute difference of
+// 32×32 reductions of the thumbs).
+type SessionThresholds struct {
+	// FrozenRun identical consecutive views fail the session (default 5:
+	// a still repeated is caught on its 6th frame). Sensor noise keeps a
+	// live face from giving bit-identical views; a compressed stream may
+	// repeat a frame now and then.
+	FrozenRun int
+	// A loop frame moves (view difference to the previous frame at least
+	// LoopMove, default 1.0), repeats a frame at least LoopLag frames back
+	// (default 3) within LoopMatch (default 0.3), and is the LoopRun-th
+	// consecutive frame (default 3) to repeat at that same lag, once the
+	// box moved at least LoopBoxMove (default 0.05) over the run.
+	// LoopFrames loop frames fail the session (default 2). LoopHistory
+	// frames are kept (default 150, six seconds at 25 frames per second).
+	LoopMove, LoopMatch, LoopBoxMove float64
+	LoopLag, LoopRun, LoopFrames     int
+	LoopHistory                      int
+	// ShapeMin is the out-of-plane shape change (ShapeChange) above which
+	// a frame is judged for planarity (default 0.02).
+	//
+	// With thumbs, a frame is planar when its TextureResidual is at most
+	// TexturePlanar pixels (default 0.35) and shows depth when it is at
+	// least TextureDepth (default 0.6). Without thumbs, the landmarks
+	// alone decide: planar when LandmarkRatio ≤ PlanarRatio (default
+	// 0.55), depth when ≥ DepthRatio (default 0.65). A face-mesh model's
+	// 3-D prior keeps the landmarks of a moving photograph from fitting
+	// one homography exactly, which makes the landmark test much weaker
+	// than the texture test.
+	ShapeMin                    float64
+	TexturePlanar, TextureDepth float64
+	PlanarRatio, DepthRatio     float64
+	// PlanarFrames planar frames fail the session (default 5) unless
+	// depth frames are at least half as many.
+	PlanarFrames int
+	// JumpMove (default 0.5 box sizes), JumpScale (default 1.5×),
+	// JumpShape (default 0.15) and JumpAppearance (default 25 grey levels)
+	// define a discontinuity between consecutive face frames less than
+	// JumpGap apart (default 500 ms): a box jump (move or scale) together
+	// with a landmark-shape or appearance jump. JumpFrames discontinuities
+	// fail the session (default 1).
+	JumpMove, JumpScale, JumpShape, JumpAppearance float64
+	JumpGap                                        time.Duration
+	JumpFrames                                     int
+	// ScoreFrames: once this many frames are scored (default 10), the
+	// session fails when more than half are below the operating point.
+	ScoreFrames int
+	// ConfidentFrames confident per-frame attacks fail the session at
+	// once (default 1).
+	ConfidentFrames int
+}
+
+// DefaultSessionThresholds returns the documented defaults.
+func DefaultSessionThresholds() SessionThresholds {
+	return SessionThresholds{
+		FrozenRun:       5,
+		LoopMove:        1.0,
+		LoopMatch:       0.3,
+		LoopBoxMove:     0.05,
+		LoopLag:         3,
+		LoopRun:         3,
+		LoopFrames:      2,
+		LoopHistory:     150,
+		ShapeMin:        0.02,
+		TexturePlanar:   0.2,
+		TextureDepth:    0.3,
+		PlanarRatio:     0.55,
+		DepthRatio:      0.65,
+		PlanarFrames:    5,
+		JumpMove:        0.5,
+		JumpScale:       1.5,
+		JumpShape:       0.15,
+		JumpAppearance:  25,
+		JumpGap:         500 * time.Millisecond,
+		JumpFrames:      1,
+		ScoreFrames:     10,
+		ConfidentFrames: 1,
+	}
+}
+
+// SessionOption configures a Session.
+type SessionOption func(*Session)
+
+// WithSessionThresholds replaces the default thresholds.
+func WithSessionThresholds(t SessionThresholds) SessionOption {
+	return func(s *Session) { s.th = t }
+}
+
+// small is a 32×32 reduction of a Thumb, kept for the repetition tests.
+type small [smallSize * smallSize]uint8
+
+const smallSize = ThumbSize / 2
+
+// Session accumulates the per-session signals of one liveness session,
+// fed frame by frame in capture order. It is not safe for concurrent use:
+// one goroutine (the one handling the session's frames) owns it.
+type Session struct {
+	th  SessionThresholds
+	res SessionResult
+
+	prev *faceState // last frame with a face
+	// Ring of recent views for the loop test.
+	ring     []small
+	hashes   []uint64
+	boxes    []image.Rectangle
+	runs     []int // runs[k]: consecutive frames repeating at lag k
+	ringNext int
+	ringLen  int
+
+	ref      *faceState // reference frame of the motion test
+	refSprd  float64
+	proj     [][2]float64
+	tex      textureWork
+	scoreSum float64
+}
+
+type faceState struct {
+	t      time.Duration
+	box    image.Rectangle
+	points [][2]float64
+	thumb  Thumb
+	small  small
+	has    bool // thumb present
+}
+
+// NewSession returns an empty Session.
+func NewSession(opts ...SessionOption) *Session {
+	s := &Session{th: DefaultSessionThresholds()}
+	for _, o := range opts {
+		o(s)
+	}
+	n := max(1, s.th.LoopHistory)
+	s.ring = make([]small, n)
+	s.hashes = make([]uint64, n)
+	s.boxes = make([]image.Rectangle, n)
+	s.runs = make([]int, n+1)
+	s.res.Score = 1
+	s.res.Signals.TextureResidual = -1
+	return s
+}
+
+// Result returns the current state without observing a frame.
+func (s *Session) Result() SessionResult { return s.res }
+
+// Observe adds one frame and returns the session state after it. Once
+// failed, a session stays failed; later frames still update Signals.
+func (s *Session) Observe(f FrameInfo) SessionResult {
+	r := &s.res
+	r.Signals.Frames++
+	frame := r.Signals.Frames
+	fail := func(cause string) {
+		if !r.Failed {
+			r.Failed, r.Reason, r.Cause, r.FailedAt = true, ReasonSpoofDetected, cause, frame
+		}
+	}
+	if f.Frame != nil {
+		sg := &r.Signals
+		sg.Scored++
+		s.scoreSum += f.Frame.Score
+		sg.MeanScore = s.scoreSum / float64(sg.Scored)
+		r.Score = sg.MeanScore
+		if f.Frame.Attack {
+			sg.AttackFrames++
+		}
+		if f.Frame.Confident {
+			sg.ConfidentFrames++
+			if sg.ConfidentFrames >= s.th.ConfidentFrames {
+				fail(CauseFrameAttack)
+			}
+		}
+		if sg.Scored >= s.th.ScoreFrames && 2*sg.AttackFrames > sg.Scored {
+			fail(CauseFrameScore)
+		}
+	}
+	if f.Box.Empty() {
+		return *r
+	}
+	r.Signals.Faces++
+	cur := &faceState{t: f.Time, box: f.Box}
+	if f.Thumb != nil {
+		cur.thumb, cur.has = *f.Thumb, true
+		reduce(&cur.thumb, &cur.small)
+	}
+	if len(f.Points) > 0 {
+		cur.points = append([][2]float64(nil), f.Points...)
+	}
+	if cur.has {
+		s.repetition(cur)
+		if r.Signals.FrozenRun >= s.th.FrozenRun {
+			fail(CauseFrozen)
+		}
+		if r.Signals.LoopFrames >= s.th.LoopFrames {
+			fail(CauseLooped)
+		}
+	}
+	if s.planar(cur) {
+		fail(CausePlanar)
+	}
+	if s.prev != nil && s.jump(s.prev, cur) {
+		r.Signals.Jumps++
+		if r.Signals.Jumps >= s.th.JumpFrames {
+			fail(CauseDiscontinuity)
+		}
+	}
+	s.prev = cur
+	return *r
+}
+
+// reduce writes the 2×2 means of t into out.
+func reduce(t *Thumb, out *small) {
+	halve(t[:], out[:], ThumbSize)
+}
+
+// repetition updates the frozen and loop signals. A repeat of an earlier
+// view is first found by its perceptual hash (DHash), then confirmed on
+// the pixels.
+func (s *Session) repetition(cur *faceState) {
+	sg := &s.res.Signals
+	h := DHash(&cur.thumb)
+	moving := true
+	if p := s.prev; p != nil && p.has {
+		if p.box == cur.box && p.thumb == cur.thumb {
+			sg.FrozenRun++
+		} else {
+			sg.FrozenRun = 0
+		}
+		moving = viewMAD(p.small[:], cur.small[:], math.Inf(1)) >= s.th.LoopMove
+	} else {
+		sg.FrozenRun = 0
+	}
+	// runs[k] becomes the number of consecutive frames, up to this one,
+	// that repeat the frame k back. Lags shift by one each frame, so the
+	// previous run at lag k continues here at lag k as well (both frames
+	// move forward together).
+	loop := false
+	for k := s.ringLen; k >= 1; k-- {
+		repeat := false
+		if moving && k >= s.th.LoopLag {
+			i := (s.ringNext - k + 2*len(s.ring)) % len(s.ring)
+			if bits.OnesCount64(s.hashes[i]^h) <= loopHashBits &&
+				viewMAD(s.ring[i][:], cur.small[:], s.th.LoopMatch) < s.th.LoopMatch {
+				repeat = true
+			}
+		}
+		if !repeat {
+			s.runs[k] = 0
+			continue
+		}
+		s.runs[k]++
+		if r := s.runs[k]; r >= s.th.LoopRun && !loop {
+			// The face must have moved over the run: a still face with a
+			// jittering box repeats itself without being a replay.
+			j := (s.ringNext - min(r-1, s.ringLen) + 2*len(s.ring)) % len(s.ring)
+			if boxMove(s.boxes[j], cur.box) >= s.th.LoopBoxMove {
+				loop = true
+			}
+		}
+	}
+	if loop {
+		sg.LoopFrames++
+	}
+	s.ring[s.ringNext] = cur.small
+	s.hashes[s.ringNext] = h
+	s.boxes[s.ringNext] = cur.box
+	s.ringNext = (s.ringNext + 1) % len(s.ring)
+	s.ringLen = min(s.ringLen+1, len(s.ring))
+}
+
+// boxMove is the distance between the centres of two boxes over the size
+// of the first.
+func boxMove(a, b image.Rectangle) float64 {
+	size := math.Sqrt(float64(a.Dx() * a.Dy()))
+	if size <= 0 {
+		return 0
+	}
+	dx := float64(b.Min.X+b.Max.X-a.Min.X-a.Max.X) / 2
+	dy := float64(b.Min.Y+b.Max.Y-a.Min.Y-a.Max.Y) / 2
+	return math.Hypot(dx, dy) / size
+}
+
+// loopHashBits is the largest DHash distance between two views that may
+// still be a repeat: views within LoopMatch grey levels of each other
+// differ in a few bits at most.
+const loopHashBits = 10
+
+// DHash is the 64-bit difference hash of a thumb: the thumb is reduced
+// to 9×8 cell means and bit 8y+x is set when cell (x, y) is brighter than
+// its right neighbour. Near-identical views have hashes a few bits apart.
+func DHash(t *Thumb) uint64 {
+	var cell [8][9]int
+	for y := 0; y < ThumbSize; y++ {
+		cy := y * 8 / ThumbSize
+		row := t[y*ThumbSize : (y+1)*ThumbSize]
+		for x, v := range row {
+			cell[cy][x*9/ThumbSize] += int(v)
+		}
+	}
+	var h uint64
+	for y := 0; y < 8; y++ {
+		for x := 0; x < 8; x++ {
+			// Cells differ in width by at most one column: compare means.
+			if cell[y][x]*cellWidth(x+1) > cell[y][x+1]*cellWidth(x) {
+				h |= 1 << (y*8 + x)
+			}
+		}
+	}
+	return h
+}
+
+// cellWidth is the number of thumb columns in DHash cell x (of 9).
+func cellWidth(x int) int {
+	return (x+1)*ThumbSize/9 + boolInt((x+1)*ThumbSize%9 != 0) - (x*ThumbSize/9 + boolInt(x*ThumbSize%9 != 0))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// viewMAD is the mean absolute difference of two equal-length views; it
+// stops early once the result is sure to reach limit.
+func viewMAD(a, b []uint8, limit float64) float64 {
+	budget := int(math.Min(limit*float64(len(a)), math.MaxInt32))
+	sum := 0
+	for r := 0; r < len(a); r += smallSize {
+		for i := r; i < r+smallSize && i < len(a); i++ {
+			d := int(a[i]) - int(b[i])
+			sum += max(d, -d)
+		}
+		if sum > budget {
+			break
+		}
+	}
+	return float64(sum) / float64(len(a))
+}
+
+// planar updates the motion signals with one frame and reports whether
+// the planar rule now fails the session.
+func (s *Session) planar(cur *faceState) bool {
+	sg := &s.res.Signals
+	pts := cur.points
+	if len(pts) < 8 {
+		return false
+	}
+	if s.ref == nil || len(s.ref.points) != len(pts) {
+		s.ref = cur
+		s.refSprd = rmsSpread(pts)
+		return false
+	}
+	ref := s.ref
+	if s.refSprd <= 0 {
+		return false
+	}
+	sg.TextureResidual = -1
+	h, ok := FitHomography(ref.points, pts)
+	if !ok {
+		return false
+	}
+	// The shape change that one homography carries: how far the landmarks'
+	// best homography departs from a similarity. Expressions change the
+	// landmarks without it; a turning head or a tilting photo changes it.
+	if cap(s.proj) < len(pts) {
+		s.proj = make([][2]float64, len(pts))
+	}
+	proj := s.proj[:len(pts)]
+	for i, p := range ref.points {
+		proj[i] = h.Apply(p)
+	}
+	shape := similarityResidual(ref.points, proj) / s.refSprd
+	sg.ShapeChange = shape
+	if shape < s.th.ShapeMin {
+		return false // no out-of-plane change: uninformative
+	}
+	ratio := homographyResidual(&h, ref.points, pts) / s.refSprd / (similarityResidual(ref.points, pts) / s.refSprd)
+	sg.LandmarkRatio = ratio
+	planar, depth := ratio <= s.th.PlanarRatio, ratio >= s.th.DepthRatio
+	if ref.has && cur.has {
+		planar, depth = false, false
+		if hl, ok := thumbHomography(ref, cur); ok {
+			if res, ok := s.tex.textureResidual(&ref.thumb, &cur.thumb, &hl); ok {
+				sg.TextureResidual = res
+				planar, depth = res <= s.th.TexturePlanar, res >= s.th.TextureDepth
+			}
+		}
+	}
+	switch {
+	case planar:
+		sg.PlanarFrames++
+	case depth:
+		sg.DepthFrames++
+	}
+	return sg.PlanarFrames >= s.th.PlanarFrames && 2*sg.DepthFrames < sg.PlanarFrames
+}
+
+// thumbHomography is the landmarks' homography from the reference thumb
+// to the current one (thumb pixel coordinates).
+func thumbHomography(ref, cur *faceState) (Homography, bool) {
+	toThumb := func(p [][2]float64, box image.Rectangle) [][2]float64 {
+		sx := float64(ThumbSize) / float64(box.Dx())
+		sy := float64(ThumbSize) / float64(box.Dy())
+		out := make([][2]float64, len(p))
+		for i, q := range p {
+			out[i] = [2]float64{(q[0] - float64(box.Min.X)) * sx, (q[1] - float64(box.Min.Y)) * sy}
+		}
+		return out
+	}
+	return FitHomography(toThumb(ref.points, ref.box), toThumb(cur.points, cur.box))
+}
+
+// jump reports a discontinuity between two consecutive face frames.
+func (s *Session) jump(a, b *faceState) bool {
+	if b.t-a.t > s.th.JumpGap || b.t < a.t {
+		return false
+	}
+	size := math.Sqrt(float64(a.box.Dx() * a.box.Dy()))
+	if size <= 0 {
+		return false
+	}
+	move := boxMove(a.box, b.box)
+	scale := math.Sqrt(float64(b.box.Dx()*b.box.Dy())) / size
+	if scale < 1 {
+		scale = 1 / scale
+	}
+	if move < s.th.JumpMove && scale < s.th.JumpScale {
+		return false
+	}
+	if len(a.points) > 0 && len(a.points) == len(b.points) {
+		if sp := rmsSpread(a.points); sp > 0 && similarityResidual(a.points, b.points)/sp >= s.th.JumpShape {
+			return true
+		}
+	}
+	if a.has && b.has && viewMAD(a.small[:], b.small[:], math.Inf(1)) >= s.th.JumpAppearance {
+		return true
+	}
+	return false
+}
