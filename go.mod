@@ -6,6 +6,7 @@ require (
 	github.com/esimov/pigo v1.4.6
 	go.etcd.io/bbolt v1.4.3
 	golang.org/x/image v0.33.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/apikey"
+	livebolt "github.com/openliveness/openliveness/liveness/boltstore"
+	"github.com/openliveness/openliveness/liveness/httpapi"
+	"github.com/openliveness/openliveness/webhook"
+	hookbolt "github.com/openliveness/openliveness/webhook/boltstore"
+)
+
+// serve runs the server until ctx ends, then shuts it down gracefully.
+func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready func(addr string)) (err error) {
+	logger := newLogger(cfg, stderr)
+	var closers []func() error
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			if cerr := closers[i](); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+	}()
+	if cfg.dataDir != "" {
+		if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+			return err
+		}
+	}
+
+	// Webhook secret: given, kept in the data directory, or new.
+	secret, secretNew, err := webhookSecret(cfg)
+	if err != nil {
+		return err
+	}
+
+	// API keys: the keys file of the data directory, and a development key.
+	var verifiers keyChain
+	haveFileKeys := false
+	if cfg.dataDir != "" {
+		fileKeys, err := apikey.OpenFile(filepath.Join(cfg.dataDir, "keys.json"))
+		if err != nil {
+			return err
+		}
+		verifiers = append(verifiers, apikey.Verifier{Store: fileKeys})
+		list, err := fileKeys.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range list {
+			haveFileKeys = haveFileKeys || !k.Revoked()
+		}
+	}
+	devKey, devKeyNew := cfg.devAPIKey, false
+	if devKey == "" && !haveFileKeys {
+		if devKey, err = apikey.Generate(rand.Reader); err != nil {
+			return err
+		}
+		devKeyNew = true
+	}
+	if devKey != "" {
+		mem := apikey.NewMemoryStore()
+		if _, err := apikey.Import(ctx, mem, devKey, "development", time.Now()); err != nil {
+			return err
+		}
+		verifiers = append(verifiers, apikey.Verifier{Store: mem})
+	}
+
+	metrics := httpapi.NewMetrics()
+
+	// Webhook outbox and dispatcher.
+	var hookStore webhook.Store = webhook.NewMemoryStore()
+	if cfg.dataDir != "" {
+		bs, err := hookbolt.Open(filepath.Join(cfg.dataDir, "webhooks.db"), &bolt.Options{Timeout: 5 * time.Second})
+		if err != nil {
+			return fmt.Errorf("webhook outbox: %w", err)
+		}
+		closers = append(closers, bs.Close)
+		hookStore = bs
+	}
+	dopts := []webhook.Option{webhook.WithStore(metrics.WebhookStore(hookStore)), webhook.WithLogger(logger)}
+	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(secret), liveness.SessionWebhookFormat(cfg.sessionFormat), liveness.WebhookLogger(logger)}
+	if cfg.webhookAllowPrivate {
+		dopts = append(dopts, webhook.WithInsecureTargets())
+		nopts = append(nopts, liveness.WebhookInsecureTargets())
+	}
+	if cfg.webhookURL != "" {
+		nopts = append(nopts, liveness.WebhookEndpoints(webhook.Endpoint{
+			ID: "server", URL: cfg.webhookURL, Secrets: webhook.Secrets{{Value: secret}}, Format: cfg.webhookFormat,
+		}))
+	}
+	dispatcher, err := webhook.New(dopts...)
+	if err != nil {
+		return err
+	}
+	notifier, err := liveness.NewWebhookNotifier(dispatcher, nopts...)
+	if err != nil {
+		dispatcher.Close()
+		return err
+	}
+
+	// Engine.
+	eopts := []liveness.Option{liveness.WithLogger(logger), liveness.WithNotifier(notifier), liveness.WithObserver(metrics)}
+	if cfg.dataDir != "" {
+		ss, err := livebolt.Open(filepath.Join(cfg.dataDir, "sessions.db"))
+		if err != nil {
+			dispatcher.Close()
+			return fmt.Errorf("session store: %w", err)
+		}
+		closers = append(closers, ss.Close)
+		ev, err := liveness.NewDirEvidence(filepath.Join(cfg.dataDir, "evidence"))
+		if err != nil {
+			dispatcher.Close()
+			return fmt.Errorf("evidence store: %w", err)
+		}
+		eopts = append(eopts, liveness.WithStore(ss), liveness.WithEvidenceStore(ev))
+	}
+	engine, err := liveness.New(eopts...)
+	if err != nil {
+		dispatcher.Close()
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		dispatcher.Close()
+		return err
+	}
+	addr := ln.Addr().String()
+	publicURL := cfg.publicURL
+	if publicURL == "" {
+		publicURL = "http://" + addr
+	}
+	handler, err := httpapi.New(engine,
+		httpapi.WithKeys(verifiers),
+		httpapi.WithRateLimiter(httpapi.NewMemoryRateLimiter(cfg.rateLimit, cfg.rateWindow, nil)),
+		httpapi.WithPublicURL(publicURL),
+		httpapi.WithFrameAncestors(cfg.frameAncestors...),
+		httpapi.WithCORSOrigins(cfg.corsOrigins...),
+		httpapi.WithWebhooks(notifier),
+		httpapi.WithLogger(logger),
+		httpapi.WithMetrics(metrics),
+	)
+	if err != nil {
+		ln.Close()
+		dispatcher.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	printBanner(stdout, cfg, publicURL, devKey, devKeyNew, secret, secretNew)
+
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); dispatcher.Run(runCtx) }()
+	go func() { defer wg.Done(); engine.Run(runCtx) }()
+	if cfg.dataDir != "" && cfg.evidenceRetention > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); purgeEvidence(runCtx, engine, cfg.evidenceRetention, logger) }()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("server listening", "addr", addr, "public_url", publicURL, "data_dir", cfg.dataDir,
+		"webhook_url", cfg.webhookURL, "webhook_allow_private", cfg.webhookAllowPrivate, "model_version", engine.ModelVersion())
+	if ready != nil {
+		ready(addr)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stopRun()
+		dispatcher.Close()
+		wg.Wait()
+		return err
+	}
+
+	// Graceful shutdown: stop accepting, finish requests in flight, then
+	// let webhook attempts in flight finish; what is not delivered stays
+	// in the outbox.
+	logger.Info("shutting down", "timeout", cfg.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("requests still in flight at the deadline", "err", err)
+	}
+	if err := dispatcher.Shutdown(sctx); err != nil {
+		logger.Warn("webhook attempts aborted at the deadline (they stay queued)", "err", err)
+	}
+	stopRun()
+	wg.Wait()
+	if pending, err := hookStore.Deliveries(context.Background(), webhook.DeliveryFilter{State: webhook.StatePending}); err == nil && len(pending) > 0 {
+		if cfg.dataDir != "" {
+			logger.Info("webhooks kept in the outbox for the next start", "pending", len(pending))
+		} else {
+			logger.Warn("webhooks not delivered are lost (in-memory outbox; use -data-dir)", "pending", len(pending))
+		}
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// purgeEvidence deletes, every hour, the evidence frames of sessions that
+// ended more than retention ago (their hashes stay).
+func purgeEvidence(ctx context.Context, engine *liveness.Engine, retention time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := engine.PurgeEvidence(ctx, time.Now().Add(-retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("purging evidence", "err", err)
+		case n > 0:
+			logger.Info("evidence purged", "sessions", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.logLevel}
+	if cfg.logJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// webhookSecret returns the configured secret, the one kept in the data
+// directory, or a new one (kept there when there is a data directory).
+func webhookSecret(cfg *config) (secret string, generated bool, err error) {
+	if cfg.webhookSecret != "" {
+		return cfg.webhookSecret, false, nil
+	}
+	var path string
+	if cfg.dataDir != "" {
+		path = filepath.Join(cfg.dataDir, "webhook-secret")
+		b, err := os.ReadFile(path)
+		if err == nil {
+			if s := strings.TrimSpace(string(b)); s != "" {
+				return s, false, nil
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", false, err
+		}
+	}
+	secret, err = webhook.GenerateSecret(rand.Reader)
+	if err != nil {
+		return "", false, err
+	}
+	if path != "" {
+		if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+			return "", false, err
+		}
+	}
+	return secret, true, nil
+}
+
+func printBanner(w io.Writer, cfg *config, publicURL, devKey string, devKeyNew bool, secret string, secretNew bool) {
+	fmt.Fprintf(w, "openliveness server on %s\n", publicURL)
+	if devKeyNew {
+		fmt.Fprintf(w, "  development API key (shown once): %s\n", devKey)
+	} else if devKey != "" {
+		fmt.Fprintf(w, "  development API key: from -dev-api-key (%s…)\n", apikey.PrefixOf(devKey))
+	}
+	if secretNew {
+		fmt.Fprintf(w, "  webhook secret (shown once): %s\n", secret)
+	}
+	if cfg.dataDir == "" {
+		fmt.Fprintln(w, "  sessions and queued webhooks are kept in memory (use -data-dir to keep them)")
+	}
+	fmt.Fprintf(w, "  try: curl -s -X POST -H 'X-API-Key: %s' %s/v1/sessions\n", keyHint(devKey, devKeyNew), publicURL)
+}
+
+func keyHint(devKey string, shown bool) string {
+	if shown {
+		return devKey
+	}
+	return "$KEY"
+}
+
+// keyChain accepts a key valid in any of its verifiers.
+type keyChain []apikey.Verifier
+
+// Verify implements httpapi.KeyVerifier.
+func (c keyChain) Verify(ctx context.Context, key string) (apikey.Key, error) {
+	for _, v := range c {
+		k, err := v.Verify(ctx, key)
+		if err == nil {
+			return k, nil
+		}
+		if !errors.Is(err, apikey.ErrInvalid) {
+			return apikey.Key{}, err
+		}
+	}
+	return apikey.Key{}, apikey.ErrInvalid
+}

@@ -1,0 +1,116 @@
+//go:build eval
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openliveness/openliveness/internal/facedata"
+)
+
+// TestEvalSigningEndToEnd runs the whole flow over HTTP with the real
+// engine: a signing session, the liveness check fed with the blink video
+// (as the hosted page would send it), the signature, and verify on the
+// exported chain.
+func TestEvalSigningEndToEnd(t *testing.T) {
+	frames, err := facedata.Frames(facedata.Path(t, "video/blink_selfie.mjpeg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc, done := make(chan string, 1), make(chan int, 1)
+	var stdout, stderr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-challenges", "BLINK", "-challenge-count", "1"}, &stdout, &stderr, func(a string) { addrc <- a })
+	}()
+	base := "http://" + <-addrc
+	call := func(method, path, token string, body []byte, out any) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if out != nil {
+			if err := json.Unmarshal(b, out); err != nil {
+				t.Fatalf("%s %s: %v: %s", method, path, err, b)
+			}
+		}
+		return res.StatusCode
+	}
+	var created map[string]any
+	if code := call("POST", "/api/signing/sessions", "", []byte(`{"document_id":"contract-7","signer":"Grace Hopper"}`), &created); code != 201 {
+		t.Fatalf("create %d %v", code, created)
+	}
+	sid, tok := created["session_id"].(string), created["client_token"].(string)
+	lsid, ltok := created["liveness_session_id"].(string), created["liveness_token"].(string)
+	challenges := created["challenges"].([]any)
+	t.Logf("liveness challenges %v", challenges)
+
+	// The demo runs with a BLINK-only check; the video answers it.
+	var last map[string]any
+	var burst []string
+	for k := 0; k < len(frames); k += 3 {
+		burst = append(burst, base64.StdEncoding.EncodeToString(frames[k]))
+		if len(burst) < 10 {
+			continue
+		}
+		body, _ := json.Marshal(map[string]any{"frames_b64": burst, "interval_ms": 120})
+		burst = burst[:0]
+		last = nil
+		if code := call("POST", "/v1/sessions/"+lsid+"/verify", ltok, body, &last); code != 200 {
+			t.Fatalf("verify %d %v", code, last)
+		}
+		if last["session_status"] != "pending" {
+			break
+		}
+	}
+	t.Logf("liveness: %v", last)
+	doc := []byte("the contract text")
+	var receipt map[string]any
+	code := call("POST", "/api/signing/sessions/"+sid+"/complete", tok, doc, &receipt)
+	if last["session_status"] != "passed" || code != 200 {
+		t.Fatalf("complete %d %v", code, receipt)
+	}
+	dir := t.TempDir()
+	get := func(path string) []byte {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return b
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	rb, _ := json.Marshal(receipt)
+	var out, errb bytes.Buffer
+	if code := verifyCmd([]string{"-log", write("audit.jsonl", get("/api/audit/export")), "-keys", write("keys.json", get("/api/audit/keys")),
+		"-receipt", write("receipt.json", rb), "-document", write("doc.txt", doc)}, &out, &errb); code != 0 {
+		t.Fatalf("verify: %s", errb.String())
+	}
+	if !strings.Contains(out.String(), "signed by Grace Hopper") {
+		t.Errorf("verify: %s", out.String())
+	}
+	t.Log(out.String())
+}

@@ -1,0 +1,358 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sentinel errors matched by *Error (with errors.Is).
+var (
+	ErrBadRequest   = errors.New("client: bad request")          // 400
+	ErrUnauthorized = errors.New("client: unauthorized")         // 401
+	ErrNotFound     = errors.New("client: session not found")    // 404
+	ErrConflict     = errors.New("client: session not pending")  // 409
+	ErrExpired      = errors.New("client: session expired")      // 410
+	ErrRateLimited  = errors.New("client: rate limited")         // 429
+	ErrUnavailable  = errors.New("client: analysis unavailable") // 502, 503
+	ErrServer       = errors.New("client: server error")         // other 5xx
+	ErrResponse     = errors.New("client: unexpected response")  // a body that is not the API's
+	errNoAuth       = errors.New("client: no API key or client token")
+)
+
+// Error is an error answer of the API.
+type Error struct {
+	StatusCode int
+	// Message is the server's {"error": ...} text.
+	Message string
+	// RetryAfter is the server's Retry-After (429), zero if absent.
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("liveness API: %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Message)
+}
+
+// Is matches the sentinel of the status code.
+func (e *Error) Is(target error) bool {
+	switch e.StatusCode {
+	case http.StatusBadRequest:
+		return target == ErrBadRequest
+	case http.StatusUnauthorized:
+		return target == ErrUnauthorized
+	case http.StatusNotFound:
+		return target == ErrNotFound
+	case http.StatusConflict:
+		return target == ErrConflict
+	case http.StatusGone:
+		return target == ErrExpired
+	case http.StatusTooManyRequests:
+		return target == ErrRateLimited
+	case http.StatusBadGateway, http.StatusServiceUnavailable:
+		return target == ErrUnavailable
+	}
+	return e.StatusCode >= 500 && target == ErrServer
+}
+
+// Client calls one server. Create it with New.
+type Client struct {
+	base      string
+	apiKey    string
+	token     string
+	hc        *http.Client
+	userAgent string
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithAPIKey authenticates with an API key (X-API-Key).
+func WithAPIKey(key string) Option { return func(c *Client) { c.apiKey = key } }
+
+// WithHTTPClient sets the HTTP client (default: one with a 30 s timeout).
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
+
+// New returns a client of the API at baseURL ("https://liveness.example.com",
+// with a path prefix if the API is mounted below one).
+func New(baseURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("client: base URL %q is not an absolute http(s) URL", baseURL)
+	}
+	c := &Client{base: strings.TrimRight(baseURL, "/"), hc: &http.Client{Timeout: 30 * time.Second}, userAgent: "openliveness-client/1"}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// WithClientToken returns a copy of c that authenticates with a session's
+// client token (Authorization: Bearer) instead of the API key: it can read,
+// verify and cancel that session only.
+func (c *Client) WithClientToken(token string) *Client {
+	cp := *c
+	cp.apiKey, cp.token = "", token
+	return &cp
+}
+
+// CreateSessionRequest is the body of POST /v1/sessions; zero fields are
+// left out (the server's defaults apply).
+type CreateSessionRequest struct {
+	ChallengeCount int      `json:"challenge_count,omitempty"`
+	Challenges     []string `json:"challenges,omitempty"`
+	ReferenceID    string   `json:"reference_id,omitempty"`
+	WebhookURL     string   `json:"webhook_url,omitempty"`
+	RedirectURL    string   `json:"redirect_url,omitempty"`
+	ParentOrigin   string   `json:"parent_origin,omitempty"`
+	TTLSeconds     int      `json:"ttl_seconds,omitempty"`
+	Mirrored       bool     `json:"mirrored,omitempty"`
+}
+
+// CreatedSession is a new session. ClientToken and HostedURL are shown once.
+type CreatedSession struct {
+	SessionID        string   `json:"session_id"`
+	Status           string   `json:"status"`
+	Challenges       []string `json:"challenges"`
+	CurrentChallenge string   `json:"current_challenge"`
+	ChallengeIndex   int      `json:"challenge_index"`
+	TotalChallenges  int      `json:"total_challenges"`
+	ExpiresInSeconds int      `json:"expires_in_seconds"`
+	ExpiresAt        string   `json:"expires_at"`
+	HostedURL        string   `json:"hosted_url"`
+	ClientToken      string   `json:"client_token"`
+	ReferenceID      string   `json:"reference_id,omitempty"`
+}
+
+// Session is a session's state. The fields after Mirrored are filled only
+// for API-key requests.
+type Session struct {
+	SessionID        string   `json:"session_id"`
+	Status           string   `json:"status"`
+	Challenges       []string `json:"challenges"`
+	CurrentChallenge *string  `json:"current_challenge"`
+	ChallengeIndex   int      `json:"challenge_index"`
+	TotalChallenges  int      `json:"total_challenges"`
+	ExpiresInSeconds int      `json:"expires_in_seconds"`
+	RedirectURL      string   `json:"redirect_url,omitempty"`
+	ParentOrigin     string   `json:"parent_origin,omitempty"`
+	Mirrored         bool     `json:"mirrored"`
+
+	ReferenceID  string   `json:"reference_id,omitempty"`
+	WebhookURL   string   `json:"webhook_url,omitempty"`
+	Score        *float64 `json:"score,omitempty"`
+	Verdict      *string  `json:"verdict,omitempty"`
+	Reason       *string  `json:"reason,omitempty"`
+	ModelVersion string   `json:"model_version,omitempty"`
+	Frames       int      `json:"frames,omitempty"`
+	CreatedAt    string   `json:"created_at,omitempty"`
+	ExpiresAt    string   `json:"expires_at,omitempty"`
+	CompletedAt  *string  `json:"completed_at,omitempty"`
+}
+
+// VerifyRequest is one frame or a burst: JPEG bytes (the client encodes
+// them) taken Interval apart, the last one now.
+type VerifyRequest struct {
+	Frames   [][]byte
+	Interval time.Duration
+}
+
+// VerifyResponse is the union of the four answer shapes of verify; see the
+// API documentation for which fields each shape carries.
+type VerifyResponse struct {
+	ChallengePassed  bool    `json:"challenge_passed"`
+	SessionStatus    string  `json:"session_status"`
+	Message          string  `json:"message"`
+	FaceDetected     bool    `json:"face_detected"`
+	CurrentChallenge string  `json:"current_challenge"`
+	Confidence       float64 `json:"confidence"`
+	Hint             string  `json:"hint"`
+	Feedback         string  `json:"feedback"`
+	NextChallenge    string  `json:"next_challenge"`
+	ChallengeIndex   int     `json:"challenge_index"`
+	TotalChallenges  int     `json:"total_challenges"`
+	Score            float64 `json:"score"`
+	LivenessVerified bool    `json:"liveness_verified"`
+	Verdict          string  `json:"verdict"`
+	Reason           string  `json:"reason"`
+}
+
+// Result is GET /v1/sessions/{id}/result. Verdict, Confidence and Reason
+// are nil while the session is pending.
+type Result struct {
+	SessionID        string            `json:"session_id"`
+	Status           string            `json:"status"`
+	Verdict          *string           `json:"verdict"`
+	Confidence       *float64          `json:"confidence"`
+	Reason           *string           `json:"reason"`
+	ModelVersion     string            `json:"model_version"`
+	EvidenceHash     string            `json:"evidence_hash,omitempty"`
+	ReferenceID      string            `json:"reference_id,omitempty"`
+	PassedChallenges []PassedChallenge `json:"passed_challenges"`
+	Frames           int               `json:"frames"`
+	CompletedAt      *string           `json:"completed_at"`
+}
+
+// PassedChallenge is one passed challenge of a Result.
+type PassedChallenge struct {
+	Challenge  string  `json:"challenge"`
+	Confidence float64 `json:"confidence"`
+}
+
+// WebhookDelivery is the record of a test delivery.
+type WebhookDelivery struct {
+	ID          string          `json:"id"`
+	EventID     string          `json:"event_id"`
+	EventType   string          `json:"event_type"`
+	URL         string          `json:"url"`
+	Format      string          `json:"format"`
+	Test        bool            `json:"test"`
+	State       string          `json:"state"`
+	Attempts    int             `json:"attempts"`
+	LastStatus  int             `json:"last_status"`
+	LastError   string          `json:"last_error,omitempty"`
+	CreatedAt   string          `json:"created_at"`
+	CompletedAt *string         `json:"completed_at"`
+	Payload     json.RawMessage `json:"payload"`
+	AttemptLog  []struct {
+		N          int     `json:"n"`
+		At         string  `json:"at"`
+		StatusCode int     `json:"status_code"`
+		LatencyMS  float64 `json:"latency_ms"`
+		Error      string  `json:"error,omitempty"`
+		Response   string  `json:"response,omitempty"`
+	} `json:"attempt_log"`
+}
+
+// CreateSession creates a session (API key).
+func (c *Client) CreateSession(ctx context.Context, req CreateSessionRequest) (*CreatedSession, error) {
+	var out CreatedSession
+	return &out, c.do(ctx, http.MethodPost, "/v1/sessions", req, http.StatusCreated, &out)
+}
+
+// Session reads a session's state.
+func (c *Client) Session(ctx context.Context, id string) (*Session, error) {
+	var out Session
+	return &out, c.do(ctx, http.MethodGet, sessionPath(id), nil, http.StatusOK, &out)
+}
+
+// Verify submits one frame or a burst.
+func (c *Client) Verify(ctx context.Context, id string, req VerifyRequest) (*VerifyResponse, error) {
+	body := map[string]any{}
+	switch len(req.Frames) {
+	case 0:
+		return nil, fmt.Errorf("%w: no frames", ErrBadRequest)
+	case 1:
+		body["frame_b64"] = base64.StdEncoding.EncodeToString(req.Frames[0])
+	default:
+		enc := make([]string, len(req.Frames))
+		for i, f := range req.Frames {
+			enc[i] = base64.StdEncoding.EncodeToString(f)
+		}
+		body["frames_b64"] = enc
+		body["interval_ms"] = req.Interval.Milliseconds()
+	}
+	var out VerifyResponse
+	return &out, c.do(ctx, http.MethodPost, sessionPath(id)+"/verify", body, http.StatusOK, &out)
+}
+
+// Result reads a session's result (API key).
+func (c *Client) Result(ctx context.Context, id string) (*Result, error) {
+	var out Result
+	return &out, c.do(ctx, http.MethodGet, sessionPath(id)+"/result", nil, http.StatusOK, &out)
+}
+
+// Cancel cancels a pending session.
+func (c *Client) Cancel(ctx context.Context, id string) (*Session, error) {
+	var out Session
+	return &out, c.do(ctx, http.MethodPost, sessionPath(id)+"/cancel", nil, http.StatusOK, &out)
+}
+
+// TestWebhook sends one signed test delivery to url in format ("event" or
+// "completed") and returns its record (API key).
+func (c *Client) TestWebhook(ctx context.Context, url, format string) (*WebhookDelivery, error) {
+	var out WebhookDelivery
+	return &out, c.do(ctx, http.MethodPost, "/v1/webhooks/test", map[string]string{"url": url, "format": format}, http.StatusOK, &out)
+}
+
+// Health checks /healthz.
+func (c *Client) Health(ctx context.Context) error {
+	var out struct{ Status string }
+	if err := c.do(ctx, http.MethodGet, "/healthz", nil, http.StatusOK, &out); err != nil {
+		return err
+	}
+	if out.Status != "ok" {
+		return fmt.Errorf("%w: health status %q", ErrResponse, out.Status)
+	}
+	return nil
+}
+
+func sessionPath(id string) string { return "/v1/sessions/" + url.PathEscape(id) }
+
+// do sends one request and decodes a want-status answer into out.
+func (c *Client) do(ctx context.Context, method, path string, in any, want int, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	switch {
+	case c.apiKey != "":
+		req.Header.Set("X-API-Key", c.apiKey)
+	case c.token != "":
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	case path != "/healthz":
+		return errNoAuth
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != want {
+		e := &Error{StatusCode: res.StatusCode}
+		var eb struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
+			e.Message = eb.Error
+		} else {
+			e.Message = strings.TrimSpace(string(b[:min(len(b), 200)]))
+		}
+		if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && s > 0 {
+			e.RetryAfter = time.Duration(s) * time.Second
+		}
+		return e
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%w: %v", ErrResponse, err)
+	}
+	return nil
+}

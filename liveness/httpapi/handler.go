@@ -1,0 +1,363 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/httpapi/web"
+	"github.com/openliveness/openliveness/webhook"
+)
+
+// Engine is what the handler needs of a *liveness.Engine.
+type Engine interface {
+	Create(ctx context.Context, o liveness.CreateOptions) (*liveness.Created, error)
+	Get(ctx context.Context, id string) (*liveness.Session, error)
+	Submit(ctx context.Context, id string, frames []liveness.Frame, opts *liveness.SubmitOptions) (*liveness.Outcome, error)
+	Cancel(ctx context.Context, id string) (*liveness.Session, error)
+	CheckClientToken(s *liveness.Session, token string) bool
+}
+
+// KeyVerifier checks API keys; apikey.Verifier implements it. Verify
+// returns an error wrapping apikey.ErrInvalid for a key that is not valid;
+// other errors are failures of the key store (answered 500).
+type KeyVerifier interface {
+	Verify(ctx context.Context, key string) (apikey.Key, error)
+}
+
+// Webhooks validates per-session webhook URLs and sends test deliveries;
+// *liveness.WebhookNotifier implements it.
+type Webhooks interface {
+	CheckURL(raw string) error
+	SendTest(ctx context.Context, url string, format webhook.Format) (webhook.Delivery, []webhook.Attempt, error)
+}
+
+// Defaults of the handler options.
+const (
+	DefaultRateLimit     = 30
+	DefaultRateWindow    = 10 * time.Second
+	DefaultMaxFrameBytes = 4 << 20
+	DefaultMaxBodyBytes  = 16 << 20
+	// MaxBurstFrames is the most frames one verify request may carry.
+	MaxBurstFrames = 20
+)
+
+type config struct {
+	keys           KeyVerifier
+	limiter        RateLimiter
+	publicURL      string
+	frameAncestors []string
+	corsOrigins    []string
+	webhooks       Webhooks
+	logger         *slog.Logger
+	metrics        *Metrics
+	now            func() time.Time
+	maxFrameBytes  int
+	maxBodyBytes   int64
+	hostedPage     bool
+	concurrency    int
+}
+
+// Option configures a Handler.
+type Option func(*config)
+
+// WithKeys sets the API key verifier (required).
+func WithKeys(k KeyVerifier) Option { return func(c *config) { c.keys = k } }
+
+// WithRateLimiter sets the per-session limiter of frame submissions
+// (default: NewMemoryRateLimiter(30, 10 s, nil), in process memory).
+func WithRateLimiter(l RateLimiter) Option { return func(c *config) { c.limiter = l } }
+
+// WithPublicURL sets the external base URL of the API, used to build
+// hosted_url ("https://liveness.example.com", or with a path prefix when the
+// handler is mounted below one). Without it, the URL is taken from each
+// create request (its Host, and https when the request came over TLS).
+func WithPublicURL(u string) Option {
+	return func(c *config) { c.publicURL = strings.TrimRight(u, "/") }
+}
+
+// WithFrameAncestors sets the origins allowed to frame the hosted page
+// (CSP frame-ancestors; default 'none').
+func WithFrameAncestors(origins ...string) Option {
+	return func(c *config) { c.frameAncestors = append(c.frameAncestors, origins...) }
+}
+
+// WithCORSOrigins sets the origins whose pages may call GET
+// /v1/sessions/{id} and POST /v1/sessions/{id}/verify with a client token
+// (the SDK on a customer's page). "*" allows every origin: client tokens are
+// bearer tokens, never cookies. Default: none (same origin only).
+func WithCORSOrigins(origins ...string) Option {
+	return func(c *config) { c.corsOrigins = append(c.corsOrigins, origins...) }
+}
+
+// WithWebhooks enables per-session webhook_url and POST /v1/webhooks/test.
+func WithWebhooks(w Webhooks) Option { return func(c *config) { c.webhooks = w } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithMetrics sets the metrics the handler records and serves at /metrics
+// (default: a new Metrics). Pass the same Metrics to the engine
+// (liveness.WithObserver) to count frames and verdicts.
+func WithMetrics(m *Metrics) Option { return func(c *config) { c.metrics = m } }
+
+// WithClock sets the time source for expires_in_seconds and rate limits
+// (default time.Now); use the engine's clock.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithMaxFrameBytes sets the largest decoded frame (default 4 MiB).
+func WithMaxFrameBytes(n int) Option { return func(c *config) { c.maxFrameBytes = n } }
+
+// WithMaxBodyBytes sets the largest verify request body (default 16 MiB;
+// a burst's frames share it).
+func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBodyBytes = n } }
+
+// WithConcurrency sets how many verify requests are analysed at once
+// (default GOMAXPROCS); the others wait their turn in arrival order. Frame
+// analysis is CPU-bound: running more at once than there are CPUs only
+// makes every request slower (each gets a slice of the CPUs), while a
+// queue lets each finish at full speed, which keeps latency percentiles
+// low under load.
+func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n } }
+
+// WithoutHostedPage leaves out the hosted page and the SDK (/check,
+// /sdk/liveness.js and their assets).
+func WithoutHostedPage() Option { return func(c *config) { c.hostedPage = false } }
+
+// Handler is the REST API, the hosted page and the SDK as one
+// http.Handler. It is safe for concurrent use.
+type Handler struct {
+	cfg    config
+	engine Engine
+	mux    *http.ServeMux
+	routes []route
+	pages  []string
+	cors   corsPolicy
+	slots  chan struct{} // verify requests being analysed
+	tokens *tokenCache   // client tokens of pending sessions seen valid
+}
+
+// route is one path of the API with its methods.
+type route struct {
+	pattern string
+	methods map[string]http.HandlerFunc
+	cors    bool // the path answers CORS requests from the allowed origins
+}
+
+// New returns the handler of engine. It fails without a key verifier and
+// for invalid options (a frame ancestor or CORS origin that is not an
+// origin, a public URL that is not absolute).
+func New(engine Engine, opts ...Option) (*Handler, error) {
+	cfg := config{
+		logger:        slog.Default(),
+		now:           time.Now,
+		maxFrameBytes: DefaultMaxFrameBytes,
+		maxBodyBytes:  DefaultMaxBodyBytes,
+		hostedPage:    true,
+		concurrency:   runtime.GOMAXPROCS(0),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if engine == nil {
+		return nil, errors.New("httpapi: nil engine")
+	}
+	if cfg.keys == nil {
+		return nil, errors.New("httpapi: no API key verifier (WithKeys)")
+	}
+	if cfg.publicURL != "" {
+		u, err := url.Parse(cfg.publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("httpapi: public URL %q is not an absolute http(s) URL", cfg.publicURL)
+		}
+	}
+	if cfg.maxFrameBytes <= 0 || cfg.maxBodyBytes <= 0 || cfg.concurrency <= 0 {
+		return nil, errors.New("httpapi: size limits and concurrency must be positive")
+	}
+	if cfg.limiter == nil {
+		cfg.limiter = NewMemoryRateLimiter(DefaultRateLimit, DefaultRateWindow, cfg.now)
+	}
+	if cfg.metrics == nil {
+		cfg.metrics = NewMetrics()
+	}
+	cors, err := newCORSPolicy(cfg.corsOrigins)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg, engine: engine, mux: http.NewServeMux(), cors: cors, slots: make(chan struct{}, cfg.concurrency), tokens: newTokenCache(100_000)}
+	h.routes = []route{
+		{pattern: "/v1/sessions", methods: map[string]http.HandlerFunc{http.MethodPost: h.createSession}},
+		{pattern: "/v1/sessions/{id}", methods: map[string]http.HandlerFunc{http.MethodGet: h.getSession}, cors: true},
+		{pattern: "/v1/sessions/{id}/verify", methods: map[string]http.HandlerFunc{http.MethodPost: h.verify}, cors: true},
+		{pattern: "/v1/sessions/{id}/result", methods: map[string]http.HandlerFunc{http.MethodGet: h.result}},
+		{pattern: "/v1/sessions/{id}/cancel", methods: map[string]http.HandlerFunc{http.MethodPost: h.cancel}},
+		{pattern: "/v1/webhooks/test", methods: map[string]http.HandlerFunc{http.MethodPost: h.webhookTest}},
+		{pattern: "/openapi.yaml", methods: map[string]http.HandlerFunc{http.MethodGet: serveOpenAPI}},
+		{pattern: "/healthz", methods: map[string]http.HandlerFunc{http.MethodGet: serveHealth}},
+		{pattern: "/metrics", methods: map[string]http.HandlerFunc{http.MethodGet: cfg.metrics.ServeHTTP}},
+	}
+	for _, rt := range h.routes {
+		h.mux.Handle(rt.pattern, h.instrument(rt))
+	}
+	if cfg.hostedPage {
+		page, err := web.NewHandler(web.Options{FrameAncestors: cfg.frameAncestors})
+		if err != nil {
+			return nil, fmt.Errorf("httpapi: %w", err)
+		}
+		h.pages = page.Paths()
+		for _, p := range h.pages {
+			h.mux.Handle(p, h.instrumentFunc(p, page.ServeHTTP))
+		}
+	} else if _, err := web.ContentSecurityPolicy(cfg.frameAncestors); err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	h.mux.Handle("/", h.instrumentFunc("other", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not found")
+	}))
+	return h, nil
+}
+
+// Metrics returns the handler's metrics.
+func (h *Handler) Metrics() *Metrics { return h.cfg.metrics }
+
+// Patterns returns the URL patterns of the REST API and their methods, as
+// "METHOD /path/{param}" strings (for documentation checks).
+func (h *Handler) Patterns() []string {
+	var out []string
+	for _, rt := range h.routes {
+		for m := range rt.methods {
+			out = append(out, m+" "+rt.pattern)
+		}
+		if rt.cors {
+			out = append(out, http.MethodOptions+" "+rt.pattern)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (h *Handler) pagePaths() []string { return slices.Clone(h.pages) }
+
+// ServeHTTP implements http.Handler. A panic in a handler is logged with
+// its stack and answered 500; it never reaches the server.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	h.mux.ServeHTTP(&statusRecorder{ResponseWriter: w}, r)
+}
+
+// instrument dispatches a route by method (JSON 405 otherwise) and
+// records metrics and a log line.
+func (h *Handler) instrument(rt route) http.Handler {
+	allow := make([]string, 0, len(rt.methods)+1)
+	for m := range rt.methods {
+		allow = append(allow, m)
+	}
+	if rt.cors {
+		allow = append(allow, http.MethodOptions)
+	}
+	slices.Sort(allow)
+	allowHeader := strings.Join(allow, ", ")
+	return h.instrumentFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
+		if rt.cors {
+			if r.Method == http.MethodOptions {
+				h.cors.preflight(w, r, rt.methods)
+				return
+			}
+			h.cors.apply(w, r)
+		}
+		f, ok := rt.methods[r.Method]
+		if !ok && r.Method == http.MethodHead {
+			f, ok = rt.methods[http.MethodGet]
+		}
+		if !ok {
+			w.Header().Set("Allow", allowHeader)
+			writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		f(w, r)
+	})
+}
+
+func (h *Handler) instrumentFunc(name string, f http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec, ok := w.(*statusRecorder)
+		if !ok {
+			rec = &statusRecorder{ResponseWriter: w}
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.cfg.logger.Error("httpapi: panic", "method", r.Method, "route", name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				h.cfg.metrics.panicked()
+				if !rec.wrote {
+					writeError(rec, http.StatusInternalServerError, "internal error")
+				}
+			}
+			d := time.Since(start)
+			code := rec.code()
+			h.cfg.metrics.request(name, r.Method, code, d)
+			level := slog.LevelInfo
+			switch {
+			case code >= 500 && r.Context().Err() != nil:
+				level = slog.LevelInfo // the client went away
+			case code >= 500:
+				level = slog.LevelError
+			case name == "/v1/sessions/{id}/verify" && code < 400, !strings.HasPrefix(name, "/v1/"):
+				level = slog.LevelDebug
+			}
+			h.cfg.logger.Log(r.Context(), level, "http request", "method", r.Method, "route", name,
+				"status", code, "duration_ms", float64(d.Microseconds())/1000, "session", r.PathValue("id"))
+		}()
+		f(rec, r)
+	})
+}
+
+// statusRecorder remembers the status written.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.status, s.wrote = http.StatusOK, true
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) code() int {
+	if !s.wrote {
+		return http.StatusOK
+	}
+	return s.status
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func serveHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

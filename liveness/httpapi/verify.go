@@ -1,0 +1,292 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openliveness/openliveness/challenge"
+	"github.com/openliveness/openliveness/liveness"
+)
+
+// verifyRequest is the body of POST /v1/sessions/{id}/verify: one frame, or
+// a burst of frames captured interval_ms apart (the last one now).
+type verifyRequest struct {
+	FrameB64   *string  `json:"frame_b64"`
+	FramesB64  []string `json:"frames_b64"`
+	IntervalMS *int     `json:"interval_ms"`
+}
+
+// Messages of the verify responses (the contract).
+const (
+	msgKeepTrying = "Challenge not passed yet — keep trying"
+	msgHoldStill  = "Hold still"
+	msgVerified   = "Liveness verified successfully"
+	msgReview     = "Liveness check complete — pending review"
+	msgSpoof      = "Liveness check failed — please use a live camera"
+	msgFailed     = "Liveness check failed"
+	msgFrameLimit = "Liveness check failed — too many frames"
+)
+
+// inProgress answers a frame that did not complete a challenge (or, with
+// current_challenge null and "Hold still", a session whose challenges all
+// passed but that needs a few more frames).
+type inProgress struct {
+	ChallengePassed  bool    `json:"challenge_passed"`
+	FaceDetected     bool    `json:"face_detected"`
+	SessionStatus    string  `json:"session_status"`
+	CurrentChallenge *string `json:"current_challenge"`
+	Confidence       float64 `json:"confidence"`
+	Message          string  `json:"message"`
+	Hint             string  `json:"hint"`
+	Feedback         string  `json:"feedback"`
+}
+
+// advanced answers frames that passed a challenge with more remaining.
+type advanced struct {
+	ChallengePassed bool   `json:"challenge_passed"`
+	FaceDetected    bool   `json:"face_detected"`
+	SessionStatus   string `json:"session_status"`
+	NextChallenge   string `json:"next_challenge"`
+	ChallengeIndex  int    `json:"challenge_index"`
+	TotalChallenges int    `json:"total_challenges"`
+	Message         string `json:"message"`
+	Hint            string `json:"hint"`
+	Feedback        string `json:"feedback"`
+}
+
+// completed answers frames that passed the session.
+type completed struct {
+	ChallengePassed  bool    `json:"challenge_passed"`
+	SessionStatus    string  `json:"session_status"`
+	Score            float64 `json:"score"`
+	LivenessVerified bool    `json:"liveness_verified"`
+	Verdict          string  `json:"verdict"`
+	Message          string  `json:"message"`
+}
+
+// failed answers frames that failed the session.
+type failed struct {
+	ChallengePassed bool   `json:"challenge_passed"`
+	SessionStatus   string `json:"session_status"`
+	Reason          string `json:"reason"`
+	Message         string `json:"message"`
+}
+
+func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s, err := h.frameAccess(r, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if s != nil && s.Status.Final() {
+		h.fail(w, r, &liveness.StateError{Status: s.Status})
+		return
+	}
+	ok, wait, err := h.cfg.limiter.Allow(r.Context(), "verify:"+id)
+	if err != nil {
+		// A broken limiter (a shared store down) must not stop liveness
+		// checks: let the request through and say so.
+		h.cfg.logger.Warn("httpapi: rate limiter failed; request allowed", "session", id, "err", err)
+	} else if !ok {
+		secs := int(math.Ceil(wait.Seconds()))
+		if secs < 1 {
+			secs = 1
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		h.cfg.metrics.rateLimited()
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many frame submissions: at most %d per %s per session", h.limitCount(), h.limitWindow()))
+		return
+	}
+	frames, opts, err := h.decodeFrames(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	select {
+	case h.slots <- struct{}{}:
+	case <-r.Context().Done():
+		h.fail(w, r, r.Context().Err())
+		return
+	}
+	out, err := h.engine.Submit(r.Context(), id, frames, opts)
+	<-h.slots
+	if err != nil {
+		if errors.Is(err, liveness.ErrNotPending) || errors.Is(err, liveness.ErrExpired) || errors.Is(err, liveness.ErrNotFound) {
+			h.tokens.drop(id)
+		}
+		h.fail(w, r, err)
+		return
+	}
+	if out.Session.Status.Final() {
+		h.tokens.drop(id)
+	}
+	writeJSON(w, http.StatusOK, verifyResponse(out))
+}
+
+func (h *Handler) limitCount() int {
+	if l, ok := h.cfg.limiter.(interface{ Limit() (int, time.Duration) }); ok {
+		n, _ := l.Limit()
+		return n
+	}
+	return DefaultRateLimit
+}
+
+func (h *Handler) limitWindow() time.Duration {
+	if l, ok := h.cfg.limiter.(interface{ Limit() (int, time.Duration) }); ok {
+		_, d := l.Limit()
+		return d
+	}
+	return DefaultRateWindow
+}
+
+// decodeFrames reads and checks the frames of a verify request.
+func (h *Handler) decodeFrames(w http.ResponseWriter, r *http.Request) ([]liveness.Frame, *liveness.SubmitOptions, error) {
+	var req verifyRequest
+	if err := decodeJSON(w, r, h.cfg.maxBodyBytes, &req, false); err != nil {
+		return nil, nil, err
+	}
+	var encoded []string
+	switch {
+	case req.FrameB64 != nil && req.FramesB64 != nil:
+		return nil, nil, errorf(http.StatusBadRequest, "send frame_b64 or frames_b64, not both")
+	case req.FrameB64 != nil:
+		encoded = []string{*req.FrameB64}
+	case req.FramesB64 != nil:
+		encoded = req.FramesB64
+		if len(encoded) == 0 {
+			return nil, nil, errorf(http.StatusBadRequest, "frames_b64 is empty")
+		}
+		if len(encoded) > MaxBurstFrames {
+			return nil, nil, errorf(http.StatusBadRequest, fmt.Sprintf("frames_b64: at most %d frames per request", MaxBurstFrames))
+		}
+		if len(encoded) > 1 && req.IntervalMS == nil {
+			return nil, nil, errorf(http.StatusBadRequest, "interval_ms is required with frames_b64")
+		}
+	default:
+		return nil, nil, errorf(http.StatusBadRequest, "frame_b64 or frames_b64 is required")
+	}
+	var opts *liveness.SubmitOptions
+	if req.IntervalMS != nil {
+		if *req.IntervalMS < 0 || *req.IntervalMS > 2000 {
+			return nil, nil, errorf(http.StatusBadRequest, "interval_ms must be between 0 and 2000")
+		}
+		opts = &liveness.SubmitOptions{Interval: time.Duration(*req.IntervalMS) * time.Millisecond}
+	}
+	frames := make([]liveness.Frame, len(encoded))
+	for i, e := range encoded {
+		data, err := h.decodeFrame(e)
+		if err != nil {
+			if len(encoded) > 1 {
+				return nil, nil, errorf(http.StatusBadRequest, fmt.Sprintf("frames_b64[%d]: %s", i, err.Error()))
+			}
+			return nil, nil, errorf(http.StatusBadRequest, "frame_b64: "+err.Error())
+		}
+		frames[i] = liveness.Frame{Data: data}
+	}
+	return frames, opts, nil
+}
+
+var jpegMagic = []byte{0xff, 0xd8, 0xff}
+
+// decodeFrame decodes one base64 JPEG.
+func (h *Handler) decodeFrame(e string) ([]byte, error) {
+	if strings.HasPrefix(e, "data:") {
+		return nil, fmt.Errorf("send plain base64, without a data: URI prefix")
+	}
+	if e == "" {
+		return nil, fmt.Errorf("empty")
+	}
+	if base64.StdEncoding.DecodedLen(len(e)) > h.cfg.maxFrameBytes+2 {
+		return nil, fmt.Errorf("frame larger than %d bytes", h.cfg.maxFrameBytes)
+	}
+	enc := base64.StdEncoding
+	if !strings.HasSuffix(e, "=") && len(e)%4 != 0 {
+		enc = base64.RawStdEncoding
+	}
+	data, err := enc.DecodeString(e)
+	if err != nil {
+		return nil, fmt.Errorf("invalid base64")
+	}
+	if len(data) > h.cfg.maxFrameBytes {
+		return nil, fmt.Errorf("frame larger than %d bytes", h.cfg.maxFrameBytes)
+	}
+	if !bytes.HasPrefix(data, jpegMagic) {
+		return nil, fmt.Errorf("not a JPEG image")
+	}
+	return data, nil
+}
+
+// verifyResponse maps an outcome to one of the four response shapes.
+func verifyResponse(out *liveness.Outcome) any {
+	s := out.Session
+	total := len(s.Challenges)
+	switch s.Status {
+	case liveness.StatusPassed:
+		c := completed{ChallengePassed: true, SessionStatus: string(s.Status), Score: s.Score, Verdict: string(s.Verdict)}
+		if s.Verdict == liveness.VerdictPass {
+			c.LivenessVerified, c.Message = true, msgVerified
+		} else {
+			c.Message = msgReview
+		}
+		return c
+	case liveness.StatusFailed:
+		f := failed{ChallengePassed: out.ChallengePassed, SessionStatus: string(s.Status), Reason: s.Reason, Message: msgFailed}
+		switch s.Reason {
+		case liveness.ReasonSpoof:
+			f.ChallengePassed, f.Message = false, msgSpoof
+		case liveness.ReasonFrameLimit:
+			f.Message = msgFrameLimit
+		}
+		return f
+	}
+	hint, feedback := string(out.Step.Hint), out.Step.Message
+	if s.Index >= total {
+		// Every challenge passed; the session waits for enough frames.
+		if hint == "" || out.Step.Hint == challenge.HintDone {
+			hint = string(challenge.HintHold)
+		}
+		if feedback == "" {
+			feedback = msgHoldStill
+		}
+		return inProgress{
+			ChallengePassed: out.ChallengePassed,
+			FaceDetected:    out.FaceDetected,
+			SessionStatus:   string(s.Status),
+			Confidence:      out.Step.Confidence,
+			Message:         msgHoldStill,
+			Hint:            hint,
+			Feedback:        feedback,
+		}
+	}
+	next := s.Challenges[s.Index].String()
+	if out.ChallengePassed {
+		return advanced{
+			ChallengePassed: true,
+			FaceDetected:    out.FaceDetected,
+			SessionStatus:   string(s.Status),
+			NextChallenge:   next,
+			ChallengeIndex:  s.Index,
+			TotalChallenges: total,
+			Message:         "Great! Now: " + next,
+			Hint:            hint,
+			Feedback:        feedback,
+		}
+	}
+	return inProgress{
+		FaceDetected:     out.FaceDetected,
+		SessionStatus:    string(s.Status),
+		CurrentChallenge: &next,
+		Confidence:       out.Step.Confidence,
+		Message:          msgKeepTrying,
+		Hint:             hint,
+		Feedback:         feedback,
+	}
+}

@@ -1,0 +1,245 @@
+package liveness
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/openliveness/openliveness/webhook"
+)
+
+// ReasonManualReview is the webhook reason of a session that passed its
+// challenges with a score in the review band (verdict
+// REQUIRES_MANUAL_REVIEW): it is delivered as session.failed (passed
+// false), and the integrator decides after reading the result.
+const ReasonManualReview = "requires_manual_review"
+
+// WebhookNotifier is the Notifier that delivers session events as signed
+// webhooks through a webhook.Dispatcher (a durable outbox: an event is
+// stored before Notify returns and survives a restart with a durable
+// store).
+//
+// Every event goes to the server-wide endpoints given with
+// WebhookEndpoints, and to the session's own WebhookURL when it has one.
+// A session's endpoint is signed with the secret given by
+// SessionWebhookSecret and receives the flat session.completed payload
+// (format "completed", terminal events only) unless SessionWebhookFormat
+// selects the session.* envelope. Sessions sharing a webhook URL share
+// one stored endpoint configuration (its id is derived from the URL), so a
+// 410 Gone answer disables that URL for later sessions too.
+//
+// Events map one to one onto the webhook package's types (session.created,
+// session.started, session.verified, session.failed, session.cancelled,
+// session.expired). Terminal events carry passed (verdict PASS), the score
+// and the reason; a REQUIRES_MANUAL_REVIEW verdict is a session.failed
+// with reason requires_manual_review (a reviewer's decision later sends
+// session.verified, or session.failed with reason manual_review_rejected).
+// The session's reference_id, when set, is echoed in the metadata, and its
+// evidence hash, once sealed, in data.evidence (evidence_hash in the flat
+// payload). Payloads never carry images.
+//
+// A WebhookNotifier is safe for concurrent use.
+type WebhookNotifier struct {
+	d             *webhook.Dispatcher
+	endpoints     []webhook.Endpoint
+	sessionSecret string
+	sessionFormat webhook.Format
+	sessionScheme webhook.Scheme
+	insecure      bool
+	logger        *slog.Logger
+
+	randMu sync.Mutex
+	rand   io.Reader
+}
+
+// WebhookOption configures a WebhookNotifier.
+type WebhookOption func(*WebhookNotifier)
+
+// WebhookEndpoints adds server-wide endpoints that receive every session's
+// events.
+func WebhookEndpoints(eps ...webhook.Endpoint) WebhookOption {
+	return func(n *WebhookNotifier) {
+		for _, e := range eps {
+			n.endpoints = append(n.endpoints, e.Clone())
+		}
+	}
+}
+
+// SessionWebhookSecret sets the secret that signs deliveries to
+// per-session webhook URLs (normally the server's webhook secret). Without
+// it, sessions cannot have a webhook URL.
+func SessionWebhookSecret(secret string) WebhookOption {
+	return func(n *WebhookNotifier) { n.sessionSecret = secret }
+}
+
+// SessionWebhookFormat sets the payload of per-session endpoints (default
+// webhook.FormatCompleted).
+func SessionWebhookFormat(f webhook.Format) WebhookOption {
+	return func(n *WebhookNotifier) { n.sessionFormat = f }
+}
+
+// SessionWebhookSchemes sets the signature schemes of per-session
+// endpoints (default webhook.DefaultSchemes).
+func SessionWebhookSchemes(s webhook.Scheme) WebhookOption {
+	return func(n *WebhookNotifier) { n.sessionScheme = s }
+}
+
+// WebhookInsecureTargets lets per-session and test URLs be plain http and
+// private or loopback addresses. It must match the dispatcher's
+// webhook.WithInsecureTargets: development only.
+func WebhookInsecureTargets() WebhookOption {
+	return func(n *WebhookNotifier) { n.insecure = true }
+}
+
+// WebhookRand sets the randomness of event ids (default crypto/rand).
+func WebhookRand(r io.Reader) WebhookOption { return func(n *WebhookNotifier) { n.rand = r } }
+
+// WebhookLogger sets the logger (default slog.Default()).
+func WebhookLogger(l *slog.Logger) WebhookOption {
+	return func(n *WebhookNotifier) { n.logger = l }
+}
+
+// NewWebhookNotifier returns a notifier delivering through d. It checks the
+// server-wide endpoints and the session secret.
+func NewWebhookNotifier(d *webhook.Dispatcher, opts ...WebhookOption) (*WebhookNotifier, error) {
+	if d == nil {
+		return nil, fmt.Errorf("%w: nil dispatcher", ErrBadRequest)
+	}
+	n := &WebhookNotifier{d: d, sessionFormat: webhook.FormatCompleted, rand: rand.Reader, logger: slog.Default()}
+	for _, o := range opts {
+		o(n)
+	}
+	now := time.Now()
+	for _, e := range n.endpoints {
+		if err := e.Validate(n.insecure, now); err != nil {
+			return nil, fmt.Errorf("liveness: webhook endpoint %q: %w", e.ID, err)
+		}
+	}
+	switch n.sessionFormat {
+	case webhook.FormatCompleted, webhook.FormatEvent:
+	default:
+		return nil, fmt.Errorf("liveness: session webhook format %q: %w", n.sessionFormat, webhook.ErrBadEndpoint)
+	}
+	if n.sessionSecret != "" {
+		probe := n.sessionEndpoint("https://example.com/")
+		if err := probe.Validate(false, now); err != nil {
+			return nil, fmt.Errorf("liveness: session webhook secret: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// CheckURL reports whether raw can be a session's webhook URL: an https
+// URL with a public host (http and private hosts too with
+// WebhookInsecureTargets), and a session secret is configured.
+func (n *WebhookNotifier) CheckURL(raw string) error {
+	if n.sessionSecret == "" {
+		return fmt.Errorf("%w: no secret configured for session webhooks", webhook.ErrNoSecret)
+	}
+	return webhook.CheckURL(raw, n.insecure)
+}
+
+// SendTest sends one signed test event (type webhook.test) to url in the
+// given format, signed like a session endpoint, and returns the delivery
+// record and its attempt log.
+func (n *WebhookNotifier) SendTest(ctx context.Context, url string, format webhook.Format) (webhook.Delivery, []webhook.Attempt, error) {
+	if err := n.CheckURL(url); err != nil {
+		return webhook.Delivery{}, nil, err
+	}
+	e := n.sessionEndpoint(url)
+	e.ID = "test-" + e.ID
+	del, err := n.d.SendTest(ctx, e, format)
+	if err != nil {
+		return webhook.Delivery{}, nil, err
+	}
+	att, err := n.d.Attempts(ctx, del.ID)
+	if err != nil {
+		return del, nil, err
+	}
+	return del, att, nil
+}
+
+// sessionEndpoint is the endpoint of a per-session URL.
+func (n *WebhookNotifier) sessionEndpoint(url string) webhook.Endpoint {
+	h := sha256.Sum256([]byte(url))
+	return webhook.Endpoint{
+		ID:      "session-url-" + hex.EncodeToString(h[:8]),
+		URL:     url,
+		Secrets: webhook.Secrets{{Value: n.sessionSecret}},
+		Format:  n.sessionFormat,
+		Schemes: n.sessionScheme,
+	}
+}
+
+// WebhookEvent returns the webhook event of ev (with a new event id).
+func (n *WebhookNotifier) WebhookEvent(ev Event) (webhook.Event, error) {
+	n.randMu.Lock()
+	id, err := webhook.NewEventID(n.rand)
+	n.randMu.Unlock()
+	if err != nil {
+		return webhook.Event{}, err
+	}
+	return webhook.NewEvent(id, webhook.EventType(ev.Type), ev.Time, WebhookData(ev))
+}
+
+// WebhookData is the webhook data object of an event: the session id, its
+// challenges, the reference id (as metadata), the evidence hash once the
+// evidence is sealed and, for terminal events, passed, score and reason.
+func WebhookData(ev Event) webhook.SessionData {
+	s := ev.Session
+	d := webhook.SessionData{SessionID: s.ID}
+	for _, c := range s.Challenges {
+		d.Challenges = append(d.Challenges, c.String())
+	}
+	if s.ReferenceID != "" {
+		d.Metadata = map[string]string{"reference_id": s.ReferenceID}
+	}
+	if s.EvidenceHash != "" {
+		d.Evidence = &webhook.Evidence{Hash: s.EvidenceHash}
+	}
+	if webhook.EventType(ev.Type).Terminal() {
+		passed := s.Status == StatusPassed && s.Verdict == VerdictPass
+		score := s.Score
+		d.Passed, d.Score, d.Reason = &passed, &score, s.Reason
+		if s.Status == StatusPassed && s.Verdict == VerdictReview {
+			d.Reason = ReasonManualReview
+		}
+	}
+	return d
+}
+
+// Notify implements Notifier: it stores one delivery per endpoint that
+// takes the event. Endpoints that do not take it (a "completed" endpoint
+// and a non-terminal event, an event filter) are skipped; other failures
+// are joined in the returned error, after every endpoint was tried.
+func (n *WebhookNotifier) Notify(ctx context.Context, ev Event) error {
+	if ev.Session == nil {
+		return fmt.Errorf("%w: event without session", ErrBadRequest)
+	}
+	we, err := n.WebhookEvent(ev)
+	if err != nil {
+		return err
+	}
+	targets := n.endpoints
+	if u := ev.Session.WebhookURL; u != "" {
+		if n.sessionSecret == "" {
+			n.logger.Warn("liveness: session webhook skipped: no session secret", "session", ev.Session.ID)
+		} else {
+			targets = append(targets[:len(targets):len(targets)], n.sessionEndpoint(u))
+		}
+	}
+	var errs []error
+	for _, e := range targets {
+		if _, err := n.d.Enqueue(ctx, e, we); err != nil && !errors.Is(err, webhook.ErrFiltered) {
+			errs = append(errs, fmt.Errorf("endpoint %s: %w", e.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,297 @@
+package liveness_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openliveness/openliveness/challenge"
+	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/webhook/webhooktest"
+)
+
+const (
+	serverSecret  = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	sessionSecret = "whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24h"
+)
+
+func chacha(seed byte) io.Reader {
+	var s [32]byte
+	s[0] = seed
+	return rand.NewChaCha8(s)
+}
+
+type whFixture struct {
+	d                  *webhook.Dispatcher
+	server, perSession *webhooktest.Receiver
+	serverURL, sessURL string
+}
+
+// newWebhookFixture starts two signed receivers: the server-wide endpoint
+// (envelope format) and a per-session URL.
+func newWebhookFixture(t *testing.T) *whFixture {
+	t.Helper()
+	f := &whFixture{
+		server:     webhooktest.NewReceiver(),
+		perSession: webhooktest.NewReceiver(),
+	}
+	f.server.Verifier = &webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{serverSecret}}
+	f.perSession.Verifier = &webhook.Verifier{Scheme: webhook.SchemeBody, Secrets: []string{sessionSecret}}
+	s1, s2 := httptest.NewServer(f.server), httptest.NewServer(f.perSession)
+	t.Cleanup(s1.Close)
+	t.Cleanup(s2.Close)
+	f.serverURL, f.sessURL = s1.URL+"/hooks", s2.URL+"/session-hook"
+	var err error
+	f.d, err = webhook.New(webhook.WithInsecureTargets(), webhook.WithRandom(chacha(9)),
+		webhook.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.d.Close() })
+	return f
+}
+
+func (f *whFixture) notifier(t *testing.T, opts ...liveness.WebhookOption) *liveness.WebhookNotifier {
+	t.Helper()
+	base := []liveness.WebhookOption{
+		liveness.WebhookEndpoints(webhook.Endpoint{ID: "server", URL: f.serverURL, Secrets: webhook.Secrets{{Value: serverSecret}}}),
+		liveness.SessionWebhookSecret(sessionSecret),
+		liveness.WebhookInsecureTargets(),
+		liveness.WebhookRand(chacha(3)),
+	}
+	n, err := liveness.NewWebhookNotifier(f.d, append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var evTime = time.Date(2026, 3, 4, 5, 6, 7, 800, time.UTC)
+
+func session(st liveness.Status, verdict liveness.Verdict, reason string, score float64) *liveness.Session {
+	return &liveness.Session{
+		ID: "7d4f2a3e-1b2c-4d5e-8f90-0123456789ab", Status: st, Verdict: verdict, Reason: reason, Score: score,
+		Challenges: []challenge.ID{challenge.Blink, challenge.Smile}, ReferenceID: "order-42",
+	}
+}
+
+func TestWebhookNotifierDelivers(t *testing.T) {
+	tests := []struct {
+		name       string
+		typ        string
+		s          *liveness.Session
+		sessionURL bool
+		// want per receiver: envelope type at the server, completed payload
+		// (or none) at the session URL.
+		wantPassed *bool
+		wantReason string
+		completed  bool
+	}{
+		{name: "created", typ: liveness.EventCreated, s: session(liveness.StatusPending, "", "", 0), sessionURL: true},
+		{name: "verified", typ: liveness.EventVerified, s: session(liveness.StatusPassed, liveness.VerdictPass, "", 0.91), sessionURL: true, wantPassed: ptr(true), completed: true},
+		{name: "spoof", typ: liveness.EventFailed, s: session(liveness.StatusFailed, liveness.VerdictFail, "spoof_detected", 0.12), sessionURL: true, wantPassed: ptr(false), wantReason: "spoof_detected", completed: true},
+		{name: "review", typ: liveness.EventFailed, s: session(liveness.StatusPassed, liveness.VerdictReview, "", 0.4), sessionURL: true, wantPassed: ptr(false), wantReason: liveness.ReasonManualReview, completed: true},
+		{name: "expired", typ: liveness.EventExpired, s: session(liveness.StatusExpired, liveness.VerdictFail, "expired", 0), sessionURL: true, wantPassed: ptr(false), wantReason: "expired", completed: true},
+		{name: "no session url", typ: liveness.EventVerified, s: session(liveness.StatusPassed, liveness.VerdictPass, "", 0.9), wantPassed: ptr(true)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newWebhookFixture(t)
+			n := f.notifier(t)
+			if tt.sessionURL {
+				tt.s.WebhookURL = f.sessURL
+			}
+			ctx := context.Background()
+			if err := n.Notify(ctx, liveness.Event{Type: tt.typ, Session: tt.s, Time: evTime}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.d.DeliverDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// Server-wide endpoint: the envelope, for every event.
+			reqs := f.server.Requests()
+			if len(reqs) != 1 || reqs[0].Verified != nil {
+				t.Fatalf("server endpoint got %d requests (%+v)", len(reqs), reqs)
+			}
+			ev, err := webhook.ParseEvent(reqs[0].Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(ev.Type) != tt.typ || ev.Data.SessionID != tt.s.ID || ev.Created != evTime.Unix() {
+				t.Errorf("envelope = %+v", ev)
+			}
+			if ev.Data.Metadata["reference_id"] != "order-42" || strings.Join(ev.Data.Challenges, ",") != "BLINK,SMILE" {
+				t.Errorf("envelope data = %+v", ev.Data)
+			}
+			if tt.wantPassed != nil {
+				if ev.Data.Passed == nil || *ev.Data.Passed != *tt.wantPassed || ev.Data.Reason != tt.wantReason || *ev.Data.Score != tt.s.Score {
+					t.Errorf("terminal data = %+v", ev.Data)
+				}
+			} else if ev.Data.Passed != nil || ev.Data.Score != nil {
+				t.Errorf("non-terminal event carries a result: %+v", ev.Data)
+			}
+			// Per-session URL: only the flat payload, only for terminal events.
+			sreqs := f.perSession.Requests()
+			if !tt.completed {
+				if len(sreqs) != 0 {
+					t.Fatalf("session URL got %d requests, want none", len(sreqs))
+				}
+				return
+			}
+			if len(sreqs) != 1 || sreqs[0].Verified != nil {
+				t.Fatalf("session URL got %+v", sreqs)
+			}
+			c, err := webhook.ParseCompleted(sreqs[0].Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Event != webhook.EventCompleted || c.SessionID != tt.s.ID || c.Passed != *tt.wantPassed || c.Score != tt.s.Score || c.Timestamp != "2026-03-04T05:06:07Z" {
+				t.Errorf("completed = %+v", c)
+			}
+			if (c.Reason == nil) != (tt.wantReason == "") || (c.Reason != nil && *c.Reason != tt.wantReason) {
+				t.Errorf("completed reason = %v, want %q", c.Reason, tt.wantReason)
+			}
+			if bytes.Contains(sreqs[0].Body, []byte("thumb")) || bytes.Contains(reqs[0].Body, []byte("history")) {
+				t.Error("payload carries frame data")
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestWebhookNotifierSessionFormatEvent(t *testing.T) {
+	f := newWebhookFixture(t)
+	n := f.notifier(t, liveness.SessionWebhookFormat(webhook.FormatEvent))
+	s := session(liveness.StatusPending, "", "", 0)
+	s.WebhookURL = f.sessURL
+	ctx := context.Background()
+	if err := n.Notify(ctx, liveness.Event{Type: liveness.EventStarted, Session: s, Time: evTime}); err != nil {
+		t.Fatal(err)
+	}
+	f.d.DeliverDue(ctx)
+	sreqs := f.perSession.Requests()
+	if len(sreqs) != 1 {
+		t.Fatalf("session URL got %d requests", len(sreqs))
+	}
+	if ev, err := webhook.ParseEvent(sreqs[0].Body); err != nil || ev.Type != webhook.SessionStarted {
+		t.Errorf("event = %+v, %v", ev, err)
+	}
+}
+
+func TestWebhookNotifierWithoutSessionSecret(t *testing.T) {
+	f := newWebhookFixture(t)
+	n, err := liveness.NewWebhookNotifier(f.d, liveness.WebhookInsecureTargets(), liveness.WebhookLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.CheckURL(f.sessURL); !errors.Is(err, webhook.ErrNoSecret) {
+		t.Errorf("CheckURL without secret = %v", err)
+	}
+	s := session(liveness.StatusPassed, liveness.VerdictPass, "", 1)
+	s.WebhookURL = f.sessURL
+	if err := n.Notify(context.Background(), liveness.Event{Type: liveness.EventVerified, Session: s, Time: evTime}); err != nil {
+		t.Fatal(err)
+	}
+	f.d.DeliverDue(context.Background())
+	if len(f.perSession.Requests()) != 0 {
+		t.Error("unsigned session webhook sent")
+	}
+}
+
+func TestWebhookNotifierOptions(t *testing.T) {
+	d, err := webhook.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	bad := []struct {
+		name string
+		opts []liveness.WebhookOption
+	}{
+		{"http endpoint without dev option", []liveness.WebhookOption{liveness.WebhookEndpoints(webhook.Endpoint{ID: "a", URL: "http://example.com", Secrets: webhook.Secrets{{Value: serverSecret}}})}},
+		{"endpoint without secret", []liveness.WebhookOption{liveness.WebhookEndpoints(webhook.Endpoint{ID: "a", URL: "https://example.com"})}},
+		{"bad format", []liveness.WebhookOption{liveness.SessionWebhookFormat("xml")}},
+	}
+	for _, tt := range bad {
+		if _, err := liveness.NewWebhookNotifier(d, tt.opts...); err == nil {
+			t.Errorf("%s: no error", tt.name)
+		}
+	}
+	if _, err := liveness.NewWebhookNotifier(nil); err == nil {
+		t.Error("nil dispatcher: no error")
+	}
+	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(serverSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for url, ok := range map[string]bool{
+		"https://example.com/hook": true,
+		"http://example.com/hook":  false,
+		"https://127.0.0.1/hook":   false,
+		"https://10.0.0.8/hook":    false,
+		"ftp://example.com/":       false,
+		"":                         false,
+	} {
+		if err := n.CheckURL(url); (err == nil) != ok {
+			t.Errorf("CheckURL(%q) = %v", url, err)
+		}
+	}
+}
+
+func TestWebhookNotifierSendTest(t *testing.T) {
+	f := newWebhookFixture(t)
+	n := f.notifier(t)
+	for _, format := range []webhook.Format{webhook.FormatEvent, webhook.FormatCompleted} {
+		del, att, err := n.SendTest(context.Background(), f.sessURL, format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if del.State != webhook.StateDelivered || !del.Test || del.Format != format || len(att) != 1 || att[0].StatusCode != http.StatusOK {
+			t.Errorf("%s: delivery %+v attempts %+v", format, del, att)
+		}
+	}
+	reqs := f.perSession.Requests()
+	if len(reqs) != 2 || reqs[0].Verified != nil || reqs[1].Verified != nil {
+		t.Fatalf("receiver got %+v", reqs)
+	}
+	var flat map[string]any
+	json.Unmarshal(reqs[1].Body, &flat)
+	if flat["event"] != "webhook.test" {
+		t.Errorf("completed test payload = %s", reqs[1].Body)
+	}
+	if _, _, err := n.SendTest(context.Background(), "ftp://x", webhook.FormatEvent); err == nil {
+		t.Error("SendTest(bad url): no error")
+	}
+}
+
+func TestWebhookNotifierEvidenceHash(t *testing.T) {
+	f := newWebhookFixture(t)
+	n := f.notifier(t)
+	s := session(liveness.StatusPassed, liveness.VerdictPass, "", 0.9)
+	s.WebhookURL = f.sessURL
+	s.EvidenceHash = "sha256:" + strings.Repeat("ab", 32)
+	ctx := context.Background()
+	if err := n.Notify(ctx, liveness.Event{Type: liveness.EventVerified, Session: s, Time: evTime}); err != nil {
+		t.Fatal(err)
+	}
+	f.d.DeliverDue(ctx)
+	ev, err := webhook.ParseEvent(f.server.Requests()[0].Body)
+	if err != nil || ev.Data.Evidence == nil || ev.Data.Evidence.Hash != s.EvidenceHash {
+		t.Errorf("envelope evidence %+v, %v", ev.Data.Evidence, err)
+	}
+	c, err := webhook.ParseCompleted(f.perSession.Requests()[0].Body)
+	if err != nil || c.EvidenceHash != s.EvidenceHash {
+		t.Errorf("completed evidence_hash %q, %v", c.EvidenceHash, err)
+	}
+}
