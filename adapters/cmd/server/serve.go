@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/openliveness/openliveness/adapters/pgstore"
+	"github.com/openliveness/openliveness/adapters/redisstore"
+	"github.com/openliveness/openliveness/audit"
+	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/httpapi"
+	"github.com/openliveness/openliveness/webhook"
+)
+
+// serve runs the replica until ctx ends, then shuts it down gracefully.
+func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready func(addr string)) error {
+	logger := newLogger(cfg, stderr).With("replica", cfg.replica)
+
+	// Shared state.
+	ropt, err := redis.ParseURL(cfg.redisURL)
+	if err != nil {
+		return fmt.Errorf("-redis-url: %w", err)
+	}
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	pool, err := pgxpool.New(pctx, cfg.postgresURL)
+	if err != nil {
+		return fmt.Errorf("-postgres-url: %w", err)
+	}
+	defer pool.Close()
+	applied, err := pgstore.Migrate(pctx, pool)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		logger.Info("schema migrations applied", "versions", applied)
+	}
+	rprefix := redisstore.WithPrefix(cfg.redisPrefix)
+
+	// API keys.
+	var verifiers keyChain
+	if cfg.keysFile != "" {
+		fileKeys, err := apikey.OpenFile(cfg.keysFile)
+		if err != nil {
+			return err
+		}
+		verifiers = append(verifiers, apikey.Verifier{Store: fileKeys})
+	}
+	if cfg.devAPIKey != "" {
+		mem := apikey.NewMemoryStore()
+		if _, err := apikey.Import(ctx, mem, cfg.devAPIKey, "development", time.Now()); err != nil {
+			return err
+		}
+		verifiers = append(verifiers, apikey.Verifier{Store: mem})
+	}
+
+	metrics := httpapi.NewMetrics()
+
+	// Webhook outbox and dispatcher.
+	hookStore := pgstore.NewWebhookStore(pool)
+	dopts := []webhook.Option{
+		webhook.WithStore(metrics.WebhookStore(hookStore)), webhook.WithLogger(logger),
+		webhook.WithAttemptTimeout(cfg.webhookTimeout),
+		webhook.WithUserAgent(webhook.DefaultUserAgent + " (" + cfg.replica + ")"),
+	}
+	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(cfg.webhookSecret), liveness.SessionWebhookFormat(cfg.sessionFormat), liveness.WebhookLogger(logger)}
+	if cfg.webhookAllowPrivate {
+		dopts = append(dopts, webhook.WithInsecureTargets())
+		nopts = append(nopts, liveness.WebhookInsecureTargets())
+	}
+	if cfg.webhookURL != "" {
+		nopts = append(nopts, liveness.WebhookEndpoints(webhook.Endpoint{
+			ID: "server", URL: cfg.webhookURL, Secrets: webhook.Secrets{{Value: cfg.webhookSecret}}, Format: cfg.webhookFormat,
+		}))
+	}
+	dispatcher, err := webhook.New(dopts...)
+	if err != nil {
+		return err
+	}
+	defer dispatcher.Close()
+	notifier, err := liveness.NewWebhookNotifier(dispatcher, nopts...)
+	if err != nil {
+		return err
+	}
+
+	// Engine.
+	eopts := []liveness.Option{
+		liveness.WithLogger(logger), liveness.WithNotifier(notifier), liveness.WithObserver(metrics),
+		liveness.WithStore(redisstore.New(rdb, rprefix, redisstore.WithRetention(cfg.sessionRetention))),
+		liveness.WithFailureLimiter(redisstore.NewFailureLimiter(rdb, redisstore.DefaultMaxFailures, redisstore.DefaultFailureWindow, rprefix)),
+		liveness.WithEvidenceStore(pgstore.NewEvidenceStore(pool, nil)),
+	}
+	if cfg.auditSigner != nil {
+		log, err := audit.Open(ctx, audit.WithStore(pgstore.NewAuditStore(pool)), audit.WithSigner(cfg.auditSigner), audit.WithLogger(logger))
+		if err != nil {
+			return fmt.Errorf("audit log: %w", err)
+		}
+		eopts = append(eopts, liveness.WithAuditor(log))
+	} else {
+		logger.Warn("no -audit-key: sessions are not recorded in the audit log")
+	}
+	engine, err := liveness.New(eopts...)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	publicURL := cfg.publicURL
+	if publicURL == "" {
+		publicURL = "http://" + addr
+	}
+	handler, err := httpapi.New(engine,
+		httpapi.WithKeys(verifiers),
+		httpapi.WithRateLimiter(redisstore.NewRateLimiter(rdb, cfg.rateLimit, cfg.rateWindow, rprefix)),
+		httpapi.WithPublicURL(publicURL),
+		httpapi.WithFrameAncestors(cfg.frameAncestors...),
+		httpapi.WithCORSOrigins(cfg.corsOrigins...),
+		httpapi.WithWebhooks(notifier),
+		httpapi.WithLogger(logger),
+		httpapi.WithMetrics(metrics),
+	)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "openliveness replica %s on %s (public URL %s)\n", cfg.replica, addr, publicURL)
+
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { dispatcher.Run(runCtx) })
+	wg.Go(func() { engine.Run(runCtx) })
+	if cfg.evidenceRetention > 0 {
+		wg.Go(func() { purgeEvidence(runCtx, pool, engine, cfg.evidenceRetention, logger) })
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("server listening", "addr", addr, "public_url", publicURL, "webhook_url", cfg.webhookURL,
+		"webhook_allow_private", cfg.webhookAllowPrivate, "model_version", engine.ModelVersion())
+	if ready != nil {
+		ready(addr)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stopRun()
+		dispatcher.Close()
+		wg.Wait()
+		return err
+	}
+	logger.Info("shutting down", "timeout", cfg.shutdownTimeout)
+	sctx, cancelShutdown := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancelShutdown()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("requests still in flight at the deadline", "err", err)
+	}
+	if err := dispatcher.Shutdown(sctx); err != nil {
+		logger.Warn("webhook attempts aborted at the deadline (they stay queued)", "err", err)
+	}
+	stopRun()
+	wg.Wait()
+	logger.Info("stopped")
+	return nil
+}
+
+// purgeLockKey names the advisory lock that lets one replica at a time
+// purge evidence.
+const purgeLockKey = 0x6f6c_7075_7267 // "olpurg"
+
+// purgeEvidence deletes, every hour, the evidence of sessions that ended
+// more than retention ago. A session-level advisory lock keeps replicas
+// from purging at the same moment (and writing two EVIDENCE_PURGED
+// entries for one session).
+func purgeEvidence(ctx context.Context, pool *pgxpool.Pool, engine *liveness.Engine, retention time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := purgeOnce(ctx, pool, engine, retention, logger); err != nil && ctx.Err() == nil {
+			logger.Warn("evidence purge failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func purgeOnce(ctx context.Context, pool *pgxpool.Pool, engine *liveness.Engine, retention time.Duration, logger *slog.Logger) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	var locked bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(purgeLockKey)).Scan(&locked); err != nil {
+		return err
+	}
+	if !locked {
+		return nil // another replica is purging
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(purgeLockKey))
+	n, err := engine.PurgeEvidence(ctx, time.Now().Add(-retention))
+	if n > 0 {
+		logger.Info("evidence purged", "sessions", n)
+	}
+	return err
+}
+
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.logLevel}
+	if cfg.logJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// keyChain accepts a key valid in any of its verifiers.
+type keyChain []apikey.Verifier
+
+// Verify implements httpapi.KeyVerifier.
+func (c keyChain) Verify(ctx context.Context, key string) (apikey.Key, error) {
+	for _, v := range c {
+		k, err := v.Verify(ctx, key)
+		if err == nil {
+			return k, nil
+		}
+		if !errors.Is(err, apikey.ErrInvalid) {
+			return apikey.Key{}, err
+		}
+	}
+	return apikey.Key{}, apikey.ErrInvalid
+}

@@ -1,0 +1,127 @@
+package pgstore_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openliveness/openliveness/adapters/pgstore"
+	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/webhook/webhooktest"
+)
+
+func TestWebhookStoreConformance(t *testing.T) {
+	conn, _ := connect(t) // skip the whole suite without a server
+	conn.Close(t.Context())
+	dbs := map[webhook.Store]testDB{}
+	pools := map[webhook.Store]*pgxpool.Pool{}
+	webhooktest.RunStoreTests(t, webhooktest.StoreFactory{
+		New: func(t *testing.T) webhook.Store {
+			db, p := migrated(t)
+			s := pgstore.NewWebhookStore(p)
+			dbs[s], pools[s] = db, p
+			return s
+		},
+		Reopen: func(t *testing.T, s webhook.Store) webhook.Store {
+			db := dbs[s]
+			pools[s].Close()
+			p := db.pool(t)
+			if _, err := pgstore.Migrate(t.Context(), p); err != nil {
+				t.Fatal(err)
+			}
+			r := pgstore.NewWebhookStore(p)
+			dbs[r], pools[r] = db, p
+			return r
+		},
+	})
+}
+
+// TestClaimAcrossReplicas has workers of two replicas, each with its own
+// pool, drain one outbox: every delivery is claimed exactly once.
+func TestClaimAcrossReplicas(t *testing.T) {
+	db, p := migrated(t)
+	stores := []*pgstore.WebhookStore{pgstore.NewWebhookStore(p), pgstore.NewWebhookStore(db.pool(t))}
+	ctx := t.Context()
+	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 200
+	for i := range n {
+		d := webhook.Delivery{ID: fmt.Sprintf("d%03d", i), EventID: "e", EventType: webhook.SessionVerified, EndpointID: "ep",
+			URL: "https://example.com/", Format: webhook.FormatEvent, Payload: []byte("{}"), State: webhook.StatePending,
+			CreatedAt: base, NextAttemptAt: base.Add(time.Duration(i%7) * time.Millisecond)}
+		if err := stores[0].AddDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for w := range 6 {
+		s := stores[w%2]
+		wg.Go(func() {
+			for {
+				got, err := s.ClaimDue(ctx, base.Add(time.Second), base.Add(time.Hour), fmt.Sprint("w", w), 4)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				for _, d := range got {
+					d.State, d.Attempts, d.CompletedAt, d.NextAttemptAt = webhook.StateDelivered, 1, base, time.Time{}
+					if err := s.UpdateDelivery(ctx, d, &webhook.Attempt{DeliveryID: d.ID, N: 1, At: base, StatusCode: 204}); err != nil {
+						t.Error(err)
+					}
+					mu.Lock()
+					seen[d.ID]++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d deliveries claimed, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("delivery %s claimed %d times", id, c)
+		}
+	}
+}
+
+// TestWebhookBytes keeps response snippets and errors that are not valid
+// UTF-8 or hold NUL bytes, which PostgreSQL text columns refuse.
+func TestWebhookBytes(t *testing.T) {
+	_, p := migrated(t)
+	s := pgstore.NewWebhookStore(p)
+	ctx := t.Context()
+	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	d := webhook.Delivery{ID: "d", EndpointID: "ep", State: webhook.StatePending, CreatedAt: base, NextAttemptAt: base}
+	if err := s.AddDelivery(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ClaimDue(ctx, base, base.Add(time.Minute), "tok", 1)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claim: %v %v", got, err)
+	}
+	d = got[0]
+	odd := "bad \xff\xfe utf-8 and a \x00 byte"
+	d.LastError, d.LastStatus, d.Attempts = odd, 500, 1
+	a := &webhook.Attempt{DeliveryID: "d", N: 1, At: base, StatusCode: 500, Error: odd, Response: odd}
+	if err := s.UpdateDelivery(ctx, d, a); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := s.Deliveries(ctx, webhook.DeliveryFilter{ID: "d"})
+	as, _ := s.Attempts(ctx, "d")
+	if len(ds) != 1 || ds[0].LastError != odd || len(as) != 1 || as[0].Error != odd || as[0].Response != odd {
+		t.Fatalf("bytes changed: %+v %+v", ds, as)
+	}
+	if err := s.AddDelivery(ctx, webhook.Delivery{ID: "nul\x00id"}); err == nil || errors.Is(err, webhook.ErrDuplicate) {
+		t.Errorf("AddDelivery with a NUL in the id: %v, want a store error", err)
+	}
+}
