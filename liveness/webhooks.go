@@ -53,6 +53,7 @@ type WebhookNotifier struct {
 	sessionFormat webhook.Format
 	sessionScheme webhook.Scheme
 	insecure      bool
+	evidenceURLs  *EvidenceURLs
 	logger        *slog.Logger
 
 	randMu sync.Mutex
@@ -96,6 +97,13 @@ func SessionWebhookSchemes(s webhook.Scheme) WebhookOption {
 // webhook.WithInsecureTargets: development only.
 func WebhookInsecureTargets() WebhookOption {
 	return func(n *WebhookNotifier) { n.insecure = true }
+}
+
+// WebhookEvidenceURLs adds a time-limited signed link to the evidence
+// (evidence_url and its expiry) to events of sessions whose evidence is
+// sealed.
+func WebhookEvidenceURLs(u *EvidenceURLs) WebhookOption {
+	return func(n *WebhookNotifier) { n.evidenceURLs = u }
 }
 
 // WebhookRand sets the randomness of event ids (default crypto/rand).
@@ -186,7 +194,12 @@ func (n *WebhookNotifier) WebhookEvent(ev Event) (webhook.Event, error) {
 	if err != nil {
 		return webhook.Event{}, err
 	}
-	return webhook.NewEvent(id, webhook.EventType(ev.Type), ev.Time, WebhookData(ev))
+	d := WebhookData(ev)
+	if d.Evidence != nil && n.evidenceURLs != nil {
+		u, exp := n.evidenceURLs.URL(ev.Session.ID)
+		d.Evidence.URL, d.Evidence.URLExpires = u, exp.Unix()
+	}
+	return webhook.NewEvent(id, webhook.EventType(ev.Type), ev.Time, d)
 }
 
 // WebhookData is the webhook data object of an event: the session id, its

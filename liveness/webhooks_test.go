@@ -277,7 +277,8 @@ func TestWebhookNotifierSendTest(t *testing.T) {
 
 func TestWebhookNotifierEvidenceHash(t *testing.T) {
 	f := newWebhookFixture(t)
-	n := f.notifier(t)
+	urls := &liveness.EvidenceURLs{Secret: []byte("k"), BaseURL: "https://lv.example.com", TTL: time.Hour, Now: func() time.Time { return evTime }}
+	n := f.notifier(t, liveness.WebhookEvidenceURLs(urls))
 	s := session(liveness.StatusPassed, liveness.VerdictPass, "", 0.9)
 	s.WebhookURL = f.sessURL
 	s.EvidenceHash = "sha256:" + strings.Repeat("ab", 32)
@@ -288,10 +289,14 @@ func TestWebhookNotifierEvidenceHash(t *testing.T) {
 	f.d.DeliverDue(ctx)
 	ev, err := webhook.ParseEvent(f.server.Requests()[0].Body)
 	if err != nil || ev.Data.Evidence == nil || ev.Data.Evidence.Hash != s.EvidenceHash {
-		t.Errorf("envelope evidence %+v, %v", ev.Data.Evidence, err)
+		t.Fatalf("envelope evidence %+v, %v", ev.Data.Evidence, err)
+	}
+	wantURL, wantExp := urls.URL(s.ID)
+	if ev.Data.Evidence.URL != wantURL || ev.Data.Evidence.URLExpires != wantExp.Unix() {
+		t.Errorf("envelope evidence URL %q expires %d, want %q %d", ev.Data.Evidence.URL, ev.Data.Evidence.URLExpires, wantURL, wantExp.Unix())
 	}
 	c, err := webhook.ParseCompleted(f.perSession.Requests()[0].Body)
-	if err != nil || c.EvidenceHash != s.EvidenceHash {
-		t.Errorf("completed evidence_hash %q, %v", c.EvidenceHash, err)
+	if err != nil || c.EvidenceHash != s.EvidenceHash || c.EvidenceURL != wantURL || c.EvidenceExpires == "" {
+		t.Errorf("completed evidence %q %q %q, %v", c.EvidenceHash, c.EvidenceURL, c.EvidenceExpires, err)
 	}
 }

@@ -62,7 +62,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.rateWindow, "rate-window", 10*time.Second, "rate limit window")
 	fs.StringVar(&level, "log-level", env("OPENLIVENESS_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&format, "log-format", env("OPENLIVENESS_LOG_FORMAT", "text"), "text or json")
-	fs.DurationVar(&c.evidenceRetention, "evidence-retention", 30*24*time.Hour, "with -data-dir: delete evidence frames of sessions ended this long ago (0: keep)")
+	fs.DurationVar(&c.evidenceRetention, "evidence-retention", 30*24*time.Hour, "delete evidence frames of sessions ended this long ago (0: keep)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time allowed for in-flight requests and webhooks at shutdown")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +23,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/openliveness/openliveness/audit"
+	auditbolt "github.com/openliveness/openliveness/audit/boltstore"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	livebolt "github.com/openliveness/openliveness/liveness/boltstore"
@@ -93,8 +100,11 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		closers = append(closers, bs.Close)
 		hookStore = bs
 	}
+	// Evidence links in results and webhooks are signed with a key derived
+	// from the webhook secret, so replicas sharing it accept each other's.
+	evidenceURLs := &liveness.EvidenceURLs{Secret: deriveKey(secret, "openliveness evidence URLs")}
 	dopts := []webhook.Option{webhook.WithStore(metrics.WebhookStore(hookStore)), webhook.WithLogger(logger)}
-	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(secret), liveness.SessionWebhookFormat(cfg.sessionFormat), liveness.WebhookLogger(logger)}
+	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(secret), liveness.SessionWebhookFormat(cfg.sessionFormat), liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs)}
 	if cfg.webhookAllowPrivate {
 		dopts = append(dopts, webhook.WithInsecureTargets())
 		nopts = append(nopts, liveness.WebhookInsecureTargets())
@@ -114,8 +124,19 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		return err
 	}
 
+	// Audit log: a bbolt file and a persistent signing key in the data
+	// directory, or in memory.
+	auditLog, auditClose, err := openAudit(ctx, cfg.dataDir, logger)
+	if err != nil {
+		dispatcher.Close()
+		return err
+	}
+	if auditClose != nil {
+		closers = append(closers, auditClose)
+	}
+
 	// Engine.
-	eopts := []liveness.Option{liveness.WithLogger(logger), liveness.WithNotifier(notifier), liveness.WithObserver(metrics)}
+	eopts := []liveness.Option{liveness.WithLogger(logger), liveness.WithNotifier(notifier), liveness.WithObserver(metrics), liveness.WithAuditor(auditLog)}
 	if cfg.dataDir != "" {
 		ss, err := livebolt.Open(filepath.Join(cfg.dataDir, "sessions.db"))
 		if err != nil {
@@ -129,6 +150,8 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 			return fmt.Errorf("evidence store: %w", err)
 		}
 		eopts = append(eopts, liveness.WithStore(ss), liveness.WithEvidenceStore(ev))
+	} else {
+		eopts = append(eopts, liveness.WithEvidenceStore(liveness.NewMemoryEvidence(nil)))
 	}
 	engine, err := liveness.New(eopts...)
 	if err != nil {
@@ -146,6 +169,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	if publicURL == "" {
 		publicURL = "http://" + addr
 	}
+	evidenceURLs.BaseURL = strings.TrimSuffix(publicURL, "/")
 	handler, err := httpapi.New(engine,
 		httpapi.WithKeys(verifiers),
 		httpapi.WithRateLimiter(httpapi.NewMemoryRateLimiter(cfg.rateLimit, cfg.rateWindow, nil)),
@@ -155,6 +179,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		httpapi.WithWebhooks(notifier),
 		httpapi.WithLogger(logger),
 		httpapi.WithMetrics(metrics),
+		httpapi.WithEvidenceURLs(evidenceURLs),
 	)
 	if err != nil {
 		ln.Close()
@@ -178,7 +203,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	wg.Add(2)
 	go func() { defer wg.Done(); dispatcher.Run(runCtx) }()
 	go func() { defer wg.Done(); engine.Run(runCtx) }()
-	if cfg.dataDir != "" && cfg.evidenceRetention > 0 {
+	if cfg.evidenceRetention > 0 {
 		wg.Add(1)
 		go func() { defer wg.Done(); purgeEvidence(runCtx, engine, cfg.evidenceRetention, logger) }()
 	}
@@ -321,4 +346,69 @@ func (c keyChain) Verify(ctx context.Context, key string) (apikey.Key, error) {
 		}
 	}
 	return apikey.Key{}, apikey.ErrInvalid
+}
+
+// deriveKey derives a purpose-specific key from a secret.
+func deriveKey(secret, purpose string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
+// openAudit opens the audit log: audit.db and audit.key in the data
+// directory, or an in-memory log with a fresh key.
+func openAudit(ctx context.Context, dataDir string, logger *slog.Logger) (*audit.Log, func() error, error) {
+	var (
+		store audit.Store = audit.NewMemoryStore()
+		key   ed25519.PrivateKey
+		close func() error
+	)
+	if dataDir == "" {
+		_, key, _ = ed25519.GenerateKey(rand.Reader)
+	} else {
+		bs, err := auditbolt.Open(filepath.Join(dataDir, "audit.db"))
+		if err != nil {
+			return nil, nil, fmt.Errorf("audit log: %w", err)
+		}
+		store, close = bs, bs.Close
+		path := filepath.Join(dataDir, "audit.key")
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			seed, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+			if derr != nil || len(seed) != ed25519.SeedSize {
+				bs.Close()
+				return nil, nil, fmt.Errorf("audit log: %s is not a base64 Ed25519 seed", path)
+			}
+			key = ed25519.NewKeyFromSeed(seed)
+		case os.IsNotExist(err):
+			seed := make([]byte, ed25519.SeedSize)
+			if _, err := rand.Read(seed); err != nil {
+				bs.Close()
+				return nil, nil, err
+			}
+			if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(seed)+"\n"), 0o600); err != nil {
+				bs.Close()
+				return nil, nil, err
+			}
+			key = ed25519.NewKeyFromSeed(seed)
+		default:
+			bs.Close()
+			return nil, nil, err
+		}
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	sum := sha256.Sum256(pub)
+	signer, err := audit.NewSigner("server-"+hex.EncodeToString(sum[:6]), key)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := audit.Open(ctx, audit.WithStore(store), audit.WithSigner(signer), audit.WithLogger(logger))
+	if err != nil {
+		if close != nil {
+			close()
+		}
+		return nil, nil, fmt.Errorf("audit log: %w", err)
+	}
+	return log, close, nil
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,6 +67,7 @@ type config struct {
 	maxBodyBytes   int64
 	hostedPage     bool
 	concurrency    int
+	evidenceURLs   *liveness.EvidenceURLs
 }
 
 // Option configures a Handler.
@@ -190,6 +192,13 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 	if cfg.metrics == nil {
 		cfg.metrics = NewMetrics()
 	}
+	if cfg.evidenceURLs == nil {
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, err
+		}
+		cfg.evidenceURLs = &liveness.EvidenceURLs{Secret: secret, BaseURL: strings.TrimSuffix(cfg.publicURL, "/"), Now: cfg.now}
+	}
 	cors, err := newCORSPolicy(cfg.corsOrigins)
 	if err != nil {
 		return nil, err
@@ -201,6 +210,10 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		{pattern: "/v1/sessions/{id}/verify", methods: map[string]http.HandlerFunc{http.MethodPost: h.verify}, cors: true},
 		{pattern: "/v1/sessions/{id}/result", methods: map[string]http.HandlerFunc{http.MethodGet: h.result}},
 		{pattern: "/v1/sessions/{id}/cancel", methods: map[string]http.HandlerFunc{http.MethodPost: h.cancel}},
+		{pattern: "/v1/sessions/{id}/evidence", methods: map[string]http.HandlerFunc{http.MethodGet: h.evidence}},
+		{pattern: "/v1/sessions/{id}/evidence/{name}", methods: map[string]http.HandlerFunc{http.MethodGet: h.evidenceObject}},
+		{pattern: "/v1/sessions/{id}/photo", methods: map[string]http.HandlerFunc{http.MethodGet: h.photo}},
+		{pattern: "/v1/sessions/{id}/review", methods: map[string]http.HandlerFunc{http.MethodPost: h.review}},
 		{pattern: "/v1/webhooks/test", methods: map[string]http.HandlerFunc{http.MethodPost: h.webhookTest}},
 		{pattern: "/openapi.yaml", methods: map[string]http.HandlerFunc{http.MethodGet: serveOpenAPI}},
 		{pattern: "/healthz", methods: map[string]http.HandlerFunc{http.MethodGet: serveHealth}},

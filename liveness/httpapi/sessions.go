@@ -90,17 +90,21 @@ type privateView struct {
 
 // resultView is GET /v1/sessions/{id}/result.
 type resultView struct {
-	SessionID    string            `json:"session_id"`
-	Status       string            `json:"status"`
-	Verdict      *string           `json:"verdict"`
-	Confidence   *float64          `json:"confidence"`
-	Reason       *string           `json:"reason"`
-	ModelVersion string            `json:"model_version"`
-	EvidenceHash string            `json:"evidence_hash,omitempty"`
-	ReferenceID  string            `json:"reference_id,omitempty"`
-	Passed       []passedChallenge `json:"passed_challenges"`
-	Frames       int               `json:"frames"`
-	CompletedAt  *string           `json:"completed_at"`
+	SessionID    string   `json:"session_id"`
+	Status       string   `json:"status"`
+	Verdict      *string  `json:"verdict"`
+	Confidence   *float64 `json:"confidence"`
+	Reason       *string  `json:"reason"`
+	ModelVersion string   `json:"model_version"`
+	EvidenceHash string   `json:"evidence_hash,omitempty"`
+	// EvidenceURL is a time-limited signed link to the evidence bundle.
+	EvidenceURL        string            `json:"evidence_url,omitempty"`
+	EvidenceURLExpires string            `json:"evidence_url_expires,omitempty"`
+	ReviewedBy         string            `json:"reviewed_by,omitempty"`
+	ReferenceID        string            `json:"reference_id,omitempty"`
+	Passed             []passedChallenge `json:"passed_challenges"`
+	Frames             int               `json:"frames"`
+	CompletedAt        *string           `json:"completed_at"`
 }
 
 type passedChallenge struct {
@@ -310,6 +314,11 @@ func (h *Handler) result(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, h.resultOf(s))
+}
+
+// resultOf is the result view of a session.
+func (h *Handler) resultOf(s *liveness.Session) resultView {
 	v := resultView{
 		SessionID:    s.ID,
 		Status:       string(s.Status),
@@ -318,7 +327,9 @@ func (h *Handler) result(w http.ResponseWriter, r *http.Request) {
 		ReferenceID:  s.ReferenceID,
 		Frames:       s.Frames,
 		Passed:       []passedChallenge{},
+		ReviewedBy:   s.ReviewedBy,
 	}
+	v.EvidenceURL, v.EvidenceURLExpires = h.evidenceLink(s)
 	for _, p := range s.Passed {
 		v.Passed = append(v.Passed, passedChallenge{Challenge: p.Challenge.String(), Confidence: p.Confidence})
 	}
@@ -334,7 +345,7 @@ func (h *Handler) result(w http.ResponseWriter, r *http.Request) {
 			v.CompletedAt = &at
 		}
 	}
-	writeJSON(w, http.StatusOK, v)
+	return v
 }
 
 func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
