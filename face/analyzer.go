@@ -290,7 +290,11 @@ func cropFromDetection(b image.Rectangle) cropBox {
 func cropFromLandmarks(l *Landmarks, rollAlign float64) cropBox {
 	minX, minY, maxX, maxY := l.Bounds()
 	c := cropBox{CX: (minX + maxX) / 2, CY: (minY + maxY) / 2}
-	roll := EstimatePose(l).Roll
+	// Level the eyes, as MediaPipe does: the angle of the line between the
+	// eye corners in the image.
+	p := &l.Points
+	eye := p[idxEyeROuter].sub(p[idxEyeLOuter]).add(p[idxEyeRInner].sub(p[idxEyeLInner]))
+	roll := math.Atan2(eye.Y, eye.X) * 180 / math.Pi
 	if math.Abs(roll) > rollAlign {
 		c.Angle = roll * math.Pi / 180
 		// Extent of the mesh in the rotated frame.
