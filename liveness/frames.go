@@ -106,9 +106,13 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 	for attempt := 0; attempt < 4; attempt++ {
 		s, err := e.cfg.store.Get(ctx, id)
 		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				e.dropRuntime(id) // no cache entries for unknown ids
+			}
 			return nil, err
 		}
 		if s.Status.Final() {
+			e.dropRuntime(id)
 			return nil, &StateError{s.Status}
 		}
 		if !arrival.Before(s.ExpiresAt) {
