@@ -54,6 +54,15 @@ func (u *EvidenceURLs) URL(id string) (string, time.Time) {
 	return strings.TrimSuffix(u.BaseURL, "/") + "/v1/sessions/" + url.PathEscape(id) + "/evidence?" + q.Encode(), exp
 }
 
+// EvidenceURLKey derives the evidence-URL key from a server secret (the
+// webhook secret in the reference servers), so replicas sharing the secret
+// accept each other's links without another setting.
+func EvidenceURLKey(secret string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("openliveness evidence URLs"))
+	return m.Sum(nil)
+}
+
 // Check verifies the exp and sig query values of a URL for session id.
 func (u *EvidenceURLs) Check(id, exp, sig string) error {
 	e, err := strconv.ParseInt(exp, 10, 64)

@@ -3,6 +3,9 @@ package integration_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -27,9 +30,11 @@ type verifyAnswer struct {
 }
 
 type result struct {
-	Status  string  `json:"status"`
-	Verdict *string `json:"verdict"`
-	Frames  int     `json:"frames"`
+	Status       string  `json:"status"`
+	Verdict      *string `json:"verdict"`
+	Frames       int     `json:"frames"`
+	EvidenceHash string  `json:"evidence_hash"`
+	EvidenceURL  string  `json:"evidence_url"`
 }
 
 // blinkBursts returns blink_selfie.mjpeg as bursts of size frames taken
@@ -97,6 +102,27 @@ func TestSessionAcrossReplicas(t *testing.T) {
 		t.Fatalf("session ended %s/%v after %d frames on replicas %v, want passed/PASS", res.Status, res.Verdict, res.Frames, served)
 	}
 	t.Logf("passed after %d frames, bursts per replica %v", res.Frames, served)
+
+	// The evidence link issued by one replica works, without an API key,
+	// on the other: the replicas share the evidence store and the key.
+	u, err := url.Parse(res.EvidenceURL)
+	if err != nil || res.EvidenceHash == "" || u.Query().Get("sig") == "" {
+		t.Fatalf("result without an evidence link: %+v", res)
+	}
+	for _, r := range rs {
+		resp, err := client.Get(r.base + u.Path + "?" + u.RawQuery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev struct {
+			EvidenceHash string `json:"evidence_hash"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&ev)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil || ev.EvidenceHash != res.EvidenceHash {
+			t.Errorf("evidence link on replica %s: %d %v %+v", r.name, resp.StatusCode, err, ev)
+		}
+	}
 
 	// Its events and audit entries are shared too.
 	c.waitOutboxDrained(t, 30*time.Second)

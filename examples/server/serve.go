@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -102,7 +101,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	}
 	// Evidence links in results and webhooks are signed with a key derived
 	// from the webhook secret, so replicas sharing it accept each other's.
-	evidenceURLs := &liveness.EvidenceURLs{Secret: deriveKey(secret, "openliveness evidence URLs")}
+	evidenceURLs := &liveness.EvidenceURLs{Secret: liveness.EvidenceURLKey(secret)}
 	dopts := []webhook.Option{webhook.WithStore(metrics.WebhookStore(hookStore)), webhook.WithLogger(logger)}
 	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(secret), liveness.SessionWebhookFormat(cfg.sessionFormat), liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs)}
 	if cfg.webhookAllowPrivate {
@@ -346,13 +345,6 @@ func (c keyChain) Verify(ctx context.Context, key string) (apikey.Key, error) {
 		}
 	}
 	return apikey.Key{}, apikey.ErrInvalid
-}
-
-// deriveKey derives a purpose-specific key from a secret.
-func deriveKey(secret, purpose string) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(purpose))
-	return m.Sum(nil)
 }
 
 // openAudit opens the audit log: audit.db and audit.key in the data

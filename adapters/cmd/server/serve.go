@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,7 +80,10 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		webhook.WithAttemptTimeout(cfg.webhookTimeout),
 		webhook.WithUserAgent(webhook.DefaultUserAgent + " (" + cfg.replica + ")"),
 	}
-	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(cfg.webhookSecret), liveness.SessionWebhookFormat(cfg.sessionFormat), liveness.WebhookLogger(logger)}
+	// Evidence links are signed with a key derived from the shared webhook
+	// secret: every replica accepts every other's.
+	evidenceURLs := &liveness.EvidenceURLs{Secret: liveness.EvidenceURLKey(cfg.webhookSecret)}
+	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(cfg.webhookSecret), liveness.SessionWebhookFormat(cfg.sessionFormat), liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs)}
 	if cfg.webhookAllowPrivate {
 		dopts = append(dopts, webhook.WithInsecureTargets())
 		nopts = append(nopts, liveness.WebhookInsecureTargets())
@@ -129,6 +133,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	if publicURL == "" {
 		publicURL = "http://" + addr
 	}
+	evidenceURLs.BaseURL = strings.TrimSuffix(publicURL, "/")
 	handler, err := httpapi.New(engine,
 		httpapi.WithKeys(verifiers),
 		httpapi.WithRateLimiter(redisstore.NewRateLimiter(rdb, cfg.rateLimit, cfg.rateWindow, rprefix)),
@@ -138,6 +143,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		httpapi.WithWebhooks(notifier),
 		httpapi.WithLogger(logger),
 		httpapi.WithMetrics(metrics),
+		httpapi.WithEvidenceURLs(evidenceURLs),
 	)
 	if err != nil {
 		ln.Close()
