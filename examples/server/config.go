@@ -33,6 +33,7 @@ type config struct {
 	logJSON             bool
 	shutdownTimeout     time.Duration
 	evidenceRetention   time.Duration
+	checkpointEvery     time.Duration
 }
 
 // parseConfig reads flags, with environment variables as defaults.
@@ -63,6 +64,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&level, "log-level", env("OPENLIVENESS_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&format, "log-format", env("OPENLIVENESS_LOG_FORMAT", "text"), "text or json")
 	fs.DurationVar(&c.evidenceRetention, "evidence-retention", 30*24*time.Hour, "delete evidence frames of sessions ended this long ago (0: keep)")
+	fs.DurationVar(&c.checkpointEvery, "audit-checkpoint-interval", time.Hour, "sign an audit checkpoint this often when the chain grew (logged; appended to DATA_DIR/audit-checkpoints.jsonl); 0: never")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time allowed for in-flight requests and webhooks at shutdown")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

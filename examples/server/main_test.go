@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/liveness/client"
 	"github.com/openliveness/openliveness/webhook"
 	hookbolt "github.com/openliveness/openliveness/webhook/boltstore"
@@ -314,5 +317,47 @@ func TestParseConfig(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"-frame-ancestors", "https://x.example.com;script-src *", "-addr", "127.0.0.1:0"}, io.Discard, io.Discard, noEnv, nil); code == 0 {
 		t.Error("invalid frame ancestor accepted")
+	}
+}
+
+// The audit chain is kept in the data directory and checkpointed: each
+// signed checkpoint is appended to audit-checkpoints.jsonl and verifies
+// with the server's audit key.
+func TestAuditCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	srv := start(t, "-data-dir", dir, "-dev-api-key", "development-key-for-tests", "-audit-checkpoint-interval", "20ms")
+	c, _ := client.New(srv.url, client.WithAPIKey("development-key-for-tests"))
+	if _, err := c.CreateSession(ctx, client.CreateSessionRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "audit-checkpoints.jsonl")
+	var line []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			line = bytes.SplitN(b, []byte("\n"), 2)[0]
+			break
+		}
+	}
+	if line == nil {
+		t.Fatalf("no checkpoint written; logs:\n%s", srv.stderr.String())
+	}
+	srv.stop()
+	cp, err := audit.ParseCheckpoint(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := os.ReadFile(filepath.Join(dir, "audit.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(string(seed)))
+	pub := ed25519.NewKeyFromSeed(raw).Public().(ed25519.PublicKey)
+	keys := audit.NewKeyring()
+	if err := keys.Add(cp.KeyID, pub); err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.VerifyCheckpoint(keys, cp); err != nil || cp.Size < 1 {
+		t.Errorf("checkpoint %+v: %v", cp, err)
 	}
 }

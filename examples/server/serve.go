@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -202,6 +203,15 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	wg.Add(2)
 	go func() { defer wg.Done(); dispatcher.Run(runCtx) }()
 	go func() { defer wg.Done(); engine.Run(runCtx) }()
+	if cfg.checkpointEvery > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(cfg.checkpointEvery)
+			defer t.Stop()
+			auditLog.RunCheckpoints(runCtx, t.C, publishCheckpoint(cfg.dataDir, logger))
+		}()
+	}
 	if cfg.evidenceRetention > 0 {
 		wg.Add(1)
 		go func() { defer wg.Done(); purgeEvidence(runCtx, engine, cfg.evidenceRetention, logger) }()
@@ -403,4 +413,35 @@ func openAudit(ctx context.Context, dataDir string, logger *slog.Logger) (*audit
 		return nil, nil, fmt.Errorf("audit log: %w", err)
 	}
 	return log, close, nil
+}
+
+// publishCheckpoint logs each audit checkpoint (the head hash and the
+// Merkle root of the entries since the previous one, signed) and, with a
+// data directory, appends it to audit-checkpoints.jsonl, for an operator to
+// anchor outside the server (a ticket, a transparency log, an email).
+func publishCheckpoint(dataDir string, logger *slog.Logger) func(context.Context, audit.Checkpoint) error {
+	return func(_ context.Context, cp audit.Checkpoint) error {
+		logger.Info("audit checkpoint", "size", cp.Size, "head_hash", cp.HeadHash, "merkle_root", cp.MerkleRoot,
+			"start", cp.Start, "key_id", cp.KeyID, "signature", cp.Signature)
+		if dataDir == "" {
+			return nil
+		}
+		line, err := json.Marshal(cp)
+		if err != nil {
+			return err
+		}
+		f, err := os.OpenFile(filepath.Join(dataDir, "audit-checkpoints.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(append(line, '\n')); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 }
