@@ -14,17 +14,16 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/openliveness/openliveness/audit"
 	auditbolt "github.com/openliveness/openliveness/audit/boltstore"
+	"github.com/openliveness/openliveness/internal/serverkit"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	livebolt "github.com/openliveness/openliveness/liveness/boltstore"
@@ -57,7 +56,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	}
 
 	// API keys: the keys file of the data directory, and a development key.
-	var verifiers keyChain
+	var verifiers apikey.Chain
 	haveFileKeys := false
 	if cfg.dataDir != "" {
 		fileKeys, err := apikey.OpenFile(filepath.Join(cfg.dataDir, "keys.json"))
@@ -186,67 +185,33 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		dispatcher.Close()
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := serverkit.NewHTTPServer(handler, logger)
 
 	printBanner(stdout, cfg, publicURL, devKey, devKeyNew, secret, secretNew)
 
-	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); dispatcher.Run(runCtx) }()
-	go func() { defer wg.Done(); engine.Run(runCtx) }()
+	workers := []func(context.Context){
+		func(ctx context.Context) { dispatcher.Run(ctx) },
+		func(ctx context.Context) { engine.Run(ctx) },
+	}
 	if cfg.checkpointEvery > 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		workers = append(workers, func(ctx context.Context) {
 			t := time.NewTicker(cfg.checkpointEvery)
 			defer t.Stop()
-			auditLog.RunCheckpoints(runCtx, t.C, publishCheckpoint(cfg.dataDir, logger))
-		}()
+			auditLog.RunCheckpoints(ctx, t.C, publishCheckpoint(cfg.dataDir, logger))
+		})
 	}
 	if cfg.evidenceRetention > 0 {
-		wg.Add(1)
-		go func() { defer wg.Done(); purgeEvidence(runCtx, engine, cfg.evidenceRetention, logger) }()
+		workers = append(workers, func(ctx context.Context) { purgeEvidence(ctx, engine, cfg.evidenceRetention, logger) })
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
 	logger.Info("server listening", "addr", addr, "public_url", publicURL, "data_dir", cfg.dataDir,
 		"webhook_url", cfg.webhookURL, "webhook_allow_private", cfg.webhookAllowPrivate, "model_version", engine.ModelVersion())
 	if ready != nil {
 		ready(addr)
 	}
-
-	select {
-	case <-ctx.Done():
-	case err := <-serveErr:
-		stopRun()
-		dispatcher.Close()
-		wg.Wait()
+	if err := serverkit.Run(ctx, serverkit.Params{Listener: ln, Server: srv, Dispatcher: dispatcher, Workers: workers,
+		Logger: logger, ShutdownTimeout: cfg.shutdownTimeout}); err != nil {
 		return err
 	}
-
-	// Graceful shutdown: stop accepting, finish requests in flight, then
-	// let webhook attempts in flight finish; what is not delivered stays
-	// in the outbox.
-	logger.Info("shutting down", "timeout", cfg.shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("requests still in flight at the deadline", "err", err)
-	}
-	if err := dispatcher.Shutdown(sctx); err != nil {
-		logger.Warn("webhook attempts aborted at the deadline (they stay queued)", "err", err)
-	}
-	stopRun()
-	wg.Wait()
 	if pending, err := hookStore.Deliveries(context.Background(), webhook.DeliveryFilter{State: webhook.StatePending}); err == nil && len(pending) > 0 {
 		if cfg.dataDir != "" {
 			logger.Info("webhooks kept in the outbox for the next start", "pending", len(pending))
@@ -280,11 +245,7 @@ func purgeEvidence(ctx context.Context, engine *liveness.Engine, retention time.
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.logLevel}
-	if cfg.logJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return serverkit.NewLogger(w, cfg.logLevel, cfg.logJSON)
 }
 
 // webhookSecret returns the configured secret, the one kept in the data
@@ -338,23 +299,6 @@ func keyHint(devKey string, shown bool) string {
 		return devKey
 	}
 	return "$KEY"
-}
-
-// keyChain accepts a key valid in any of its verifiers.
-type keyChain []apikey.Verifier
-
-// Verify implements httpapi.KeyVerifier.
-func (c keyChain) Verify(ctx context.Context, key string) (apikey.Key, error) {
-	for _, v := range c {
-		k, err := v.Verify(ctx, key)
-		if err == nil {
-			return k, nil
-		}
-		if !errors.Is(err, apikey.ErrInvalid) {
-			return apikey.Key{}, err
-		}
-	}
-	return apikey.Key{}, apikey.ErrInvalid
 }
 
 // openAudit opens the audit log: audit.db and audit.key in the data

@@ -181,3 +181,22 @@ type Verifier struct{ Store Store }
 func (v Verifier) Verify(ctx context.Context, key string) (Key, error) {
 	return Verify(ctx, v.Store, key)
 }
+
+// Chain tries several verifiers in turn (for example the keys file and a
+// development key): a key valid for any of them is valid. A store failure
+// (an error not wrapping ErrInvalid) stops the search.
+type Chain []Verifier
+
+// Verify implements the handler's key verifier.
+func (c Chain) Verify(ctx context.Context, key string) (Key, error) {
+	for _, v := range c {
+		k, err := v.Verify(ctx, key)
+		if err == nil {
+			return k, nil
+		}
+		if !errors.Is(err, ErrInvalid) {
+			return Key{}, err
+		}
+	}
+	return Key{}, ErrInvalid
+}

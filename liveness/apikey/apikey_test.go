@@ -253,3 +253,25 @@ func FuzzParseFile(f *testing.F) {
 		}
 	})
 }
+
+func TestChain(t *testing.T) {
+	ctx := context.Background()
+	a, b := NewMemoryStore(), NewMemoryStore()
+	ka, _, err := Create(ctx, a, "a", seeded(7), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _, _ := Create(ctx, b, "b", seeded(7), time.Now())
+	c := Chain{{Store: a}, {Store: b}}
+	for _, k := range []string{ka, kb} {
+		if _, err := c.Verify(ctx, k); err != nil {
+			t.Errorf("key of the chain refused: %v", err)
+		}
+	}
+	if _, err := c.Verify(ctx, "lv_nope"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown key: %v", err)
+	}
+	if _, err := (Chain{}).Verify(ctx, ka); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty chain: %v", err)
+	}
+}

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +15,7 @@ import (
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/adapters/redisstore"
 	"github.com/openliveness/openliveness/audit"
+	"github.com/openliveness/openliveness/internal/serverkit"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	"github.com/openliveness/openliveness/liveness/httpapi"
@@ -55,7 +53,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	rprefix := redisstore.WithPrefix(cfg.redisPrefix)
 
 	// API keys.
-	var verifiers keyChain
+	var verifiers apikey.Chain
 	if cfg.keysFile != "" {
 		fileKeys, err := apikey.OpenFile(cfg.keysFile)
 		if err != nil {
@@ -149,51 +147,25 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := serverkit.NewHTTPServer(handler, logger)
 	fmt.Fprintf(stdout, "openliveness replica %s on %s (public URL %s)\n", cfg.replica, addr, publicURL)
 
-	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() { dispatcher.Run(runCtx) })
-	wg.Go(func() { engine.Run(runCtx) })
-	if cfg.evidenceRetention > 0 {
-		wg.Go(func() { purgeEvidence(runCtx, pool, engine, cfg.evidenceRetention, logger) })
+	workers := []func(context.Context){
+		func(ctx context.Context) { dispatcher.Run(ctx) },
+		func(ctx context.Context) { engine.Run(ctx) },
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	if cfg.evidenceRetention > 0 {
+		workers = append(workers, func(ctx context.Context) { purgeEvidence(ctx, pool, engine, cfg.evidenceRetention, logger) })
+	}
 	logger.Info("server listening", "addr", addr, "public_url", publicURL, "webhook_url", cfg.webhookURL,
 		"webhook_allow_private", cfg.webhookAllowPrivate, "model_version", engine.ModelVersion())
 	if ready != nil {
 		ready(addr)
 	}
-
-	select {
-	case <-ctx.Done():
-	case err := <-serveErr:
-		stopRun()
-		dispatcher.Close()
-		wg.Wait()
+	if err := serverkit.Run(ctx, serverkit.Params{Listener: ln, Server: srv, Dispatcher: dispatcher, Workers: workers,
+		Logger: logger, ShutdownTimeout: cfg.shutdownTimeout}); err != nil {
 		return err
 	}
-	logger.Info("shutting down", "timeout", cfg.shutdownTimeout)
-	sctx, cancelShutdown := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
-	defer cancelShutdown()
-	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("requests still in flight at the deadline", "err", err)
-	}
-	if err := dispatcher.Shutdown(sctx); err != nil {
-		logger.Warn("webhook attempts aborted at the deadline (they stay queued)", "err", err)
-	}
-	stopRun()
-	wg.Wait()
 	logger.Info("stopped")
 	return nil
 }
@@ -243,26 +215,5 @@ func purgeOnce(ctx context.Context, pool *pgxpool.Pool, engine *liveness.Engine,
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.logLevel}
-	if cfg.logJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// keyChain accepts a key valid in any of its verifiers.
-type keyChain []apikey.Verifier
-
-// Verify implements httpapi.KeyVerifier.
-func (c keyChain) Verify(ctx context.Context, key string) (apikey.Key, error) {
-	for _, v := range c {
-		k, err := v.Verify(ctx, key)
-		if err == nil {
-			return k, nil
-		}
-		if !errors.Is(err, apikey.ErrInvalid) {
-			return apikey.Key{}, err
-		}
-	}
-	return apikey.Key{}, apikey.ErrInvalid
+	return serverkit.NewLogger(w, cfg.logLevel, cfg.logJSON)
 }
