@@ -296,16 +296,16 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.addr != "127.0.0.1:9999" || c.devAPIKey != "from-the-environment-1" || c.webhookFormat != webhook.FormatEvent || c.sessionFormat != webhook.FormatCompleted {
+	if c.Addr != "127.0.0.1:9999" || c.DevAPIKey != "from-the-environment-1" || c.WebhookFormat != webhook.FormatEvent || c.SessionFormat != webhook.FormatCompleted {
 		t.Errorf("config %+v", c)
 	}
 	c, err = parseConfig([]string{"-addr", ":1", "-cors-origins", "https://a.example.com, https://b.example.com", "-frame-ancestors", "'self'"}, getenv, io.Discard)
-	if err != nil || c.addr != ":1" || len(c.corsOrigins) != 2 || c.frameAncestors[0] != "'self'" {
+	if err != nil || c.Addr != ":1" || len(c.CORSOrigins) != 2 || c.FrameAncestors[0] != "'self'" {
 		t.Errorf("config %+v, %v", c, err)
 	}
 	d, _ := parseConfig(nil, noEnv, io.Discard)
-	if d.addr != "127.0.0.1:8080" {
-		t.Errorf("default addr %q", d.addr)
+	if d.Addr != "127.0.0.1:8080" {
+		t.Errorf("default addr %q", d.Addr)
 	}
 	for _, bad := range [][]string{
 		{"-webhook-format", "xml"}, {"-log-level", "loud"}, {"-log-format", "yaml"}, {"-rate-limit", "0"},

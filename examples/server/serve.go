@@ -72,7 +72,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 			haveFileKeys = haveFileKeys || !k.Revoked()
 		}
 	}
-	devKey, devKeyNew := cfg.devAPIKey, false
+	devKey, devKeyNew := cfg.DevAPIKey, false
 	if devKey == "" && !haveFileKeys {
 		if devKey, err = apikey.Generate(rand.Reader); err != nil {
 			return err
@@ -103,14 +103,14 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	// from the webhook secret, so replicas sharing it accept each other's.
 	evidenceURLs := &liveness.EvidenceURLs{Secret: liveness.EvidenceURLKey(secret)}
 	dopts := []webhook.Option{webhook.WithStore(metrics.WebhookStore(hookStore)), webhook.WithLogger(logger)}
-	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(secret), liveness.SessionWebhookFormat(cfg.sessionFormat), liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs)}
-	if cfg.webhookAllowPrivate {
+	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(secret), liveness.SessionWebhookFormat(cfg.SessionFormat), liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs)}
+	if cfg.WebhookAllowPrivate {
 		dopts = append(dopts, webhook.WithInsecureTargets())
 		nopts = append(nopts, liveness.WebhookInsecureTargets())
 	}
-	if cfg.webhookURL != "" {
+	if cfg.WebhookURL != "" {
 		nopts = append(nopts, liveness.WebhookEndpoints(webhook.Endpoint{
-			ID: "server", URL: cfg.webhookURL, Secrets: webhook.Secrets{{Value: secret}}, Format: cfg.webhookFormat,
+			ID: "server", URL: cfg.WebhookURL, Secrets: webhook.Secrets{{Value: secret}}, Format: cfg.WebhookFormat,
 		}))
 	}
 	dispatcher, err := webhook.New(dopts...)
@@ -158,23 +158,23 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		dispatcher.Close()
 		return err
 	}
 	addr := ln.Addr().String()
-	publicURL := cfg.publicURL
+	publicURL := cfg.PublicURL
 	if publicURL == "" {
 		publicURL = "http://" + addr
 	}
 	evidenceURLs.BaseURL = strings.TrimSuffix(publicURL, "/")
 	handler, err := httpapi.New(engine,
 		httpapi.WithKeys(verifiers),
-		httpapi.WithRateLimiter(httpapi.NewMemoryRateLimiter(cfg.rateLimit, cfg.rateWindow, nil)),
+		httpapi.WithRateLimiter(httpapi.NewMemoryRateLimiter(cfg.RateLimit, cfg.RateWindow, nil)),
 		httpapi.WithPublicURL(publicURL),
-		httpapi.WithFrameAncestors(cfg.frameAncestors...),
-		httpapi.WithCORSOrigins(cfg.corsOrigins...),
+		httpapi.WithFrameAncestors(cfg.FrameAncestors...),
+		httpapi.WithCORSOrigins(cfg.CORSOrigins...),
 		httpapi.WithWebhooks(notifier),
 		httpapi.WithLogger(logger),
 		httpapi.WithMetrics(metrics),
@@ -200,16 +200,16 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 			auditLog.RunCheckpoints(ctx, t.C, publishCheckpoint(cfg.dataDir, logger))
 		})
 	}
-	if cfg.evidenceRetention > 0 {
-		workers = append(workers, func(ctx context.Context) { purgeEvidence(ctx, engine, cfg.evidenceRetention, logger) })
+	if cfg.EvidenceRetention > 0 {
+		workers = append(workers, func(ctx context.Context) { purgeEvidence(ctx, engine, cfg.EvidenceRetention, logger) })
 	}
 	logger.Info("server listening", "addr", addr, "public_url", publicURL, "data_dir", cfg.dataDir,
-		"webhook_url", cfg.webhookURL, "webhook_allow_private", cfg.webhookAllowPrivate, "model_version", engine.ModelVersion())
+		"webhook_url", cfg.WebhookURL, "webhook_allow_private", cfg.WebhookAllowPrivate, "model_version", engine.ModelVersion())
 	if ready != nil {
 		ready(addr)
 	}
 	if err := serverkit.Run(ctx, serverkit.Params{Listener: ln, Server: srv, Dispatcher: dispatcher, Workers: workers,
-		Logger: logger, ShutdownTimeout: cfg.shutdownTimeout}); err != nil {
+		Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout}); err != nil {
 		return err
 	}
 	if pending, err := hookStore.Deliveries(context.Background(), webhook.DeliveryFilter{State: webhook.StatePending}); err == nil && len(pending) > 0 {
@@ -245,14 +245,14 @@ func purgeEvidence(ctx context.Context, engine *liveness.Engine, retention time.
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
-	return serverkit.NewLogger(w, cfg.logLevel, cfg.logJSON)
+	return serverkit.NewLogger(w, cfg.LogLevel, cfg.LogJSON)
 }
 
 // webhookSecret returns the configured secret, the one kept in the data
 // directory, or a new one (kept there when there is a data directory).
 func webhookSecret(cfg *config) (secret string, generated bool, err error) {
-	if cfg.webhookSecret != "" {
-		return cfg.webhookSecret, false, nil
+	if cfg.WebhookSecret != "" {
+		return cfg.WebhookSecret, false, nil
 	}
 	var path string
 	if cfg.dataDir != "" {

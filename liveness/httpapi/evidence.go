@@ -52,6 +52,26 @@ func (h *Handler) evidenceEngine() (EvidenceEngine, error) {
 	return ee, nil
 }
 
+// keyedEvidence authorises an API-key request on the evidence routes and
+// returns the engine's evidence side; on failure it has answered.
+func (h *Handler) keyedEvidence(w http.ResponseWriter, r *http.Request) (EvidenceEngine, bool) {
+	return h.authorisedEvidence(w, r, h.requireKey(r))
+}
+
+// authorisedEvidence answers authErr, or a server that keeps no evidence.
+func (h *Handler) authorisedEvidence(w http.ResponseWriter, r *http.Request, authErr error) (EvidenceEngine, bool) {
+	if authErr != nil {
+		h.fail(w, r, authErr)
+		return nil, false
+	}
+	ee, err := h.evidenceEngine()
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, false
+	}
+	return ee, true
+}
+
 type evidenceItem struct {
 	Kind      string `json:"kind"`
 	Name      string `json:"name"`
@@ -72,13 +92,8 @@ type evidenceView struct {
 // stored objects. 410 once retention purged it.
 func (h *Handler) evidence(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := h.evidenceAccess(r, id); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ee, err := h.evidenceEngine()
-	if err != nil {
-		h.fail(w, r, err)
+	ee, ok := h.authorisedEvidence(w, r, h.evidenceAccess(r, id))
+	if !ok {
 		return
 	}
 	s, err := h.engine.Get(r.Context(), id)
@@ -124,13 +139,8 @@ func splitQuery(u string) (string, string) {
 // evidenceObject serves one stored evidence object.
 func (h *Handler) evidenceObject(w http.ResponseWriter, r *http.Request) {
 	id, name := r.PathValue("id"), r.PathValue("name")
-	if err := h.evidenceAccess(r, id); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ee, err := h.evidenceEngine()
-	if err != nil {
-		h.fail(w, r, err)
+	ee, ok := h.authorisedEvidence(w, r, h.evidenceAccess(r, id))
+	if !ok {
 		return
 	}
 	b, err := ee.EvidenceObject(r.Context(), id, name)
@@ -157,13 +167,8 @@ func serveBytes(w http.ResponseWriter, name string, b []byte) {
 
 // photo serves the face crop of the session's best frontal frame.
 func (h *Handler) photo(w http.ResponseWriter, r *http.Request) {
-	if err := h.requireKey(r); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ee, err := h.evidenceEngine()
-	if err != nil {
-		h.fail(w, r, err)
+	ee, ok := h.keyedEvidence(w, r)
+	if !ok {
 		return
 	}
 	b, err := ee.Photo(r.Context(), r.PathValue("id"))
@@ -191,13 +196,8 @@ type reviewRequest struct {
 
 // review settles a session in the manual-review band.
 func (h *Handler) review(w http.ResponseWriter, r *http.Request) {
-	if err := h.requireKey(r); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ee, err := h.evidenceEngine()
-	if err != nil {
-		h.fail(w, r, err)
+	ee, ok := h.keyedEvidence(w, r)
+	if !ok {
 		return
 	}
 	var req reviewRequest

@@ -23,7 +23,7 @@ func TestParseConfig(t *testing.T) {
 	}{
 		{name: "minimal", args: required, check: func(t *testing.T, c *config) {
 			if c.redisPrefix != "openliveness:" || c.sessionRetention != 24*time.Hour || c.auditSigner != nil ||
-				c.rateLimit != 30 || c.rateWindow != 10*time.Second || c.webhookFormat != webhook.FormatEvent {
+				c.RateLimit != 30 || c.RateWindow != 10*time.Second || c.WebhookFormat != webhook.FormatEvent {
 				t.Errorf("defaults: %+v", c)
 			}
 		}},

@@ -61,9 +61,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		}
 		verifiers = append(verifiers, apikey.Verifier{Store: fileKeys})
 	}
-	if cfg.devAPIKey != "" {
+	if cfg.DevAPIKey != "" {
 		mem := apikey.NewMemoryStore()
-		if _, err := apikey.Import(ctx, mem, cfg.devAPIKey, "development", time.Now()); err != nil {
+		if _, err := apikey.Import(ctx, mem, cfg.DevAPIKey, "development", time.Now()); err != nil {
 			return err
 		}
 		verifiers = append(verifiers, apikey.Verifier{Store: mem})
@@ -80,15 +80,15 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	}
 	// Evidence links are signed with a key derived from the shared webhook
 	// secret: every replica accepts every other's.
-	evidenceURLs := &liveness.EvidenceURLs{Secret: liveness.EvidenceURLKey(cfg.webhookSecret)}
-	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(cfg.webhookSecret), liveness.SessionWebhookFormat(cfg.sessionFormat), liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs)}
-	if cfg.webhookAllowPrivate {
+	evidenceURLs := &liveness.EvidenceURLs{Secret: liveness.EvidenceURLKey(cfg.WebhookSecret)}
+	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(cfg.WebhookSecret), liveness.SessionWebhookFormat(cfg.SessionFormat), liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs)}
+	if cfg.WebhookAllowPrivate {
 		dopts = append(dopts, webhook.WithInsecureTargets())
 		nopts = append(nopts, liveness.WebhookInsecureTargets())
 	}
-	if cfg.webhookURL != "" {
+	if cfg.WebhookURL != "" {
 		nopts = append(nopts, liveness.WebhookEndpoints(webhook.Endpoint{
-			ID: "server", URL: cfg.webhookURL, Secrets: webhook.Secrets{{Value: cfg.webhookSecret}}, Format: cfg.webhookFormat,
+			ID: "server", URL: cfg.WebhookURL, Secrets: webhook.Secrets{{Value: cfg.WebhookSecret}}, Format: cfg.WebhookFormat,
 		}))
 	}
 	dispatcher, err := webhook.New(dopts...)
@@ -122,22 +122,22 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	addr := ln.Addr().String()
-	publicURL := cfg.publicURL
+	publicURL := cfg.PublicURL
 	if publicURL == "" {
 		publicURL = "http://" + addr
 	}
 	evidenceURLs.BaseURL = strings.TrimSuffix(publicURL, "/")
 	handler, err := httpapi.New(engine,
 		httpapi.WithKeys(verifiers),
-		httpapi.WithRateLimiter(redisstore.NewRateLimiter(rdb, cfg.rateLimit, cfg.rateWindow, rprefix)),
+		httpapi.WithRateLimiter(redisstore.NewRateLimiter(rdb, cfg.RateLimit, cfg.RateWindow, rprefix)),
 		httpapi.WithPublicURL(publicURL),
-		httpapi.WithFrameAncestors(cfg.frameAncestors...),
-		httpapi.WithCORSOrigins(cfg.corsOrigins...),
+		httpapi.WithFrameAncestors(cfg.FrameAncestors...),
+		httpapi.WithCORSOrigins(cfg.CORSOrigins...),
 		httpapi.WithWebhooks(notifier),
 		httpapi.WithLogger(logger),
 		httpapi.WithMetrics(metrics),
@@ -154,16 +154,16 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		func(ctx context.Context) { dispatcher.Run(ctx) },
 		func(ctx context.Context) { engine.Run(ctx) },
 	}
-	if cfg.evidenceRetention > 0 {
-		workers = append(workers, func(ctx context.Context) { purgeEvidence(ctx, pool, engine, cfg.evidenceRetention, logger) })
+	if cfg.EvidenceRetention > 0 {
+		workers = append(workers, func(ctx context.Context) { purgeEvidence(ctx, pool, engine, cfg.EvidenceRetention, logger) })
 	}
-	logger.Info("server listening", "addr", addr, "public_url", publicURL, "webhook_url", cfg.webhookURL,
-		"webhook_allow_private", cfg.webhookAllowPrivate, "model_version", engine.ModelVersion())
+	logger.Info("server listening", "addr", addr, "public_url", publicURL, "webhook_url", cfg.WebhookURL,
+		"webhook_allow_private", cfg.WebhookAllowPrivate, "model_version", engine.ModelVersion())
 	if ready != nil {
 		ready(addr)
 	}
 	if err := serverkit.Run(ctx, serverkit.Params{Listener: ln, Server: srv, Dispatcher: dispatcher, Workers: workers,
-		Logger: logger, ShutdownTimeout: cfg.shutdownTimeout}); err != nil {
+		Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout}); err != nil {
 		return err
 	}
 	logger.Info("stopped")
@@ -215,5 +215,5 @@ func purgeOnce(ctx context.Context, pool *pgxpool.Pool, engine *liveness.Engine,
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
-	return serverkit.NewLogger(w, cfg.logLevel, cfg.logJSON)
+	return serverkit.NewLogger(w, cfg.LogLevel, cfg.LogJSON)
 }
