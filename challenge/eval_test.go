@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,14 +21,16 @@ import (
 )
 
 // The measured-results checks of the README, on ../shared/facedata through
-// the face package. Frames are analysed independently (no tracking), once
-// per file, and replayed at several client intervals.
+// the face package. Frames are analysed as the engine analyses a session's
+// frames: the first without a previous face, each later one tracked from
+// the previous frame's landmarks (face.AnalyzeOptions.Previous), and
+// replayed at several client intervals.
 
 var (
 	analyzerOnce sync.Once
 	analyzer     *face.Analyzer
 	analyzerErr  error
-	videoCache   sync.Map // path -> []challenge.ImageFrame
+	videoCache   sync.Map // videoKey -> []challenge.ImageFrame
 )
 
 func newAnalyzer(t *testing.T) *face.Analyzer {
@@ -41,46 +42,50 @@ func newAnalyzer(t *testing.T) *face.Analyzer {
 	return analyzer
 }
 
-// imageFrame analyses one encoded image into image-convention measures.
-// A main face without landmarks makes the frame unusable (FaceCount 0).
-func imageFrame(t *testing.T, data []byte) challenge.ImageFrame {
-	t.Helper()
-	f, _ := analyse(t, data)
-	return f
-}
-
-// analyse is imageFrame plus a diagnostic: the brow height normalised by
-// the outer eye-corner distance instead of the face height (which grows
-// when the jaw drops), 0 without landmarks.
-func analyse(t *testing.T, data []byte) (challenge.ImageFrame, float64) {
+// analyse analyses one encoded image into image-convention measures,
+// tracking from prev when it is not nil, as the engine does for every frame
+// after a session's first. It returns the main face for tracking the next
+// frame, nil when there is none. A main face without landmarks makes the
+// frame unusable (FaceCount 0).
+func analyse(t *testing.T, data []byte, prev *face.Face) (challenge.ImageFrame, *face.Face) {
 	t.Helper()
 	img, err := face.Decode(data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := newAnalyzer(t).Analyze(context.Background(), img, nil)
+	var opts *face.AnalyzeOptions
+	if prev != nil {
+		opts = &face.AnalyzeOptions{Previous: prev}
+	}
+	res, err := newAnalyzer(t).Analyze(context.Background(), img, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := challenge.ImageFrame{FaceCount: len(res.Faces)}
 	if len(res.Faces) == 0 || res.Faces[0].Landmarks == nil {
 		f.FaceCount = 0
-		return f, 0
+		return f, nil
 	}
 	m, p := res.Faces[0].Measures, res.Faces[0].Pose
 	f.Yaw, f.Pitch, f.Roll = p.Yaw, p.Pitch, p.Roll
 	f.EARImageLeft, f.EARImageRight = m.EARLeft, m.EARRight
 	f.MAR, f.Smile, f.Brow = m.MAR, m.Smile, m.Brow
 	f.FaceWidthFrac = float64(res.Faces[0].Box.Dx()) / float64(res.Width)
-	l := res.Faces[0].Landmarks
-	faceH := math.Hypot(l.Points[10].X-l.Points[152].X, l.Points[10].Y-l.Points[152].Y)
-	return f, m.Brow * faceH / l.InterOcular()
+	return f, &res.Faces[0]
 }
 
-// videoFrames analyses every frame of an MJPEG video (cached per file).
-func videoFrames(t *testing.T, path string) []challenge.ImageFrame {
+type videoKey struct {
+	path string
+	step int
+}
+
+// videoFrames analyses every step-th frame of an MJPEG video (frames 1,
+// 1+step, …), each tracked from the previous one analysed, as the engine
+// sees a client sending them (cached per file and step).
+func videoFrames(t *testing.T, path string, step int) []challenge.ImageFrame {
 	t.Helper()
-	if v, ok := videoCache.Load(path); ok {
+	key := videoKey{path, step}
+	if v, ok := videoCache.Load(key); ok {
 		return v.([]challenge.ImageFrame)
 	}
 	data, err := os.ReadFile(path)
@@ -89,8 +94,11 @@ func videoFrames(t *testing.T, path string) []challenge.ImageFrame {
 	}
 	start := time.Now()
 	r := face.NewMJPEGReader(bytes.NewReader(data), 0)
-	var frames []challenge.ImageFrame
-	for {
+	var (
+		frames []challenge.ImageFrame
+		prev   *face.Face
+	)
+	for n := 0; ; n++ {
 		jpg, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -98,10 +106,15 @@ func videoFrames(t *testing.T, path string) []challenge.ImageFrame {
 		if err != nil {
 			t.Fatal(err)
 		}
-		frames = append(frames, imageFrame(t, jpg))
+		if n%step != 0 {
+			continue
+		}
+		var f challenge.ImageFrame
+		f, prev = analyse(t, jpg, prev)
+		frames = append(frames, f)
 	}
-	t.Logf("%s: %d frames analysed in %v", filepath.Base(path), len(frames), time.Since(start).Round(time.Millisecond))
-	videoCache.Store(path, frames)
+	t.Logf("%s every %d frames: %d frames analysed in %v", filepath.Base(path), step, len(frames), time.Since(start).Round(time.Millisecond))
+	videoCache.Store(key, frames)
 	return frames
 }
 
@@ -136,8 +149,10 @@ func fired(m map[challenge.ID][]int) []challenge.ID {
 	return ids
 }
 
-// TestEvalYale: each subject's normal image is the baseline; each other
-// condition is shown as the track normal, X, X, X, normal at 800 ms.
+// TestEvalYale: each subject's normal image, sent as a session's first
+// three frames, is the baseline; each other condition X is then shown as
+// the frames X, X, X, normal at 800 ms, every frame tracked from the one
+// before it.
 func TestEvalYale(t *testing.T) {
 	dir := filepath.Join(sharedData(t), "yale")
 	conds := []string{"normal", "sleepy", "happy", "surprised", "wink", "noglasses", "glasses", "sad", "centerlight", "leftlight", "rightlight"}
@@ -147,37 +162,60 @@ func TestEvalYale(t *testing.T) {
 		happyMouth, sleepyLeak                                  int
 		neutralFired                                            []string
 		subjects                                                int
+		neutralBrowMax                                          float64  // over every X frame
+		surprisedRatios                                         []string // per subject, last X frame
 	)
 	var table strings.Builder
-	fmt.Fprintf(&table, "\nratios to the subject's normal image (eye, smile, brow, brow/IO), MAR absolute and its base, yaw and pitch from the base\n")
-	fmt.Fprintf(&table, "%-10s %-11s %6s %6s %6s %6s %6s %7s %6s %6s  %s\n", "subject", "condition", "eye", "MAR", "base", "smile", "brow", "brow/IO", "yaw", "pitch", "fires")
+	fmt.Fprintf(&table, "\nratios to the subject's baseline (eye, smile, brow) of the last X frame, MAR absolute and its base, yaw and pitch from the base\n")
+	fmt.Fprintf(&table, "%-10s %-11s %6s %6s %6s %6s %6s %6s %6s  %s\n", "subject", "condition", "eye", "MAR", "base", "smile", "brow", "yaw", "pitch", "fires")
 	for s := 1; s <= 10; s++ {
 		subj := fmt.Sprintf("subject%02d", s)
-		obs := map[string]challenge.Observation{}
-		browIO := map[string]float64{}
+		images := map[string][]byte{}
 		for _, c := range conds {
 			data, err := os.ReadFile(filepath.Join(dir, subj+"."+c+".jpeg"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, bio := analyse(t, data)
-			obs[c], browIO[c] = f.Observation(false), bio
+			images[c] = data
 		}
-		b, err := challenge.NewBaseline([]challenge.Observation{obs["normal"]}, challenge.Thresholds{})
+		var (
+			prev  *face.Face
+			start []challenge.Observation
+		)
+		for range 3 {
+			var f challenge.ImageFrame
+			f, prev = analyse(t, images["normal"], prev)
+			start = append(start, f.Observation(false))
+		}
+		b, err := challenge.NewBaseline(start, challenge.Thresholds{})
 		if err != nil {
-			t.Errorf("%s: normal image gives no baseline: %v (%+v)", subj, err, obs["normal"])
+			t.Errorf("%s: normal image gives no baseline: %v (%+v)", subj, err, start)
 			continue
 		}
 		subjects++
 		for _, c := range conds[1:] {
-			x := obs[c]
-			track := []challenge.Observation{obs["normal"], x, x, x, obs["normal"]}
+			track := []challenge.Observation{start[len(start)-1]}
+			p := prev
+			for _, img := range [][]byte{images[c], images[c], images[c], images["normal"]} {
+				var f challenge.ImageFrame
+				f, p = analyse(t, img, p)
+				track = append(track, f.Observation(false))
+			}
 			for i := range track {
 				track[i].Time = time.Duration(i) * 800 * time.Millisecond
 			}
+			x := track[3]
+			if slices.Contains(neutralConds, c) {
+				for _, o := range track[1:4] {
+					neutralBrowMax = max(neutralBrowMax, o.Brow/b.Brow)
+				}
+			}
+			if c == "surprised" {
+				surprisedRatios = append(surprisedRatios, fmt.Sprintf("%02d:×%.3f", s, x.Brow/b.Brow))
+			}
 			got := fired(firings(t, b, track, 1))
-			fmt.Fprintf(&table, "%-10s %-11s %6.2f %6.3f %6.3f %6.2f %6.2f %7.2f %6.1f %6.1f  %v\n", subj, c,
-				b.EyeOpenness(x), x.MAR, b.MAR, x.Smile/b.Smile, x.Brow/b.Brow, browIO[c]/browIO["normal"], x.Yaw-b.Yaw, x.Pitch-b.Pitch, got)
+			fmt.Fprintf(&table, "%-10s %-11s %6.2f %6.3f %6.3f %6.2f %6.3f %6.1f %6.1f  %v\n", subj, c,
+				b.EyeOpenness(x), x.MAR, b.MAR, x.Smile/b.Smile, x.Brow/b.Brow, x.Yaw-b.Yaw, x.Pitch-b.Pitch, got)
 			switch c {
 			case "sleepy":
 				if b.EyesClosed(x, challenge.Thresholds{}) {
@@ -207,6 +245,7 @@ func TestEvalYale(t *testing.T) {
 		}
 	}
 	t.Log(table.String())
+	t.Logf("brow over baseline: surprised %v; highest neutral-variant frame ×%.3f", surprisedRatios, neutralBrowMax)
 	t.Logf("subjects with a baseline %d/10; sleepy seen closed %d; happy passes SMILE %d; surprised passes OPEN_MOUTH %d, RAISE_EYEBROWS %d; happy passes OPEN_MOUTH %d; sleepy passes LOOK_DOWN/RAISE_EYEBROWS %d; neutral variants firing: %v",
 		subjects, sleepyClosed, happySmile, surprisedMouth, surprisedBrow, happyMouth, sleepyLeak, neutralFired)
 	if sleepyClosed < 9 {
@@ -219,10 +258,10 @@ func TestEvalYale(t *testing.T) {
 		t.Errorf("surprised passes OPEN_MOUTH for %d/10 subjects, want 10", surprisedMouth)
 	}
 	// The issue asks for 9/10. The landmarks reach 8/10 with no false
-	// positive (subjects 04 and 06 raise their brows by ×1.06, inside the
-	// ×1.09 spread of the neutral variants); the README reports the gap and
-	// the requirement stays open. This guards the measured level against
-	// regressions.
+	// positive (subjects 04 and 06 raise their brows by ×1.09 and ×1.06,
+	// inside the spread of the neutral variants, whose frames reach ×1.14);
+	// the README reports the gap and the requirement stays open. This
+	// guards the measured level against regressions.
 	const browRequired, browMeasured = 9, 8
 	if surprisedBrow < browMeasured {
 		t.Errorf("surprised passes RAISE_EYEBROWS for %d/10 subjects, below the measured %d (required %d)", surprisedBrow, browMeasured, browRequired)
@@ -238,14 +277,14 @@ func TestEvalYale(t *testing.T) {
 }
 
 // replayVideo replays the challenge sequence over a video's frames taken
-// every step-th frame, as if sent every step × 40 ms, and returns the final
+// every step-th frame (videoFrames with that step), as if sent every step ×
+// 40 ms, and returns the final
 // verdict and the per-ID firings against the tracker's own baseline.
 func replayVideo(t *testing.T, frames []challenge.ImageFrame, seq []challenge.ID, step int) (challenge.Final, map[challenge.ID][]int) {
 	t.Helper()
 	interval := time.Duration(step) * 40 * time.Millisecond
 	var obs []challenge.Observation
-	for i := 0; i < len(frames); i += step {
-		f := frames[i]
+	for _, f := range frames {
 		f.Time = time.Duration(len(obs)) * interval
 		obs = append(obs, f.Observation(false))
 	}
@@ -274,8 +313,8 @@ func TestEvalVideos(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.video, func(t *testing.T) {
-			frames := videoFrames(t, filepath.Join(dir, tc.video+".mjpeg"))
 			for _, step := range []int{1, 3, 20} {
+				frames := videoFrames(t, filepath.Join(dir, tc.video+".mjpeg"), step)
 				interval := time.Duration(step) * 40 * time.Millisecond
 				var passed []challenge.ID
 				for _, id := range challenge.IDs() {
@@ -304,22 +343,38 @@ func TestEvalVideos(t *testing.T) {
 	}
 }
 
-// TestEvalStillPhoto: a single video frame (and a Yale photo) repeated as
-// every frame passes no challenge, at 40 ms, 120 ms and 800 ms.
+// TestEvalStillPhoto: a single video frame (and a Yale photo) sent as
+// every frame of a session, each tracked from the one before, passes no
+// challenge at 40 ms, 120 ms and 800 ms.
 func TestEvalStillPhoto(t *testing.T) {
 	data := sharedData(t)
-	frames := videoFrames(t, filepath.Join(data, "video", "blink_selfie.mjpeg"))
+	video, err := os.ReadFile(filepath.Join(data, "video", "blink_selfie.mjpeg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := face.NewMJPEGReader(bytes.NewReader(video), 0).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
 	yale, err := os.ReadFile(filepath.Join(data, "yale", "subject01.normal.jpeg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, f := range map[string]challenge.ImageFrame{"blink_selfie frame 1": frames[0], "yale subject01 normal": imageFrame(t, yale)} {
+	for name, img := range map[string][]byte{"blink_selfie frame 1": first, "yale subject01 normal": yale} {
+		var (
+			frames []challenge.ImageFrame
+			prev   *face.Face
+		)
+		for range 60 {
+			var f challenge.ImageFrame
+			f, prev = analyse(t, img, prev)
+			frames = append(frames, f)
+		}
 		for _, interval := range []time.Duration{40 * time.Millisecond, 120 * time.Millisecond, 800 * time.Millisecond} {
-			obs := make([]challenge.Observation, 60)
-			for i := range obs {
-				g := f
-				g.Time = time.Duration(i) * interval
-				obs[i] = g.Observation(false)
+			obs := make([]challenge.Observation, len(frames))
+			for i, f := range frames {
+				f.Time = time.Duration(i) * interval
+				obs[i] = f.Observation(false)
 			}
 			for _, id := range challenge.IDs() {
 				_, fin, err := challenge.Replay([]challenge.ID{id}, obs)

@@ -36,10 +36,12 @@ type Observation struct {
 	MAR float64
 	// Smile is the mouth width over the face width; it grows with a smile.
 	Smile float64
-	// Brow is the mean height of the eyebrows above the line through each
-	// eye's corners, over the face height; it grows when the brows are
-	// raised. Measuring from the eye corners (not the eyelids) keeps it
-	// independent of eye closure.
+	// Brow is the mean height of the eyebrows above the midpoint of each
+	// eye's corners, over the distance between the outer eye corners (the
+	// face package measures the inner half of the lower brow edge along the
+	// face's vertical axis); it grows when the brows are raised. Measuring
+	// from the eye corners (not the eyelids) keeps it independent of eye
+	// closure. Only its ratio to the baseline is used.
 	Brow float64
 	// FaceWidthFrac is the face width over the image width, used to ask the
 	// user to move closer. Zero means unknown and disables that check.

@@ -20,13 +20,17 @@ type Measures struct {
 	// Smile is the mouth width over the face width, |61−291| / |234−454|;
 	// it grows by 10–25 % with a smile.
 	Smile float64 `json:"smile"`
-	// Brow is the mean height of the lower brow edge above the midpoint of
-	// each eye's corners, measured in 3-D along the face's vertical axis and
-	// divided by the 3-D distance between the outer eye corners. Measuring
-	// along the face's own axis keeps it unchanged when the head pitches;
-	// dividing by the eye distance keeps it unchanged when the jaw drops.
-	// It does not depend on the eyelids. Resting values are about
-	// 0.15–0.35 depending on the person; raised brows add 10–50 %.
+	// Brow is the mean height of the inner half of the lower brow edge
+	// (three points per brow, from its middle to its inner end) above the
+	// midpoint of each eye's corners, measured in 3-D along the face's
+	// vertical axis and divided by the 3-D distance between the outer eye
+	// corners. Measuring along the face's own axis keeps it unchanged when
+	// the head pitches; dividing by the eye distance keeps it unchanged when
+	// the jaw drops. It does not depend on the eyelids. The inner half is
+	// what the brow-raising muscle lifts most, and where the landmarks are
+	// steadiest: the brow tails, on the temples, move with lighting and
+	// glasses as much as with a raise. Resting values are about 0.15–0.35
+	// depending on the person; raised brows add 10–60 %.
 	Brow float64 `json:"brow"`
 	// NoseX and NoseY are the offsets of the nose tip from the face centre
 	// (midpoint of the face sides, and of the eyes and mouth), over face
@@ -76,10 +80,11 @@ func ear(p *[NumLandmarks]Point, k [6]int) float64 {
 	return (dist2(p[k[1]], p[k[5]]) + dist2(p[k[2]], p[k[4]])) / (2 * w)
 }
 
-// Lower brow edges, image-left and image-right.
+// Inner halves of the lower brow edges (middle to inner end), image-left
+// and image-right.
 var (
-	browLowerLeft  = [...]int{46, 53, 52, 65, 55}
-	browLowerRight = [...]int{276, 283, 282, 295, 285}
+	browLowerLeft  = [...]int{52, 65, 55}
+	browLowerRight = [...]int{282, 295, 285}
 )
 
 // browHeight is the mean height of the brow points above the midpoint of
