@@ -364,7 +364,7 @@ func TestEvalSessionWarpedPhoto(t *testing.T) {
 			var res spoof.SessionResult
 			for i := 0; i < 30 && !res.Failed; i++ {
 				h := randomPhotoMotion(rng, box, 0.12)
-				frame := warp(img, h)
+				frame := spoof.Warp(img, h, img.Bounds().Dx(), img.Bounds().Dy())
 				res = observe(t, a, d, s, frame, time.Duration(i)*40*time.Millisecond, &prev)
 			}
 			t.Logf("%-22s seed %d: %s at frame %d; planar %d, depth %d, last shape %.3f, landmark ratio %.2f, texture residual %.2f",
@@ -398,51 +398,4 @@ func randomPhotoMotion(rng *rand.Rand, box image.Rectangle, frac float64) spoof.
 		panic("degenerate corners")
 	}
 	return h
-}
-
-// warp renders img through h (bilinear, mid grey outside) at img's size.
-func warp(img image.Image, h spoof.Homography) *image.RGBA {
-	b := img.Bounds()
-	src := image.NewRGBA(b)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			src.Set(x, y, img.At(x, y))
-		}
-	}
-	inv := invert(h)
-	dst := image.NewRGBA(b)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			p := inv.Apply([2]float64{float64(x) + 0.5, float64(y) + 0.5})
-			sx, sy := p[0]-0.5, p[1]-0.5
-			x0, y0 := int(math.Floor(sx)), int(math.Floor(sy))
-			fx, fy := sx-float64(x0), sy-float64(y0)
-			o := dst.PixOffset(x, y)
-			if x0 < b.Min.X || y0 < b.Min.Y || x0+1 >= b.Max.X || y0+1 >= b.Max.Y {
-				dst.Pix[o], dst.Pix[o+1], dst.Pix[o+2], dst.Pix[o+3] = 128, 128, 128, 255
-				continue
-			}
-			for c := 0; c < 3; c++ {
-				v := func(xx, yy int) float64 { return float64(src.Pix[src.PixOffset(xx, yy)+c]) }
-				val := (1-fy)*((1-fx)*v(x0, y0)+fx*v(x0+1, y0)) + fy*((1-fx)*v(x0, y0+1)+fx*v(x0+1, y0+1))
-				dst.Pix[o+c] = uint8(math.Round(val))
-			}
-			dst.Pix[o+3] = 255
-		}
-	}
-	return dst
-}
-
-func invert(h spoof.Homography) spoof.Homography {
-	a := h
-	det := a[0]*(a[4]*a[8]-a[5]*a[7]) - a[1]*(a[3]*a[8]-a[5]*a[6]) + a[2]*(a[3]*a[7]-a[4]*a[6])
-	inv := spoof.Homography{
-		a[4]*a[8] - a[5]*a[7], a[2]*a[7] - a[1]*a[8], a[1]*a[5] - a[2]*a[4],
-		a[5]*a[6] - a[3]*a[8], a[0]*a[8] - a[2]*a[6], a[2]*a[3] - a[0]*a[5],
-		a[3]*a[7] - a[4]*a[6], a[1]*a[6] - a[0]*a[7], a[0]*a[4] - a[1]*a[3],
-	}
-	for i := range inv {
-		inv[i] /= det
-	}
-	return inv
 }
