@@ -12,13 +12,17 @@ import (
 // qualifying observations (see Thresholds.BaselineFrames), which makes it
 // robust to a stray blink or a jittery frame.
 //
-// Baseline is a plain value, safe to copy and share.
+// Baseline is a plain value, safe to copy and share; copies share EyeBand,
+// which must not be modified.
 type Baseline struct {
 	EAR, EARLeft, EARRight float64 // mean and per-eye (user's own left/right) eye aspect ratios
 	MAR, Smile, Brow       float64
 	Yaw, Pitch, Roll       float64 // resting pose, user's point of view, degrees
 	FaceWidthFrac          float64
 	Frames                 int // number of observations the medians were taken over
+	// EyeBand is the per-cell median of the observations' eye bands, nil
+	// unless every one of them had a band of the same size.
+	EyeBand []uint8 `json:",omitempty"`
 }
 
 // Qualifies reports whether o can serve as a baseline frame under th: one
@@ -92,7 +96,63 @@ func baselineOf(obs []Observation) Baseline {
 		Roll:          med(func(o Observation) float64 { return o.Roll }),
 		FaceWidthFrac: med(func(o Observation) float64 { return o.FaceWidthFrac }),
 		Frames:        len(obs),
+		EyeBand:       medianBand(obs),
 	}
+}
+
+// medianBand returns the per-cell median of the observations' eye bands, or
+// nil unless all have one of the same size.
+func medianBand(obs []Observation) []uint8 {
+	n := len(obs[0].EyeBand)
+	for _, o := range obs {
+		if n == 0 || len(o.EyeBand) != n {
+			return nil
+		}
+	}
+	out := make([]uint8, n)
+	col := make([]uint8, len(obs))
+	for i := range out {
+		for k, o := range obs {
+			col[k] = o.EyeBand[i]
+		}
+		slices.Sort(col)
+		// Lower median for an even count: a value that was observed.
+		out[i] = col[(len(col)-1)/2]
+	}
+	return out
+}
+
+// EyeBandMatch returns the normalised correlation (-1..1) between o's eye
+// band and the baseline's: near 1 when the eye region looks as it did at
+// baseline, lower with other lighting, glasses put on or taken off, or the
+// eyes shut. ok is false when either band is missing, their sizes differ,
+// or one is uniform.
+func (b Baseline) EyeBandMatch(o Observation) (match float64, ok bool) {
+	return correlate(b.EyeBand, o.EyeBand)
+}
+
+// correlate is the Pearson correlation of two equal-length byte vectors.
+func correlate(a, c []uint8) (float64, bool) {
+	if len(a) == 0 || len(a) != len(c) {
+		return 0, false
+	}
+	var sa, sc float64
+	for i := range a {
+		sa += float64(a[i])
+		sc += float64(c[i])
+	}
+	ma, mc := sa/float64(len(a)), sc/float64(len(a))
+	var sac, saa, scc float64
+	for i := range a {
+		x, y := float64(a[i])-ma, float64(c[i])-mc
+		sac += x * y
+		saa += x * x
+		scc += y * y
+	}
+	if saa == 0 || scc == 0 {
+		return 0, false
+	}
+	return sac / math.Sqrt(saa*scc), true
 }
 
 // validate reports whether b can anchor the detectors: finite values and

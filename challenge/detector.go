@@ -212,7 +212,11 @@ func (d *Detector) Observe(o Observation) Verdict {
 			d.holding = false
 			return Verdict{Message: msgKeepEyesOpen, Hint: HintOpenEyes}
 		}
-		v = d.observeExpression(o, (o.Brow/d.base.Brow-1)/(d.th.BrowRatio-1), d.th.BrowHold)
+		need := d.th.BrowRatio
+		if m, ok := d.base.EyeBandMatch(o); ok && m >= d.th.BrowMatch {
+			need = d.th.BrowMatchedRatio
+		}
+		v = d.observeExpression(o, (o.Brow/d.base.Brow-1)/(need-1), d.th.BrowHold)
 	}
 	d.passed = v.Passed
 	return v

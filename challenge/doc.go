@@ -9,7 +9,10 @@
 // a timestamp) and never see an image, so any landmark source can drive
 // them. The face package of this module produces the measures;
 // [ImageFrame] converts its image-convention pose to the user's point of
-// view.
+// view. An observation may also carry a coarse luma signature of the eye
+// region (Observation.EyeBand, from face.EyeBand): while it still matches
+// the baseline's, RAISE_EYEBROWS accepts a smaller raise (see
+// [Thresholds]); without it the detectors work on geometry alone.
 //
 // Typical use:
 //

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +72,7 @@ func analyse(t *testing.T, data []byte, prev *face.Face) (challenge.ImageFrame, 
 	f.EARImageLeft, f.EARImageRight = m.EARLeft, m.EARRight
 	f.MAR, f.Smile, f.Brow = m.MAR, m.Smile, m.Brow
 	f.FaceWidthFrac = float64(res.Faces[0].Box.Dx()) / float64(res.Width)
+	f.EyeBand = res.Faces[0].EyeBand
 	return f, &res.Faces[0]
 }
 
@@ -164,10 +166,15 @@ func TestEvalYale(t *testing.T) {
 		subjects                                                int
 		neutralBrowMax                                          float64  // over every X frame
 		surprisedRatios                                         []string // per subject, last X frame
+		// Over the X frames: the highest brow ratio among those whose eye
+		// band matches the baseline's, and the best band match among those
+		// whose brow ratio reaches BrowMatchedRatio.
+		neutralMatchedMax, neutralRaisedBand float64
 	)
+	th := challenge.DefaultThresholds()
 	var table strings.Builder
 	fmt.Fprintf(&table, "\nratios to the subject's baseline (eye, smile, brow) of the last X frame, MAR absolute and its base, yaw and pitch from the base\n")
-	fmt.Fprintf(&table, "%-10s %-11s %6s %6s %6s %6s %6s %6s %6s  %s\n", "subject", "condition", "eye", "MAR", "base", "smile", "brow", "yaw", "pitch", "fires")
+	fmt.Fprintf(&table, "%-10s %-11s %6s %6s %6s %6s %6s %6s %6s %6s  %s\n", "subject", "condition", "eye", "MAR", "base", "smile", "brow", "band", "yaw", "pitch", "fires")
 	for s := 1; s <= 10; s++ {
 		subj := fmt.Sprintf("subject%02d", s)
 		images := map[string][]byte{}
@@ -207,15 +214,25 @@ func TestEvalYale(t *testing.T) {
 			x := track[3]
 			if slices.Contains(neutralConds, c) {
 				for _, o := range track[1:4] {
-					neutralBrowMax = max(neutralBrowMax, o.Brow/b.Brow)
+					r := o.Brow / b.Brow
+					neutralBrowMax = max(neutralBrowMax, r)
+					if m, ok := b.EyeBandMatch(o); ok {
+						if m >= th.BrowMatch {
+							neutralMatchedMax = max(neutralMatchedMax, r)
+						}
+						if r >= th.BrowMatchedRatio {
+							neutralRaisedBand = max(neutralRaisedBand, m)
+						}
+					}
 				}
 			}
 			if c == "surprised" {
 				surprisedRatios = append(surprisedRatios, fmt.Sprintf("%02d:×%.3f", s, x.Brow/b.Brow))
 			}
 			got := fired(firings(t, b, track, 1))
-			fmt.Fprintf(&table, "%-10s %-11s %6.2f %6.3f %6.3f %6.2f %6.3f %6.1f %6.1f  %v\n", subj, c,
-				b.EyeOpenness(x), x.MAR, b.MAR, x.Smile/b.Smile, x.Brow/b.Brow, x.Yaw-b.Yaw, x.Pitch-b.Pitch, got)
+			band, _ := b.EyeBandMatch(x)
+			fmt.Fprintf(&table, "%-10s %-11s %6.2f %6.3f %6.3f %6.2f %6.3f %6.3f %6.1f %6.1f  %v\n", subj, c,
+				b.EyeOpenness(x), x.MAR, b.MAR, x.Smile/b.Smile, x.Brow/b.Brow, band, x.Yaw-b.Yaw, x.Pitch-b.Pitch, got)
 			switch c {
 			case "sleepy":
 				if b.EyesClosed(x, challenge.Thresholds{}) {
@@ -246,6 +263,8 @@ func TestEvalYale(t *testing.T) {
 	}
 	t.Log(table.String())
 	t.Logf("brow over baseline: surprised %v; highest neutral-variant frame ×%.3f", surprisedRatios, neutralBrowMax)
+	t.Logf("neutral-variant frames: highest brow ratio with a matching eye band (>= %.2f) ×%.3f (matched threshold ×%.2f); highest eye-band match with a brow ratio >= ×%.2f: %.3f",
+		th.BrowMatch, neutralMatchedMax, th.BrowMatchedRatio, th.BrowMatchedRatio, neutralRaisedBand)
 	t.Logf("subjects with a baseline %d/10; sleepy seen closed %d; happy passes SMILE %d; surprised passes OPEN_MOUTH %d, RAISE_EYEBROWS %d; happy passes OPEN_MOUTH %d; sleepy passes LOOK_DOWN/RAISE_EYEBROWS %d; neutral variants firing: %v",
 		subjects, sleepyClosed, happySmile, surprisedMouth, surprisedBrow, happyMouth, sleepyLeak, neutralFired)
 	if sleepyClosed < 9 {
@@ -257,16 +276,8 @@ func TestEvalYale(t *testing.T) {
 	if surprisedMouth < 10 {
 		t.Errorf("surprised passes OPEN_MOUTH for %d/10 subjects, want 10", surprisedMouth)
 	}
-	// The issue asks for 9/10. The landmarks reach 8/10 with no false
-	// positive (subjects 04 and 06 raise their brows by ×1.09 and ×1.06,
-	// inside the spread of the neutral variants, whose frames reach ×1.14);
-	// the README reports the gap and the requirement stays open. This
-	// guards the measured level against regressions.
-	const browRequired, browMeasured = 9, 8
-	if surprisedBrow < browMeasured {
-		t.Errorf("surprised passes RAISE_EYEBROWS for %d/10 subjects, below the measured %d (required %d)", surprisedBrow, browMeasured, browRequired)
-	} else if surprisedBrow < browRequired {
-		t.Logf("surprised passes RAISE_EYEBROWS for %d/10 subjects: the requirement of %d is not met yet", surprisedBrow, browRequired)
+	if surprisedBrow < 9 {
+		t.Errorf("surprised passes RAISE_EYEBROWS for %d/10 subjects, want >= 9", surprisedBrow)
 	}
 	if len(neutralFired) > 0 {
 		t.Errorf("challenges fired on neutral variants: %v", neutralFired)
@@ -324,6 +335,9 @@ func TestEvalVideos(t *testing.T) {
 				}
 				_, fires := replayVideo(t, frames, []challenge.ID{challenge.Blink}, step)
 				t.Logf("interval %v: challenges passing alone %v; firings (source frames) %v", interval, passed, fires)
+				if step == 3 {
+					t.Logf("eye band against the baseline: %s", bandSpread(t, frames))
+				}
 				if slices.Contains(tc.steps, step) {
 					for _, id := range tc.must {
 						if !slices.Contains(passed, id) {
@@ -341,6 +355,35 @@ func TestEvalVideos(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bandSpread summarises how the eye band of a video's frames correlates
+// with its baseline's: quantiles over the frames with one face, and the
+// share at or above Thresholds.BrowMatch.
+func bandSpread(t *testing.T, frames []challenge.ImageFrame) string {
+	t.Helper()
+	obs := make([]challenge.Observation, len(frames))
+	for i, f := range frames {
+		obs[i] = f.Observation(false)
+	}
+	b, err := challenge.NewBaseline(obs, challenge.Thresholds{})
+	if err != nil {
+		t.Fatalf("no baseline in the video: %v", err)
+	}
+	var m []float64
+	for _, o := range obs {
+		if v, ok := b.EyeBandMatch(o); ok && o.FaceCount == 1 {
+			m = append(m, v)
+		}
+	}
+	if len(m) == 0 {
+		return "no bands"
+	}
+	slices.Sort(m)
+	q := func(p float64) float64 { return m[int(p*float64(len(m)-1))] }
+	above := len(m) - sort.SearchFloat64s(m, challenge.DefaultThresholds().BrowMatch)
+	return fmt.Sprintf("%d frames, quantiles 10/50/90%% %.3f/%.3f/%.3f, %.0f%% at or above %.2f",
+		len(m), q(0.1), q(0.5), q(0.9), 100*float64(above)/float64(len(m)), challenge.DefaultThresholds().BrowMatch)
 }
 
 // TestEvalStillPhoto: a single video frame (and a Yale photo) sent as

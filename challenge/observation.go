@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Observation is what the detectors see of one frame: pure geometry and
-// time, no image. Any landmark source can fill it; [ImageFrame] converts the
+// Observation is what the detectors see of one frame: geometry and time,
+// plus an optional coarse signature of how the eye region looks (EyeBand).
+// Any landmark source can fill it; [ImageFrame] converts the
 // image-convention measurements of the face package.
 //
 // Angles are in degrees and from the USER's point of view, whatever the
@@ -15,7 +16,8 @@ import (
 // they tilt their head toward their own left shoulder. EARLeft is the
 // user's own left eye.
 //
-// Observation is a plain value, safe to copy and share.
+// Observation is a plain value, safe to copy and share; copies share
+// EyeBand, which must not be modified.
 type Observation struct {
 	// Time is the capture time as an offset from any fixed origin (usually
 	// the session start, from a monotonic clock). It must not go backwards;
@@ -46,6 +48,12 @@ type Observation struct {
 	// FaceWidthFrac is the face width over the image width, used to ask the
 	// user to move closer. Zero means unknown and disables that check.
 	FaceWidthFrac float64
+	// EyeBand is optional: the luma of a band across both eyes, below the
+	// brows, sampled on the landmarks (face.EyeBand). It is only ever
+	// correlated with the bands of the same session's baseline frames, to
+	// tell whether the eye region still looks as it did (same lighting,
+	// same glasses); see Thresholds.BrowMatchedRatio. Nil disables that.
+	EyeBand []uint8 `json:",omitempty"`
 }
 
 // EAR returns the mean eye aspect ratio of both eyes.
@@ -83,6 +91,7 @@ type ImageFrame struct {
 	EARImageLeft, EARImageRight float64 // eye on the image's left / right side
 	MAR, Smile, Brow            float64 // symmetric: unchanged by mirroring
 	FaceWidthFrac               float64
+	EyeBand                     []uint8 // compared only within a session, so not flipped
 }
 
 // Observation converts f to the user's point of view. mirrored reports that
@@ -105,6 +114,7 @@ func (f ImageFrame) Observation(mirrored bool) Observation {
 		Smile:         f.Smile,
 		Brow:          f.Brow,
 		FaceWidthFrac: f.FaceWidthFrac,
+		EyeBand:       f.EyeBand,
 	}
 	if mirrored {
 		o.Yaw, o.Roll = -f.Yaw, -f.Roll

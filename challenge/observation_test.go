@@ -3,6 +3,7 @@ package challenge_test
 import (
 	"errors"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ func TestImageFrameObservation(t *testing.T) {
 		Yaw: 25, Pitch: -5, Roll: 8,
 		EARImageLeft: 0.30, EARImageRight: 0.15,
 		MAR: 0.1, Smile: 0.4, Brow: 0.1, FaceWidthFrac: 0.3,
+		EyeBand: []uint8{1, 2, 3},
 	}
 	un := f.Observation(false)
 	if un.Yaw != 25 || un.Roll != 8 || un.Pitch != -5 || un.EARLeft != 0.15 || un.EARRight != 0.30 {
@@ -29,10 +31,10 @@ func TestImageFrameObservation(t *testing.T) {
 	mf := f
 	mf.Yaw, mf.Roll = -f.Yaw, -f.Roll
 	mf.EARImageLeft, mf.EARImageRight = f.EARImageRight, f.EARImageLeft
-	if mi := mf.Observation(true); mi != un {
+	if mi := mf.Observation(true); !reflect.DeepEqual(mi, un) {
 		t.Errorf("mirrored frame gives %+v, want %+v", mi, un)
 	}
-	if un.Time != time.Second || un.FaceCount != 1 || un.MAR != 0.1 || un.Smile != 0.4 || un.Brow != 0.1 || un.FaceWidthFrac != 0.3 {
+	if un.Time != time.Second || un.FaceCount != 1 || un.MAR != 0.1 || un.Smile != 0.4 || un.Brow != 0.1 || un.FaceWidthFrac != 0.3 || len(un.EyeBand) != 3 {
 		t.Errorf("symmetric fields changed: %+v", un)
 	}
 	// The converted observation drives TURN_LEFT, not TURN_RIGHT.
@@ -106,8 +108,10 @@ func TestThresholdsValidate(t *testing.T) {
 	if err := challenge.DefaultThresholds().Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if err := (challenge.Thresholds{}).Validate(); err != nil {
-		t.Fatal(err)
+	for _, th := range []challenge.Thresholds{{}, {BrowRatio: 1.05}, {BrowMatchedRatio: 1.11}} {
+		if err := th.Validate(); err != nil {
+			t.Errorf("%+v: %v", th, err)
+		}
 	}
 	for i, th := range []challenge.Thresholds{
 		{TurnYaw: -5},
@@ -116,6 +120,10 @@ func TestThresholdsValidate(t *testing.T) {
 		{EyeClosedMaxRatio: 0.4},
 		{SmileRatio: 0.9},
 		{BrowRatio: 1},
+		{BrowMatchedRatio: 1},
+		{BrowMatchedRatio: 1.2}, // above BrowRatio
+		{BrowMatch: 1.5},
+		{BrowMatch: -0.5},
 		{TurnHold: -time.Second},
 		{BaselineFrames: -1},
 		{OpenMouthMinMAR: math.NaN()},

@@ -87,9 +87,18 @@ type Thresholds struct {
 	// RAISE_EYEBROWS: Brow >= BrowRatio × baseline Brow, held for BrowHold,
 	// counted only while the eyes are open (mean EAR >= BrowMinEyeRatio ×
 	// baseline), so closing the eyes never passes.
-	BrowRatio       float64       // default 1.11
-	BrowHold        time.Duration // default 300ms
-	BrowMinEyeRatio float64       // default 0.8
+	//
+	// While the eye region still looks as it did at baseline (the
+	// observation's and the baseline's eye bands correlate at BrowMatch or
+	// more: same lighting, no glasses put on or taken off), the brow
+	// landmarks are measured against an unchanged background, and the
+	// smaller BrowMatchedRatio applies instead. Without eye bands only
+	// BrowRatio applies; BrowMatchedRatio = BrowRatio disables the rule.
+	BrowRatio        float64       // default 1.11
+	BrowMatchedRatio float64       // default 1.07, or BrowRatio if that is lower
+	BrowMatch        float64       // default 0.93
+	BrowHold         time.Duration // default 300ms
+	BrowMinEyeRatio  float64       // default 0.8
 }
 
 // DefaultThresholds returns the default thresholds, with every field set.
@@ -129,9 +138,11 @@ func DefaultThresholds() Thresholds {
 		OpenMouthMaxSmileRatio: 1.12,
 		OpenMouthHold:          300 * time.Millisecond,
 
-		BrowRatio:       1.11,
-		BrowHold:        300 * time.Millisecond,
-		BrowMinEyeRatio: 0.8,
+		BrowRatio:        1.11,
+		BrowMatchedRatio: 1.07,
+		BrowMatch:        0.93,
+		BrowHold:         300 * time.Millisecond,
+		BrowMinEyeRatio:  0.8,
 	}
 }
 
@@ -181,6 +192,9 @@ func (t Thresholds) withDefaults() Thresholds {
 	setF(&t.OpenMouthMaxSmileRatio, d.OpenMouthMaxSmileRatio)
 	setD(&t.OpenMouthHold, d.OpenMouthHold)
 	setF(&t.BrowRatio, d.BrowRatio)
+	// A BrowRatio set below the default matched ratio lowers it too.
+	setF(&t.BrowMatchedRatio, min(d.BrowMatchedRatio, t.BrowRatio))
+	setF(&t.BrowMatch, d.BrowMatch)
 	setD(&t.BrowHold, d.BrowHold)
 	setF(&t.BrowMinEyeRatio, d.BrowMinEyeRatio)
 	return t
@@ -189,7 +203,8 @@ func (t Thresholds) withDefaults() Thresholds {
 // Validate reports whether t (after defaults are applied to zero fields) is
 // consistent: positive angles, durations and counts, EyesClosedRatio <
 // EyesOpenRatio, EyesClosedRatio <= EyeClosedMaxRatio, SmileRatio and
-// BrowRatio above 1, HoldRelease in (0, 1]. Errors wrap [ErrThresholds].
+// BrowRatio above 1, BrowMatchedRatio in (1, BrowRatio], BrowMatch and
+// HoldRelease in (0, 1]. Errors wrap [ErrThresholds].
 func (t Thresholds) Validate() error {
 	t = t.withDefaults()
 	bad := func(format string, args ...any) error {
@@ -214,7 +229,8 @@ func (t Thresholds) Validate() error {
 		{"OpenMouthMARDelta", t.OpenMouthMARDelta}, {"OpenMouthMinMAR", t.OpenMouthMinMAR},
 		{"OpenMouthMaxSmileRatio", t.OpenMouthMaxSmileRatio},
 		{"OpenMouthHold", float64(t.OpenMouthHold)},
-		{"BrowRatio", t.BrowRatio}, {"BrowHold", float64(t.BrowHold)}, {"BrowMinEyeRatio", t.BrowMinEyeRatio},
+		{"BrowRatio", t.BrowRatio}, {"BrowMatchedRatio", t.BrowMatchedRatio}, {"BrowMatch", t.BrowMatch},
+		{"BrowHold", float64(t.BrowHold)}, {"BrowMinEyeRatio", t.BrowMinEyeRatio},
 	} {
 		if !(c.v > 0) {
 			return bad("%s must be positive, got %v", c.name, c.v)
@@ -231,6 +247,10 @@ func (t Thresholds) Validate() error {
 		return bad("SmileRatio %v not above 1", t.SmileRatio)
 	case t.BrowRatio <= 1:
 		return bad("BrowRatio %v not above 1", t.BrowRatio)
+	case t.BrowMatchedRatio <= 1 || t.BrowMatchedRatio > t.BrowRatio:
+		return bad("BrowMatchedRatio %v not in (1, BrowRatio %v]", t.BrowMatchedRatio, t.BrowRatio)
+	case t.BrowMatch > 1:
+		return bad("BrowMatch %v above 1", t.BrowMatch)
 	}
 	return nil
 }

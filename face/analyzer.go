@@ -34,6 +34,9 @@ type Face struct {
 	Landmarks *Landmarks
 	Pose      Pose
 	Measures  Measures
+	// EyeBand is the luma of the band across the eyes (see [EyeBand]),
+	// for comparing how the eye region looks between frames of a session.
+	EyeBand []uint8
 	// Tracked reports that the landmark crop came from the previous frame's
 	// landmarks (AnalyzeOptions.Previous).
 	Tracked bool
@@ -213,6 +216,11 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 		res.Faces = append(res.Faces, f)
 	}
 	sortFaces(res.Faces)
+	for i := range res.Faces {
+		if l := res.Faces[i].Landmarks; l != nil {
+			res.Faces[i].EyeBand = eyeBand(img, l, &ws.reg)
+		}
+	}
 	return res, nil
 }
 

@@ -22,7 +22,10 @@
 //   - Landmarks has named regions (Region) so callers never use raw
 //     indices; EstimatePose gives yaw, pitch and roll in degrees, and
 //     ComputeMeasures the Eye Aspect Ratio per eye, the mouth aspect ratio,
-//     the smile ratio, the brow gap and the nose offsets.
+//     the smile ratio, the brow gap and the nose offsets. EyeBand samples
+//     a small luma band across the eyes, aligned on the landmarks, to tell
+//     whether the eye region of a later frame still looks the same (light,
+//     glasses).
 //
 // # Conventions
 //
@@ -34,7 +37,7 @@
 //
 // # Concurrency
 //
-// Decode, Luma, ComputeMeasures and EstimatePose are safe for concurrent
-// use. A Detector and an Analyzer are immutable after construction and
+// Decode, Luma, ComputeMeasures, EstimatePose and EyeBand are safe for
+// concurrent use. A Detector and an Analyzer are immutable after construction and
 // safe for concurrent use; create one per process and share it.
 package face

@@ -316,6 +316,7 @@ func (e *Engine) observation(res *face.Result, at time.Duration, mirrored bool) 
 		f.Yaw, f.Pitch, f.Roll = top.Pose.Yaw, top.Pose.Pitch, top.Pose.Roll
 		f.EARImageLeft, f.EARImageRight = top.Measures.EARLeft, top.Measures.EARRight
 		f.MAR, f.Smile, f.Brow = top.Measures.MAR, top.Measures.Smile, top.Measures.Brow
+		f.EyeBand = top.EyeBand
 		if res.Width > 0 {
 			f.FaceWidthFrac = float64(top.Box.Dx()) / float64(res.Width)
 		}
