@@ -1,6 +1,7 @@
 # The one test command (README.md): vet, race-enabled unit tests, then the
 # evaluations over ../shared/facedata without the race detector (they are
-# numeric and 5-10x slower under -race; they skip when the data is absent).
+# numeric and 5-10x slower under -race; they skip when the data is absent,
+# and fail instead under CI=true: internal/testenv).
 GO ?= go
 
 .PHONY: test vet unit eval browser bench
@@ -8,7 +9,8 @@ GO ?= go
 test: vet unit eval browser adapters
 
 # The Redis and PostgreSQL adapters are a module of their own (adapters/);
-# their tests skip when the servers are absent (adapters/ci/services.sh).
+# their tests skip when the servers are absent (adapters/ci/services.sh),
+# and fail instead under CI=true.
 .PHONY: adapters
 adapters:
 	cd adapters && $(GO) vet ./... && $(GO) test -race -count=1 ./...

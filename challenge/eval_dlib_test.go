@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/openliveness/openliveness/challenge"
+	"github.com/openliveness/openliveness/internal/testenv"
 )
 
 // sharedData returns ../shared/facedata next to the module root, or skips.
@@ -26,13 +27,13 @@ func sharedData(t *testing.T) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("go.mod not found above the package directory")
+			testenv.Missing(t, "go.mod not found above the package directory")
 		}
 		dir = parent
 	}
 	data := filepath.Join(dir, "..", "shared", "facedata")
 	if _, err := os.Stat(data); err != nil {
-		t.Skipf("evaluation data not found at %s (the shared face data sits beside the module root)", data)
+		testenv.Missing(t, "evaluation data not found at %s (the shared face data sits beside the module root)", data)
 	}
 	return data
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/internal/facedata"
+	"github.com/openliveness/openliveness/internal/testenv"
 )
 
 // The evaluations of the face package over ../shared/facedata. They print
@@ -51,7 +52,7 @@ func yaleMeasures(t *testing.T, a *face.Analyzer) map[string]map[string]*face.Fa
 	dir := facedata.Path(t, "yale")
 	files, _ := filepath.Glob(filepath.Join(dir, "subject*.jpeg"))
 	if len(files) == 0 {
-		t.Skip("skipping: no Yale images")
+		testenv.Missing(t, "skipping: no Yale images")
 	}
 	out := map[string]map[string]*face.Face{}
 	for _, f := range files {
@@ -316,7 +317,7 @@ func TestEvalLandmarks(t *testing.T) {
 		n++
 	}
 	if n == 0 {
-		t.Skip("skipping: no .pts faces")
+		testenv.Missing(t, "skipping: no .pts faces")
 	}
 	mean := sum / float64(n)
 	t.Logf("| landmarks68/ .pts normalised mean error, 51 inner points (brows, nose, eyes, lips), outer-corner inter-ocular | %.4f over %d faces | ≤ 0.08 |", mean, n)

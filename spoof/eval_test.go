@@ -16,6 +16,7 @@ import (
 
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/internal/facedata"
+	"github.com/openliveness/openliveness/internal/testenv"
 	"github.com/openliveness/openliveness/spoof"
 	"github.com/openliveness/openliveness/spoof/internal/fitdata"
 )
@@ -135,7 +136,7 @@ type source struct {
 func bonaFideSources(t *testing.T) []source {
 	yale, _ := filepath.Glob(filepath.Join(facedata.Path(t, "yale"), "subject*.jpeg"))
 	if len(yale) == 0 {
-		t.Skip("skipping: no Yale images")
+		testenv.Missing(t, "skipping: no Yale images")
 	}
 	srcs := []source{{name: "yale", frames: func(yield func(image.Image) bool) error {
 		for _, f := range yale {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openliveness/openliveness/internal/testenv"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -24,12 +25,12 @@ func startReceiver(t *testing.T, runtime, script, secret string) string {
 	t.Helper()
 	bin, err := exec.LookPath(runtime)
 	if err != nil {
-		t.Skipf("%s not installed: interop test skipped", runtime)
+		testenv.Missing(t, "%s not installed: interop test skipped", runtime)
 	}
 	dir := filepath.Join("testdata", "interop")
 	if runtime == "node" {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", "standardwebhooks", "package.json")); err != nil {
-			t.Skip("standardwebhooks not installed: run `npm ci --prefix webhook/testdata/interop`; interop test skipped")
+			testenv.Missing(t, "standardwebhooks not installed: run `npm ci --prefix webhook/testdata/interop`; interop test skipped")
 		}
 	}
 	cmd := exec.CommandContext(t.Context(), bin, script)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/audit"
+	"github.com/openliveness/openliveness/internal/testenv"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -80,7 +81,7 @@ func newCluster(t testing.TB, receiverDelay time.Duration, extraFlags ...string)
 	t.Helper()
 	redisURL, pgURL := os.Getenv("OPENLIVENESS_REDIS_URL"), os.Getenv("OPENLIVENESS_POSTGRES_URL")
 	if redisURL == "" || pgURL == "" {
-		t.Skip("OPENLIVENESS_REDIS_URL and OPENLIVENESS_POSTGRES_URL must be set: start the servers (see adapters/ci/services.sh) to run the integration tests")
+		testenv.Missing(t, "OPENLIVENESS_REDIS_URL and OPENLIVENESS_POSTGRES_URL must be set: start the servers (see adapters/ci/services.sh) to run the integration tests")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -91,11 +92,11 @@ func newCluster(t testing.TB, receiverDelay time.Duration, extraFlags ...string)
 	rdb := redis.NewClient(ropt)
 	t.Cleanup(func() { rdb.Close() })
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Skipf("Redis at %s is unreachable (%v): start it (see adapters/ci/services.sh)", redisURL, err)
+		testenv.Missing(t, "Redis at %s is unreachable (%v): start it (see adapters/ci/services.sh)", redisURL, err)
 	}
 	admin, err := pgx.Connect(ctx, pgURL)
 	if err != nil {
-		t.Skipf("PostgreSQL at %s is unreachable (%v): start it (see adapters/ci/services.sh)", pgURL, err)
+		testenv.Missing(t, "PostgreSQL at %s is unreachable (%v): start it (see adapters/ci/services.sh)", pgURL, err)
 	}
 	defer admin.Close(context.Background())
 

@@ -14,6 +14,7 @@ import (
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/internal/facedata"
+	"github.com/openliveness/openliveness/internal/testenv"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -45,7 +46,7 @@ func blinkBursts(t testing.TB, size int) [][]string {
 	path := filepath.Join(coreRoot(t), "..", "shared", "facedata", "video", "blink_selfie.mjpeg")
 	frames, err := facedata.Frames(path)
 	if err != nil {
-		t.Skipf("skipping: shared evaluation data absent (%v)", err)
+		testenv.Missing(t, "skipping: shared evaluation data absent (%v)", err)
 	}
 	var bursts [][]string
 	var burst []string

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openliveness/openliveness/adapters/pgstore"
+	"github.com/openliveness/openliveness/internal/testenv"
 )
 
 // testDB is one throwaway schema of the server named by
@@ -27,13 +28,13 @@ func connect(t *testing.T) (*pgx.Conn, string) {
 	t.Helper()
 	url := os.Getenv("OPENLIVENESS_POSTGRES_URL")
 	if url == "" {
-		t.Skip("OPENLIVENESS_POSTGRES_URL is not set: start PostgreSQL (see adapters/ci/services.sh) to run this test")
+		testenv.Missing(t, "OPENLIVENESS_POSTGRES_URL is not set: start PostgreSQL (see adapters/ci/services.sh) to run this test")
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		t.Skipf("PostgreSQL at %s is unreachable (%v): start it (see adapters/ci/services.sh) to run this test", url, err)
+		testenv.Missing(t, "PostgreSQL at %s is unreachable (%v): start it (see adapters/ci/services.sh) to run this test", url, err)
 	}
 	return conn, url
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/openliveness/openliveness/adapters/redisstore"
 	"github.com/openliveness/openliveness/challenge"
+	"github.com/openliveness/openliveness/internal/testenv"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/storetest"
 )
@@ -24,7 +25,7 @@ func newClient(t *testing.T) *redis.Client {
 	t.Helper()
 	url := os.Getenv("OPENLIVENESS_REDIS_URL")
 	if url == "" {
-		t.Skip("OPENLIVENESS_REDIS_URL is not set: start Redis (see adapters/ci/services.sh) to run this test")
+		testenv.Missing(t, "OPENLIVENESS_REDIS_URL is not set: start Redis (see adapters/ci/services.sh) to run this test")
 	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
@@ -35,7 +36,7 @@ func newClient(t *testing.T) *redis.Client {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
-		t.Skipf("Redis at %s is unreachable (%v): start it (see adapters/ci/services.sh) to run this test", url, err)
+		testenv.Missing(t, "Redis at %s is unreachable (%v): start it (see adapters/ci/services.sh) to run this test", url, err)
 	}
 	return c
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/openliveness/openliveness/face"
+	"github.com/openliveness/openliveness/internal/testenv"
 )
 
 // EnvDir names an environment variable that overrides the data location.
@@ -58,7 +59,7 @@ func Dir(tb testing.TB) string {
 	tb.Helper()
 	d, err := Find()
 	if err != nil {
-		tb.Skipf("skipping: shared evaluation data absent: %v", err)
+		testenv.Missing(tb, "skipping: shared evaluation data absent: %v", err)
 	}
 	return d
 }
@@ -68,7 +69,7 @@ func Path(tb testing.TB, rel string) string {
 	tb.Helper()
 	p := filepath.Join(Dir(tb), rel)
 	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("skipping: %s absent from the shared data: %v", rel, err)
+		testenv.Missing(tb, "skipping: %s absent from the shared data: %v", rel, err)
 	}
 	return p
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/openliveness/openliveness/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -43,13 +45,13 @@ func pigoSample(t *testing.T) []float32 {
 		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
 		dir := strings.TrimSpace(string(out))
 		if err != nil || dir == "" {
-			t.Skipf("no testdata/face.jpg and pigo module directory not available: %v", err)
+			testenv.Missing(t, "no testdata/face.jpg and pigo module directory not available: %v", err)
 		}
 		path = filepath.Join(dir, "testdata", "sample.jpg")
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("pigo sample image not available: %v", err)
+		testenv.Missing(t, "pigo sample image not available: %v", err)
 	}
 	defer f.Close()
 	img, _, err := image.Decode(f)

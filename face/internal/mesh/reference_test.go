@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/openliveness/openliveness/internal/testenv"
 )
 
 // moduleRoot walks up from the package directory to the directory holding
@@ -35,7 +37,7 @@ func refDir(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(moduleRoot(t), "..", "shared", "notes", "facemesh-ref")
 	if _, err := os.Stat(filepath.Join(dir, "expected.json")); err != nil {
-		t.Skipf("reference vectors not available (%s): %v", dir, err)
+		testenv.Missing(t, "reference vectors not available (%s): %v", dir, err)
 	}
 	return dir
 }

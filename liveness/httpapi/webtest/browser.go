@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openliveness/openliveness/internal/testenv"
 )
 
 // Environment variables read by [NewBrowser].
@@ -79,19 +81,19 @@ func NewBrowser(tb testing.TB) *Browser {
 		chromium = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		tb.Skipf("skipping: Chromium not found at %s (apt-get install chromium, or set %s)", chromium, EnvChromium)
+		testenv.Missing(tb, "skipping: Chromium not found at %s (apt-get install chromium, or set %s)", chromium, EnvChromium)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		tb.Skip("skipping: node not found in PATH (apt-get install nodejs npm)")
+		testenv.Missing(tb, "skipping: node not found in PATH (apt-get install nodejs npm)")
 	}
 	_, self, _, ok := runtime.Caller(0)
 	if !ok {
-		tb.Skip("skipping: cannot locate the webtest package sources")
+		testenv.Missing(tb, "skipping: cannot locate the webtest package sources")
 	}
 	driverDir := filepath.Join(filepath.Dir(self), "browser")
 	if _, err := os.Stat(filepath.Join(driverDir, "node_modules", "playwright-core", "package.json")); err != nil {
-		tb.Skipf("skipping: playwright-core is not installed in %s (run: npm ci --prefix %s)", driverDir, driverDir)
+		testenv.Missing(tb, "skipping: playwright-core is not installed in %s (run: npm ci --prefix %s)", driverDir, driverDir)
 	}
 	shots := os.Getenv(EnvScreenshots)
 	if shots == "" {
@@ -130,7 +132,7 @@ func (b *Browser) Bundle(tb testing.TB, entry string) []byte {
 	tb.Helper()
 	esbuild := filepath.Join(b.driverDir, "node_modules", ".bin", "esbuild")
 	if _, err := os.Stat(esbuild); err != nil {
-		tb.Skipf("skipping: esbuild is not installed (run: npm ci --prefix %s)", b.driverDir)
+		testenv.Missing(tb, "skipping: esbuild is not installed (run: npm ci --prefix %s)", b.driverDir)
 	}
 	out := filepath.Join(tb.TempDir(), "bundle.js")
 	cmd := exec.Command(esbuild, entry, "--bundle", "--format=esm", "--jsx=automatic",
