@@ -84,7 +84,7 @@ func start(t *testing.T, args ...string) *running {
 }
 
 var (
-	keyLine    = regexp.MustCompile(`development API key \(shown once\): (lv_[0-9A-Za-z]+)`)
+	keyLine    = regexp.MustCompile(`development API key \([^)]*\): (lv_[0-9A-Za-z]+)`)
 	secretLine = regexp.MustCompile(`webhook secret \(shown once\): (whsec_\S+)`)
 )
 
