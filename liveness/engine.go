@@ -286,9 +286,11 @@ type CreateOptions struct {
 	// before the camera starts); its hash and the time are recorded
 	// (CONSENT_RECORDED in the audit log).
 	ConsentText string
-	// RetryURL and Theme are for the hosted page (Session.RetryURL, Theme).
+	// RetryURL, Theme and Messages are for the hosted page
+	// (Session.RetryURL, Theme, Messages).
 	RetryURL string
 	Theme    Theme
+	Messages map[string]map[string]string
 }
 
 // Created is a new session and its client token. The token is shown once:
@@ -345,6 +347,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 		ConsentText:     o.ConsentText,
 		RetryURL:        o.RetryURL,
 		Theme:           o.Theme,
+		Messages:        o.Messages,
 		ClientTokenHash: hashToken(token),
 		CreatedAt:       now,
 		ExpiresAt:       now.Add(ttl),

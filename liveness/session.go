@@ -72,6 +72,9 @@ type Session struct {
 	ConsentText string `json:"consent_text,omitempty"`
 	RetryURL    string `json:"retry_url,omitempty"`
 	Theme       Theme  `json:"theme,omitzero"`
+	// Messages replaces strings of the hosted page, by language then key
+	// ({"de": {"intro.start": "…"}}). Never modified after creation.
+	Messages map[string]map[string]string `json:"messages,omitempty"`
 
 	// ClientTokenHash is the SHA-256 of the session's client token.
 	ClientTokenHash string `json:"client_token_hash,omitempty"`

@@ -101,12 +101,14 @@ func TestHostedPageFields(t *testing.T) {
 			e := newEnv(t, envOptions{handler: tt.retention})
 			id, token := e.create(map[string]any{
 				"consent_text": "I agree <b>&</b>", "retry_url": "https://app.example.com/again?x=1&y=2",
-				"theme": map[string]string{"accent": "#0a7", "text": "#112233ff"},
+				"theme":    map[string]string{"accent": "#0a7", "text": "#112233ff"},
+				"messages": map[string]map[string]string{"de": {"intro.start": "Los"}, "pt-BR": {"cancel": "Sair\nagora"}},
 			})
 			r := e.do(req{method: "GET", path: "/v1/sessions/" + id, token: token}).expect(t, http.StatusOK)
 			assert.Equal(t, "I agree <b>&</b>", r.str("consent_text"))
 			assert.Equal(t, "https://app.example.com/again?x=1&y=2", r.str("retry_url"))
 			assert.Equal(t, map[string]any{"accent": "#0a7", "text": "#112233ff"}, r.json["theme"])
+			assert.Equal(t, map[string]any{"de": map[string]any{"intro.start": "Los"}, "pt-BR": map[string]any{"cancel": "Sair\nagora"}}, r.json["messages"])
 			if tt.want == "" {
 				assert.NotContains(t, string(r.body), "privacy")
 			} else {
@@ -123,6 +125,10 @@ func TestHostedPageFields(t *testing.T) {
 		`{"theme":{"background":"#fff;x:y"}}`:                      "theme.background",
 		`{"theme":{"surface":"url(x)"}}`:                           "theme.surface",
 		`{"theme":{"accent_text":"#ggg"}}`:                         "theme.accent_text",
+		`{"messages":{"german":{"a":"b"}}}`:                        "messages",
+		`{"messages":{"de":{"a b":"c"}}}`:                          "messages.de",
+		`{"messages":{"de":{"a":"\u0007"}}}`:                       "messages.de.a",
+		`{"messages":{"de":{"a":1}}}`:                              "messages",
 		`{"consent_text":"` + strings.Repeat("x", 16<<10+1) + `"}`: "consent_text",
 	} {
 		r := e.do(req{method: "POST", path: "/v1/sessions", key: e.key, body: body}).expect(t, http.StatusBadRequest)

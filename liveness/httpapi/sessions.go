@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -41,7 +42,23 @@ type createRequest struct {
 	ConsentText    string   `json:"consent_text"`
 	RetryURL       string   `json:"retry_url"`
 	Theme          *theme   `json:"theme"`
+	Messages       messages `json:"messages"`
 }
+
+// messages replaces strings of the hosted page: language tag -> key -> text.
+type messages map[string]map[string]string
+
+// Limits of messages.
+const (
+	maxMessageLangs = 12
+	maxMessageKeys  = 200
+	maxMessageText  = 2000
+)
+
+var (
+	langTag    = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$`)
+	messageKey = regexp.MustCompile(`^[A-Za-z0-9_.]{1,64}$`)
+)
 
 // privacy is what the hosted page's privacy line is generated from.
 type privacy struct {
@@ -93,6 +110,7 @@ type sessionView struct {
 	ConsentText string   `json:"consent_text,omitempty"`
 	RetryURL    string   `json:"retry_url,omitempty"`
 	Theme       *theme   `json:"theme,omitempty"`
+	Messages    messages `json:"messages,omitempty"`
 	Privacy     *privacy `json:"privacy,omitempty"`
 
 	// API key only.
@@ -271,6 +289,26 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 		}
 		o.Theme = liveness.Theme(*t)
 	}
+	if len(req.Messages) > maxMessageLangs {
+		return bad("messages: at most %d languages", maxMessageLangs)
+	}
+	for lang, texts := range req.Messages {
+		if !langTag.MatchString(lang) {
+			return bad("messages: %q is not a language tag such as de or pt-BR", clip(lang, 40))
+		}
+		if len(texts) > maxMessageKeys {
+			return bad("messages.%s: at most %d strings", lang, maxMessageKeys)
+		}
+		for k, v := range texts {
+			if !messageKey.MatchString(k) {
+				return bad("messages.%s: %q is not a string key such as intro.start", lang, clip(k, 40))
+			}
+			if len(v) > maxMessageText || !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) {
+				return bad("messages.%s.%s: at most %d bytes of printable UTF-8 text", lang, k, maxMessageText)
+			}
+		}
+	}
+	o.Messages = req.Messages
 	o.Mirrored = req.Mirrored
 	return o, nil
 }
@@ -333,6 +371,7 @@ func (h *Handler) view(s *liveness.Session, acc access) sessionView {
 		Mirrored:         s.Mirrored,
 		ConsentText:      s.ConsentText,
 		RetryURL:         s.RetryURL,
+		Messages:         s.Messages,
 	}
 	if s.Theme != (liveness.Theme{}) {
 		t := theme(s.Theme)
