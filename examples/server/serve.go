@@ -179,6 +179,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	publicURL := cfg.PublicURL
 	if publicURL == "" {
 		publicURL = scheme + addr
+		if host, port, err := net.SplitHostPort(addr); err == nil && net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
+			publicURL = scheme + net.JoinHostPort("localhost", port) // every interface: this machine's name for it
+		}
 	}
 	evidenceURLs.BaseURL = strings.TrimSuffix(publicURL, "/")
 	handler, err := httpapi.New(engine,
@@ -201,6 +204,11 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	srv := serverkit.NewHTTPServer(handler, logger)
 
 	printBanner(stdout, cfg, publicURL, devKey, devKeyNew, secret, secretNew, tlsSet)
+	if cfg.PublicURL == "" {
+		if others := networkURLs(scheme, addr); len(others) > 0 {
+			fmt.Fprintf(stdout, "  also reachable at %s (hosted_url uses -public-url: set it to the one a phone reaches)\n", strings.Join(others, ", "))
+		}
+	}
 
 	workers := []func(context.Context){
 		func(ctx context.Context) { dispatcher.Run(ctx) },
@@ -321,6 +329,26 @@ func printBanner(w io.Writer, cfg *config, publicURL, devKey string, devKeyShow 
 		fmt.Fprintln(w, "  set KEY to an API key (server keys create), then")
 	}
 	fmt.Fprintf(w, "  try: curl -s %s-X POST -H \"X-API-Key: %s\" %s/v1/sessions\n", insecure, key, publicURL)
+}
+
+// networkURLs lists the base URLs of the non-loopback interface addresses
+// when the server listens on every interface.
+func networkURLs(scheme, addr string) []string {
+	host, port, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsUnspecified() {
+		return nil
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() && n.IP.To4() != nil {
+			out = append(out, scheme+net.JoinHostPort(n.IP.String(), port))
+		}
+	}
+	return out
 }
 
 // devKeyFile is the development key's file in the data directory.

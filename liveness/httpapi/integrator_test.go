@@ -11,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/webhook"
 )
 
 // TestUnknownFields: a field the API does not have is refused by name on
@@ -133,5 +136,20 @@ func TestHostedPageFields(t *testing.T) {
 	} {
 		r := e.do(req{method: "POST", path: "/v1/sessions", key: e.key, body: body}).expect(t, http.StatusBadRequest)
 		assert.Contains(t, r.str("error"), msg, body)
+	}
+}
+
+// TestWebhookURLHint: an http or private webhook_url names the development
+// switch that allows it.
+func TestWebhookURLHint(t *testing.T) {
+	d, err := webhook.New(webhook.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	defer d.Close()
+	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(testSecret))
+	require.NoError(t, err)
+	e := newEnv(t, envOptions{handler: []Option{WithWebhooks(n)}})
+	for _, u := range []string{"http://hooks.example.com/x", "https://127.0.0.1/x"} {
+		r := e.do(req{method: "POST", path: "/v1/sessions", key: e.key, body: map[string]string{"webhook_url": u}}).expect(t, http.StatusBadRequest)
+		assert.Contains(t, r.str("error"), "-webhook-allow-private", u)
 	}
 }
