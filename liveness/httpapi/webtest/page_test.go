@@ -33,10 +33,14 @@ const consent = "I agree that Example Bank checks, with my camera, that I am pre
 // pageRun runs a two-challenge session with consent text, a 30-day
 // retention and 8 s challenge windows on the hosted page as a top-level
 // page, in the given viewport and language.
-func pageRun(t *testing.T, name string, width, height int, lang string) (*webtest.Result, webtest.Session, *webtest.Server) {
+func pageRun(t *testing.T, name string, width, height int, lang string, custom ...func(*webtest.SessionRequest)) (*webtest.Result, webtest.Session, *webtest.Server) {
 	b := webtest.NewBrowser(t)
 	srv, target := newMockTarget(t, b, webtest.PassAfter(5), webtest.WithEvidenceRetentionDays(30), webtest.WithChallengeWindow(8*time.Second))
-	sess := newSession(t, target, webtest.SessionRequest{Challenges: []string{"SMILE", "TURN_LEFT"}, ConsentText: consent})
+	req := webtest.SessionRequest{Challenges: []string{"SMILE", "TURN_LEFT"}, ConsentText: consent}
+	for _, f := range custom {
+		f(&req)
+	}
+	sess := newSession(t, target, req)
 	if lang != "" {
 		sess.HostedURL += "&lang=" + lang
 	}
@@ -54,8 +58,13 @@ func TestBrowserPagePortrait(t *testing.T) {
 	assert.Equal(t, "You are verified", res.LastText("result-title"))
 }
 
+// TestBrowserPageLandscape also sets a theme and replaces a string.
 func TestBrowserPageLandscape(t *testing.T) {
-	res, _, _ := pageRun(t, "landscape", 844, 390, "")
+	res, _, _ := pageRun(t, "landscape", 844, 390, "", func(r *webtest.SessionRequest) {
+		r.Theme = map[string]string{"accent": "#0a7d4f", "background": "#eef6f1"}
+		r.Messages = map[string]map[string]string{"en": {"intro.start.consent": "Agree and start"}}
+	})
+	assert.Equal(t, "Agree and start", res.LastText("start"))
 	assert.Equal(t, "You are verified", res.LastText("result-title"))
 }
 
