@@ -282,9 +282,15 @@ type CreateOptions struct {
 	TTL time.Duration
 	// Mirrored declares that frames will arrive mirrored.
 	Mirrored bool
-	// ConsentText is the consent the subject was shown; its hash and the
-	// time are recorded (CONSENT_RECORDED in the audit log).
+	// ConsentText is the consent the subject is shown (by the hosted page,
+	// before the camera starts); its hash and the time are recorded
+	// (CONSENT_RECORDED in the audit log).
 	ConsentText string
+	// RetryURL, Theme and Messages are for the hosted page
+	// (Session.RetryURL, Theme, Messages).
+	RetryURL string
+	Theme    Theme
+	Messages map[string]map[string]string
 }
 
 // Created is a new session and its client token. The token is shown once:
@@ -338,6 +344,10 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 		RedirectURL:     o.RedirectURL,
 		ParentOrigin:    o.ParentOrigin,
 		Mirrored:        o.Mirrored,
+		ConsentText:     o.ConsentText,
+		RetryURL:        o.RetryURL,
+		Theme:           o.Theme,
+		Messages:        o.Messages,
 		ClientTokenHash: hashToken(token),
 		CreatedAt:       now,
 		ExpiresAt:       now.Add(ttl),

@@ -66,6 +66,15 @@ type Session struct {
 	ParentOrigin string `json:"parent_origin,omitempty"`
 	// Mirrored declares that the client sends mirrored frames.
 	Mirrored bool `json:"mirrored,omitempty"`
+	// ConsentText is shown by the hosted page, and accepted, before the
+	// camera starts; RetryURL is where its "Try again" leads after a
+	// failure; Theme holds its colours.
+	ConsentText string `json:"consent_text,omitempty"`
+	RetryURL    string `json:"retry_url,omitempty"`
+	Theme       Theme  `json:"theme,omitzero"`
+	// Messages replaces strings of the hosted page, by language then key
+	// ({"de": {"intro.start": "…"}}). Never modified after creation.
+	Messages map[string]map[string]string `json:"messages,omitempty"`
 
 	// ClientTokenHash is the SHA-256 of the session's client token.
 	ClientTokenHash string `json:"client_token_hash,omitempty"`
@@ -111,6 +120,16 @@ type Session struct {
 	// History is what the detectors need to resume the session on any
 	// replica: one record per analysed frame.
 	History []FrameRecord `json:"history,omitempty"`
+}
+
+// Theme holds the hosted page's colours as CSS hex colours ("#1f5fd1");
+// empty fields keep the page's defaults.
+type Theme struct {
+	Accent     string `json:"accent,omitempty"`
+	AccentText string `json:"accent_text,omitempty"`
+	Background string `json:"background,omitempty"`
+	Surface    string `json:"surface,omitempty"`
+	Text       string `json:"text,omitempty"`
 }
 
 // PassedChallenge records one passed challenge.

@@ -18,7 +18,8 @@ const keysUsage = `usage:
   server keys create [-name NAME] [-data-dir DIR]   create a key; it is printed once
   server keys list [-data-dir DIR]                  list keys (prefixes only)
   server keys revoke [-data-dir DIR] PREFIX         revoke a key
-DIR defaults to $OPENLIVENESS_DATA_DIR or ./data; run the server with the same -data-dir.
+DIR defaults to $OPENLIVENESS_DATA_DIR, else $XDG_DATA_HOME/openliveness or
+~/.local/share/openliveness (outside the checkout); run the server with the same -data-dir.
 `
 
 // keysCommand manages the API keys of a data directory.
@@ -30,16 +31,17 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	sub := args[0]
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	def := getenv("OPENLIVENESS_DATA_DIR")
-	if def == "" {
-		def = "data"
-	}
+	def := defaultKeysDir(getenv)
 	dir := fs.String("data-dir", def, "data directory holding keys.json")
 	name := fs.String("name", "", "label of the new key (create)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if *dir == "" {
+		fmt.Fprintln(stderr, "keys: no -data-dir given and neither OPENLIVENESS_DATA_DIR, XDG_DATA_HOME nor HOME is set")
 		return 2
 	}
 	store, err := apikey.OpenFile(filepath.Join(*dir, "keys.json"))
@@ -92,4 +94,21 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer, g
 		return 2
 	}
 	return 0
+}
+
+// defaultKeysDir is the data directory of the keys commands:
+// $OPENLIVENESS_DATA_DIR, else $XDG_DATA_HOME/openliveness, else
+// $HOME/.local/share/openliveness; never the working directory, which is
+// often a checkout.
+func defaultKeysDir(getenv func(string) string) string {
+	if d := getenv("OPENLIVENESS_DATA_DIR"); d != "" {
+		return d
+	}
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "openliveness")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "openliveness")
+	}
+	return ""
 }

@@ -9,15 +9,17 @@
 //	server keys revoke PREFIX       revoke an API key
 //
 // With no flags it listens on 127.0.0.1:8080, keeps sessions and queued
-// webhooks in memory, prints a development API key and a generated webhook
-// secret once, and logs with slog to stderr. Flags (and environment
-// variables):
+// webhooks in memory, prints a development API key (kept in DATA_DIR/dev-api-key
+// with -data-dir) and a generated webhook secret, and logs with slog to
+// stderr (durations in milliseconds). Every flag has an environment variable:
+// OPENLIVENESS_ and its name in upper case with '_' for '-' (-rate-limit:
+// OPENLIVENESS_RATE_LIMIT); -h shows them; the command line wins.
 //
-//	-addr                   listen address (OPENLIVENESS_ADDR, default 127.0.0.1:8080)
-//	-public-url             external base URL for hosted_url (OPENLIVENESS_PUBLIC_URL; default http://ADDR)
-//	-dev-api-key            use this development API key instead of a random one (OPENLIVENESS_DEV_API_KEY)
-//	-data-dir               directory of the durable stores (OPENLIVENESS_DATA_DIR): sessions.db,
-//	                        webhooks.db (the outbox), keys.json, webhook-secret, evidence/
+//	-addr                   listen address (default 127.0.0.1:8080)
+//	-public-url             external base URL for hosted_url (default http://ADDR, or https://)
+//	-dev-api-key            use this development API key instead of a generated one
+//	-data-dir               directory of the durable stores: sessions.db, webhooks.db (the
+//	                        outbox), keys.json, webhook-secret, dev-api-key, evidence/
 //	-evidence-retention     with -data-dir: delete evidence frames of sessions ended this long
 //	                        ago (720h; 0 keeps them; the hashes stay)
 //	-webhook-url            server-wide webhook endpoint (OPENLIVENESS_WEBHOOK_URL)
@@ -25,13 +27,20 @@
 //	-webhook-format         payload of -webhook-url: event (session.* envelope) or completed
 //	-session-webhook-format payload of per-session webhook_url: completed (default) or event
 //	-webhook-allow-private  development only: webhooks may go to http and loopback/private targets
+//	-webhook-schemes        signature schemes: body, timestamped, standard joined by + (body+standard)
+//	-webhook-retry          default (5s,30s,2m,10m,1h), once (5s), none, or delays such as 10s,1m
 //	-frame-ancestors        origins allowed to frame the hosted page (comma-separated)
 //	-cors-origins           origins whose pages may use the SDK (comma-separated, or *)
 //	-rate-limit, -rate-window  frame submissions per session (30 per 10s)
 //	-log-level, -log-format    debug|info|warn|error, text|json
 //	-shutdown-timeout       how long to wait for in-flight requests and webhooks (30s)
+//	-audit-checkpoint-interval  sign an audit checkpoint this often (1h)
+//	-tls-cert, -tls-key     serve HTTPS with this certificate and key (PEM files)
+//	-tls-self-signed        development only: HTTPS with a self-signed certificate for the
+//	                        listen address and local names (kept in DATA_DIR; fingerprint printed)
 //
-// The keys commands use -data-dir (default ./data, or OPENLIVENESS_DATA_DIR);
+// The keys commands use -data-dir (default OPENLIVENESS_DATA_DIR, else
+// $XDG_DATA_HOME/openliveness or ~/.local/share/openliveness);
 // a server started with the same -data-dir accepts those keys, and sees
 // created and revoked keys without a restart.
 //

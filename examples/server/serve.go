@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -74,10 +75,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	}
 	devKey, devKeyNew := cfg.DevAPIKey, false
 	if devKey == "" && !haveFileKeys {
-		if devKey, err = apikey.Generate(rand.Reader); err != nil {
+		if devKey, devKeyNew, err = developmentKey(cfg.dataDir); err != nil {
 			return err
 		}
-		devKeyNew = true
 	}
 	if devKey != "" {
 		mem := apikey.NewMemoryStore()
@@ -102,15 +102,16 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	// Evidence links in results and webhooks are signed with a key derived
 	// from the webhook secret, so replicas sharing it accept each other's.
 	evidenceURLs := &liveness.EvidenceURLs{Secret: liveness.EvidenceURLKey(secret)}
-	dopts := []webhook.Option{webhook.WithStore(metrics.WebhookStore(hookStore)), webhook.WithLogger(logger)}
-	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(secret), liveness.SessionWebhookFormat(cfg.SessionFormat), liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs)}
+	dopts := []webhook.Option{webhook.WithStore(metrics.WebhookStore(hookStore)), webhook.WithLogger(logger), webhook.WithRetryPolicy(cfg.webhookRetry)}
+	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(secret), liveness.SessionWebhookFormat(cfg.SessionFormat), liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs),
+		liveness.SessionWebhookSchemes(cfg.webhookSchemes)}
 	if cfg.WebhookAllowPrivate {
 		dopts = append(dopts, webhook.WithInsecureTargets())
 		nopts = append(nopts, liveness.WebhookInsecureTargets())
 	}
 	if cfg.WebhookURL != "" {
 		nopts = append(nopts, liveness.WebhookEndpoints(webhook.Endpoint{
-			ID: "server", URL: cfg.WebhookURL, Secrets: webhook.Secrets{{Value: secret}}, Format: cfg.WebhookFormat,
+			ID: "server", URL: cfg.WebhookURL, Secrets: webhook.Secrets{{Value: secret}}, Format: cfg.WebhookFormat, Schemes: cfg.webhookSchemes,
 		}))
 	}
 	dispatcher, err := webhook.New(dopts...)
@@ -164,9 +165,23 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		return err
 	}
 	addr := ln.Addr().String()
+	tlsSet, err := serverTLS(cfg, addr, time.Now())
+	if err != nil {
+		ln.Close()
+		dispatcher.Close()
+		return err
+	}
+	scheme := "http://"
+	if tlsSet != nil {
+		ln = tls.NewListener(ln, tlsSet.config)
+		scheme = "https://"
+	}
 	publicURL := cfg.PublicURL
 	if publicURL == "" {
-		publicURL = "http://" + addr
+		publicURL = scheme + addr
+		if host, port, err := net.SplitHostPort(addr); err == nil && net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
+			publicURL = scheme + net.JoinHostPort("localhost", port) // every interface: this machine's name for it
+		}
 	}
 	evidenceURLs.BaseURL = strings.TrimSuffix(publicURL, "/")
 	handler, err := httpapi.New(engine,
@@ -179,6 +194,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		httpapi.WithLogger(logger),
 		httpapi.WithMetrics(metrics),
 		httpapi.WithEvidenceURLs(evidenceURLs),
+		httpapi.WithEvidenceRetention(cfg.EvidenceRetention),
 	)
 	if err != nil {
 		ln.Close()
@@ -187,7 +203,12 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	}
 	srv := serverkit.NewHTTPServer(handler, logger)
 
-	printBanner(stdout, cfg, publicURL, devKey, devKeyNew, secret, secretNew)
+	printBanner(stdout, cfg, publicURL, devKey, devKeyNew, secret, secretNew, tlsSet)
+	if cfg.PublicURL == "" {
+		if others := networkURLs(scheme, addr); len(others) > 0 {
+			fmt.Fprintf(stdout, "  also reachable at %s (hosted_url uses -public-url: set it to the one a phone reaches)\n", strings.Join(others, ", "))
+		}
+	}
 
 	workers := []func(context.Context){
 		func(ctx context.Context) { dispatcher.Run(ctx) },
@@ -278,11 +299,16 @@ func webhookSecret(cfg *config) (secret string, generated bool, err error) {
 	return secret, true, nil
 }
 
-func printBanner(w io.Writer, cfg *config, publicURL, devKey string, devKeyNew bool, secret string, secretNew bool) {
+// printBanner prints what a developer needs to start: the URL, the keys
+// and a command that works when pasted into a POSIX shell.
+func printBanner(w io.Writer, cfg *config, publicURL, devKey string, devKeyShow bool, secret string, secretNew bool, t *tlsSetup) {
 	fmt.Fprintf(w, "openliveness server on %s\n", publicURL)
-	if devKeyNew {
-		fmt.Fprintf(w, "  development API key (shown once): %s\n", devKey)
-	} else if devKey != "" {
+	switch {
+	case devKeyShow && cfg.dataDir != "":
+		fmt.Fprintf(w, "  development API key (kept in %s): %s\n", filepath.Join(cfg.dataDir, devKeyFile), devKey)
+	case devKeyShow:
+		fmt.Fprintf(w, "  development API key (new at every start; use -data-dir to keep it): %s\n", devKey)
+	case devKey != "":
 		fmt.Fprintf(w, "  development API key: from -dev-api-key (%s…)\n", apikey.PrefixOf(devKey))
 	}
 	if secretNew {
@@ -291,14 +317,68 @@ func printBanner(w io.Writer, cfg *config, publicURL, devKey string, devKeyNew b
 	if cfg.dataDir == "" {
 		fmt.Fprintln(w, "  sessions and queued webhooks are kept in memory (use -data-dir to keep them)")
 	}
-	fmt.Fprintf(w, "  try: curl -s -X POST -H 'X-API-Key: %s' %s/v1/sessions\n", keyHint(devKey, devKeyNew), publicURL)
+	insecure := ""
+	if t != nil && t.fingerprint != "" {
+		fmt.Fprintf(w, "  self-signed certificate for %s\n  SHA-256 fingerprint: %s\n", strings.Join(t.names, ", "), t.fingerprint)
+		insecure = "-k "
+	}
+	key := "$KEY"
+	if devKeyShow {
+		key = devKey
+	} else {
+		fmt.Fprintln(w, "  set KEY to an API key (server keys create), then")
+	}
+	fmt.Fprintf(w, "  try: curl -s %s-X POST -H \"X-API-Key: %s\" %s/v1/sessions\n", insecure, key, publicURL)
 }
 
-func keyHint(devKey string, shown bool) string {
-	if shown {
-		return devKey
+// networkURLs lists the base URLs of the non-loopback interface addresses
+// when the server listens on every interface.
+func networkURLs(scheme, addr string) []string {
+	host, port, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsUnspecified() {
+		return nil
 	}
-	return "$KEY"
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() && n.IP.To4() != nil {
+			out = append(out, scheme+net.JoinHostPort(n.IP.String(), port))
+		}
+	}
+	return out
+}
+
+// devKeyFile is the development key's file in the data directory.
+const devKeyFile = "dev-api-key"
+
+// developmentKey returns the development API key: the one kept in the data
+// directory, or a new one (kept there when there is a data directory).
+// shown is true: the banner prints it.
+func developmentKey(dataDir string) (key string, shown bool, err error) {
+	var path string
+	if dataDir != "" {
+		path = filepath.Join(dataDir, devKeyFile)
+		b, err := os.ReadFile(path)
+		if err == nil {
+			if k := strings.TrimSpace(string(b)); len(k) >= 16 {
+				return k, true, nil
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", false, err
+		}
+	}
+	if key, err = apikey.Generate(rand.Reader); err != nil {
+		return "", false, err
+	}
+	if path != "" {
+		if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+			return "", false, err
+		}
+	}
+	return key, true, nil
 }
 
 // openAudit opens the audit log: audit.db and audit.key in the data

@@ -65,7 +65,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	dataDir := fset.String("data-dir", "", "directory for the audit log, the signing key and evidence (default: in memory)")
 	count := fset.Int("challenge-count", 2, "challenges per liveness check (1–8)")
 	allow := fset.String("challenges", "", "comma-separated allow-list of challenges (default: all)")
+	fset.Usage = func() {
+		fmt.Fprint(stderr, `usage:
+  signing [flags]       serve the e-signing demo
+  signing verify -log audit.jsonl -keys keys.json [-receipt receipt.json -document FILE]
+                        check an exported audit chain, and a receipt against its document
+                        (signing verify -h lists its flags)
+flags:
+`)
+		fset.PrintDefaults()
+	}
 	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	var allowed []challenge.ID
@@ -220,7 +233,14 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 	keysPath := fset.String("keys", "", "public keys (JSON {key_id: base64}, from /api/audit/keys)")
 	receiptPath := fset.String("receipt", "", "signing receipt (JSON); optional")
 	docPath := fset.String("document", "", "the signed document; with -receipt")
+	fset.Usage = func() {
+		fmt.Fprintln(stderr, "usage: signing verify -log audit.jsonl -keys keys.json [-receipt receipt.json -document FILE]")
+		fset.PrintDefaults()
+	}
 	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if *logPath == "" || *keysPath == "" || (*receiptPath == "") != (*docPath == "") {

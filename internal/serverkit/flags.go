@@ -52,9 +52,9 @@ func Env(getenv func(string) string, name, def string) string {
 // Register adds the shared flags to fs.
 func (f *Flags) Register(fs *flag.FlagSet, getenv func(string) string, d Defaults) {
 	env := func(name, def string) string { return Env(getenv, name, def) }
-	fs.StringVar(&f.Addr, "addr", env("OPENLIVENESS_ADDR", "127.0.0.1:8080"), "listen address (OPENLIVENESS_ADDR)")
+	fs.StringVar(&f.Addr, "addr", env("OPENLIVENESS_ADDR", "127.0.0.1:8080"), "listen address")
 	fs.StringVar(&f.PublicURL, "public-url", env("OPENLIVENESS_PUBLIC_URL", ""), "external base URL of the API, for hosted_url and evidence links (default http://ADDR)")
-	fs.StringVar(&f.DevAPIKey, "dev-api-key", env("OPENLIVENESS_DEV_API_KEY", ""), "an API key to accept (OPENLIVENESS_DEV_API_KEY)")
+	fs.StringVar(&f.DevAPIKey, "dev-api-key", env("OPENLIVENESS_DEV_API_KEY", ""), "an API key to accept")
 	fs.StringVar(&f.WebhookURL, "webhook-url", env("OPENLIVENESS_WEBHOOK_URL", ""), "server-wide webhook endpoint")
 	fs.StringVar(&f.WebhookSecret, "webhook-secret", env("OPENLIVENESS_WEBHOOK_SECRET", ""), "webhook signing secret")
 	fs.StringVar(&f.webhookFormat, "webhook-format", env("OPENLIVENESS_WEBHOOK_FORMAT", "event"), "payload of -webhook-url: event or completed")

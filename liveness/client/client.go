@@ -118,6 +118,24 @@ type CreateSessionRequest struct {
 	ParentOrigin   string   `json:"parent_origin,omitempty"`
 	TTLSeconds     int      `json:"ttl_seconds,omitempty"`
 	Mirrored       bool     `json:"mirrored,omitempty"`
+	// ConsentText is shown by the hosted page, and accepted, before the
+	// camera starts; its hash is recorded.
+	ConsentText string `json:"consent_text,omitempty"`
+	// RetryURL is where the hosted page's "Try again" leads after a failure.
+	RetryURL string `json:"retry_url,omitempty"`
+	// Theme sets the hosted page's colours; Messages replaces its strings
+	// by language then key ({"de": {"intro.start": "…"}}).
+	Theme    *Theme                       `json:"theme,omitempty"`
+	Messages map[string]map[string]string `json:"messages,omitempty"`
+}
+
+// Theme holds the hosted page's colours as CSS hex colours ("#1f5fd1").
+type Theme struct {
+	Accent     string `json:"accent,omitempty"`
+	AccentText string `json:"accent_text,omitempty"`
+	Background string `json:"background,omitempty"`
+	Surface    string `json:"surface,omitempty"`
+	Text       string `json:"text,omitempty"`
 }
 
 // CreatedSession is a new session. ClientToken and HostedURL are shown once.
@@ -148,6 +166,13 @@ type Session struct {
 	RedirectURL      string   `json:"redirect_url,omitempty"`
 	ParentOrigin     string   `json:"parent_origin,omitempty"`
 	Mirrored         bool     `json:"mirrored"`
+	// For the hosted page.
+	ConsentText string                       `json:"consent_text,omitempty"`
+	RetryURL    string                       `json:"retry_url,omitempty"`
+	Theme       *Theme                       `json:"theme,omitempty"`
+	Messages    map[string]map[string]string `json:"messages,omitempty"`
+	// Privacy is what the server declares it keeps (nil: not declared).
+	Privacy *Privacy `json:"privacy,omitempty"`
 
 	ReferenceID  string   `json:"reference_id,omitempty"`
 	WebhookURL   string   `json:"webhook_url,omitempty"`
@@ -156,9 +181,18 @@ type Session struct {
 	Reason       *string  `json:"reason,omitempty"`
 	ModelVersion string   `json:"model_version,omitempty"`
 	Frames       int      `json:"frames,omitempty"`
+	EvidenceHash string   `json:"evidence_hash,omitempty"`
+	ConsentHash  string   `json:"consent_hash,omitempty"`
 	CreatedAt    string   `json:"created_at,omitempty"`
 	ExpiresAt    string   `json:"expires_at,omitempty"`
 	CompletedAt  *string  `json:"completed_at,omitempty"`
+}
+
+// Privacy is what a server keeps of a session's pictures.
+type Privacy struct {
+	// EvidenceRetentionDays is how many days evidence frames are kept after
+	// the session ends; nil: without a time limit.
+	EvidenceRetentionDays *int `json:"evidence_retention_days"`
 }
 
 // VerifyRequest is one frame or a burst: JPEG bytes (the client encodes
@@ -191,23 +225,54 @@ type VerifyResponse struct {
 // Result is GET /v1/sessions/{id}/result. Verdict, Confidence and Reason
 // are nil while the session is pending.
 type Result struct {
-	SessionID        string            `json:"session_id"`
-	Status           string            `json:"status"`
-	Verdict          *string           `json:"verdict"`
-	Confidence       *float64          `json:"confidence"`
-	Reason           *string           `json:"reason"`
-	ModelVersion     string            `json:"model_version"`
-	EvidenceHash     string            `json:"evidence_hash,omitempty"`
-	ReferenceID      string            `json:"reference_id,omitempty"`
-	PassedChallenges []PassedChallenge `json:"passed_challenges"`
-	Frames           int               `json:"frames"`
-	CompletedAt      *string           `json:"completed_at"`
+	SessionID    string   `json:"session_id"`
+	Status       string   `json:"status"`
+	Verdict      *string  `json:"verdict"`
+	Confidence   *float64 `json:"confidence"`
+	Reason       *string  `json:"reason"`
+	ModelVersion string   `json:"model_version"`
+	EvidenceHash string   `json:"evidence_hash,omitempty"`
+	// EvidenceURL is a time-limited signed link to the evidence bundle
+	// (see Evidence), valid until EvidenceURLExpires.
+	EvidenceURL        string            `json:"evidence_url,omitempty"`
+	EvidenceURLExpires string            `json:"evidence_url_expires,omitempty"`
+	ReviewedBy         string            `json:"reviewed_by,omitempty"`
+	ReferenceID        string            `json:"reference_id,omitempty"`
+	PassedChallenges   []PassedChallenge `json:"passed_challenges"`
+	Frames             int               `json:"frames"`
+	CompletedAt        *string           `json:"completed_at"`
 }
 
 // PassedChallenge is one passed challenge of a Result.
 type PassedChallenge struct {
 	Challenge  string  `json:"challenge"`
 	Confidence float64 `json:"confidence"`
+}
+
+// Evidence is a session's evidence bundle: the sealed manifest (its
+// SHA-256 is EvidenceHash) and signed links to the stored objects.
+type Evidence struct {
+	SessionID    string          `json:"session_id"`
+	EvidenceHash string          `json:"evidence_hash"`
+	Manifest     json.RawMessage `json:"manifest"`
+	Items        []EvidenceItem  `json:"items"`
+}
+
+// EvidenceItem is one stored object of an Evidence bundle.
+type EvidenceItem struct {
+	Kind      string `json:"kind"` // best_frontal, face, challenge
+	Name      string `json:"name"`
+	SHA256    string `json:"sha256"`
+	Frame     int    `json:"frame,omitempty"`
+	Challenge string `json:"challenge,omitempty"`
+	URL       string `json:"url"`
+}
+
+// ReviewRequest settles a session awaiting manual review.
+type ReviewRequest struct {
+	Decision string `json:"decision"` // PASS or FAIL
+	Reviewer string `json:"reviewer"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // WebhookDelivery is the record of a test delivery.
@@ -279,6 +344,42 @@ func (c *Client) Cancel(ctx context.Context, id string) (*Session, error) {
 	return &out, c.do(ctx, http.MethodPost, sessionPath(id)+"/cancel", nil, http.StatusOK, &out)
 }
 
+// Evidence reads a session's evidence bundle (API key), once the session
+// ended. A purged bundle is an *Error with status 410 (ErrExpired).
+func (c *Client) Evidence(ctx context.Context, id string) (*Evidence, error) {
+	var out Evidence
+	return &out, c.do(ctx, http.MethodGet, sessionPath(id)+"/evidence", nil, http.StatusOK, &out)
+}
+
+// EvidenceObject reads one stored evidence object by its item name (API
+// key): a JPEG frame, or the manifest.
+func (c *Client) EvidenceObject(ctx context.Context, id, name string) ([]byte, error) {
+	return c.raw(ctx, sessionPath(id)+"/evidence/"+url.PathEscape(name))
+}
+
+// Photo reads the face crop of the session's best frontal frame (a JPEG;
+// API key).
+func (c *Client) Photo(ctx context.Context, id string) ([]byte, error) {
+	return c.raw(ctx, sessionPath(id)+"/photo")
+}
+
+// Review settles a session awaiting manual review (API key) and returns
+// its result; ErrConflict when it is not awaiting review.
+func (c *Client) Review(ctx context.Context, id string, req ReviewRequest) (*Result, error) {
+	var out Result
+	return &out, c.do(ctx, http.MethodPost, sessionPath(id)+"/review", req, http.StatusOK, &out)
+}
+
+// OpenAPI returns the server's OpenAPI document (YAML).
+func (c *Client) OpenAPI(ctx context.Context) ([]byte, error) {
+	return c.raw(ctx, "/openapi.yaml")
+}
+
+// Metrics returns the server's Prometheus metrics (text format).
+func (c *Client) Metrics(ctx context.Context) ([]byte, error) {
+	return c.raw(ctx, "/metrics")
+}
+
 // TestWebhook sends one signed test delivery to url in format ("event" or
 // "completed") and returns its record (API key).
 func (c *Client) TestWebhook(ctx context.Context, url, format string) (*WebhookDelivery, error) {
@@ -300,7 +401,19 @@ func (c *Client) Health(ctx context.Context) error {
 
 func sessionPath(id string) string { return "/v1/sessions/" + url.PathEscape(id) }
 
-// do sends one request and decodes a want-status answer into out.
+// raw GETs path and returns the body of a 200 answer (at most 8 MiB).
+func (c *Client) raw(ctx context.Context, path string) ([]byte, error) {
+	var out []byte
+	return out, c.do(ctx, http.MethodGet, path, nil, http.StatusOK, &out)
+}
+
+// public reports whether path needs no credentials.
+func public(path string) bool {
+	return path == "/healthz" || path == "/openapi.yaml" || path == "/metrics"
+}
+
+// do sends one request and decodes a want-status answer into out (a
+// *[]byte receives the body as is).
 func (c *Client) do(ctx context.Context, method, path string, in any, want int, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -324,7 +437,7 @@ func (c *Client) do(ctx context.Context, method, path string, in any, want int, 
 		req.Header.Set("X-API-Key", c.apiKey)
 	case c.token != "":
 		req.Header.Set("Authorization", "Bearer "+c.token)
-	case path != "/healthz":
+	case !public(path):
 		return errNoAuth
 	}
 	res, err := c.hc.Do(req)
@@ -350,6 +463,10 @@ func (c *Client) do(ctx context.Context, method, path string, in any, want int, 
 			e.RetryAfter = time.Duration(s) * time.Second
 		}
 		return e
+	}
+	if p, ok := out.(*[]byte); ok {
+		*p = b
+		return nil
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("%w: %v", ErrResponse, err)

@@ -8,6 +8,11 @@
 //	r, err := c.Result(ctx, s.SessionID)
 //	if r.Verdict != nil && *r.Verdict == "PASS" { ... }
 //
+// The client has a method for every operation of the API's OpenAPI
+// document (sessions, evidence, photo, manual review, webhook tests,
+// health, the document itself and metrics); a test fails when the
+// document gains one it lacks.
+//
 // API errors are *Error values; errors.Is matches them against ErrBadRequest,
 // ErrUnauthorized, ErrNotFound, ErrConflict, ErrExpired, ErrRateLimited and
 // ErrUnavailable. A Client is safe for concurrent use.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,7 +85,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code >= 500 && r.Context().Err() == nil {
 		h.cfg.logger.LogAttrs(r.Context(), slog.LevelError, "httpapi: request failed",
-			slog.String("path", r.URL.Path), slog.Int("status", code), slog.String("err", err.Error()))
+			slog.String("path", r.URL.Path), slog.Int("status", code), slog.String("err", err.Error()),
+			slog.String("request_id", RequestID(r.Context())))
 	}
 	writeError(w, code, msg)
 }
@@ -98,15 +100,22 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
-// writeJSON writes v as the JSON body.
+// writeJSON writes v as the JSON body, without HTML escaping: URLs keep
+// their "&" (hosted_url pasted from curl output works), and the body is
+// served as application/json with nosniff, never as HTML.
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		code, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	b := []byte("{\"error\":\"internal error\"}\n")
+	if err := enc.Encode(v); err != nil {
+		code = http.StatusInternalServerError
+	} else {
+		b = buf.Bytes()
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "application/json")
 	hd.Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	w.Write(append(b, '\n'))
+	w.Write(b)
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,6 +69,8 @@ type config struct {
 	hostedPage     bool
 	concurrency    int
 	evidenceURLs   *liveness.EvidenceURLs
+
+	evidenceRetention *time.Duration // declared to the hosted page; nil: not declared
 }
 
 // Option configures a Handler.
@@ -131,6 +134,14 @@ func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBodyBytes 
 // queue lets each finish at full speed, which keeps latency percentiles
 // low under load.
 func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n } }
+
+// WithEvidenceRetention declares how long evidence frames are kept after a
+// session ends (0: without a time limit), so that the hosted page's privacy
+// line says what the server really does. Without it the page says only
+// that pictures are sent to the service.
+func WithEvidenceRetention(d time.Duration) Option {
+	return func(c *config) { c.evidenceRetention = &d }
+}
 
 // WithoutHostedPage leaves out the hosted page and the SDK (/check,
 // /sdk/liveness.js and their assets).
@@ -234,6 +245,7 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 	} else if _, err := web.ContentSecurityPolicy(cfg.frameAncestors); err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
+	h.mux.Handle("/{$}", h.instrumentFunc("/", h.index))
 	h.mux.Handle("/", h.instrumentFunc("other", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 	}))
@@ -255,6 +267,7 @@ func (h *Handler) Patterns() []string {
 			out = append(out, http.MethodOptions+" "+rt.pattern)
 		}
 	}
+	out = append(out, http.MethodGet+" /")
 	slices.Sort(out)
 	return out
 }
@@ -263,11 +276,44 @@ func (h *Handler) pagePaths() []string { return slices.Clone(h.pages) }
 
 // ServeHTTP implements http.Handler. A panic in a handler is logged with
 // its stack and answered 500; it never reaches the server.
+//
+// Every answer carries an X-Request-Id header: the request's own when it
+// sent a valid one (1-64 letters, digits, '-', '_', '.'), a new random one
+// otherwise. The id is in the request's log line and in RequestID(ctx).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
+	id := r.Header.Get("X-Request-Id")
+	if !validRequestID(id) {
+		var b [8]byte
+		rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	hd.Set("X-Request-Id", id)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 	h.mux.ServeHTTP(&statusRecorder{ResponseWriter: w}, r)
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the request id the handler gave the request of ctx
+// (also sent as the X-Request-Id response header), or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // instrument dispatches a route by method (JSON 405 otherwise) and
@@ -334,7 +380,8 @@ func (h *Handler) instrumentFunc(name string, f http.HandlerFunc) http.Handler {
 				level = slog.LevelDebug
 			}
 			h.cfg.logger.Log(r.Context(), level, "http request", "method", r.Method, "route", name,
-				"status", code, "duration_ms", float64(d.Microseconds())/1000, "session", r.PathValue("id"))
+				"status", code, "duration_ms", float64(d.Microseconds())/1000, "session", r.PathValue("id"),
+				"request_id", RequestID(r.Context()))
 		}()
 		f(rec, r)
 	})
@@ -370,6 +417,40 @@ func (s *statusRecorder) code() int {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// indexHTML is the answer of GET /: links to what a person can open.
+const indexHTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>openliveness</title></head>
+<body style="font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem">
+<h1>openliveness</h1>
+<ul>
+<li><a href="openapi.yaml">openapi.yaml</a>: the REST API (create a session with <code>POST /v1/sessions</code> and an API key)</li>
+<li><a href="healthz">healthz</a>: health check</li>
+%s</ul>
+</body></html>
+`
+
+// index serves GET / (HEAD too): a small page linking the API description,
+// the health check and, when served, the hosted page and the SDK.
+func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	page := ""
+	if h.cfg.hostedPage {
+		page = `<li><a href="check">check</a>: the hosted page; open the <code>hosted_url</code> a new session returns (<code>/check?s=…&amp;t=…</code>)</li>
+<li><a href="sdk/liveness.js">sdk/liveness.js</a>: the browser SDK (ES module)</li>
+`
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("Cache-Control", "no-cache")
+	fmt.Fprintf(w, indexHTML, page)
+}
 
 func serveHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/webhook"
 )
 
 // maxSmallBody bounds the bodies of requests that carry no frames.
@@ -38,6 +40,40 @@ type createRequest struct {
 	ParentOrigin   string   `json:"parent_origin"`
 	Mirrored       bool     `json:"mirrored"`
 	ConsentText    string   `json:"consent_text"`
+	RetryURL       string   `json:"retry_url"`
+	Theme          *theme   `json:"theme"`
+	Messages       messages `json:"messages"`
+}
+
+// messages replaces strings of the hosted page: language tag -> key -> text.
+type messages map[string]map[string]string
+
+// Limits of messages.
+const (
+	maxMessageLangs = 12
+	maxMessageKeys  = 200
+	maxMessageText  = 2000
+)
+
+var (
+	langTag    = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$`)
+	messageKey = regexp.MustCompile(`^[A-Za-z0-9_.]{1,64}$`)
+)
+
+// privacy is what the hosted page's privacy line is generated from.
+type privacy struct {
+	// EvidenceRetentionDays is how many days evidence frames are kept after
+	// the session ends; null: without a time limit.
+	EvidenceRetentionDays *int `json:"evidence_retention_days"`
+}
+
+// theme is the hosted page's colours (liveness.Theme), CSS hex colours.
+type theme struct {
+	Accent     string `json:"accent,omitempty"`
+	AccentText string `json:"accent_text,omitempty"`
+	Background string `json:"background,omitempty"`
+	Surface    string `json:"surface,omitempty"`
+	Text       string `json:"text,omitempty"`
 }
 
 // createResponse is the 201 answer of POST /v1/sessions.
@@ -68,6 +104,14 @@ type sessionView struct {
 	RedirectURL      string   `json:"redirect_url,omitempty"`
 	ParentOrigin     string   `json:"parent_origin,omitempty"`
 	Mirrored         bool     `json:"mirrored"`
+	// For the hosted page: the consent to accept before the camera starts,
+	// where "Try again" leads, the colours, and what the server keeps
+	// (absent when the server does not declare it).
+	ConsentText string   `json:"consent_text,omitempty"`
+	RetryURL    string   `json:"retry_url,omitempty"`
+	Theme       *theme   `json:"theme,omitempty"`
+	Messages    messages `json:"messages,omitempty"`
+	Privacy     *privacy `json:"privacy,omitempty"`
 
 	// API key only.
 	*privateView
@@ -198,7 +242,11 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 			return bad("webhook_url: longer than %d bytes", maxURLLen)
 		}
 		if err := h.cfg.webhooks.CheckURL(req.WebhookURL); err != nil {
-			return bad("webhook_url: %s", publicText(err))
+			hint := ""
+			if errors.Is(err, webhook.ErrInsecureURL) || errors.Is(err, webhook.ErrForbiddenAddress) {
+				hint = "; for local testing, the reference server accepts http and private addresses with -webhook-allow-private"
+			}
+			return bad("webhook_url: %s%s", publicText(err), hint)
 		}
 		o.WebhookURL = req.WebhookURL
 	}
@@ -226,8 +274,56 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 		return bad("consent_text: at most %d bytes of UTF-8 text", maxConsentText)
 	}
 	o.ConsentText = req.ConsentText
+	if req.RetryURL != "" {
+		u, err := url.Parse(req.RetryURL)
+		if err != nil || len(req.RetryURL) > maxURLLen || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			return bad("retry_url must be an absolute http or https URL")
+		}
+		o.RetryURL = u.String()
+	}
+	if t := req.Theme; t != nil {
+		for _, f := range []struct{ name, v string }{{"accent", t.Accent}, {"accent_text", t.AccentText}, {"background", t.Background}, {"surface", t.Surface}, {"text", t.Text}} {
+			if f.v != "" && !hexColor(f.v) {
+				return bad("theme.%s must be a CSS hex colour such as #1f5fd1", f.name)
+			}
+		}
+		o.Theme = liveness.Theme(*t)
+	}
+	if len(req.Messages) > maxMessageLangs {
+		return bad("messages: at most %d languages", maxMessageLangs)
+	}
+	for lang, texts := range req.Messages {
+		if !langTag.MatchString(lang) {
+			return bad("messages: %q is not a language tag such as de or pt-BR", clip(lang, 40))
+		}
+		if len(texts) > maxMessageKeys {
+			return bad("messages.%s: at most %d strings", lang, maxMessageKeys)
+		}
+		for k, v := range texts {
+			if !messageKey.MatchString(k) {
+				return bad("messages.%s: %q is not a string key such as intro.start", lang, clip(k, 40))
+			}
+			if len(v) > maxMessageText || !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) {
+				return bad("messages.%s.%s: at most %d bytes of printable UTF-8 text", lang, k, maxMessageText)
+			}
+		}
+	}
+	o.Messages = req.Messages
 	o.Mirrored = req.Mirrored
 	return o, nil
+}
+
+// hexColor reports whether s is #rgb, #rgba, #rrggbb or #rrggbbaa.
+func hexColor(s string) bool {
+	if len(s) != 4 && len(s) != 5 && len(s) != 7 && len(s) != 9 || s[0] != '#' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkText rejects over-long, invalid UTF-8 and control characters.
@@ -273,6 +369,20 @@ func (h *Handler) view(s *liveness.Session, acc access) sessionView {
 		RedirectURL:      s.RedirectURL,
 		ParentOrigin:     s.ParentOrigin,
 		Mirrored:         s.Mirrored,
+		ConsentText:      s.ConsentText,
+		RetryURL:         s.RetryURL,
+		Messages:         s.Messages,
+	}
+	if s.Theme != (liveness.Theme{}) {
+		t := theme(s.Theme)
+		v.Theme = &t
+	}
+	if r := h.cfg.evidenceRetention; r != nil {
+		v.Privacy = &privacy{}
+		if *r > 0 {
+			days := int(math.Ceil(r.Hours() / 24))
+			v.Privacy.EvidenceRetentionDays = &days
+		}
 	}
 	if acc != accessKey {
 		return v
@@ -411,10 +521,12 @@ func clip(s string, n int) string {
 // whatever the Content-Type (clients such as curl send form types by
 // default; credentials travel in headers, so there is no form-posting risk
 // to guard against). An empty body is an empty object when allowEmpty.
-// Errors are 400s with a message naming the problem.
+// Errors are 400s with a message naming the problem; a field v does not
+// have is refused by name, so a typo never passes silently.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, allowEmpty bool) error {
 	body := http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if errors.Is(err, io.EOF) && allowEmpty {
 		return nil
@@ -447,6 +559,12 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, allo
 		return errorf(http.StatusBadRequest, fmt.Sprintf("%s: must be %s", te.Field, jsonKind(te.Type.Kind().String())))
 	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
 		return errorf(http.StatusBadRequest, "invalid JSON: "+err.Error())
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		if field == `"metadata"` {
+			return errorf(http.StatusBadRequest, "metadata: not supported; this server stores no integrator data besides reference_id (keep yours keyed by reference_id or session_id)")
+		}
+		return errorf(http.StatusBadRequest, "unknown field "+field+" (see /openapi.yaml)")
 	}
 	return errorf(http.StatusBadRequest, "invalid JSON: "+err.Error())
 }

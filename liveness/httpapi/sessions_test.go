@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
@@ -34,11 +36,11 @@ func TestCreateSession(t *testing.T) {
 		{name: "allow-list, case-insensitive", body: map[string]any{"challenges": []string{"smile", "TURN_LEFT"}, "challenge_count": 4}, wantCount: 4, wantOnly: []string{"SMILE", "TURN_LEFT"}},
 		{name: "all fields", body: map[string]any{
 			"challenge_count": 2, "reference_id": "order-42", "redirect_url": "https://app.example.com/done?x=1",
-			"parent_origin": "https://App.Example.com", "ttl_seconds": 60, "mirrored": true, "unknown_field": 1,
+			"parent_origin": "https://App.Example.com", "ttl_seconds": 60, "mirrored": true,
+			"retry_url": "https://app.example.com/again", "theme": map[string]string{"accent": "#0a7"}, "consent_text": "I agree",
 		}, wantCount: 2, check: func(t *testing.T, r *response) {
-			if r.str("reference_id") != "order-42" || r.json["expires_in_seconds"] != 60.0 {
-				t.Errorf("body %s", r.body)
-			}
+			assert.Equal(t, "order-42", r.str("reference_id"))
+			assert.Equal(t, 60.0, r.json["expires_in_seconds"])
 			if r.str("expires_at") != "2036-02-03T10:01:00Z" {
 				t.Errorf("expires_at = %s", r.str("expires_at"))
 			}

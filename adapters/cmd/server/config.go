@@ -51,6 +51,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.webhookTimeout, "webhook-timeout", webhook.DefaultAttemptTimeout, "bound of one webhook attempt")
 	fs.StringVar(&auditKey, "audit-key", env("OPENLIVENESS_AUDIT_KEY", ""), "base64 Ed25519 seed signing the audit chain (default: no audit log)")
 	fs.StringVar(&auditKeyID, "audit-key-id", env("OPENLIVENESS_AUDIT_KEY_ID", "k1"), "id of the audit key")
+	if err := serverkit.ApplyEnv(fs, getenv); err != nil {
+		return nil, err
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errHelp

@@ -1,14 +1,19 @@
 // Hosted liveness page: /check?s={session_id}&t={client_token}[&lang=xx]
 //
-// Reads the session with the client token, explains the camera use, runs the
-// check with the browser SDK, then reports the result: a
-// {"type":"liveness_result", ...} message to the parent frame (to the
-// session's parent_origin when one is configured), to this window, to
-// window.ReactNativeWebView and to a LivenessResult JavaScript channel
+// Reads the session with the client token, explains the camera use (with
+// the session's consent text to accept, and a privacy line from the
+// server's retention), runs the check with the browser SDK, then reports
+// the result: a {"type":"liveness_result", ...} message to the parent frame
+// (to the session's parent_origin when one is configured), to this window,
+// to window.ReactNativeWebView and to a LivenessResult JavaScript channel
 // (Flutter) when present; then shows the result or follows redirect_url.
+// Cancel (before or during the check) cancels the session and reports
+// status "cancelled". After a failure, "Try again" opens the session's
+// retry_url or, without one, posts {"type":"liveness_retry","session_id"}
+// through the same channels (offered only when something can receive it).
 
 import { LivenessClient, LivenessError } from './sdk/liveness.js';
-import { pickLanguage, translator, translateDocument, has } from './i18n.js';
+import { pickLanguage, translator, translateDocument, challengeText as challengeTextOf, hintText, reasonText } from './i18n.js';
 
 const ICONS = {
   BLINK: 'blink',
@@ -21,10 +26,14 @@ const ICONS = {
 };
 const FINAL = new Set(['passed', 'failed', 'expired', 'cancelled']);
 const REDIRECT_DELAY_MS = 1500;
+// Theme colours a session may set, and the CSS variables they set.
+const THEME = { accent: '--accent', accent_text: '--accent-text', background: '--bg', surface: '--card', text: '--text' };
+const HEX_COLOUR = /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
 
 const params = new URLSearchParams(location.search);
-const lang = pickLanguage(params.get('lang'), navigator.languages || [navigator.language]);
-const t = translator(lang);
+const preferred = navigator.languages || [navigator.language];
+let lang = pickLanguage(params.get('lang'), preferred);
+let t = translator(lang);
 const sessionId = params.get('s') || '';
 const clientToken = params.get('t') || '';
 const client = new LivenessClient({ apiUrl: new URL('./', location.href).href });
@@ -32,9 +41,12 @@ const $ = (id) => document.getElementById(id);
 
 let session = null;
 let controller = null;
+let stream = null;
 let currentChallenge = '';
 let lastFeedback = '';
 let reported = false;
+let cancelling = false;
+const timer = { deadline: 0, window: 0, handle: 0 };
 
 function show(name) {
   for (const el of document.querySelectorAll('.screen')) {
@@ -56,18 +68,7 @@ function totalOf(s) {
 }
 
 function challengeText(id) {
-  return has(lang, 'challenge.' + id) ? t('challenge.' + id) : t('challenge.unknown');
-}
-
-function hintText(hint, challenge, serverMessage, burst) {
-  // "start" means "do the challenge": the prompt already says so, except
-  // for BLINK at the slow cadence, where a longer blink is needed.
-  if (hint === 'start') return challenge === 'BLINK' && !burst ? t('hint.slow_blink') : '';
-  if (!hint) return serverMessage || '';
-  for (const key of ['hint.' + hint + '.' + challenge, 'hint.' + hint]) {
-    if (has(lang, key)) return t(key);
-  }
-  return serverMessage || '';
+  return challengeTextOf(t, id);
 }
 
 function renderSteps(index, total, finished) {
@@ -80,6 +81,35 @@ function renderSteps(index, total, finished) {
   setText($('progress-text'), t('progress.step', { index: Math.min(index + 1, total), total }));
 }
 
+// localize applies the language (with the session's overrides) to the
+// whole document.
+function localize(overrides) {
+  lang = pickLanguage(params.get('lang'), preferred, overrides);
+  t = translator(lang, overrides);
+  document.documentElement.lang = lang;
+  document.documentElement.dir = t.dir;
+  translateDocument(document, t);
+  document.title = t('title');
+}
+
+// applyTheme sets the session's colours as CSS variables (hex colours only).
+function applyTheme(theme) {
+  if (!theme || typeof theme !== 'object') return;
+  for (const [name, variable] of Object.entries(THEME)) {
+    const v = theme[name];
+    if (typeof v === 'string' && HEX_COLOUR.test(v)) document.documentElement.style.setProperty(variable, v);
+  }
+}
+
+// privacyText says what the server keeps, from its declared retention.
+function privacyText(privacy) {
+  if (!privacy || typeof privacy !== 'object' || !Object.hasOwn(privacy, 'evidence_retention_days')) return t('privacy.unknown');
+  const days = privacy.evidence_retention_days;
+  if (days === null) return t('privacy.unlimited');
+  if (days === 1) return t('privacy.days.one');
+  return t('privacy.days', { days });
+}
+
 async function loadSession() {
   show('loading');
   try {
@@ -88,6 +118,8 @@ async function loadSession() {
     fail(err, loadSession);
     return;
   }
+  localize(session.messages && typeof session.messages === 'object' ? session.messages : {});
+  applyTheme(session.theme);
   if (FINAL.has(session.status)) {
     finish({
       passed: session.status === 'passed',
@@ -100,6 +132,11 @@ async function loadSession() {
   }
   const total = totalOf(session);
   $('intro-steps').textContent = total === 1 ? t('intro.steps.one') : t('intro.steps.many', { count: total });
+  const consent = typeof session.consent_text === 'string' ? session.consent_text : '';
+  $('consent').hidden = !consent;
+  setText($('consent-text'), consent);
+  setText($('start'), t(consent ? 'intro.start.consent' : 'intro.start'));
+  setText($('privacy'), privacyText(session.privacy));
   show('intro');
 }
 
@@ -110,54 +147,103 @@ async function start() {
   setText($('prompt'), t('camera.starting'));
   announce(t('camera.starting'));
   setText($('feedback'), '');
+  setTimer(null, null);
   renderSteps(session.challenge_index || 0, totalOf(session), false);
-  let stream;
+  controller = new AbortController();
+  const signal = controller.signal;
   try {
-    stream = await client.startCamera(video);
+    stream = await client.startCamera(video, { signal });
   } catch (err) {
+    if (signal.aborted) return;
     fail(err, start);
     return;
   }
-  controller = new AbortController();
   let result;
   try {
-    result = await client.run(sessionId, video, clientToken, {
-      signal: controller.signal,
-      onChallenge,
-      onFeedback,
-    });
+    result = await client.run(sessionId, video, clientToken, { signal, onChallenge, onFeedback });
   } catch (err) {
-    stopCamera(stream, video);
-    if (controller.signal.aborted) return;
+    stopCamera();
+    if (signal.aborted) return;
     fail(err, start);
     return;
   }
-  stopCamera(stream, video);
+  stopCamera();
   finish(result);
 }
 
-function stopCamera(stream, video) {
-  for (const tr of stream.getTracks()) tr.stop();
-  video.srcObject = null;
+function stopCamera() {
+  if (stream) for (const tr of stream.getTracks()) tr.stop();
+  stream = null;
+  $('video').srcObject = null;
 }
 
-function onChallenge({ challenge, index, total }) {
+// cancel stops the check, cancels the session on the server and reports
+// how it ended (cancelled, or its earlier ending).
+async function cancel() {
+  if (cancelling || reported) return;
+  cancelling = true;
+  if (controller) controller.abort();
+  stopCamera();
+  setTimer(null, null);
+  let state = { status: 'cancelled', reason: 'cancelled' };
+  try {
+    state = await client.cancelSession(sessionId, clientToken);
+  } catch {
+    // The server cannot be reached: the user still left the check.
+  }
+  const status = FINAL.has(state.status) ? state.status : 'cancelled';
+  finish({
+    passed: status === 'passed',
+    score: typeof state.score === 'number' ? state.score : null,
+    sessionId,
+    status,
+    reason: state.reason || (status === 'passed' ? '' : status),
+  });
+}
+
+function onChallenge({ challenge, index, total, timeLeftMs, windowMs }) {
   currentChallenge = challenge;
   lastFeedback = '';
   $('challenge-icon').src = 'icons/' + (ICONS[challenge] || 'face') + '.svg';
   setText($('prompt'), challengeText(challenge));
   setText($('feedback'), '');
   renderSteps(index, total, false);
+  setTimer(timeLeftMs, windowMs);
   // One announcement per step, through the status region (role=status,
   // aria-live=polite): "Step 2 of 3: Smile".
   announce(t('prompt.announce', { index: index + 1, total, challenge: challengeText(challenge) }));
 }
 
-function onFeedback({ hint, message, burst }) {
-  const text = hintText(hint, currentChallenge, message, burst);
+function onFeedback({ hint, message, burst, timeLeftMs, windowMs }) {
+  if (timeLeftMs !== undefined) setTimer(timeLeftMs, windowMs);
+  const text = hintText(t, hint, currentChallenge, message, burst);
   if (text === lastFeedback) return; // announce changes only
   lastFeedback = text;
   setText($('feedback'), text);
+}
+
+// setTimer shows the current challenge's remaining time, counting down
+// locally between answers; null hides it (no time limit known).
+function setTimer(leftMs, windowMs) {
+  if (typeof leftMs !== 'number') {
+    clearInterval(timer.handle);
+    timer.handle = 0;
+    $('timer').hidden = true;
+    return;
+  }
+  timer.deadline = performance.now() + leftMs;
+  timer.window = typeof windowMs === 'number' && windowMs > 0 ? windowMs : Math.max(leftMs, timer.window || 0);
+  $('timer').hidden = false;
+  renderTimer();
+  if (!timer.handle) timer.handle = setInterval(renderTimer, 250);
+}
+
+function renderTimer() {
+  const left = Math.max(0, timer.deadline - performance.now());
+  const fraction = timer.window > 0 ? Math.min(1, left / timer.window) : 0;
+  $('timer-fill').style.transform = 'scaleX(' + fraction.toFixed(3) + ')';
+  $('timer').classList.toggle('low', left < 3000);
+  setText($('timer-text'), t('timer.left', { seconds: Math.ceil(left / 1000) }));
 }
 
 function safeRedirect(url) {
@@ -170,18 +256,13 @@ function safeRedirect(url) {
   }
 }
 
-// report delivers the result message to every channel that exists.
-function report(result) {
-  if (reported) return;
-  reported = true;
-  const msg = {
-    type: 'liveness_result',
-    passed: !!result.passed,
-    score: typeof result.score === 'number' ? result.score : null,
-    session_id: result.sessionId || sessionId,
-    status: result.status,
-    reason: result.reason || '',
-  };
+function nativeChannels() {
+  return [window.ReactNativeWebView, window.LivenessResult].filter((c) => c && typeof c.postMessage === 'function');
+}
+
+// post delivers msg to the parent frame (only to the session's
+// parent_origin when configured), this window and the native channels.
+function post(msg) {
   if (window.parent && window.parent !== window) {
     const configured = session && session.parent_origin;
     const targets = Array.isArray(configured) ? configured.filter(Boolean) : configured ? [configured] : [];
@@ -196,31 +277,47 @@ function report(result) {
   }
   window.postMessage(msg, location.origin);
   const json = JSON.stringify(msg);
-  for (const channel of [window.ReactNativeWebView, window.LivenessResult]) {
-    if (channel && typeof channel.postMessage === 'function') {
-      try {
-        channel.postMessage(json);
-      } catch {
-        // a host channel failing must not hide the result
-      }
+  for (const channel of nativeChannels()) {
+    try {
+      channel.postMessage(json);
+    } catch {
+      // a host channel failing must not hide the result
     }
   }
 }
 
+// report delivers the result message once.
+function report(result) {
+  if (reported) return;
+  reported = true;
+  post({
+    type: 'liveness_result',
+    passed: !!result.passed,
+    score: typeof result.score === 'number' ? result.score : null,
+    session_id: result.sessionId || sessionId,
+    status: result.status,
+    reason: result.reason || '',
+  });
+}
+
 function finish(result) {
   if (controller) controller.abort();
+  setTimer(null, null);
   report(result);
   const passed = !!result.passed;
+  const cancelled = result.status === 'cancelled';
   const screen = $('screen-result');
   screen.classList.toggle('passed', passed);
   screen.classList.toggle('failed', !passed);
   screen.setAttribute('role', passed ? 'status' : 'alert');
   $('result-icon').src = passed ? 'icons/passed.svg' : 'icons/failed.svg';
-  setText($('result-title'), t(passed ? 'result.passed.title' : 'result.failed.title'));
-  const reasonKey = 'result.reason.' + (result.reason || '');
-  setText($('result-body'), !passed && result.reason && has(lang, reasonKey) ? t(reasonKey) : t(passed ? 'result.passed.body' : 'result.failed.body'));
+  setText($('result-title'), t(passed ? 'result.passed.title' : cancelled ? 'result.cancelled.title' : 'result.failed.title'));
+  setText($('result-body'), (!passed && reasonText(t, result.reason)) || t(passed ? 'result.passed.body' : 'result.failed.body'));
   const target = safeRedirect(session && session.redirect_url);
+  const retryURL = safeRedirect(session && session.retry_url);
   const link = $('result-link');
+  const retry = $('result-retry');
+  retry.hidden = true;
   if (target) {
     setText($('result-next'), t('result.redirect'));
     link.href = target;
@@ -230,6 +327,19 @@ function finish(result) {
   } else {
     setText($('result-next'), t('result.close'));
     link.hidden = true;
+    // Try again: the integrator's retry_url, or a liveness_retry message
+    // when a parent frame or a native channel can act on it.
+    const embedded = window.parent !== window || nativeChannels().length > 0;
+    if (!passed && (retryURL || embedded)) {
+      retry.hidden = false;
+      retry.onclick = () => {
+        if (retryURL) {
+          location.assign(retryURL);
+        } else {
+          post({ type: 'liveness_retry', session_id: sessionId, status: result.status, reason: result.reason || '' });
+        }
+      };
+    }
   }
   show('result');
   $('result-title').focus();
@@ -246,6 +356,7 @@ function showError(kind, retry) {
     unsupported: ['camera.unsupported.title', 'camera.unsupported.body'],
   };
   const [title, body] = titles[kind] || titles.network;
+  setTimer(null, null);
   $('error-icon').src = kind.startsWith('camera') || kind === 'unsupported' ? 'icons/camera_off.svg' : 'icons/failed.svg';
   setText($('error-title'), t(title));
   setText($('error-body'), t(body));
@@ -279,11 +390,10 @@ function fail(err, retry) {
 }
 
 function init() {
-  document.documentElement.lang = lang;
-  document.documentElement.dir = t('dir') === 'rtl' ? 'rtl' : 'ltr';
-  translateDocument(document, t);
-  document.title = t('title');
+  localize({});
   $('start').addEventListener('click', () => start());
+  $('intro-cancel').addEventListener('click', () => cancel());
+  $('run-cancel').addEventListener('click', () => cancel());
   window.addEventListener('pagehide', () => {
     if (controller) controller.abort();
   });

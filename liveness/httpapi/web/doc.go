@@ -16,5 +16,11 @@
 //	}
 //
 // Files: check.html, check.js and check.css (the page), i18n.js (every
-// string of the page, English default), icons/*.svg and sdk/liveness.js.
+// string of the page in en, de, fr, es, pt, hi, zh-Hans and ar), icons/*.svg
+// and sdk/liveness.js.
+//
+// The directory is also the npm package @openliveness/web (package.json):
+// the SDK, the strings and a React component (react/index.js), with
+// TypeScript declarations (*.d.ts) checked by `npm run check` (tsc
+// --noEmit). Only the page's files above are embedded and served.
 package web

@@ -193,6 +193,10 @@ type Job struct {
 	// For ScenarioCustom: the page, the selector to click, and the element
 	// whose text must come to contain UntilText.
 	URL, Click, Until, UntilText string
+	// Clicks are more selectors clicked in order after Click, each once
+	// visible; Frame, when set, is the iframe of URL they are all in.
+	Clicks []string
+	Frame  string
 }
 
 // Event is one observation the page reported (see browser/driver.mjs).
@@ -421,6 +425,8 @@ func (b *Browser) Run(ctx context.Context, tb testing.TB, job Job) (*Result, err
 		"click":          job.Click,
 		"until":          job.Until,
 		"untilText":      job.UntilText,
+		"clicks":         job.Clicks,
+		"frame":          job.Frame,
 	})
 	if err != nil {
 		return nil, err

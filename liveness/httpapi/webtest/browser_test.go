@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/openliveness/openliveness/internal/facedata"
 	"github.com/openliveness/openliveness/liveness/httpapi/webtest"
 )
@@ -795,9 +797,7 @@ createRoot(document.getElementById('root')).render(<StrictMode><App /></StrictMo
 	res := run(t, b, webtest.Job{Scenario: webtest.ScenarioCustom, Video: video, Target: target,
 		URL: b.URL("/react/?" + q.Encode()), Until: "#done", UntilText: "passed"})
 	checkClean(t, res, "")
-	if res.UntilText != `{"passed":true,"score":0.97}` {
-		t.Errorf("onComplete got %s, want {passed: true, score: 0.97}", res.UntilText)
-	}
+	assert.JSONEq(t, `{"passed":true,"score":0.97,"status":"passed","reason":""}`, res.UntilText, "onComplete")
 	if srv.Status(sess.ID) != webtest.StatusPassed {
 		t.Errorf("session %q", srv.Status(sess.ID))
 	}

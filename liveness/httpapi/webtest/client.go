@@ -24,6 +24,11 @@ type SessionRequest struct {
 	RedirectURL    string   `json:"redirect_url,omitempty"`
 	ParentOrigin   string   `json:"parent_origin,omitempty"`
 	TTLSeconds     int      `json:"ttl_seconds,omitempty"`
+	ConsentText    string   `json:"consent_text,omitempty"`
+	RetryURL       string   `json:"retry_url,omitempty"`
+	// Theme and Messages as in the API (theme colours; strings by language).
+	Theme    map[string]string            `json:"theme,omitempty"`
+	Messages map[string]map[string]string `json:"messages,omitempty"`
 }
 
 // Session is what a test needs of a created session.

@@ -61,6 +61,10 @@ type Server struct {
 	web       *web.Handler
 	mux       *http.ServeMux
 
+	// What session states declare for the hosted page.
+	privacy         map[string]any
+	challengeWindow time.Duration // 0: no challenge time limit
+
 	mu       sync.Mutex
 	sessions map[string]*session
 }
@@ -76,6 +80,8 @@ type session struct {
 	redirectURL  string
 	parentOrigin string
 	expires      time.Time
+	page         map[string]any // consent_text, retry_url, theme, messages
+	challengeAt  time.Time      // when the current challenge began
 	seq          int
 	challengeSeq int
 	recent       []time.Time
@@ -117,6 +123,23 @@ func WithCORSOrigins(origins ...string) Option {
 func WithRateLimit(n int, per time.Duration) Option {
 	return func(s *Server) { s.limit, s.window = n, per }
 }
+
+// WithEvidenceRetentionDays makes session states declare the retention the
+// hosted page's privacy line shows (days; a negative value: no limit).
+func WithEvidenceRetentionDays(days int) Option {
+	return func(s *Server) {
+		if days < 0 {
+			s.privacy = map[string]any{"evidence_retention_days": nil}
+		} else {
+			s.privacy = map[string]any{"evidence_retention_days": days}
+		}
+	}
+}
+
+// WithChallengeWindow gives every challenge this long: session states and
+// verify answers carry challenge_time_left_ms and challenge_window_ms (the
+// mock does not fail a late challenge; its Judge decides).
+func WithChallengeWindow(d time.Duration) Option { return func(s *Server) { s.challengeWindow = d } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
@@ -211,6 +234,10 @@ type createRequest struct {
 	RedirectURL    string   `json:"redirect_url"`
 	ParentOrigin   string   `json:"parent_origin"`
 	TTLSeconds     int      `json:"ttl_seconds"`
+	ConsentText    string   `json:"consent_text"`
+	RetryURL       string   `json:"retry_url"`
+	Theme          any      `json:"theme"`
+	Messages       any      `json:"messages"`
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
@@ -281,7 +308,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	ss := &session{
 		id: id, token: tok, challenges: names, status: StatusPending,
 		referenceID: req.ReferenceID, redirectURL: req.RedirectURL, parentOrigin: req.ParentOrigin,
-		expires: s.now().Add(time.Duration(ttl) * time.Second),
+		expires: s.now().Add(time.Duration(ttl) * time.Second), challengeAt: s.now(),
+		page: map[string]any{},
+	}
+	for k, v := range map[string]any{"consent_text": req.ConsentText, "retry_url": req.RetryURL, "theme": req.Theme, "messages": req.Messages} {
+		if v != nil && v != "" {
+			ss.page[k] = v
+		}
 	}
 	s.sessions[id] = ss
 	s.mu.Unlock()
@@ -361,6 +394,13 @@ func (s *Server) state(ss *session) map[string]any {
 	if ss.referenceID != "" {
 		m["reference_id"] = ss.referenceID
 	}
+	for k, v := range ss.page {
+		m[k] = v
+	}
+	if s.privacy != nil {
+		m["privacy"] = s.privacy
+	}
+	s.timing(ss, m)
 	if ss.status == StatusPassed {
 		m["score"] = ss.score
 	}
@@ -368,6 +408,16 @@ func (s *Server) state(ss *session) map[string]any {
 		m["reason"] = ss.reason
 	}
 	return m
+}
+
+// timing adds the current challenge's remaining time to an answer.
+func (s *Server) timing(ss *session, m map[string]any) {
+	if s.challengeWindow <= 0 || ss.status != StatusPending || ss.index >= len(ss.challenges) {
+		return
+	}
+	left := max(0, s.challengeWindow-s.now().Sub(ss.challengeAt))
+	m["challenge_time_left_ms"] = left.Milliseconds()
+	m["challenge_window_ms"] = s.challengeWindow.Milliseconds()
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
@@ -550,6 +600,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	case Pass:
 		ss.index++
 		ss.challengeSeq = 0
+		ss.challengeAt = now
 		if ss.index >= len(ss.challenges) {
 			ss.status = StatusPassed
 			ss.score = d.Score
@@ -567,6 +618,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 				"challenge_index": ss.index, "total_challenges": len(ss.challenges),
 				"message": "Great! Now: " + next,
 			}
+			s.timing(ss, answer)
 		}
 	case Fail:
 		ss.status = StatusFailed
@@ -601,6 +653,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		if d.Feedback != "" {
 			answer["feedback"] = d.Feedback
 		}
+		s.timing(ss, answer)
 	}
 	record(status)
 	s.mu.Unlock()

@@ -77,6 +77,20 @@ export class LivenessClient {
     return readJSON(res);
   }
 
+  // cancelSession cancels a pending session with the client token (the
+  // user gave up) and resolves to the session's final state: cancelled, or
+  // how it had already ended.
+  async cancelSession(sessionId, clientToken, { signal } = {}) {
+    const res = await this._fetch('POST', sessionPath(sessionId) + '/cancel', clientToken, undefined, signal);
+    if (res.status === 410) return { session_id: sessionId, status: 'expired' };
+    if (res.status === 409) {
+      discard(res);
+      return this.getSession(sessionId, clientToken, { signal });
+    }
+    if (!res.ok) throw await httpError(res);
+    return readJSON(res);
+  }
+
   // startCamera opens the front camera and plays it in video (muted,
   // inline). It resolves to the MediaStream; stop its tracks when done.
   async startCamera(video, { facingMode = 'user', signal } = {}) {
@@ -117,9 +131,14 @@ export class LivenessClient {
   // final status (passed, failed, expired or cancelled). It rejects with a
   // LivenessError when no verdict can be reached, or with signal.reason when
   // aborted. Options (each also accepted by the constructor):
-  //   onChallenge({challenge, index, total})   a challenge became current (index is 0-based)
-  //   onFeedback({hint, message, faceDetected, confidence, burst})   after each in-progress
-  //                                           answer (burst: it answered a burst of frames)
+  //   onChallenge({challenge, index, total, timeLeftMs, windowMs})   a challenge became
+  //                                           current (index is 0-based)
+  //   onFeedback({hint, message, faceDetected, confidence, burst, timeLeftMs, windowMs})
+  //                                           after each in-progress answer (burst: it
+  //                                           answered a burst of frames)
+  // timeLeftMs and windowMs are the current challenge's remaining time and
+  // its whole window, in ms, from the server's challenge_time_left_ms and
+  // challenge_window_ms; null when the server sends none (no time limit).
   //   onSession(state)                        the session state read at the start
   //   signal                                  an AbortSignal that cancels the run
   async run(sessionId, video, clientToken, runOptions = {}) {
@@ -155,13 +174,13 @@ export class LivenessClient {
     let failures = 0;
     let nextSend = 0;
 
-    const enter = () => {
+    const enter = (r) => {
       if (burst) burst.stop();
       burst = null;
       burstCovered = 0;
-      call(o.onChallenge, { challenge, index, total });
+      call(o.onChallenge, { challenge, index, total, ...timing(r) });
     };
-    enter();
+    enter(session);
 
     try {
       for (;;) {
@@ -193,7 +212,7 @@ export class LivenessClient {
           if (signal && signal.aborted) throw signal.reason;
           failures++;
           if (failures > o.maxRetries) throw new LivenessError('network', 'the server cannot be reached', { cause: err });
-          call(o.onFeedback, { hint: 'connection', message: '', faceDetected: undefined, confidence: 0, burst: bursting });
+          call(o.onFeedback, { hint: 'connection', message: '', faceDetected: undefined, confidence: 0, burst: bursting, timeLeftMs: undefined, windowMs: undefined });
           nextSend = Math.max(nextSend, now() + backoff(failures));
           continue;
         }
@@ -247,14 +266,14 @@ export class LivenessClient {
           if (next) {
             challenge = next;
             index = Number.isInteger(r.challenge_index) ? r.challenge_index : index + 1;
-            enter();
+            enter(r);
           }
           continue;
         }
         if (r.current_challenge && r.current_challenge !== challenge) {
           challenge = r.current_challenge;
           if (Number.isInteger(r.challenge_index)) index = r.challenge_index;
-          enter();
+          enter(r);
         }
         call(o.onFeedback, {
           hint: r.hint || '',
@@ -262,6 +281,7 @@ export class LivenessClient {
           faceDetected: r.face_detected,
           confidence: typeof r.confidence === 'number' ? r.confidence : 0,
           burst: bursting,
+          ...timing(r),
         });
       }
     } finally {
@@ -414,6 +434,16 @@ function verdict(sessionId, r) {
     sessionId,
     status: r.status,
     reason: r.reason || (r.status === 'passed' ? '' : r.status),
+  };
+}
+
+// timing reads a challenge's remaining time and window from an answer.
+function timing(r) {
+  const left = r && r.challenge_time_left_ms;
+  const win = r && r.challenge_window_ms;
+  return {
+    timeLeftMs: Number.isFinite(left) ? Math.max(0, left) : null,
+    windowMs: Number.isFinite(win) && win > 0 ? win : null,
   };
 }
 

@@ -2,8 +2,9 @@
 // test job read as JSON from standard input, and writes what it observed as
 // JSON to standard output. Progress goes to standard error.
 //
-// Job: {chromium, video, scenario: "iframe"|"page"|"sdk", url, denyCamera,
-//       nativeChannels, expectRedirect, timeoutMs, settleMs, screenshots, name}
+// Job: {chromium, video, scenario: "iframe"|"page"|"sdk"|"custom", url, denyCamera,
+//       nativeChannels, expectRedirect, timeoutMs, settleMs, screenshots, name,
+//       width, height, click, clicks, frame, until, untilText}
 // The fake camera plays job.video (an MJPEG file). Only loopback traffic.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -38,7 +39,7 @@ function initScript(cfg) {
     directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber, sample: e.sample,
   }));
   window.addEventListener('message', (e) => {
-    if (e.data && e.data.type === 'liveness_result') send('message', { origin: e.origin, data: e.data });
+    if (e.data && (e.data.type === 'liveness_result' || e.data.type === 'liveness_retry')) send('message', { origin: e.origin, data: e.data });
   });
   if (cfg.nativeChannels) {
     window.ReactNativeWebView = { postMessage: (s) => send('react_native', s) };
@@ -58,7 +59,7 @@ function initScript(cfg) {
     a11y.start = { tag: start.tagName, type: start.getAttribute('type') };
     a11y.video = { playsinline: document.getElementById('video').hasAttribute('playsinline') };
     send('a11y', a11y);
-    for (const id of ['prompt', 'feedback', 'status', 'result-title', 'result-body', 'error-title', 'error-body']) {
+    for (const id of ['prompt', 'feedback', 'status', 'result-title', 'result-body', 'error-title', 'error-body', 'timer-text', 'privacy', 'start']) {
       const el = document.getElementById(id);
       new MutationObserver(() => send('text', { id, text: el.textContent })).observe(el, { childList: true, characterData: true, subtree: true });
     }
@@ -176,9 +177,21 @@ async function main() {
 
     if (job.scenario === 'custom') {
       await page.goto(job.url, { waitUntil: 'load' });
+      // job.frame: the selectors are inside this iframe of the page.
+      const root = job.frame ? page.frameLocator(job.frame) : page;
+      if (job.frame) await root.locator('body').waitFor({ timeout: 10000 });
+      await sleep(500);
       await shot('intro');
-      if (job.click) await page.locator(job.click).click({ timeout: 10000 });
-      const until = page.locator(job.until);
+      const clicks = [...(job.click ? [job.click] : []), ...(job.clicks || [])];
+      for (const [i, sel] of clicks.entries()) {
+        await root.locator(sel).click({ timeout: Math.max(1000, Math.min(30000, deadline - Date.now())) });
+        log('clicked', sel);
+        if (i < clicks.length - 1) {
+          await sleep(1500);
+          await shot('click' + (i + 1));
+        }
+      }
+      const until = root.locator(job.until);
       let text = '';
       await waitUntil(`"${job.untilText}" in ${job.until}`, () => text.includes(job.untilText), deadline - Date.now(), async () => {
         text = (await until.textContent({ timeout: 1000 }).catch(() => '')) || '';

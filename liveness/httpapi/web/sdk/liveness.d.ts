@@ -1,0 +1,131 @@
+// Types of the openliveness browser SDK (sdk/liveness.js).
+
+/** Why no verdict could be reached. */
+export type LivenessErrorCode =
+  | 'camera_denied'
+  | 'camera_missing'
+  | 'camera_unavailable'
+  | 'unsupported'
+  | 'unauthorized'
+  | 'not_found'
+  | 'bad_request'
+  | 'network'
+  | 'bad_response';
+
+/** Thrown (rejected) for outcomes that are not a verdict. */
+export class LivenessError extends Error {
+  constructor(code: LivenessErrorCode, message: string, options?: { status?: number; cause?: unknown });
+  readonly name: 'LivenessError';
+  readonly code: LivenessErrorCode;
+  /** The HTTP status, when an answer caused the error. */
+  readonly status?: number;
+}
+
+export type SessionStatus = 'pending' | 'passed' | 'failed' | 'expired' | 'cancelled';
+
+export type ChallengeId = 'BLINK' | 'SMILE' | 'TURN_LEFT' | 'TURN_RIGHT' | 'OPEN_MOUTH' | 'LOOK_DOWN' | 'RAISE_EYEBROWS';
+
+/** Failure reasons of the server (others may be added). */
+export type Reason =
+  | ''
+  | 'spoof_detected'
+  | 'challenge_timeout'
+  | 'unexpected_action'
+  | 'expired'
+  | 'cancelled'
+  | 'frame_limit'
+  | 'low_score'
+  | (string & {});
+
+/** The session state read with the client token (GET /v1/sessions/{id}). */
+export interface SessionState {
+  session_id: string;
+  status: SessionStatus;
+  challenges?: ChallengeId[];
+  current_challenge?: ChallengeId | null;
+  challenge_index?: number;
+  total_challenges?: number;
+  expires_in_seconds?: number;
+  redirect_url?: string;
+  parent_origin?: string;
+  mirrored?: boolean;
+  consent_text?: string;
+  retry_url?: string;
+  theme?: { accent?: string; accent_text?: string; background?: string; surface?: string; text?: string };
+  messages?: Record<string, Record<string, string>>;
+  privacy?: { evidence_retention_days: number | null };
+  challenge_time_left_ms?: number | null;
+  challenge_window_ms?: number;
+  score?: number;
+  reason?: string;
+}
+
+/** How a check ended. */
+export interface LivenessResult {
+  passed: boolean;
+  score: number | null;
+  sessionId: string;
+  status: SessionStatus;
+  reason: Reason;
+}
+
+export interface ChallengeEvent {
+  challenge: ChallengeId;
+  /** 0-based. */
+  index: number;
+  total: number;
+  /** The challenge's remaining time in ms; null without a time limit. */
+  timeLeftMs: number | null;
+  /** The challenge's whole window in ms; null without a time limit. */
+  windowMs: number | null;
+}
+
+export interface FeedbackEvent {
+  /** Machine-readable hint ("no_face", "hold", "connection"...), or "". */
+  hint: string;
+  /** The server's feedback text. */
+  message: string;
+  faceDetected: boolean | undefined;
+  confidence: number;
+  /** The answer was to a burst of frames. */
+  burst: boolean;
+  /** As in ChallengeEvent; undefined: unchanged (a connection hint). */
+  timeLeftMs: number | null | undefined;
+  windowMs: number | null | undefined;
+}
+
+export interface RunOptions {
+  onChallenge?: (e: ChallengeEvent) => void;
+  onFeedback?: (e: FeedbackEvent) => void;
+  onSession?: (state: SessionState) => void;
+  signal?: AbortSignal;
+}
+
+export interface ClientOptions extends RunOptions {
+  /** Base URL of the server (default: where this module was loaded from). */
+  apiUrl?: string;
+  frameInterval?: number;
+  jpegQuality?: number;
+  maxSide?: number;
+  burstInterval?: number;
+  burstFrames?: number;
+  maxBurstFrames?: number;
+  burstDuration?: number;
+  requestTimeout?: number;
+  maxRetries?: number;
+  cameraTimeout?: number;
+}
+
+/** Talks to one openliveness server; holds no per-session state. */
+export class LivenessClient {
+  constructor(options?: ClientOptions);
+  readonly apiUrl: string;
+  /** The absolute URL of an API path such as "v1/sessions/ID". */
+  url(path: string): string;
+  getSession(sessionId: string, clientToken: string, options?: { signal?: AbortSignal }): Promise<SessionState>;
+  /** Cancels a pending session; resolves to its final state. */
+  cancelSession(sessionId: string, clientToken: string, options?: { signal?: AbortSignal }): Promise<SessionState>;
+  startCamera(video: HTMLVideoElement, options?: { facingMode?: string; signal?: AbortSignal }): Promise<MediaStream>;
+  /** Runs the whole check until the session reaches a final status. */
+  run(sessionId: string, video: HTMLVideoElement, clientToken: string, options?: RunOptions): Promise<LivenessResult>;
+}
