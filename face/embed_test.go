@@ -75,8 +75,12 @@ func TestEmbedReference(t *testing.T) {
 	require.NoError(t, err)
 	got, err := e.Embed(img, lm)
 	require.NoError(t, err)
+	// Embed reports the network output relative to its mid-grey response.
 	var ref Embedding
 	copy(ref[:], readFloats(t, embedOutputFle))
+	for i := range ref {
+		ref[i] -= e.grey[i]
+	}
 	s := Similarity(got, &ref)
 	t.Logf("aligned crop max |Δ| %.3g; similarity with TensorFlow.js %.6f", worst, s)
 	assert.Greater(t, s, 0.999)
@@ -154,4 +158,22 @@ func TestEmbedSamePerson(t *testing.T) {
 	s, same := Match(ref, other)
 	t.Logf("portrait vs webcam-style frame: %.3f", s)
 	assert.True(t, same)
+}
+
+// BenchmarkEmbed is the per-face cost of Embed (alignment and network) on
+// one goroutine; run with -cpu 1 for the single-core figure.
+func BenchmarkEmbed(b *testing.B) {
+	e, err := NewEmbedder()
+	require.NoError(b, err)
+	img := testFrame(b)
+	res, err := newTestAnalyzer(b).Analyze(context.Background(), img, nil)
+	require.NoError(b, err)
+	require.NotEmpty(b, res.Faces)
+	lm := res.Faces[0].Landmarks
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Embed(img, lm); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
