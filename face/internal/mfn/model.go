@@ -113,7 +113,7 @@ func (m *Model) exec(ws *workspace, L *layer, in []float32) {
 				ro := res.interior() + y*res.rowStride()
 				r = a[ro : ro+res.w*res.c]
 			}
-			mesh.Pointwise(a[o:o+out.w*out.c], a[s:s+src.w*src.c], out.w, L.cin, L.cout, L.w, L.bias, L.slope, r, L.cout*boolInt(r != nil))
+			pointwise(a[o:o+out.w*out.c], a[s:s+src.w*src.c], out.w, L.cin, L.cout, L.w, L.bias, L.slope, r, L.cout*boolInt(r != nil))
 		}
 	case layerDW:
 		src := m.p.tensors[L.in]
@@ -173,12 +173,16 @@ func (m *Model) stem(ws *workspace, L *layer, in []float32) {
 			}
 		}
 		o := out.interior() + oy*out.rowStride()
-		mesh.Pointwise(a[o:o+out.w*out.c], col, out.w, kk, L.cout, L.w, L.bias, L.slope, nil, 0)
+		pointwise(a[o:o+out.w*out.c], col, out.w, kk, L.cout, L.w, L.bias, L.slope, nil, 0)
 	}
 }
 
 func biasAct(row, bias []float32, relu bool) {
 	c := len(bias)
+	if have512 && c%16 == 0 && c > 0 && len(row) >= c {
+		biasAct512(&row[0], &bias[0], len(row)/c, c, relu)
+		return
+	}
 	for p := 0; p+c <= len(row); p += c {
 		v := row[p : p+c]
 		b := bias[:len(v)]
