@@ -99,6 +99,7 @@ type config struct {
 	evidence       EvidenceStore
 	auditor        Auditor
 	failures       FailureLimiter
+	embedder       *face.Embedder // verify.go
 }
 
 // Option configures an Engine.
@@ -193,6 +194,8 @@ type Engine struct {
 
 	mu    sync.Mutex
 	cache map[string]*runtime
+
+	verify verifier // face verification (verify.go)
 }
 
 // runtime is the live detector state of a session in this process.
@@ -285,6 +288,11 @@ type CreateOptions struct {
 	// ConsentText is the consent the subject was shown; its hash and the
 	// time are recorded (CONSENT_RECORDED in the audit log).
 	ConsentText string
+	// ReferenceImage, when set, is a JPEG or PNG photo of the person
+	// expected in front of the camera, holding one face. The live face is
+	// compared with it (Session.Match); only its hash and embedding are
+	// kept. A photo without exactly one face is refused (ErrBadRequest).
+	ReferenceImage []byte
 }
 
 // Created is a new session and its client token. The token is shown once:
@@ -346,11 +354,20 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	if o.ConsentText != "" {
 		s.ConsentHash, s.ConsentAt = "sha256:"+sha256Hex([]byte(o.ConsentText)), now
 	}
+	if o.ReferenceImage != nil {
+		if s.Reference, err = e.reference(ctx, o.ReferenceImage); err != nil {
+			return nil, err
+		}
+	}
 	if err := e.cfg.store.Create(ctx, s); err != nil {
 		return nil, err
 	}
 	e.notify(ctx, EventCreated, s)
-	created, _ := json.Marshal(map[string]any{"challenges": s.Challenges, "reference_id": s.ReferenceID, "expires_at": s.ExpiresAt, "model_version": s.ModelVersion})
+	createdFields := map[string]any{"challenges": s.Challenges, "reference_id": s.ReferenceID, "expires_at": s.ExpiresAt, "model_version": s.ModelVersion}
+	if s.Reference != nil {
+		createdFields["reference_sha256"] = s.Reference.SHA256
+	}
+	created, _ := json.Marshal(createdFields)
 	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.SessionCreated, Payload: created}, "")
 	if s.ConsentHash != "" {
 		e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.ConsentRecorded, PayloadHash: s.ConsentHash}, "")
@@ -503,7 +520,11 @@ func (e *Engine) ended(ctx context.Context, s *Session) {
 			e.cfg.logger.Error("liveness: counting a failure", "reference_id", s.ReferenceID, "err", err)
 		}
 	}
-	result, _ := json.Marshal(map[string]any{"status": s.Status, "verdict": s.Verdict, "score": s.Score, "reason": s.Reason, "model_version": s.ModelVersion})
+	resultFields := map[string]any{"status": s.Status, "verdict": s.Verdict, "score": s.Score, "reason": s.Reason, "model_version": s.ModelVersion}
+	if s.Match != nil {
+		resultFields["match"] = s.Match
+	}
+	result, _ := json.Marshal(resultFields)
 	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.LivenessResult, Payload: result}, s.EvidenceHash)
 	if e.cfg.observer != nil {
 		e.cfg.observer.SessionEnded(s)
