@@ -118,6 +118,9 @@ type CreateSessionRequest struct {
 	ParentOrigin   string   `json:"parent_origin,omitempty"`
 	TTLSeconds     int      `json:"ttl_seconds,omitempty"`
 	Mirrored       bool     `json:"mirrored,omitempty"`
+	// ReferenceImage is a JPEG or PNG photo of the expected person (sent
+	// as reference_image_b64); the live face is compared with it.
+	ReferenceImage []byte `json:"reference_image_b64,omitempty"`
 }
 
 // CreatedSession is a new session. ClientToken and HostedURL are shown once.
@@ -159,6 +162,7 @@ type Session struct {
 	CreatedAt    string   `json:"created_at,omitempty"`
 	ExpiresAt    string   `json:"expires_at,omitempty"`
 	CompletedAt  *string  `json:"completed_at,omitempty"`
+	Match        *Match   `json:"match,omitempty"`
 }
 
 // VerifyRequest is one frame or a burst: JPEG bytes (the client encodes
@@ -202,6 +206,7 @@ type Result struct {
 	PassedChallenges []PassedChallenge `json:"passed_challenges"`
 	Frames           int               `json:"frames"`
 	CompletedAt      *string           `json:"completed_at"`
+	Match            *Match            `json:"match,omitempty"`
 }
 
 // PassedChallenge is one passed challenge of a Result.

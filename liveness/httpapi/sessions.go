@@ -20,6 +20,10 @@ import (
 // maxSmallBody bounds the bodies of requests that carry no frames.
 const maxSmallBody = 64 << 10
 
+// maxCreateBody bounds POST /v1/sessions, which may carry a reference
+// photo (reference_image_b64).
+const maxCreateBody = 8 << 20
+
 // Limits of create-session fields.
 const (
 	maxReferenceID = 256
@@ -38,6 +42,8 @@ type createRequest struct {
 	ParentOrigin   string   `json:"parent_origin"`
 	Mirrored       bool     `json:"mirrored"`
 	ConsentText    string   `json:"consent_text"`
+	// ReferenceImageB64 is a JPEG or PNG photo of the expected person.
+	ReferenceImageB64 string `json:"reference_image_b64"`
 }
 
 // createResponse is the 201 answer of POST /v1/sessions.
@@ -86,6 +92,8 @@ type privateView struct {
 	CreatedAt    string   `json:"created_at"`
 	ExpiresAt    string   `json:"expires_at"`
 	CompletedAt  *string  `json:"completed_at"`
+	// Match is the comparison with the reference photo (verify.go).
+	Match *liveness.Match `json:"match,omitempty"`
 }
 
 // resultView is GET /v1/sessions/{id}/result.
@@ -105,6 +113,7 @@ type resultView struct {
 	Passed             []passedChallenge `json:"passed_challenges"`
 	Frames             int               `json:"frames"`
 	CompletedAt        *string           `json:"completed_at"`
+	Match              *liveness.Match   `json:"match,omitempty"`
 }
 
 type passedChallenge struct {
@@ -118,7 +127,7 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req createRequest
-	if err := decodeJSON(w, r, maxSmallBody, &req, true); err != nil {
+	if err := decodeJSON(w, r, maxCreateBody, &req, true); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -227,6 +236,13 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 	}
 	o.ConsentText = req.ConsentText
 	o.Mirrored = req.Mirrored
+	if req.ReferenceImageB64 != "" {
+		img, err := decodeB64(req.ReferenceImageB64)
+		if err != nil {
+			return bad("reference_image_b64: send plain base64 of a JPEG or PNG image")
+		}
+		o.ReferenceImage = img
+	}
 	return o, nil
 }
 
@@ -300,6 +316,7 @@ func (h *Handler) view(s *liveness.Session, acc access) sessionView {
 			p.CompletedAt = &at
 		}
 	}
+	p.Match = s.Match
 	v.privateView = p
 	return v
 }
@@ -330,6 +347,7 @@ func (h *Handler) resultOf(s *liveness.Session) resultView {
 		ReviewedBy:   s.ReviewedBy,
 	}
 	v.EvidenceURL, v.EvidenceURLExpires = h.evidenceLink(s)
+	v.Match = s.Match
 	for _, p := range s.Passed {
 		v.Passed = append(v.Passed, passedChallenge{Challenge: p.Challenge.String(), Confidence: p.Confidence})
 	}
