@@ -74,6 +74,7 @@ export const messages = {
     'result.failed.title': 'We could not verify you',
     'result.failed.body': 'The check did not pass.',
     'result.reason.spoof_detected': 'Please use a live camera, not a photo, a screen or a video.',
+    'result.reason.face_mismatch': 'Your face did not match the photo on file.',
     'result.reason.timeout': 'Time ran out before all the steps were done.',
     'result.reason.expired': 'This check has expired.',
     'result.reason.cancelled': 'This check was cancelled.',
