@@ -100,6 +100,7 @@ type config struct {
 	auditor        Auditor
 	failures       FailureLimiter
 	embedder       *face.Embedder // verify.go
+	references     ReferenceStore // references.go
 }
 
 // Option configures an Engine.
@@ -293,6 +294,9 @@ type CreateOptions struct {
 	// compared with it (Session.Match); only its hash and embedding are
 	// kept. A photo without exactly one face is refused (ErrBadRequest).
 	ReferenceImage []byte
+	// ReferenceImageID names a reference registered with AddReference,
+	// instead of ReferenceImage.
+	ReferenceImageID string
 }
 
 // Created is a new session and its client token. The token is shown once:
@@ -354,8 +358,15 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	if o.ConsentText != "" {
 		s.ConsentHash, s.ConsentAt = "sha256:"+sha256Hex([]byte(o.ConsentText)), now
 	}
-	if o.ReferenceImage != nil {
+	switch {
+	case o.ReferenceImage != nil && o.ReferenceImageID != "":
+		return nil, fmt.Errorf("%w: give a reference image or a reference image id, not both", ErrBadRequest)
+	case o.ReferenceImage != nil:
 		if s.Reference, err = e.reference(ctx, o.ReferenceImage); err != nil {
+			return nil, err
+		}
+	case o.ReferenceImageID != "":
+		if s.Reference, err = e.storedReference(ctx, o.ReferenceImageID); err != nil {
 			return nil, err
 		}
 	}
@@ -366,6 +377,9 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	createdFields := map[string]any{"challenges": s.Challenges, "reference_id": s.ReferenceID, "expires_at": s.ExpiresAt, "model_version": s.ModelVersion}
 	if s.Reference != nil {
 		createdFields["reference_sha256"] = s.Reference.SHA256
+		if s.Reference.ID != "" {
+			createdFields["reference_image_id"] = s.Reference.ID
+		}
 	}
 	created, _ := json.Marshal(createdFields)
 	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.SessionCreated, Payload: created}, "")

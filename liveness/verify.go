@@ -53,6 +53,8 @@ const maxMatchDeg = 30
 // it came from and its embedding. The image itself is not kept. It is
 // never sent to the browser.
 type Reference struct {
+	// ID is set for a registered reference (AddReference).
+	ID        string    `json:"id,omitempty"`
 	SHA256    string    `json:"sha256"`
 	Model     string    `json:"model"`
 	Embedding []float32 `json:"embedding"`
@@ -90,6 +92,9 @@ type verifier struct {
 	once sync.Once
 	em   *face.Embedder
 	err  error
+
+	storeOnce sync.Once
+	store     ReferenceStore // references.go
 }
 
 func (e *Engine) embedder() (*face.Embedder, error) {

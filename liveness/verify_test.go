@@ -131,3 +131,43 @@ func TestWebhookDataCarriesMatch(t *testing.T) {
 	d = WebhookData(Event{Type: EventCreated, Session: s})
 	assert.Nil(t, d.Match, "only terminal events carry the match")
 }
+
+func TestStoredReference(t *testing.T) {
+	e := verifyEngine(t)
+	ctx := context.Background()
+	photo, err := os.ReadFile("../testdata/face.jpg")
+	require.NoError(t, err)
+	ref, err := e.AddReference(ctx, photo)
+	require.NoError(t, err)
+	assert.Regexp(t, `^ref_[0-9a-f]{32}$`, ref.ID)
+	assert.Equal(t, sha256Hex(photo), ref.SHA256)
+	assert.Nil(t, ref.Embedding, "the embedding is not handed out")
+
+	c, err := e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID})
+	require.NoError(t, err)
+	require.NotNil(t, c.Session.Reference)
+	assert.Equal(t, ref.ID, c.Session.Reference.ID)
+	assert.Len(t, c.Session.Reference.Embedding, face.EmbeddingDim)
+
+	_, err = e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID, ReferenceImage: photo})
+	require.ErrorIs(t, err, ErrBadRequest)
+	for _, id := range []string{"ref_00000000000000000000000000000000", "nope"} {
+		_, err = e.Create(ctx, CreateOptions{ReferenceImageID: id})
+		require.ErrorIs(t, err, ErrBadRequest, id)
+		assert.Contains(t, err.Error(), "unknown reference")
+	}
+
+	var blank bytes.Buffer
+	require.NoError(t, png.Encode(&blank, image.NewGray(image.Rect(0, 0, 200, 200))))
+	_, err = e.AddReference(ctx, blank.Bytes())
+	require.ErrorIs(t, err, ErrBadRequest)
+
+	require.NoError(t, e.DeleteReference(ctx, ref.ID))
+	require.ErrorIs(t, e.DeleteReference(ctx, ref.ID), ErrNotFound)
+	_, err = e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID})
+	require.ErrorIs(t, err, ErrBadRequest)
+	// The session created before keeps its copy.
+	s, err := e.Get(ctx, c.Session.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ref.ID, s.Reference.ID)
+}

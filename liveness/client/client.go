@@ -121,6 +121,8 @@ type CreateSessionRequest struct {
 	// ReferenceImage is a JPEG or PNG photo of the expected person (sent
 	// as reference_image_b64); the live face is compared with it.
 	ReferenceImage []byte `json:"reference_image_b64,omitempty"`
+	// ReferenceImageID names a photo registered with AddReferenceImage.
+	ReferenceImageID string `json:"reference_image_id,omitempty"`
 }
 
 // CreatedSession is a new session. ClientToken and HostedURL are shown once.
@@ -355,6 +357,9 @@ func (c *Client) do(ctx context.Context, method, path string, in any, want int, 
 			e.RetryAfter = time.Duration(s) * time.Second
 		}
 		return e
+	}
+	if out == nil {
+		return nil
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("%w: %v", ErrResponse, err)

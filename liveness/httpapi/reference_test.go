@@ -71,3 +71,46 @@ func TestResultCarriesMatch(t *testing.T) {
 	c := e.do(req{method: "GET", path: "/v1/sessions/" + id, token: tok}).expect(t, http.StatusOK)
 	assert.NotContains(t, c.json, "match")
 }
+
+func TestReferenceImages(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	face := b64(faceJPEG(t))
+	r := e.do(req{method: "POST", path: "/v1/reference-images", key: e.key, body: map[string]any{"image_b64": face}}).expect(t, http.StatusCreated)
+	id := r.str("reference_image_id")
+	require.Regexp(t, `^ref_[0-9a-f]{32}$`, id)
+	assert.Equal(t, "/v1/reference-images/"+id, r.header.Get("Location"))
+	assert.NotContains(t, string(r.body), "embedding")
+
+	e.do(req{method: "POST", path: "/v1/sessions", key: e.key, body: map[string]any{"reference_image_id": id}}).expect(t, http.StatusCreated)
+	bad := e.do(req{method: "POST", path: "/v1/sessions", key: e.key, body: map[string]any{"reference_image_id": id, "reference_image_b64": face}}).expect(t, http.StatusBadRequest)
+	assert.Contains(t, bad.str("error"), "not both")
+
+	for _, tc := range []struct {
+		name string
+		body any
+		msg  string
+	}{
+		{"no image", map[string]any{}, "image_b64 is required"},
+		{"no face", map[string]any{"image_b64": b64(grayJPEG(t))}, "no face found"},
+		{"bad base64", map[string]any{"image_b64": "%%%"}, "image_b64"},
+		{"not an object", `[]`, "JSON object"},
+	} {
+		res := e.do(req{method: "POST", path: "/v1/reference-images", key: e.key, body: tc.body}).expect(t, http.StatusBadRequest)
+		assert.Contains(t, res.str("error"), tc.msg, tc.name)
+	}
+	e.do(req{method: "POST", path: "/v1/reference-images", body: map[string]any{"image_b64": face}}).expect(t, http.StatusUnauthorized)
+	e.do(req{method: "DELETE", path: "/v1/reference-images/" + id}).expect(t, http.StatusUnauthorized)
+
+	e.do(req{method: "DELETE", path: "/v1/reference-images/" + id, key: e.key}).expect(t, http.StatusNoContent)
+	e.do(req{method: "DELETE", path: "/v1/reference-images/" + id, key: e.key}).expect(t, http.StatusNotFound)
+	gone := e.do(req{method: "POST", path: "/v1/sessions", key: e.key, body: map[string]any{"reference_image_id": id}}).expect(t, http.StatusBadRequest)
+	assert.Contains(t, gone.str("error"), "unknown reference")
+}
+
+func TestReferenceImagesNotKept(t *testing.T) {
+	// An engine without the reference side answers 404.
+	e := newEnv(t, envOptions{engine: func(clk *fakeClock) Engine { return matchEngine{Engine: newEngine(t, clk)} }})
+	res := e.do(req{method: "POST", path: "/v1/reference-images", key: e.key, body: map[string]any{"image_b64": "AAAA"}}).expect(t, http.StatusNotFound)
+	assert.Contains(t, res.str("error"), "not kept")
+	e.do(req{method: "DELETE", path: "/v1/reference-images/ref_x", key: e.key}).expect(t, http.StatusNotFound)
+}

@@ -42,8 +42,10 @@ type createRequest struct {
 	ParentOrigin   string   `json:"parent_origin"`
 	Mirrored       bool     `json:"mirrored"`
 	ConsentText    string   `json:"consent_text"`
-	// ReferenceImageB64 is a JPEG or PNG photo of the expected person.
+	// ReferenceImageB64 is a JPEG or PNG photo of the expected person;
+	// ReferenceImageID names one registered with POST /v1/reference-images.
 	ReferenceImageB64 string `json:"reference_image_b64"`
+	ReferenceImageID  string `json:"reference_image_id"`
 }
 
 // createResponse is the 201 answer of POST /v1/sessions.
@@ -243,6 +245,10 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 		}
 		o.ReferenceImage = img
 	}
+	if err := checkText("reference_image_id", req.ReferenceImageID, 64); err != nil {
+		return o, err
+	}
+	o.ReferenceImageID = req.ReferenceImageID
 	return o, nil
 }
 
