@@ -26,6 +26,11 @@
 //     a small luma band across the eyes, aligned on the landmarks, to tell
 //     whether the eye region of a later frame still looks the same (light,
 //     glasses).
+//   - Embedder computes a face embedding with MobileFaceNet in pure Go, on a
+//     112×112 crop aligned on the landmarks' eye centres and mouth corners;
+//     Similarity and Match compare two embeddings against MatchThreshold
+//     (0.1 % false-match rate on the evaluation data, where it accepts only
+//     about half of same-person pairs: see docs/verify.md).
 //
 // # Conventions
 //
@@ -38,6 +43,7 @@
 // # Concurrency
 //
 // Decode, Luma, ComputeMeasures, EstimatePose and EyeBand are safe for
-// concurrent use. A Detector and an Analyzer are immutable after construction and
-// safe for concurrent use; create one per process and share it.
+// concurrent use. A Detector, an Analyzer and an Embedder are immutable after
+// construction and safe for concurrent use; create one per process and share
+// it.
 package face

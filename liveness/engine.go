@@ -99,6 +99,8 @@ type config struct {
 	evidence       EvidenceStore
 	auditor        Auditor
 	failures       FailureLimiter
+	embedder       *face.Embedder // verify.go
+	references     ReferenceStore // references.go
 }
 
 // Option configures an Engine.
@@ -193,6 +195,8 @@ type Engine struct {
 
 	mu    sync.Mutex
 	cache map[string]*runtime
+
+	verify verifier // face verification (verify.go)
 }
 
 // runtime is the live detector state of a session in this process.
@@ -291,6 +295,14 @@ type CreateOptions struct {
 	RetryURL string
 	Theme    Theme
 	Messages map[string]map[string]string
+	// ReferenceImage, when set, is a JPEG or PNG photo of the person
+	// expected in front of the camera, holding one face. The live face is
+	// compared with it (Session.Match); only its hash and embedding are
+	// kept. A photo without exactly one face is refused (ErrBadRequest).
+	ReferenceImage []byte
+	// ReferenceImageID names a reference registered with AddReference,
+	// instead of ReferenceImage.
+	ReferenceImageID string
 }
 
 // Created is a new session and its client token. The token is shown once:
@@ -356,11 +368,30 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	if o.ConsentText != "" {
 		s.ConsentHash, s.ConsentAt = "sha256:"+sha256Hex([]byte(o.ConsentText)), now
 	}
+	switch {
+	case o.ReferenceImage != nil && o.ReferenceImageID != "":
+		return nil, fmt.Errorf("%w: give a reference image or a reference image id, not both", ErrBadRequest)
+	case o.ReferenceImage != nil:
+		if s.Reference, err = e.reference(ctx, o.ReferenceImage); err != nil {
+			return nil, err
+		}
+	case o.ReferenceImageID != "":
+		if s.Reference, err = e.storedReference(ctx, o.ReferenceImageID); err != nil {
+			return nil, err
+		}
+	}
 	if err := e.cfg.store.Create(ctx, s); err != nil {
 		return nil, err
 	}
 	e.notify(ctx, EventCreated, s)
-	created, _ := json.Marshal(map[string]any{"challenges": s.Challenges, "reference_id": s.ReferenceID, "expires_at": s.ExpiresAt, "model_version": s.ModelVersion})
+	createdFields := map[string]any{"challenges": s.Challenges, "reference_id": s.ReferenceID, "expires_at": s.ExpiresAt, "model_version": s.ModelVersion}
+	if s.Reference != nil {
+		createdFields["reference_sha256"] = s.Reference.SHA256
+		if s.Reference.ID != "" {
+			createdFields["reference_image_id"] = s.Reference.ID
+		}
+	}
+	created, _ := json.Marshal(createdFields)
 	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.SessionCreated, Payload: created}, "")
 	if s.ConsentHash != "" {
 		e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.ConsentRecorded, PayloadHash: s.ConsentHash}, "")
@@ -513,7 +544,11 @@ func (e *Engine) ended(ctx context.Context, s *Session) {
 			e.cfg.logger.Error("liveness: counting a failure", "reference_id", s.ReferenceID, "err", err)
 		}
 	}
-	result, _ := json.Marshal(map[string]any{"status": s.Status, "verdict": s.Verdict, "score": s.Score, "reason": s.Reason, "model_version": s.ModelVersion})
+	resultFields := map[string]any{"status": s.Status, "verdict": s.Verdict, "score": s.Score, "reason": s.Reason, "model_version": s.ModelVersion}
+	if s.Match != nil {
+		resultFields["match"] = s.Match
+	}
+	result, _ := json.Marshal(resultFields)
 	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.LivenessResult, Payload: result}, s.EvidenceHash)
 	if e.cfg.observer != nil {
 		e.cfg.observer.SessionEnded(s)

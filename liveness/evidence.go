@@ -69,6 +69,7 @@ type Manifest struct {
 	Score        float64           `json:"score"`
 	ModelVersion string            `json:"model_version"`
 	ConsentHash  string            `json:"consent_hash,omitempty"`
+	Match        *Match            `json:"match,omitempty"` // face comparison, with the reference image's SHA-256
 	CreatedAt    time.Time         `json:"created_at"`
 	CompletedAt  time.Time         `json:"completed_at"`
 	Items        []EvidenceItem    `json:"items"`
@@ -171,7 +172,7 @@ func (e *Engine) sealEvidence(s *Session, puts *[]pendingPut) {
 	m := Manifest{
 		SessionID: s.ID, ReferenceID: s.ReferenceID, Challenges: s.Challenges, Passed: s.Passed,
 		Status: s.Status, Verdict: s.Verdict, Reason: s.Reason, Score: s.Score, ModelVersion: s.ModelVersion,
-		ConsentHash: s.ConsentHash, CreatedAt: s.CreatedAt, CompletedAt: s.CompletedAt,
+		ConsentHash: s.ConsentHash, Match: s.Match, CreatedAt: s.CreatedAt, CompletedAt: s.CompletedAt,
 		Items: append([]EvidenceItem{}, s.Evidence...), Frames: []FrameSummary{},
 	}
 	if m.Passed == nil {

@@ -252,6 +252,7 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 			s.Index = len(s.Passed)
 		}
 		e.captureEvidence(s, a, rec, step, puts)
+		e.observeMatch(s, a, rec)
 		switch {
 		case sr.Failed:
 			e.finish(s, StatusFailed, ReasonSpoof, sr.Score)
@@ -263,6 +264,7 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 				e.finish(s, StatusFailed, ReasonLowScore, score)
 			} else {
 				e.finish(s, StatusPassed, "", score)
+				e.applyMatch(s)
 			}
 		}
 	}

@@ -117,6 +117,14 @@ type Session struct {
 	BestFrontal    int     `json:"best_frontal,omitempty"`
 	BestFrontalDeg float64 `json:"best_frontal_deg,omitempty"`
 
+	// Reference is the reference face of a session created with a
+	// reference photo; MatchFrames are the most frontal live frames
+	// compared with it so far, and Match the decision once the challenges
+	// passed (verify.go).
+	Reference   *Reference   `json:"reference,omitempty"`
+	MatchFrames []MatchFrame `json:"match_frames,omitempty"`
+	Match       *Match       `json:"match,omitempty"`
+
 	// History is what the detectors need to resume the session on any
 	// replica: one record per analysed frame.
 	History []FrameRecord `json:"history,omitempty"`
@@ -164,5 +172,6 @@ func (s *Session) clone() *Session {
 	c.Passed = append([]PassedChallenge(nil), s.Passed...)
 	c.Evidence = append([]EvidenceItem(nil), s.Evidence...)
 	c.History = append([]FrameRecord(nil), s.History...)
+	c.MatchFrames = append([]MatchFrame(nil), s.MatchFrames...)
 	return &c
 }

@@ -224,6 +224,9 @@ func WebhookData(ev Event) webhook.SessionData {
 		if s.Status == StatusPassed && s.Verdict == VerdictReview {
 			d.Reason = ReasonManualReview
 		}
+		if m := s.Match; m != nil {
+			d.Match = &webhook.Match{Score: m.Score, Threshold: m.Threshold, Decision: m.Decision}
+		}
 	}
 	return d
 }

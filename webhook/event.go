@@ -98,6 +98,20 @@ type SessionData struct {
 	// most MaxMetadataKeys keys of MaxMetadataKeyLen bytes with values of
 	// MaxMetadataValueLen bytes.
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// Match is set on terminal events of sessions created with a
+	// reference photo.
+	Match *Match `json:"match,omitempty"`
+}
+
+// Match is the comparison of the live face with a session's reference
+// photo. It is a value, safe to copy.
+type Match struct {
+	// Score is the similarity of the live face with the reference (−1…1).
+	Score float64 `json:"score"`
+	// Threshold is the score at which the faces count as the same person.
+	Threshold float64 `json:"threshold"`
+	// Decision is "match", "review", "no_match" or "no_frontal_face".
+	Decision string `json:"decision"`
 }
 
 // Event is the envelope payload:

@@ -64,6 +64,8 @@ type options struct {
 	replay   bool
 	ro       replayOptions
 	spoof    *spoof.Detector
+	embed    bool // -embed: print face embeddings (verify.go)
+	compare  bool // -compare: compare two faces (verify.go)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -81,9 +83,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.ro.interval, "interval", 800*time.Millisecond, "replay: time between submitted frames")
 	fs.Float64Var(&o.ro.fps, "fps", 25, "replay: frame rate of the video file")
 	fs.BoolVar(&o.ro.mirrored, "mirrored", false, "replay: the video is mirrored (selfie preview), so left and right swap")
+	fs.BoolVar(&o.embed, "embed", false, "print the face embedding of each image (one face per image)")
+	fs.BoolVar(&o.compare, "compare", false, "compare the faces of two images A B: print the similarity and the decision")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: analyze [-json] [-draw DIR] FILE...")
 		fmt.Fprintln(stderr, "       analyze -replay [-challenges BLINK,SMILE] [-interval 120ms] FILE.mjpeg")
+		fmt.Fprintln(stderr, "       analyze -embed FILE...  |  analyze -compare [-json] A B")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -108,6 +113,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "analyze:", err)
 		return 1
+	}
+	if o.embed || o.compare {
+		return runVerify(ctx, an, fs.Args(), o, stdout, stderr)
 	}
 	sp, err := spoof.NewDetector()
 	if err != nil {

@@ -5,7 +5,9 @@
 //	go run ./examples/signing                    # serve on 127.0.0.1:8090
 //	go run ./examples/signing verify -log audit.jsonl -keys keys.json -receipt receipt.json -document contract.pdf
 //
-// Flow: POST /api/signing/sessions {"document_id","signer"} returns the
+// Flow: POST /api/signing/sessions {"document_id","signer"} (and, optionally,
+// "reference_image_b64", the signer's photo on file, which the live face
+// must match) returns the
 // signing session (session_id, client_token) and its liveness session
 // (liveness_session_id); the signer page /sign runs the hosted liveness
 // check in an iframe; after a PASS, POST

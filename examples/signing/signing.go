@@ -134,8 +134,11 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		DocumentID string `json:"document_id"`
 		Signer     string `json:"signer"`
+		// ReferenceImage is the signer's photo on file (base64 JPEG or
+		// PNG), optional: the live face must then match it.
+		ReferenceImage []byte `json:"reference_image_b64"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<20)).Decode(&req); err != nil {
 		writeErr(w, &apiError{http.StatusBadRequest, "invalid JSON body"})
 		return
 	}
@@ -148,8 +151,13 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 	c, err := s.live.Create(r.Context(), liveness.CreateOptions{
 		ChallengeCount: s.count, Challenges: s.allowed, ReferenceID: "signer:" + sha256Hex([]byte(req.Signer))[:16], ConsentText: consent,
 		// The signer page, on this server, receives the hosted page's result.
-		ParentOrigin: requestOrigin(r),
+		ParentOrigin:   requestOrigin(r),
+		ReferenceImage: req.ReferenceImage,
 	})
+	if errors.Is(err, liveness.ErrBadRequest) {
+		writeErr(w, &apiError{http.StatusBadRequest, strings.TrimPrefix(err.Error(), "liveness: invalid request: ")})
+		return
+	}
 	var tm *liveness.TooManyFailuresError
 	if errors.As(err, &tm) {
 		w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))

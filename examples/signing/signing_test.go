@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,6 +30,9 @@ type stubLiveness struct {
 }
 
 func (s *stubLiveness) Create(_ context.Context, o liveness.CreateOptions) (*liveness.Created, error) {
+	if o.ReferenceImage != nil && string(o.ReferenceImage) != "photo" {
+		return nil, fmt.Errorf("%w: reference image: no face found", liveness.ErrBadRequest)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := "ls-" + string(rune('a'+len(s.sessions)))
@@ -121,6 +125,9 @@ func TestSigningFlow(t *testing.T) {
 	}{
 		{"bad json", "/api/signing/sessions", "", []byte(`{`), 400},
 		{"missing signer", "/api/signing/sessions", "", []byte(`{"document_id":"x"}`), 400},
+		{"reference without a face", "/api/signing/sessions", "", []byte(`{"document_id":"x","signer":"y","reference_image_b64":"bm90IGEgZmFjZQ=="}`), 400},
+		{"reference not base64", "/api/signing/sessions", "", []byte(`{"document_id":"x","signer":"y","reference_image_b64":"!!"}`), 400},
+		{"reference photo", "/api/signing/sessions", "", []byte(`{"document_id":"x","signer":"y","reference_image_b64":"cGhvdG8="}`), 201},
 		{"unknown session", "/api/signing/sessions/nope/complete", tok, doc, 404},
 		{"no token", "/api/signing/sessions/" + sid + "/complete", "", doc, 401},
 		{"wrong token", "/api/signing/sessions/" + sid + "/complete", tok + "x", doc, 401},

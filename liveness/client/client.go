@@ -127,6 +127,11 @@ type CreateSessionRequest struct {
 	// by language then key ({"de": {"intro.start": "…"}}).
 	Theme    *Theme                       `json:"theme,omitempty"`
 	Messages map[string]map[string]string `json:"messages,omitempty"`
+	// ReferenceImage is a JPEG or PNG photo of the expected person (sent
+	// as reference_image_b64); the live face is compared with it.
+	ReferenceImage []byte `json:"reference_image_b64,omitempty"`
+	// ReferenceImageID names a photo registered with AddReferenceImage.
+	ReferenceImageID string `json:"reference_image_id,omitempty"`
 }
 
 // Theme holds the hosted page's colours as CSS hex colours ("#1f5fd1").
@@ -186,6 +191,7 @@ type Session struct {
 	CreatedAt    string   `json:"created_at,omitempty"`
 	ExpiresAt    string   `json:"expires_at,omitempty"`
 	CompletedAt  *string  `json:"completed_at,omitempty"`
+	Match        *Match   `json:"match,omitempty"`
 }
 
 // Privacy is what a server keeps of a session's pictures.
@@ -241,6 +247,7 @@ type Result struct {
 	PassedChallenges   []PassedChallenge `json:"passed_challenges"`
 	Frames             int               `json:"frames"`
 	CompletedAt        *string           `json:"completed_at"`
+	Match              *Match            `json:"match,omitempty"`
 }
 
 // PassedChallenge is one passed challenge of a Result.
@@ -463,6 +470,9 @@ func (c *Client) do(ctx context.Context, method, path string, in any, want int, 
 			e.RetryAfter = time.Duration(s) * time.Second
 		}
 		return e
+	}
+	if out == nil {
+		return nil
 	}
 	if p, ok := out.(*[]byte); ok {
 		*p = b

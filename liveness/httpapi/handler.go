@@ -225,6 +225,8 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		{pattern: "/v1/sessions/{id}/evidence/{name}", methods: map[string]http.HandlerFunc{http.MethodGet: h.evidenceObject}},
 		{pattern: "/v1/sessions/{id}/photo", methods: map[string]http.HandlerFunc{http.MethodGet: h.photo}},
 		{pattern: "/v1/sessions/{id}/review", methods: map[string]http.HandlerFunc{http.MethodPost: h.review}},
+		{pattern: "/v1/reference-images", methods: map[string]http.HandlerFunc{http.MethodPost: h.addReference}},
+		{pattern: "/v1/reference-images/{id}", methods: map[string]http.HandlerFunc{http.MethodDelete: h.deleteReference}},
 		{pattern: "/v1/webhooks/test", methods: map[string]http.HandlerFunc{http.MethodPost: h.webhookTest}},
 		{pattern: "/openapi.yaml", methods: map[string]http.HandlerFunc{http.MethodGet: serveOpenAPI}},
 		{pattern: "/healthz", methods: map[string]http.HandlerFunc{http.MethodGet: serveHealth}},

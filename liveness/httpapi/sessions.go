@@ -22,6 +22,10 @@ import (
 // maxSmallBody bounds the bodies of requests that carry no frames.
 const maxSmallBody = 64 << 10
 
+// maxCreateBody bounds POST /v1/sessions, which may carry a reference
+// photo (reference_image_b64).
+const maxCreateBody = 8 << 20
+
 // Limits of create-session fields.
 const (
 	maxReferenceID = 256
@@ -43,6 +47,10 @@ type createRequest struct {
 	RetryURL       string   `json:"retry_url"`
 	Theme          *theme   `json:"theme"`
 	Messages       messages `json:"messages"`
+	// ReferenceImageB64 is a JPEG or PNG photo of the expected person;
+	// ReferenceImageID names one registered with POST /v1/reference-images.
+	ReferenceImageB64 string `json:"reference_image_b64"`
+	ReferenceImageID  string `json:"reference_image_id"`
 }
 
 // messages replaces strings of the hosted page: language tag -> key -> text.
@@ -130,6 +138,8 @@ type privateView struct {
 	CreatedAt    string   `json:"created_at"`
 	ExpiresAt    string   `json:"expires_at"`
 	CompletedAt  *string  `json:"completed_at"`
+	// Match is the comparison with the reference photo (verify.go).
+	Match *liveness.Match `json:"match,omitempty"`
 }
 
 // resultView is GET /v1/sessions/{id}/result.
@@ -149,6 +159,7 @@ type resultView struct {
 	Passed             []passedChallenge `json:"passed_challenges"`
 	Frames             int               `json:"frames"`
 	CompletedAt        *string           `json:"completed_at"`
+	Match              *liveness.Match   `json:"match,omitempty"`
 }
 
 type passedChallenge struct {
@@ -162,7 +173,7 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req createRequest
-	if err := decodeJSON(w, r, maxSmallBody, &req, true); err != nil {
+	if err := decodeJSON(w, r, maxCreateBody, &req, true); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -310,6 +321,17 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 	}
 	o.Messages = req.Messages
 	o.Mirrored = req.Mirrored
+	if req.ReferenceImageB64 != "" {
+		img, err := decodeB64(req.ReferenceImageB64)
+		if err != nil {
+			return bad("reference_image_b64: send plain base64 of a JPEG or PNG image")
+		}
+		o.ReferenceImage = img
+	}
+	if err := checkText("reference_image_id", req.ReferenceImageID, 64); err != nil {
+		return o, err
+	}
+	o.ReferenceImageID = req.ReferenceImageID
 	return o, nil
 }
 
@@ -410,6 +432,7 @@ func (h *Handler) view(s *liveness.Session, acc access) sessionView {
 			p.CompletedAt = &at
 		}
 	}
+	p.Match = s.Match
 	v.privateView = p
 	return v
 }
@@ -440,6 +463,7 @@ func (h *Handler) resultOf(s *liveness.Session) resultView {
 		ReviewedBy:   s.ReviewedBy,
 	}
 	v.EvidenceURL, v.EvidenceURLExpires = h.evidenceLink(s)
+	v.Match = s.Match
 	for _, p := range s.Passed {
 		v.Passed = append(v.Passed, passedChallenge{Challenge: p.Challenge.String(), Confidence: p.Confidence})
 	}

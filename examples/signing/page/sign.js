@@ -3,13 +3,26 @@
 const $ = (id) => document.getElementById(id);
 const showError = (msg) => { $('error').textContent = msg; };
 
+// fileBase64 returns a chosen file as plain base64, or undefined.
+async function fileBase64(file) {
+  if (!file || !file.size) return undefined;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
 async function start(ev) {
   ev.preventDefault();
   const form = new FormData(ev.target);
   const res = await fetch('/api/signing/sessions', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ document_id: form.get('document_id'), signer: form.get('signer') }),
+    body: JSON.stringify({
+      document_id: form.get('document_id'),
+      signer: form.get('signer'),
+      reference_image_b64: await fileBase64(form.get('reference')),
+    }),
   });
   const body = await res.json();
   if (!res.ok) { showError(body.error || 'Could not start'); return; }

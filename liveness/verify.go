@@ -1,0 +1,206 @@
+package liveness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/openliveness/openliveness/face"
+)
+
+// Face verification: a session created with a reference photo compares the
+// live face with it (docs/verify.md).
+
+// Match decisions (Match.Decision).
+const (
+	// MatchSame: the score reaches face.MatchThreshold.
+	MatchSame = "match"
+	// MatchReview: the score lies in the review band below the threshold;
+	// the verdict becomes REQUIRES_MANUAL_REVIEW.
+	MatchReview = "review"
+	// MatchDifferent: the score is below the review band; the session fails
+	// with ReasonFaceMismatch.
+	MatchDifferent = "no_match"
+	// MatchNoFace: no frame was frontal enough to compare; the verdict
+	// becomes REQUIRES_MANUAL_REVIEW.
+	MatchNoFace = "no_frontal_face"
+)
+
+// Reasons set by the face comparison.
+const (
+	ReasonFaceMismatch = "face_mismatch"
+	ReasonFaceReview   = "face_match_review"
+)
+
+// MatchReviewThreshold is the lower end of the review band: a score in
+// [MatchReviewThreshold, face.MatchThreshold) asks for manual review, a
+// lower score fails. 90 % of the impostor pairs of the evaluation data
+// score below it, and 89 % of same-person frontal Yale pairs above it
+// (docs/evaluation.md, "Face verification").
+const MatchReviewThreshold = 0.76
+
+// matchFrames is how many of the most frontal live frames are compared
+// with the reference; their mean similarity is the match score.
+const matchFrames = 3
+
+// maxMatchDeg bounds |yaw| + |pitch| of a frame used for the comparison.
+const maxMatchDeg = 30
+
+// Reference is the reference face of a session: the SHA-256 of the image
+// it came from and its embedding. The image itself is not kept. It is
+// never sent to the browser.
+type Reference struct {
+	// ID is set for a registered reference (AddReference).
+	ID        string    `json:"id,omitempty"`
+	SHA256    string    `json:"sha256"`
+	Model     string    `json:"model"`
+	Embedding []float32 `json:"embedding"`
+}
+
+// Match is the comparison of the live face with the reference, set when a
+// session with a reference passes its challenges.
+type Match struct {
+	// Score is the mean similarity of the most frontal live frames with
+	// the reference (−1…1).
+	Score     float64 `json:"score"`
+	Threshold float64 `json:"threshold"`
+	// ReviewThreshold is the lower end of the manual-review band.
+	ReviewThreshold float64 `json:"review_threshold"`
+	Decision        string  `json:"decision"`
+	// Frames are the live frames compared (1-based).
+	Frames []int `json:"frames,omitempty"`
+	// ReferenceSHA256 is the SHA-256 of the reference image.
+	ReferenceSHA256 string `json:"reference_sha256"`
+}
+
+// MatchFrame is one live frame compared with the reference.
+type MatchFrame struct {
+	Frame int     `json:"frame"`
+	Deg   float64 `json:"deg"` // |yaw| + |pitch|
+	Score float64 `json:"score"`
+}
+
+// WithEmbedder makes the Engine use em for face verification instead of
+// loading its own embedder the first time a session has a reference.
+func WithEmbedder(em *face.Embedder) Option { return func(c *config) { c.embedder = em } }
+
+// verifier holds the embedder, loaded on first use.
+type verifier struct {
+	once sync.Once
+	em   *face.Embedder
+	err  error
+
+	storeOnce sync.Once
+	store     ReferenceStore // references.go
+}
+
+func (e *Engine) embedder() (*face.Embedder, error) {
+	e.verify.once.Do(func() {
+		e.verify.em = e.cfg.embedder
+		if e.verify.em == nil {
+			e.verify.em, e.verify.err = face.NewEmbedder()
+		}
+	})
+	return e.verify.em, e.verify.err
+}
+
+// reference embeds a reference photo (JPEG or PNG holding one face).
+func (e *Engine) reference(ctx context.Context, data []byte) (*Reference, error) {
+	img, err := face.Decode(data, &e.cfg.decode)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reference image: %w", ErrBadRequest, err)
+	}
+	em, err := e.embedder()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	emb, err := em.EmbedPhoto(ctx, e.analyzer, img)
+	switch {
+	case errors.Is(err, face.ErrNoFace):
+		return nil, fmt.Errorf("%w: reference image: no face found", ErrBadRequest)
+	case errors.Is(err, face.ErrManyFaces):
+		return nil, fmt.Errorf("%w: reference image: more than one face", ErrBadRequest)
+	case err != nil:
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return &Reference{SHA256: sha256Hex(data), Model: face.EmbeddingModelVersion, Embedding: emb[:]}, nil
+}
+
+// observeMatch compares a frame with the reference when it is among the
+// matchFrames most frontal frames so far.
+func (e *Engine) observeMatch(s *Session, a analysed, rec FrameRecord) {
+	if s.Reference == nil || a.img == nil || a.res == nil || rec.Obs.FaceCount != 1 || a.res.Faces[0].Landmarks == nil {
+		return
+	}
+	deg := math.Abs(rec.Obs.Yaw) + math.Abs(rec.Obs.Pitch)
+	if deg > maxMatchDeg || rec.Obs.EARLeft < 0.15 || rec.Obs.EARRight < 0.15 {
+		return
+	}
+	if len(s.MatchFrames) >= matchFrames && deg >= s.MatchFrames[len(s.MatchFrames)-1].Deg {
+		return
+	}
+	em, err := e.embedder()
+	if err != nil {
+		return
+	}
+	live, err := em.Embed(a.img, a.res.Faces[0].Landmarks)
+	if err != nil || len(s.Reference.Embedding) != face.EmbeddingDim {
+		return
+	}
+	var ref face.Embedding
+	copy(ref[:], s.Reference.Embedding)
+	mf := MatchFrame{Frame: s.Frames, Deg: round3(deg), Score: round3(face.Similarity(&ref, live))}
+	i, _ := slices.BinarySearchFunc(s.MatchFrames, mf, func(x, y MatchFrame) int {
+		switch {
+		case x.Deg < y.Deg:
+			return -1
+		case x.Deg > y.Deg:
+			return 1
+		}
+		return 0
+	})
+	s.MatchFrames = slices.Insert(s.MatchFrames, i, mf)
+	if len(s.MatchFrames) > matchFrames {
+		s.MatchFrames = s.MatchFrames[:matchFrames]
+	}
+}
+
+// applyMatch decides the face comparison of a session that passed its
+// challenges: a mismatch fails it, the review band and a missing frontal
+// frame turn a PASS into REQUIRES_MANUAL_REVIEW.
+func (e *Engine) applyMatch(s *Session) {
+	if s.Reference == nil || s.Status != StatusPassed {
+		return
+	}
+	m := &Match{Threshold: face.MatchThreshold, ReviewThreshold: MatchReviewThreshold, ReferenceSHA256: s.Reference.SHA256}
+	for _, f := range s.MatchFrames {
+		m.Score += f.Score / float64(len(s.MatchFrames))
+		m.Frames = append(m.Frames, f.Frame)
+	}
+	m.Score = round3(m.Score)
+	switch {
+	case len(s.MatchFrames) == 0:
+		m.Decision = MatchNoFace
+	case m.Score >= face.MatchThreshold:
+		m.Decision = MatchSame
+	case m.Score >= MatchReviewThreshold:
+		m.Decision = MatchReview
+	default:
+		m.Decision = MatchDifferent
+	}
+	s.Match = m
+	switch m.Decision {
+	case MatchDifferent:
+		s.Status, s.Verdict, s.Reason = StatusFailed, VerdictFail, ReasonFaceMismatch
+	case MatchReview, MatchNoFace:
+		if s.Verdict == VerdictPass {
+			s.Verdict, s.Reason = VerdictReview, ReasonFaceReview
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package liveness
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/openliveness/openliveness/challenge"
+	"github.com/openliveness/openliveness/face"
+)
+
+func verifyEngine(t *testing.T) *Engine {
+	t.Helper()
+	e, err := New()
+	require.NoError(t, err)
+	return e
+}
+
+func TestCreateWithReference(t *testing.T) {
+	e := verifyEngine(t)
+	ctx := context.Background()
+	photo, err := os.ReadFile("../testdata/face.jpg")
+	require.NoError(t, err)
+	c, err := e.Create(ctx, CreateOptions{ReferenceImage: photo})
+	require.NoError(t, err)
+	ref := c.Session.Reference
+	require.NotNil(t, ref)
+	assert.Equal(t, sha256Hex(photo), ref.SHA256)
+	assert.Len(t, ref.Embedding, face.EmbeddingDim)
+	assert.Equal(t, face.EmbeddingModelVersion, ref.Model)
+
+	var blank bytes.Buffer
+	require.NoError(t, png.Encode(&blank, image.NewGray(image.Rect(0, 0, 200, 200))))
+	for _, tc := range []struct {
+		name string
+		data []byte
+		msg  string
+	}{
+		{"no face", blank.Bytes(), "no face found"},
+		{"not an image", []byte("GIF89a not an image"), "reference image"},
+		{"empty", []byte{}, "reference image"},
+	} {
+		_, err := e.Create(ctx, CreateOptions{ReferenceImage: tc.data})
+		require.ErrorIs(t, err, ErrBadRequest, tc.name)
+		assert.Contains(t, err.Error(), tc.msg, tc.name)
+	}
+}
+
+// TestMatchDecision drives observeMatch with the test portrait and checks
+// each decision of applyMatch.
+func TestMatchDecision(t *testing.T) {
+	e := verifyEngine(t)
+	ctx := context.Background()
+	photo, err := os.ReadFile("../testdata/face.jpg")
+	require.NoError(t, err)
+	ref, err := e.reference(ctx, photo)
+	require.NoError(t, err)
+	img, err := face.Decode(photo, nil)
+	require.NoError(t, err)
+	res, err := e.analyzer.Analyze(ctx, img, nil)
+	require.NoError(t, err)
+	a := analysed{img: img, res: res}
+	rec := FrameRecord{Obs: e.observation(res, 0, false)}
+	require.Equal(t, 1, rec.Obs.FaceCount)
+
+	s := &Session{Reference: ref, Status: StatusPassed, Verdict: VerdictPass, Challenges: []challenge.ID{challenge.Blink}}
+	for i := range 5 {
+		s.Frames = i + 1
+		e.observeMatch(s, a, rec)
+	}
+	require.Len(t, s.MatchFrames, matchFrames, "keeps the most frontal frames")
+	e.applyMatch(s)
+	require.NotNil(t, s.Match)
+	assert.Equal(t, MatchSame, s.Match.Decision)
+	assert.InDelta(t, 1, s.Match.Score, 0.001)
+	assert.Equal(t, StatusPassed, s.Status)
+	assert.Equal(t, VerdictPass, s.Verdict)
+	assert.Equal(t, ref.SHA256, s.Match.ReferenceSHA256)
+
+	for _, tc := range []struct {
+		score       float64
+		frames      bool
+		wantStatus  Status
+		wantVerdict Verdict
+		wantReason  string
+		decision    string
+	}{
+		{0.95, true, StatusPassed, VerdictPass, "", MatchSame},
+		{0.80, true, StatusPassed, VerdictReview, ReasonFaceReview, MatchReview},
+		{0.40, true, StatusFailed, VerdictFail, ReasonFaceMismatch, MatchDifferent},
+		{0, false, StatusPassed, VerdictReview, ReasonFaceReview, MatchNoFace},
+	} {
+		s := &Session{Reference: ref, Status: StatusPassed, Verdict: VerdictPass}
+		if tc.frames {
+			s.MatchFrames = []MatchFrame{{Frame: 3, Score: tc.score}}
+		}
+		e.applyMatch(s)
+		assert.Equal(t, tc.decision, s.Match.Decision, tc.score)
+		assert.Equal(t, tc.wantStatus, s.Status, tc.score)
+		assert.Equal(t, tc.wantVerdict, s.Verdict, tc.score)
+		assert.Equal(t, tc.wantReason, s.Reason, tc.score)
+	}
+
+	// Without a reference nothing changes; a failed session is left alone.
+	plain := &Session{Status: StatusPassed, Verdict: VerdictPass}
+	e.observeMatch(plain, a, rec)
+	e.applyMatch(plain)
+	assert.Nil(t, plain.Match)
+	failed := &Session{Reference: ref, Status: StatusFailed, Verdict: VerdictFail}
+	e.applyMatch(failed)
+	assert.Nil(t, failed.Match)
+}
+
+func TestWebhookDataCarriesMatch(t *testing.T) {
+	s := &Session{ID: "s1", Status: StatusFailed, Verdict: VerdictFail, Reason: ReasonFaceMismatch,
+		Match: &Match{Score: 0.41, Threshold: 0.93, ReviewThreshold: 0.76, Decision: MatchDifferent, ReferenceSHA256: "ab"}}
+	d := WebhookData(Event{Type: EventFailed, Session: s})
+	require.NotNil(t, d.Match)
+	assert.Equal(t, MatchDifferent, d.Match.Decision)
+	assert.InDelta(t, 0.41, d.Match.Score, 1e-12)
+	assert.Equal(t, ReasonFaceMismatch, d.Reason)
+	require.NotNil(t, d.Passed)
+	assert.False(t, *d.Passed)
+
+	d = WebhookData(Event{Type: EventCreated, Session: s})
+	assert.Nil(t, d.Match, "only terminal events carry the match")
+}
+
+func TestStoredReference(t *testing.T) {
+	e := verifyEngine(t)
+	ctx := context.Background()
+	photo, err := os.ReadFile("../testdata/face.jpg")
+	require.NoError(t, err)
+	ref, err := e.AddReference(ctx, photo)
+	require.NoError(t, err)
+	assert.Regexp(t, `^ref_[0-9a-f]{32}$`, ref.ID)
+	assert.Equal(t, sha256Hex(photo), ref.SHA256)
+	assert.Nil(t, ref.Embedding, "the embedding is not handed out")
+
+	c, err := e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID})
+	require.NoError(t, err)
+	require.NotNil(t, c.Session.Reference)
+	assert.Equal(t, ref.ID, c.Session.Reference.ID)
+	assert.Len(t, c.Session.Reference.Embedding, face.EmbeddingDim)
+
+	_, err = e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID, ReferenceImage: photo})
+	require.ErrorIs(t, err, ErrBadRequest)
+	for _, id := range []string{"ref_00000000000000000000000000000000", "nope"} {
+		_, err = e.Create(ctx, CreateOptions{ReferenceImageID: id})
+		require.ErrorIs(t, err, ErrBadRequest, id)
+		assert.Contains(t, err.Error(), "unknown reference")
+	}
+
+	var blank bytes.Buffer
+	require.NoError(t, png.Encode(&blank, image.NewGray(image.Rect(0, 0, 200, 200))))
+	_, err = e.AddReference(ctx, blank.Bytes())
+	require.ErrorIs(t, err, ErrBadRequest)
+
+	require.NoError(t, e.DeleteReference(ctx, ref.ID))
+	require.ErrorIs(t, e.DeleteReference(ctx, ref.ID), ErrNotFound)
+	_, err = e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID})
+	require.ErrorIs(t, err, ErrBadRequest)
+	// The session created before keeps its copy.
+	s, err := e.Get(ctx, c.Session.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ref.ID, s.Reference.ID)
+}
