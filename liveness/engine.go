@@ -285,6 +285,11 @@ type CreateOptions struct {
 	// ConsentText is the consent the subject was shown; its hash and the
 	// time are recorded (CONSENT_RECORDED in the audit log).
 	ConsentText string
+	// Owner is the tenant the session belongs to (Session.Owner): the HTTP
+	// API sets it to the creating key's tenant and shows the session to
+	// that tenant only. Failed-session limits per reference id are counted
+	// per owner.
+	Owner string
 }
 
 // Created is a new session and its client token. The token is shown once:
@@ -292,6 +297,15 @@ type CreateOptions struct {
 type Created struct {
 	Session     *Session
 	ClientToken string
+}
+
+// failureKey scopes a reference id to its owner: two tenants' "user-1"
+// are different people.
+func failureKey(owner, ref string) string {
+	if owner == "" {
+		return ref
+	}
+	return owner + "\x00" + ref
 }
 
 // Create starts a session with a random challenge sequence.
@@ -307,7 +321,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 		return nil, fmt.Errorf("%w: ttl must be between 10 s and %s", ErrBadRequest, e.cfg.maxTTL)
 	}
 	if o.ReferenceID != "" {
-		wait, err := e.cfg.failures.Check(ctx, o.ReferenceID, e.cfg.clock())
+		wait, err := e.cfg.failures.Check(ctx, failureKey(o.Owner, o.ReferenceID), e.cfg.clock())
 		if err != nil {
 			return nil, err
 		}
@@ -335,6 +349,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 		Challenges:      seq,
 		ReferenceID:     o.ReferenceID,
 		WebhookURL:      o.WebhookURL,
+		Owner:           o.Owner,
 		RedirectURL:     o.RedirectURL,
 		ParentOrigin:    o.ParentOrigin,
 		Mirrored:        o.Mirrored,
@@ -499,7 +514,7 @@ func (e *Engine) finish(s *Session, st Status, reason string, score float64) {
 
 func (e *Engine) ended(ctx context.Context, s *Session) {
 	if s.Status == StatusFailed && s.ReferenceID != "" {
-		if err := e.cfg.failures.Failed(ctx, s.ReferenceID, e.cfg.clock()); err != nil {
+		if err := e.cfg.failures.Failed(ctx, failureKey(s.Owner, s.ReferenceID), e.cfg.clock()); err != nil {
 			e.cfg.logger.Error("liveness: counting a failure", "reference_id", s.ReferenceID, "err", err)
 		}
 	}
