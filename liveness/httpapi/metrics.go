@@ -27,6 +27,7 @@ import (
 //	openliveness_sessions_created_total
 //	openliveness_sessions_ended_total{status,verdict}
 //	openliveness_rate_limited_total
+//	openliveness_shed_total
 //	openliveness_webhook_attempts_total{result="delivered"|"http_error"|"network_error"}
 //	openliveness_webhook_attempt_duration_seconds (histogram)
 //	openliveness_panics_total
@@ -44,6 +45,7 @@ type Metrics struct {
 	created         uint64
 	ended           map[[2]string]uint64
 	limited         uint64
+	shedded         uint64
 	webhookAttempts map[string]uint64
 	webhookSeconds  *histogram
 	panics          uint64
@@ -90,6 +92,7 @@ func (m *Metrics) SessionEnded(s *liveness.Session) {
 
 func (m *Metrics) sessionCreated() { m.mu.Lock(); m.created++; m.mu.Unlock() }
 func (m *Metrics) rateLimited()    { m.mu.Lock(); m.limited++; m.mu.Unlock() }
+func (m *Metrics) shed()           { m.mu.Lock(); m.shedded++; m.mu.Unlock() }
 func (m *Metrics) panicked()       { m.mu.Lock(); m.panics++; m.mu.Unlock() }
 
 func (m *Metrics) request(route, method string, code int, d time.Duration) {
@@ -170,6 +173,8 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	}
 	family(cw, "openliveness_rate_limited_total", "counter", "Frame submissions refused by the rate limit.")
 	sample(cw, "openliveness_rate_limited_total", "", float64(m.limited))
+	family(cw, "openliveness_shed_total", "counter", "Verify requests answered 503 because the in-flight budgets were full.")
+	sample(cw, "openliveness_shed_total", "", float64(m.shedded))
 	family(cw, "openliveness_webhook_attempts_total", "counter", "Webhook delivery attempts by result.")
 	for _, k := range []string{"delivered", "http_error", "network_error"} {
 		sample(cw, "openliveness_webhook_attempts_total", labels("result", k), float64(m.webhookAttempts[k]))

@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"context"
+	"sync"
+)
+
+// fairSlots bounds concurrent frame analysis: at most cap(global) frames
+// are decoded and analysed at once, and one tenant holds at most perTenant
+// of them, so a tenant sending costly frames cannot starve the others.
+// Waiters queue on channels (first come, first served). Safe for
+// concurrent use.
+type fairSlots struct {
+	global    chan struct{}
+	perTenant int
+
+	mu      sync.Mutex
+	tenants map[string]*tenantSem
+}
+
+// tenantSem is one tenant's semaphore; users counts the requests holding
+// or waiting for it, so idle tenants are forgotten.
+type tenantSem struct {
+	ch    chan struct{}
+	users int
+}
+
+func newFairSlots(n, perTenant int) *fairSlots {
+	return &fairSlots{global: make(chan struct{}, n), perTenant: perTenant, tenants: map[string]*tenantSem{}}
+}
+
+// forTenant returns the slots of one request of tenant; it implements
+// liveness.Slots.
+func (f *fairSlots) forTenant(tenant string) *requestSlots {
+	return &requestSlots{f: f, tenant: tenant}
+}
+
+func (f *fairSlots) sem(tenant string) *tenantSem {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.tenants[tenant]
+	if t == nil {
+		t = &tenantSem{ch: make(chan struct{}, f.perTenant)}
+		f.tenants[tenant] = t
+	}
+	t.users++
+	return t
+}
+
+func (f *fairSlots) unuse(tenant string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t := f.tenants[tenant]; t != nil {
+		if t.users--; t.users <= 0 {
+			delete(f.tenants, tenant)
+		}
+	}
+}
+
+// requestSlots acquires one slot at a time for one request.
+type requestSlots struct {
+	f      *fairSlots
+	tenant string
+	t      *tenantSem
+}
+
+// Acquire waits for the tenant's share, then for a global slot.
+func (s *requestSlots) Acquire(ctx context.Context) error {
+	t := s.f.sem(s.tenant)
+	select {
+	case t.ch <- struct{}{}:
+	case <-ctx.Done():
+		s.f.unuse(s.tenant)
+		return ctx.Err()
+	}
+	select {
+	case s.f.global <- struct{}{}:
+	case <-ctx.Done():
+		<-t.ch
+		s.f.unuse(s.tenant)
+		return ctx.Err()
+	}
+	s.t = t
+	return nil
+}
+
+// Release frees the slot taken by the last successful Acquire.
+func (s *requestSlots) Release() {
+	<-s.f.global
+	<-s.t.ch
+	s.t = nil
+	s.f.unuse(s.tenant)
+}
+
+// budget is a counter with a ceiling: take fails at once, without
+// waiting, when n more would pass the ceiling (the server then answers 503
+// with Retry-After rather than queue without bound). Safe for concurrent
+// use.
+type budget struct {
+	mu         sync.Mutex
+	used, ceil int64
+}
+
+func (b *budget) take(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used+n > b.ceil {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+func (b *budget) give(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+}
+
+func (b *budget) inUse() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
