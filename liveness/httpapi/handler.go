@@ -77,6 +77,7 @@ type config struct {
 	tenantSlots    int
 	bodyInFlight   int64
 	framesInFlight int
+	noMetrics      bool
 }
 
 // Option configures a Handler.
@@ -160,6 +161,10 @@ func WithMaxBodyBytesInFlight(n int64) Option { return func(c *config) { c.bodyI
 // once, analysed or waiting (default 40 × the concurrency). A request over
 // the budget is answered 503 with Retry-After.
 func WithMaxFramesInFlight(n int) Option { return func(c *config) { c.framesInFlight = n } }
+
+// WithoutMetricsRoute leaves /metrics out of the handler, for servers that
+// serve Metrics on a separate (private) listen address.
+func WithoutMetricsRoute() Option { return func(c *config) { c.noMetrics = true } }
 
 // WithoutHostedPage leaves out the hosted page and the SDK (/check,
 // /sdk/liveness.js and their assets).
@@ -258,7 +263,9 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		{pattern: "/v1/webhooks/test", methods: map[string]http.HandlerFunc{http.MethodPost: h.webhookTest}},
 		{pattern: "/openapi.yaml", methods: map[string]http.HandlerFunc{http.MethodGet: serveOpenAPI}},
 		{pattern: "/healthz", methods: map[string]http.HandlerFunc{http.MethodGet: serveHealth}},
-		{pattern: "/metrics", methods: map[string]http.HandlerFunc{http.MethodGet: cfg.metrics.ServeHTTP}},
+	}
+	if !cfg.noMetrics {
+		h.routes = append(h.routes, route{pattern: "/metrics", methods: map[string]http.HandlerFunc{http.MethodGet: cfg.metrics.ServeHTTP}})
 	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.pattern, h.instrument(rt))

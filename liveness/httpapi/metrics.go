@@ -1,7 +1,7 @@
 package httpapi
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"math"
@@ -95,7 +95,23 @@ func (m *Metrics) rateLimited()    { m.mu.Lock(); m.limited++; m.mu.Unlock() }
 func (m *Metrics) shed()           { m.mu.Lock(); m.shedded++; m.mu.Unlock() }
 func (m *Metrics) panicked()       { m.mu.Lock(); m.panics++; m.mu.Unlock() }
 
+// knownMethods are the method label values; any other method counts as
+// "other", so invented methods cannot grow the series.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+	http.MethodConnect: true, http.MethodTrace: true,
+}
+
+// request counts one request. route is one of the handler's patterns (or
+// "other"); method and code are bucketed, so label values stay bounded.
 func (m *Metrics) request(route, method string, code int, d time.Duration) {
+	if !knownMethods[method] {
+		method = "other"
+	}
+	if code < 100 || code > 599 {
+		code = 0
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.requests[[3]string{route, method, strconv.Itoa(code)}]++
@@ -147,9 +163,18 @@ func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.WriteTo(w)
 }
 
-// WriteTo writes the metrics in the Prometheus text format.
+// WriteTo writes the metrics in the Prometheus text format. The page is
+// rendered in memory first: no lock is held while writing to w, so a
+// client reading slowly delays nobody else.
 func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
-	cw := &countWriter{w: bufio.NewWriter(w)}
+	var page bytes.Buffer
+	m.render(&page)
+	return page.WriteTo(w)
+}
+
+// render writes the page to b.
+func (m *Metrics) render(b *bytes.Buffer) {
+	cw := &countWriter{w: b}
 	m.mu.Lock()
 	family(cw, "openliveness_http_requests_total", "counter", "HTTP requests by route, method and status code.")
 	for _, k := range sortedKeys(m.requests, func(k [3]string) string { return k[0] + "\x00" + k[1] + "\x00" + k[2] }) {
@@ -197,10 +222,6 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	sample(cw, "go_memstats_sys_bytes", "", float64(ms.Sys))
 	family(cw, "go_gc_cycles_total", "counter", "Completed GC cycles.")
 	sample(cw, "go_gc_cycles_total", "", float64(ms.NumGC))
-	if err := cw.w.(*bufio.Writer).Flush(); err != nil && cw.err == nil {
-		cw.err = err
-	}
-	return cw.n, cw.err
 }
 
 type countWriter struct {
