@@ -18,6 +18,8 @@ type config struct {
 	serverkit.Flags
 	dataDir         string
 	checkpointEvery time.Duration
+	metricsAddr     string
+	tenantWebhooks  string
 }
 
 // parseConfig reads flags, with environment variables as defaults.
@@ -28,6 +30,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	c.Register(fs, getenv, serverkit.Defaults{RateLimit: 30, RateWindow: 10 * time.Second, EvidenceRetention: 30 * 24 * time.Hour})
 	fs.StringVar(&c.dataDir, "data-dir", serverkit.Env(getenv, "OPENLIVENESS_DATA_DIR", ""), "directory of the durable stores (default: memory only)")
 	fs.DurationVar(&c.checkpointEvery, "audit-checkpoint-interval", time.Hour, "sign an audit checkpoint this often when the chain grew (logged; appended to DATA_DIR/audit-checkpoints.jsonl); 0: never")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", serverkit.Env(getenv, "OPENLIVENESS_METRICS_ADDR", ""), "serve /metrics on this separate address only (for example 127.0.0.1:9090); default: on -addr")
+	fs.StringVar(&c.tenantWebhooks, "tenant-webhooks", serverkit.Env(getenv, "OPENLIVENESS_TENANT_WEBHOOKS", ""), `JSON file of each tenant's webhook endpoint: {"TENANT": {"url": "https://…", "secret": "whsec_…", "format": "event"}}`)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errHelp

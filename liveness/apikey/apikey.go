@@ -177,10 +177,18 @@ func CreateKey(ctx context.Context, s Store, tmpl Key, r io.Reader, now time.Tim
 // key given on the command line) under name. The key need not be
 // WellFormed, but must be at least 16 characters long.
 func Import(ctx context.Context, s Store, key, name string, now time.Time) (Key, error) {
+	return ImportKey(ctx, s, key, Key{Name: name}, now)
+}
+
+// ImportKey is Import with the name, tenant and role taken from tmpl.
+func ImportKey(ctx context.Context, s Store, key string, tmpl Key, now time.Time) (Key, error) {
 	if len(key) < 16 {
 		return Key{}, fmt.Errorf("%w: shorter than 16 characters", ErrInvalid)
 	}
-	rec := Key{Prefix: PrefixOf(key), Hash: Hash(key), Name: name, CreatedAt: now.UTC()}
+	if tmpl.Role != "" && tmpl.Role != RoleAdmin {
+		return Key{}, fmt.Errorf("apikey: unknown role %q (want %q or none)", tmpl.Role, RoleAdmin)
+	}
+	rec := Key{Prefix: PrefixOf(key), Hash: Hash(key), Name: tmpl.Name, Tenant: tmpl.Tenant, Role: tmpl.Role, CreatedAt: now.UTC()}
 	return rec, s.Add(ctx, rec)
 }
 
