@@ -92,29 +92,45 @@ func (s *requestSlots) Release() {
 	s.f.unuse(s.tenant)
 }
 
-// budget is a counter with a ceiling: take fails at once, without
-// waiting, when n more would pass the ceiling (the server then answers 503
-// with Retry-After rather than queue without bound). Safe for concurrent
-// use.
+// budget is a counter with a ceiling, shared fairly: take fails at once,
+// without waiting, when n more would pass the ceiling or one tenant's share
+// of it (half the ceiling, or the largest single request when that is
+// more), so one tenant cannot fill the budget and make every other
+// tenant's requests fail. The server then answers 503 with Retry-After
+// rather than queue without bound. Safe for concurrent use.
 type budget struct {
 	mu         sync.Mutex
 	used, ceil int64
+	share      int64 // per tenant; 0: no per-tenant share
+	byTenant   map[string]int64
 }
 
-func (b *budget) take(n int64) bool {
+func newBudget(ceil, largest int64) *budget {
+	return &budget{ceil: ceil, share: max(ceil/2, largest), byTenant: map[string]int64{}}
+}
+
+func (b *budget) take(tenant string, n int64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.used+n > b.ceil {
+	if b.used+n > b.ceil || (b.share > 0 && b.byTenant[tenant]+n > b.share) {
 		return false
 	}
 	b.used += n
+	if b.byTenant != nil {
+		b.byTenant[tenant] += n
+	}
 	return true
 }
 
-func (b *budget) give(n int64) {
+func (b *budget) give(tenant string, n int64) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.used -= n
-	b.mu.Unlock()
+	if b.byTenant != nil {
+		if b.byTenant[tenant] -= n; b.byTenant[tenant] <= 0 {
+			delete(b.byTenant, tenant)
+		}
+	}
 }
 
 func (b *budget) inUse() int64 {

@@ -153,13 +153,15 @@ func WithTenantConcurrency(n int) Option { return func(c *config) { c.tenantSlot
 
 // WithMaxBodyBytesInFlight bounds the verify request bodies held at once,
 // counted by their declared length, or the body limit when undeclared
-// (default 64 MiB). A request over the budget is answered 503 with
-// Retry-After before its body is read.
+// (default 64 MiB); one tenant may hold half of it (at least one largest
+// body). A request over the budget is answered 503 with Retry-After before
+// its body is read.
 func WithMaxBodyBytesInFlight(n int64) Option { return func(c *config) { c.bodyInFlight = n } }
 
 // WithMaxFramesInFlight bounds the frames of verify requests admitted at
-// once, analysed or waiting (default 40 × the concurrency). A request over
-// the budget is answered 503 with Retry-After.
+// once, analysed or waiting (default 40 × the concurrency); one tenant may
+// hold half of it (at least one largest burst). A request over the budget
+// is answered 503 with Retry-After.
 func WithMaxFramesInFlight(n int) Option { return func(c *config) { c.framesInFlight = n } }
 
 // WithoutMetricsRoute leaves /metrics out of the handler, for servers that
@@ -249,7 +251,7 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, engine: engine, mux: http.NewServeMux(), cors: cors, slots: newFairSlots(cfg.concurrency, min(cfg.tenantSlots, cfg.concurrency)),
-		bodies: &budget{ceil: cfg.bodyInFlight}, frames: &budget{ceil: int64(cfg.framesInFlight)}, tokens: newTokenCache(100_000)}
+		bodies: newBudget(cfg.bodyInFlight, cfg.maxBodyBytes), frames: newBudget(int64(cfg.framesInFlight), MaxBurstFrames), tokens: newTokenCache(100_000)}
 	h.routes = []route{
 		{pattern: "/v1/sessions", methods: map[string]http.HandlerFunc{http.MethodPost: h.createSession}},
 		{pattern: "/v1/sessions/{id}", methods: map[string]http.HandlerFunc{http.MethodGet: h.getSession}, cors: true},

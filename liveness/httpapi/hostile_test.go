@@ -233,10 +233,15 @@ func TestTenantFairness(t *testing.T) {
 }
 
 func TestBudget(t *testing.T) {
-	b := &budget{ceil: 10}
-	require.True(t, b.take(6))
-	require.False(t, b.take(5))
-	require.True(t, b.take(4))
-	b.give(10)
+	b := newBudget(10, 3)
+	require.True(t, b.take("a", 5))
+	require.False(t, b.take("a", 1), "a holds its half")
+	require.True(t, b.take("b", 5))
+	require.False(t, b.take("c", 1), "full")
+	b.give("a", 5)
+	require.True(t, b.take("c", 2))
+	b.give("b", 5)
+	b.give("c", 2)
 	require.Zero(t, b.inUse())
+	require.Empty(t, b.byTenant)
 }

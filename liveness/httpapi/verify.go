@@ -114,21 +114,21 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if !h.bodies.take(n) {
+	if !h.bodies.take(owner, n) {
 		h.busy(w, r, "too many frames in flight on this server")
 		return
 	}
-	defer h.bodies.give(n)
+	defer h.bodies.give(owner, n)
 	frames, opts, err := h.decodeFrames(w, r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if !h.frames.take(int64(len(frames))) {
+	if !h.frames.take(owner, int64(len(frames))) {
 		h.busy(w, r, "too many frames in flight on this server")
 		return
 	}
-	defer h.frames.give(int64(len(frames)))
+	defer h.frames.give(owner, int64(len(frames)))
 	if opts == nil {
 		opts = &liveness.SubmitOptions{}
 	}
