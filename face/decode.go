@@ -85,9 +85,10 @@ func (o *DecodeOptions) maxScans() int {
 // ErrTooComplex, ErrUnsupportedFormat or ErrCorruptImage. The EXIF orientation of JPEG images is
 // applied (phones send rotated frames), so the result is upright.
 //
-// JPEG frames decode to *image.YCbCr or *image.Gray (no conversion), PNG
-// frames to whatever image/png returns; an image rotated by its EXIF
-// orientation is returned as *image.NRGBA.
+// JPEG frames decode to *image.YCbCr or *image.Gray (no conversion), also
+// when rotated by their EXIF orientation (plane by plane; other decoded
+// types come back as *image.NRGBA); PNG frames to whatever image/png
+// returns.
 //
 // Decode is safe for concurrent use.
 func Decode(data []byte, opts *DecodeOptions) (image.Image, error) {

@@ -2,6 +2,8 @@ package face
 
 import (
 	"errors"
+	"image"
+	"image/color"
 	"syscall"
 	"testing"
 	"time"
@@ -129,5 +131,60 @@ func BenchmarkScanJPEG(b *testing.B) {
 		if _, err := scanJPEG(data, 4096, 4096, 2<<20, 16); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// orient keeps *image.YCbCr and *image.Gray and gives, pixel for pixel, the
+// colours of the generic NRGBA path.
+func TestOrientPlanes(t *testing.T) {
+	ratios := []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
+		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440}
+	for _, size := range []image.Point{{8, 6}, {7, 5}, {16, 2}} {
+		for _, ratio := range ratios {
+			src := image.NewYCbCr(image.Rect(0, 0, size.X, size.Y), ratio)
+			for i := range src.Y {
+				src.Y[i] = uint8(i * 37)
+			}
+			for i := range src.Cb {
+				src.Cb[i], src.Cr[i] = uint8(i*53), uint8(255-i*29)
+			}
+			gray := image.NewGray(src.Rect)
+			copy(gray.Pix, src.Y)
+			for o := 1; o <= 8; o++ {
+				for _, img := range []image.Image{src, gray} {
+					got, want := orient(img, o), orientNRGBA(img, o)
+					require.Equal(t, want.Bounds(), got.Bounds())
+					if size.X%2 == 0 && size.Y%2 == 0 || ratio == image.YCbCrSubsampleRatio444 {
+						assert.IsType(t, img, got, "%v %v o=%d", size, ratio, o)
+					}
+					b := got.Bounds()
+					for y := b.Min.Y; y < b.Max.Y; y++ {
+						for x := b.Min.X; x < b.Max.X; x++ {
+							g := color.NRGBAModel.Convert(got.At(x, y))
+							w := color.NRGBAModel.Convert(want.At(x, y))
+							require.Equal(t, w, g, "%T %v %v o=%d at %d,%d", img, size, ratio, o, x, y)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkOrient(b *testing.B) {
+	img, err := Decode(hostile.Frame(1920, 1080), nil)
+	require.NoError(b, err)
+	ycc := image.NewYCbCr(img.Bounds(), image.YCbCrSubsampleRatio420)
+	for _, bc := range []struct {
+		name string
+		f    func(image.Image, int) image.Image
+		img  image.Image
+	}{{"planes/ycbcr", orient, ycc}, {"planes/gray", orient, img}, {"nrgba/ycbcr", orientNRGBA, ycc}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.f(bc.img, 6)
+			}
+		})
 	}
 }
