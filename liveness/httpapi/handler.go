@@ -54,6 +54,9 @@ const (
 	// DefaultMaxBodyBytesInFlight bounds the verify request bodies held at
 	// once (WithMaxBodyBytesInFlight).
 	DefaultMaxBodyBytesInFlight = 64 << 20
+	// DefaultVerifyTimeout bounds a verify request's analysis
+	// (WithVerifyTimeout).
+	DefaultVerifyTimeout = 30 * time.Second
 	// DefaultFramesInFlightPerSlot times the concurrency is the default
 	// budget of frames admitted at once (WithMaxFramesInFlight).
 	DefaultFramesInFlightPerSlot = 40
@@ -78,6 +81,7 @@ type config struct {
 	bodyInFlight   int64
 	framesInFlight int
 	noMetrics      bool
+	verifyTimeout  time.Duration
 }
 
 // Option configures a Handler.
@@ -164,6 +168,12 @@ func WithMaxBodyBytesInFlight(n int64) Option { return func(c *config) { c.bodyI
 // is answered 503 with Retry-After.
 func WithMaxFramesInFlight(n int) Option { return func(c *config) { c.framesInFlight = n } }
 
+// WithVerifyTimeout bounds the time a verify request may spend waiting
+// for and using analysis slots (default 30 s, below the reference server's
+// 60 s write timeout): past it the work stops, nothing is recorded, and the
+// answer is 503, while the client can still read it.
+func WithVerifyTimeout(d time.Duration) Option { return func(c *config) { c.verifyTimeout = d } }
+
 // WithoutMetricsRoute leaves /metrics out of the handler, for servers that
 // serve Metrics on a separate (private) listen address.
 func WithoutMetricsRoute() Option { return func(c *config) { c.noMetrics = true } }
@@ -220,6 +230,9 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			return nil, fmt.Errorf("httpapi: public URL %q is not an absolute http(s) URL", cfg.publicURL)
 		}
+	}
+	if cfg.verifyTimeout <= 0 {
+		cfg.verifyTimeout = DefaultVerifyTimeout
 	}
 	if cfg.tenantSlots <= 0 {
 		cfg.tenantSlots = max(1, cfg.concurrency-1)

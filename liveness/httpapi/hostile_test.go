@@ -245,3 +245,30 @@ func TestBudget(t *testing.T) {
 	require.Zero(t, b.inUse())
 	require.Empty(t, b.byTenant)
 }
+
+// A verify request waiting for a slot past the verify timeout stops and is
+// answered 503; nothing is recorded.
+func TestVerifyTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clk := newClock()
+		eng := newEngine(t, clk)
+		keys := apikey.NewMemoryStore()
+		key, rec, err := apikey.Create(context.Background(), keys, "t", chacha(6), clk.Now())
+		require.NoError(t, err)
+		h, err := New(eng, WithKeys(apikey.Verifier{Store: keys}), WithLogger(discard()), WithClock(clk.Now), WithoutHostedPage(),
+			WithConcurrency(1), WithVerifyTimeout(time.Second))
+		require.NoError(t, err)
+		w := serve(h, "POST", "/v1/sessions", nil, map[string]string{"X-API-Key": key})
+		require.Equal(t, http.StatusCreated, w.Code)
+		id := strings.Split(w.Header().Get("Location"), "/")[3]
+		// Another request of the tenant holds the only slot.
+		held := h.slots.forTenant(rec.TenantID())
+		require.NoError(t, held.Acquire(context.Background()))
+		w = serve(h, "POST", "/v1/sessions/"+id+"/verify", []byte(`{"frame_b64":"`+b64(grayJPEG(t))+`"}`), map[string]string{"X-API-Key": key})
+		assert.Equal(t, http.StatusServiceUnavailable, w.Code, "%s", w.Body.Bytes())
+		held.Release()
+		s, err := eng.Get(context.Background(), id)
+		require.NoError(t, err)
+		assert.Equal(t, 0, s.Frames)
+	})
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -133,7 +134,11 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		opts = &liveness.SubmitOptions{}
 	}
 	opts.Slots = h.slots.forTenant(owner)
-	out, err := h.engine.Submit(r.Context(), id, frames, opts)
+	// The work stops when the client goes away or the request runs too
+	// long, and then records nothing.
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.verifyTimeout)
+	defer cancel()
+	out, err := h.engine.Submit(ctx, id, frames, opts)
 	if err != nil {
 		if errors.Is(err, liveness.ErrNotPending) || errors.Is(err, liveness.ErrExpired) || errors.Is(err, liveness.ErrNotFound) {
 			h.tokens.drop(id)
