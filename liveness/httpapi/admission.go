@@ -122,6 +122,14 @@ func (b *budget) take(tenant string, n int64) bool {
 	return true
 }
 
+// full reports whether tenant could not take n now (without taking it):
+// a cheap refusal before a request's body is read.
+func (b *budget) full(tenant string, n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used+n > b.ceil || (b.share > 0 && b.byTenant[tenant]+n > b.share)
+}
+
 func (b *budget) give(tenant string, n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -115,7 +115,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if !h.bodies.take(owner, n) {
+	if h.frames.full(owner, 1) || !h.bodies.take(owner, n) {
 		h.busy(w, r, "too many frames in flight on this server")
 		return
 	}
