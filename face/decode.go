@@ -21,13 +21,19 @@ var (
 	// ErrCorruptImage means the header was accepted but the pixel data could
 	// not be decoded.
 	ErrCorruptImage = errors.New("face: corrupt image")
+	// ErrTooComplex means the headers declare more decoding work than the
+	// limits allow (too many JPEG scans); the pixels were not decoded.
+	ErrTooComplex = errors.New("face: image too costly to decode")
 )
 
-// Default decoding limits.
+// Default decoding limits: webcam-sized frames (1920×1080 and 1080×1920
+// fit in DefaultMaxPixels) and the scans of common progressive encoders
+// (libjpeg writes 10 for colour images, 6 for grey ones).
 const (
 	DefaultMaxWidth  = 4096
 	DefaultMaxHeight = 4096
-	DefaultMaxPixels = 16 << 20 // 16 megapixels
+	DefaultMaxPixels = 2 << 20 // 2 megapixels
+	DefaultMaxScans  = 16
 )
 
 // DecodeOptions are the per-call knobs of Decode. The zero value (or a nil
@@ -36,6 +42,9 @@ type DecodeOptions struct {
 	MaxWidth  int // default DefaultMaxWidth
 	MaxHeight int // default DefaultMaxHeight
 	MaxPixels int // width×height, default DefaultMaxPixels
+	// MaxScans bounds the scans of a JPEG (default DefaultMaxScans): the
+	// decoder walks the whole image once per scan.
+	MaxScans int
 
 	// IgnoreOrientation skips applying the EXIF orientation of JPEG images.
 	IgnoreOrientation bool
@@ -46,6 +55,7 @@ func (o *DecodeOptions) limits() (w, h, px int) {
 	if o == nil {
 		return
 	}
+
 	if o.MaxWidth > 0 {
 		w = o.MaxWidth
 	}
@@ -58,16 +68,27 @@ func (o *DecodeOptions) limits() (w, h, px int) {
 	return
 }
 
+func (o *DecodeOptions) maxScans() int {
+	if o == nil || o.MaxScans <= 0 {
+		return DefaultMaxScans
+	}
+	return o.MaxScans
+}
+
 // Decode decodes one camera frame. Only JPEG and PNG are accepted, whatever
 // other formats the program registered with package image. The header is read
 // first and images whose declared size exceeds the limits are refused with
 // ErrImageTooLarge before any pixel is decoded, so a small file declaring a
-// huge image cannot exhaust memory. The EXIF orientation of JPEG images is
+// huge image cannot exhaust memory. A JPEG is first walked whole (scanJPEG):
+// its decoding cost is bounded from its headers (size, components, scans)
+// before any pixel is decoded, and refusals are ErrImageTooLarge,
+// ErrTooComplex, ErrUnsupportedFormat or ErrCorruptImage. The EXIF orientation of JPEG images is
 // applied (phones send rotated frames), so the result is upright.
 //
-// JPEG frames decode to *image.YCbCr or *image.Gray (no conversion), PNG
-// frames to whatever image/png returns; an image rotated by its EXIF
-// orientation is returned as *image.NRGBA.
+// JPEG frames decode to *image.YCbCr or *image.Gray (no conversion), also
+// when rotated by their EXIF orientation (plane by plane; other decoded
+// types come back as *image.NRGBA); PNG frames to whatever image/png
+// returns.
 //
 // Decode is safe for concurrent use.
 func Decode(data []byte, opts *DecodeOptions) (image.Image, error) {
@@ -78,11 +99,16 @@ func Decode(data []byte, opts *DecodeOptions) (image.Image, error) {
 	if format == "" {
 		return nil, ErrUnsupportedFormat
 	}
+	maxW, maxH, maxPx := opts.limits()
 	var (
 		cfg image.Config
 		err error
+		hdr jpegHeader
 	)
 	if format == "jpeg" {
+		if hdr, err = scanJPEG(data, maxW, maxH, maxPx, opts.maxScans()); err != nil {
+			return nil, err
+		}
 		cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
 	} else {
 		cfg, err = png.DecodeConfig(bytes.NewReader(data))
@@ -93,9 +119,8 @@ func Decode(data []byte, opts *DecodeOptions) (image.Image, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, ErrEmptyImage
 	}
-	maxW, maxH, maxPx := opts.limits()
-	if cfg.Width > maxW || cfg.Height > maxH || int64(cfg.Width)*int64(cfg.Height) > int64(maxPx) {
-		return nil, fmt.Errorf("%w: %d×%d exceeds %d×%d or %d pixels", ErrImageTooLarge, cfg.Width, cfg.Height, maxW, maxH, maxPx)
+	if err := checkSize(cfg.Width, cfg.Height, maxW, maxH, maxPx); err != nil {
+		return nil, err
 	}
 	var img image.Image
 	if format == "jpeg" {
@@ -107,8 +132,8 @@ func Decode(data []byte, opts *DecodeOptions) (image.Image, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCorruptImage, err)
 	}
 	if format == "jpeg" && (opts == nil || !opts.IgnoreOrientation) {
-		if o := jpegOrientation(data); o > 1 {
-			img = orient(img, o)
+		if hdr.orientation > 1 {
+			img = orient(img, hdr.orientation)
 		}
 	}
 	return img, nil

@@ -4,10 +4,10 @@
 //
 // # Pipeline
 //
-//   - Decode accepts JPEG and PNG only, checks the declared size before
-//     decoding any pixel (default limits 4096×4096 and 16 megapixels),
-//     applies the EXIF orientation of JPEG frames and returns the decoder's
-//     own image type; Luma takes the Y plane of a *image.YCbCr without a copy.
+//   - Decode accepts JPEG and PNG only, bounds the decoding cost from the
+//     headers before decoding any pixel (default limits 2 megapixels, 4096
+//     per side, 16 JPEG scans), applies the EXIF orientation of JPEG frames
+//     and returns the decoder's own image type; Luma takes the Y plane of a *image.YCbCr without a copy.
 //   - Detector finds faces with the pigo cascade (embedded facefinder). Its
 //     defaults are tuned for webcam frames: faces from a fifth of the shorter
 //     image side upwards, a window step of 10 % and a scale step of 1.15,

@@ -88,8 +88,127 @@ func exifOrientation(t []byte) int {
 }
 
 // orient returns img transformed so that an image stored with EXIF
-// orientation o is displayed upright.
+// orientation o is displayed upright. *image.YCbCr and *image.Gray are
+// transformed plane by plane and keep their type (the chroma planes of a
+// transposing orientation swap their subsampling: 4:2:2 becomes 4:4:0);
+// other images go through *image.NRGBA.
 func orient(img image.Image, o int) image.Image {
+	switch src := img.(type) {
+	case *image.Gray:
+		w, h := src.Rect.Dx(), src.Rect.Dy()
+		dw, dh := orientedSize(w, h, o)
+		dst := image.NewGray(image.Rect(0, 0, dw, dh))
+		orientPlane(dst.Pix, dst.Stride, src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y):], src.Stride, w, h, o)
+		return dst
+	case *image.YCbCr:
+		if r, ok := orientYCbCr(src, o); ok {
+			return r
+		}
+	}
+	return orientNRGBA(img, o)
+}
+
+// orientedSize is the size of a w×h image once displayed with orientation o.
+func orientedSize(w, h, o int) (int, int) {
+	if o >= 5 {
+		return h, w
+	}
+	return w, h
+}
+
+// orientYCbCr transforms the three planes of src. It declines (false) when
+// the chroma blocks would not map one to one (odd sizes of subsampled
+// images, an origin off a chroma boundary, 4:1:1 and 4:1:0).
+func orientYCbCr(src *image.YCbCr, o int) (*image.YCbCr, bool) {
+	ratio := src.SubsampleRatio
+	if o >= 5 {
+		switch ratio {
+		case image.YCbCrSubsampleRatio422:
+			ratio = image.YCbCrSubsampleRatio440
+		case image.YCbCrSubsampleRatio440:
+			ratio = image.YCbCrSubsampleRatio422
+		case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
+			return nil, false // no transposed ratio exists
+		}
+	}
+	r := src.Rect
+	w, h := r.Dx(), r.Dy()
+	if r.Min.X%4 != 0 || r.Min.Y%2 != 0 || (src.SubsampleRatio != image.YCbCrSubsampleRatio444 && (w%2 != 0 || h%2 != 0)) {
+		return nil, false // chroma blocks would not map onto chroma blocks
+	}
+	dw, dh := orientedSize(w, h, o)
+	dst := image.NewYCbCr(image.Rect(0, 0, dw, dh), ratio)
+	orientPlane(dst.Y, dst.YStride, src.Y[src.YOffset(r.Min.X, r.Min.Y):], src.YStride, w, h, o)
+	ci := src.COffset(r.Min.X, r.Min.Y)
+	cw, ch := chromaSize(src.SubsampleRatio, w, h)
+	dcw, dch := chromaSize(ratio, dw, dh)
+	if cdw, cdh := orientedSize(cw, ch, o); cdw != dcw || cdh != dch {
+		return nil, false // odd sizes whose chroma planes do not map one to one
+	}
+	orientPlane(dst.Cb, dst.CStride, src.Cb[ci:], src.CStride, cw, ch, o)
+	orientPlane(dst.Cr, dst.CStride, src.Cr[ci:], src.CStride, cw, ch, o)
+	return dst, true
+}
+
+// chromaSize is the size of the chroma planes of a w×h image.
+func chromaSize(r image.YCbCrSubsampleRatio, w, h int) (int, int) {
+	switch r {
+	case image.YCbCrSubsampleRatio422:
+		return (w + 1) / 2, h
+	case image.YCbCrSubsampleRatio420:
+		return (w + 1) / 2, (h + 1) / 2
+	case image.YCbCrSubsampleRatio440:
+		return w, (h + 1) / 2
+	case image.YCbCrSubsampleRatio411:
+		return (w + 3) / 4, h
+	case image.YCbCrSubsampleRatio410:
+		return (w + 3) / 4, (h + 1) / 2
+	}
+	return w, h
+}
+
+// orientPlane writes the w×h plane src, displayed with orientation o,
+// into dst.
+func orientPlane(dst []byte, dstStride int, src []byte, srcStride, w, h, o int) {
+	for y := 0; y < h; y++ {
+		row := src[y*srcStride : y*srcStride+w]
+		switch o {
+		case 2: // mirrored horizontally
+			d := dst[y*dstStride : y*dstStride+w]
+			for x, v := range row {
+				d[w-1-x] = v
+			}
+		case 3: // rotated 180
+			d := dst[(h-1-y)*dstStride : (h-1-y)*dstStride+w]
+			for x, v := range row {
+				d[w-1-x] = v
+			}
+		case 4: // mirrored vertically
+			copy(dst[(h-1-y)*dstStride:], row)
+		case 5: // transposed: (x, y) -> (y, x)
+			for x, v := range row {
+				dst[x*dstStride+y] = v
+			}
+		case 6: // rotated 90 clockwise: (x, y) -> (h-1-y, x)
+			for x, v := range row {
+				dst[x*dstStride+h-1-y] = v
+			}
+		case 7: // transverse: (x, y) -> (h-1-y, w-1-x)
+			for x, v := range row {
+				dst[(w-1-x)*dstStride+h-1-y] = v
+			}
+		case 8: // rotated 90 counter-clockwise: (x, y) -> (y, w-1-x)
+			for x, v := range row {
+				dst[(w-1-x)*dstStride+y] = v
+			}
+		default:
+			copy(dst[y*dstStride:], row)
+		}
+	}
+}
+
+// orientNRGBA is orient for any image, through *image.NRGBA.
+func orientNRGBA(img image.Image, o int) image.Image {
 	b := img.Bounds()
 	src := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(src, src.Bounds(), img, b.Min, draw.Src)

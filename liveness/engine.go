@@ -303,6 +303,11 @@ type CreateOptions struct {
 	// ReferenceImageID names a reference registered with AddReference,
 	// instead of ReferenceImage.
 	ReferenceImageID string
+	// Owner is the tenant the session belongs to (Session.Owner): the HTTP
+	// API sets it to the creating key's tenant and shows the session to
+	// that tenant only. Failed-session limits per reference id are counted
+	// per owner.
+	Owner string
 }
 
 // Created is a new session and its client token. The token is shown once:
@@ -310,6 +315,15 @@ type CreateOptions struct {
 type Created struct {
 	Session     *Session
 	ClientToken string
+}
+
+// failureKey scopes a reference id to its owner: two tenants' "user-1"
+// are different people.
+func failureKey(owner, ref string) string {
+	if owner == "" {
+		return ref
+	}
+	return owner + "\x00" + ref
 }
 
 // Create starts a session with a random challenge sequence.
@@ -325,7 +339,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 		return nil, fmt.Errorf("%w: ttl must be between 10 s and %s", ErrBadRequest, e.cfg.maxTTL)
 	}
 	if o.ReferenceID != "" {
-		wait, err := e.cfg.failures.Check(ctx, o.ReferenceID, e.cfg.clock())
+		wait, err := e.cfg.failures.Check(ctx, failureKey(o.Owner, o.ReferenceID), e.cfg.clock())
 		if err != nil {
 			return nil, err
 		}
@@ -353,6 +367,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 		Challenges:      seq,
 		ReferenceID:     o.ReferenceID,
 		WebhookURL:      o.WebhookURL,
+		Owner:           o.Owner,
 		RedirectURL:     o.RedirectURL,
 		ParentOrigin:    o.ParentOrigin,
 		Mirrored:        o.Mirrored,
@@ -540,7 +555,7 @@ func (e *Engine) finish(s *Session, st Status, reason string, score float64) {
 
 func (e *Engine) ended(ctx context.Context, s *Session) {
 	if s.Status == StatusFailed && s.ReferenceID != "" {
-		if err := e.cfg.failures.Failed(ctx, s.ReferenceID, e.cfg.clock()); err != nil {
+		if err := e.cfg.failures.Failed(ctx, failureKey(s.Owner, s.ReferenceID), e.cfg.clock()); err != nil {
 			e.cfg.logger.Error("liveness: counting a failure", "reference_id", s.ReferenceID, "err", err)
 		}
 	}

@@ -137,8 +137,8 @@ func (e *Engine) captureEvidence(s *Session, a analysed, rec FrameRecord, step c
 		if s.BestFrontal == 0 || frontal < s.BestFrontalDeg {
 			s.BestFrontal, s.BestFrontalDeg = s.Frames, frontal
 			add(KindBestFrontal, a.data, 0)
-			if crop := faceCrop(a.img, rec.Box); crop != nil {
-				add(KindFace, crop, 0)
+			if a.crop != nil {
+				add(KindFace, a.crop, 0)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"time"
 
 	"github.com/openliveness/openliveness/audit"
@@ -26,6 +27,17 @@ type SubmitOptions struct {
 	// apart, the last one now). Zero for frames sent one at a time, which
 	// are timed by their arrival.
 	Interval time.Duration
+	// Slots, when set, admits the CPU-bound work: Submit holds one slot
+	// while it decodes and analyses one frame, and none while it reads or
+	// writes the store, the evidence or the notifier.
+	Slots Slots
+}
+
+// Slots bounds concurrent frame analysis (a semaphore, possibly fair
+// between tenants). Acquire blocks until a slot is free or ctx is done.
+type Slots interface {
+	Acquire(ctx context.Context) error
+	Release()
 }
 
 // Outcome is the result of submitting frames.
@@ -56,7 +68,8 @@ var historyPoints = [...]int{
 // analysed is one frame's analysis, before it is applied to a session.
 type analysed struct {
 	data  []byte
-	img   image.Image
+	img   image.Image // only while the frame is analysed
+	crop  []byte      // JPEG face crop, for the best frontal evidence
 	res   *face.Result
 	rec   FrameRecord
 	took  time.Duration
@@ -80,21 +93,12 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 		return nil, fmt.Errorf("%w: at most %d frames per request", ErrBadRequest, e.cfg.maxBurstFrames)
 	}
 	var interval time.Duration
+	var slots Slots
 	if opts != nil {
-		interval = opts.Interval
+		interval, slots = opts.Interval, opts.Slots
 	}
 	if interval < 0 || interval > 2*time.Second {
 		return nil, fmt.Errorf("%w: interval_ms must be 0–2000", ErrBadRequest)
-	}
-	// Decode everything first: a bad frame rejects the request and changes
-	// nothing.
-	imgs := make([]image.Image, len(frames))
-	for i, f := range frames {
-		img, err := face.Decode(f.Data, &e.cfg.decode)
-		if err != nil {
-			return nil, fmt.Errorf("%w: frame %d: %w", ErrBadFrame, i+1, err)
-		}
-		imgs[i] = img
 	}
 	arrival := e.cfg.clock()
 
@@ -128,21 +132,17 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 		}
 		if results == nil {
 			// Analyse once; a retry after a conflict re-applies the same
-			// analyses to the fresh state.
-			results = make([]analysed, len(imgs))
-			for i, img := range imgs {
-				a, err := e.analyse(ctx, img, rt.prev)
-				if err != nil {
-					return nil, err
-				}
-				a.data, a.img = frames[i].Data, img
-				results[i] = a
-				if a.res != nil && len(a.res.Faces) > 0 && a.res.Faces[0].Landmarks != nil {
-					f := a.res.Faces[0]
-					rt.prev = &f
-				}
+			// analyses to the fresh state. Frames are decoded and analysed
+			// one at a time, so a burst never holds more than one decoded
+			// image; a bad frame rejects the request and changes nothing.
+			if results, err = e.analyseFrames(ctx, rt, s, frames, slots); err != nil {
+				return nil, err
 			}
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, err // the client went away: record nothing
+		}
+		framesBefore := s.Frames
 		passedBefore := len(s.Passed)
 		var puts []pendingPut
 		out := e.apply(rt, s, results, arrival, interval, &puts)
@@ -160,7 +160,7 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 			return nil, err
 		}
 		rt.version = s.Version
-		if s.Frames == len(results) {
+		if framesBefore == 0 && s.Frames > 0 {
 			e.notify(ctx, EventStarted, s)
 		}
 		for _, p := range s.Passed[passedBefore:] {
@@ -176,6 +176,58 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 		return out, nil
 	}
 	return nil, errRetryConflict
+}
+
+// analyseFrames decodes and analyses frames in order, one at a time, each
+// under a slot. It keeps no decoded image: the face crop evidence needs is
+// made at once for a frame more frontal than the best so far.
+func (e *Engine) analyseFrames(ctx context.Context, rt *runtime, s *Session, frames []Frame, slots Slots) ([]analysed, error) {
+	results := make([]analysed, len(frames))
+	best, hasBest := s.BestFrontalDeg, s.BestFrontal != 0
+	for i, f := range frames {
+		if slots != nil {
+			if err := slots.Acquire(ctx); err != nil {
+				return nil, err
+			}
+		}
+		a, err := e.decodeAnalyse(ctx, f.Data, i, rt.prev)
+		if err == nil && e.cfg.evidence != nil && a.faces == 1 && a.res.Faces[0].Landmarks != nil {
+			p, m := a.res.Faces[0].Pose, a.res.Faces[0].Measures
+			// The rule of captureEvidence: eyes open, most frontal so far.
+			if frontal := math.Abs(p.Yaw) + math.Abs(p.Pitch); m.EARLeft > 0.15 && m.EARRight > 0.15 && (!hasBest || frontal < best) {
+				best, hasBest = frontal, true
+				a.crop = faceCrop(a.img, a.rec.Box)
+			}
+		}
+		a.img = nil
+		if slots != nil {
+			slots.Release()
+		}
+		if err != nil {
+			return nil, err
+		}
+		a.data = f.Data
+		results[i] = a
+		if a.res != nil && len(a.res.Faces) > 0 && a.res.Faces[0].Landmarks != nil {
+			f := a.res.Faces[0]
+			rt.prev = &f
+		}
+	}
+	return results, nil
+}
+
+// decodeAnalyse decodes frame i and analyses it.
+func (e *Engine) decodeAnalyse(ctx context.Context, data []byte, i int, prev *face.Face) (analysed, error) {
+	if err := ctx.Err(); err != nil {
+		return analysed{}, err
+	}
+	img, err := face.Decode(data, &e.cfg.decode)
+	if err != nil {
+		return analysed{}, fmt.Errorf("%w: frame %d: %w", ErrBadFrame, i+1, err)
+	}
+	a, err := e.analyse(ctx, img, prev)
+	a.img = img
+	return a, err
 }
 
 // analyse runs the face and per-frame spoof analysis of one frame.

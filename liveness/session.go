@@ -60,6 +60,8 @@ type Session struct {
 
 	ReferenceID string `json:"reference_id,omitempty"`
 	WebhookURL  string `json:"webhook_url,omitempty"`
+	// Owner is the tenant that created the session (CreateOptions.Owner).
+	Owner       string `json:"owner,omitempty"`
 	RedirectURL string `json:"redirect_url,omitempty"`
 	// ParentOrigin is the origin the hosted page posts its result to when
 	// it runs in an iframe.

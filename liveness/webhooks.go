@@ -55,6 +55,7 @@ type WebhookNotifier struct {
 	insecure      bool
 	evidenceURLs  *EvidenceURLs
 	logger        *slog.Logger
+	tenants       map[string]webhook.Endpoint
 
 	randMu sync.Mutex
 	rand   io.Reader
@@ -69,6 +70,27 @@ func WebhookEndpoints(eps ...webhook.Endpoint) WebhookOption {
 	return func(n *WebhookNotifier) {
 		for _, e := range eps {
 			n.endpoints = append(n.endpoints, e.Clone())
+		}
+	}
+}
+
+// TenantWebhookEndpoints gives tenants (Session.Owner) their own endpoint
+// and secret: the events of a tenant's sessions go to its endpoint as well
+// as to the server-wide ones, its sessions' own webhook URLs are signed
+// with its secret rather than the server's, and SendTenantTest reaches its
+// endpoint only. Tenants never receive or can sign each other's events.
+func TenantWebhookEndpoints(eps map[string]webhook.Endpoint) WebhookOption {
+	return func(n *WebhookNotifier) {
+		if n.tenants == nil {
+			n.tenants = map[string]webhook.Endpoint{}
+		}
+		for t, e := range eps {
+			c := e.Clone()
+			if c.ID == "" {
+				h := sha256.Sum256([]byte(t))
+				c.ID = "tenant-" + hex.EncodeToString(h[:8])
+			}
+			n.tenants[t] = c
 		}
 	}
 }
@@ -130,6 +152,11 @@ func NewWebhookNotifier(d *webhook.Dispatcher, opts ...WebhookOption) (*WebhookN
 			return nil, fmt.Errorf("liveness: webhook endpoint %q: %w", e.ID, err)
 		}
 	}
+	for t, e := range n.tenants {
+		if err := e.Validate(n.insecure, now); err != nil {
+			return nil, fmt.Errorf("liveness: webhook endpoint of tenant %q: %w", t, err)
+		}
+	}
 	switch n.sessionFormat {
 	case webhook.FormatCompleted, webhook.FormatEvent:
 	default:
@@ -174,16 +201,52 @@ func (n *WebhookNotifier) SendTest(ctx context.Context, url string, format webho
 	return del, att, nil
 }
 
+// SendTenantTest sends one signed test event to the endpoint of tenant,
+// signed with its secret. url, when not empty, must be that endpoint's
+// URL: a key can test its own endpoint and no other address.
+func (n *WebhookNotifier) SendTenantTest(ctx context.Context, tenant, url string, format webhook.Format) (webhook.Delivery, []webhook.Attempt, error) {
+	e, ok := n.tenants[tenant]
+	if !ok {
+		return webhook.Delivery{}, nil, fmt.Errorf("%w: no webhook endpoint is registered for this key's tenant", webhook.ErrBadEndpoint)
+	}
+	if url != "" && url != e.URL {
+		return webhook.Delivery{}, nil, fmt.Errorf("%w: url is not the webhook endpoint registered for this key's tenant", webhook.ErrBadEndpoint)
+	}
+	e.ID = "test-" + e.ID
+	del, err := n.d.SendTest(ctx, e, format)
+	if err != nil {
+		return webhook.Delivery{}, nil, err
+	}
+	att, err := n.d.Attempts(ctx, del.ID)
+	if err != nil {
+		return del, nil, err
+	}
+	return del, att, nil
+}
+
 // sessionEndpoint is the endpoint of a per-session URL.
 func (n *WebhookNotifier) sessionEndpoint(url string) webhook.Endpoint {
+	return n.ownedSessionEndpoint("", url)
+}
+
+// ownedSessionEndpoint is the endpoint of a per-session URL of a session
+// of owner: signed with the owner's secret when it has an endpoint, with
+// the session secret otherwise.
+func (n *WebhookNotifier) ownedSessionEndpoint(owner, url string) webhook.Endpoint {
 	h := sha256.Sum256([]byte(url))
-	return webhook.Endpoint{
+	e := webhook.Endpoint{
 		ID:      "session-url-" + hex.EncodeToString(h[:8]),
 		URL:     url,
 		Secrets: webhook.Secrets{{Value: n.sessionSecret}},
 		Format:  n.sessionFormat,
 		Schemes: n.sessionScheme,
 	}
+	if t, ok := n.tenants[owner]; ok && owner != "" {
+		th := sha256.Sum256([]byte(owner + "\x00" + url))
+		e.ID = "session-url-" + hex.EncodeToString(th[:8])
+		e.Secrets = t.Secrets
+	}
+	return e
 }
 
 // WebhookEvent returns the webhook event of ev (with a new event id).
@@ -244,11 +307,15 @@ func (n *WebhookNotifier) Notify(ctx context.Context, ev Event) error {
 		return err
 	}
 	targets := n.endpoints
+	if t, ok := n.tenants[ev.Session.Owner]; ok && ev.Session.Owner != "" {
+		targets = append(targets[:len(targets):len(targets)], t)
+	}
 	if u := ev.Session.WebhookURL; u != "" {
-		if n.sessionSecret == "" {
+		_, tenantSecret := n.tenants[ev.Session.Owner]
+		if n.sessionSecret == "" && !tenantSecret {
 			n.logger.Warn("liveness: session webhook skipped: no session secret", "session", ev.Session.ID)
 		} else {
-			targets = append(targets[:len(targets):len(targets)], n.sessionEndpoint(u))
+			targets = append(targets[:len(targets):len(targets)], n.ownedSessionEndpoint(ev.Session.Owner, u))
 		}
 	}
 	var errs []error

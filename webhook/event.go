@@ -129,15 +129,20 @@ type Event struct {
 
 // Completed is the flat payload of FormatCompleted endpoints:
 //
-//	{"event":"session.completed","session_id":"…","passed":true,"score":0.97,"reason":null,"timestamp":"2024-01-02T03:04:05Z"}
+//	{"event":"session.completed","event_id":"evt_…","session_id":"…","passed":true,"score":0.97,"reason":null,"timestamp":"2024-01-02T03:04:05Z"}
 //
-// The evidence fields appear only when the session has evidence. It is a
+// The event id and the timestamp are inside the signed body, so a receiver
+// checking only the body signature (SchemeBody) can still drop duplicates
+// (by event_id) and stale replays (by timestamp: see CheckFresh). The
+// evidence fields appear only when the session has evidence. It is a
 // value, safe to copy.
 type Completed struct {
-	Event     EventType `json:"event"`
-	SessionID string    `json:"session_id"`
-	Passed    bool      `json:"passed"`
-	Score     float64   `json:"score"`
+	Event EventType `json:"event"`
+	// EventID is the event's id ("evt_…"), the same on every retry.
+	EventID   string  `json:"event_id,omitempty"`
+	SessionID string  `json:"session_id"`
+	Passed    bool    `json:"passed"`
+	Score     float64 `json:"score"`
 	// Reason is null when the session passed.
 	Reason *string `json:"reason"`
 	// Timestamp is the event time, RFC 3339 in UTC with second precision.
@@ -226,6 +231,7 @@ func validEvidenceHash(h string) bool {
 func (e Event) Completed() (Completed, error) {
 	c := Completed{
 		Event:     EventCompleted,
+		EventID:   e.ID,
 		SessionID: e.Data.SessionID,
 		Timestamp: time.Unix(e.Created, 0).UTC().Format(time.RFC3339),
 	}
@@ -304,6 +310,26 @@ func ParseEvent(body []byte) (Event, error) {
 		return Event{}, err
 	}
 	return e, e.Validate()
+}
+
+// CheckFresh is the receiver-side replay check of a flat payload: it
+// fails with ErrTimestampOutOfRange when the event is older than maxAge
+// (or more than five minutes in the future) and with ErrNoID when the
+// payload carries no event id. maxAge must cover the retry schedule (the
+// body, and so its timestamp, is the same on every retry: about 1 h 15 min
+// with DefaultRetryPolicy); within it, drop duplicates by EventID.
+func (c Completed) CheckFresh(now time.Time, maxAge time.Duration) error {
+	if c.EventID == "" {
+		return fmt.Errorf("%w: the payload carries no event_id", ErrNoID)
+	}
+	at, err := time.Parse(time.RFC3339, c.Timestamp)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadTimestamp, err)
+	}
+	if age := now.Sub(at); age > maxAge || age < -5*time.Minute {
+		return fmt.Errorf("%w: event of %s, %s old", ErrTimestampOutOfRange, c.Timestamp, age.Round(time.Second))
+	}
+	return nil
 }
 
 // ParseCompleted decodes a flat payload, for receivers.

@@ -102,7 +102,7 @@ func TestCompletedMapping(t *testing.T) {
 			if err := json.Unmarshal(b, &m); err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]any{"event": "session.completed", "session_id": "s", "passed": tc.passed, "score": 0.5,
+			want := map[string]any{"event": "session.completed", "event_id": "evt_x", "session_id": "s", "passed": tc.passed, "score": 0.5,
 				"reason": tc.want, "timestamp": "2025-06-01T12:00:00Z"}
 			if fmt.Sprint(m) != fmt.Sprint(want) {
 				t.Fatalf("flat payload = %s, want fields %v", b, want)

@@ -64,7 +64,7 @@ func ExampleEvent_Payload() {
 	fmt.Println(string(flat))
 	// Output:
 	// {"id":"evt_1","object":"event","type":"session.failed","created":1748779200,"data":{"session_id":"sess_1","passed":false,"score":0.12,"reason":"spoof_suspected"}}
-	// {"event":"session.completed","session_id":"sess_1","passed":false,"score":0.12,"reason":"spoof_suspected","timestamp":"2025-06-01T12:00:00Z"}
+	// {"event":"session.completed","event_id":"evt_1","session_id":"sess_1","passed":false,"score":0.12,"reason":"spoof_suspected","timestamp":"2025-06-01T12:00:00Z"}
 }
 
 func ExampleForbidden() {

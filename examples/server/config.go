@@ -26,6 +26,10 @@ type config struct {
 	tlsCert        string
 	tlsKey         string
 	tlsSelfSigned  bool
+
+	// Metrics on a separate address; per-tenant webhook endpoints.
+	metricsAddr    string
+	tenantWebhooks string
 }
 
 // newFlagSet registers the server's flags on a new FlagSet; every flag
@@ -40,6 +44,8 @@ func newFlagSet(c *config, getenv func(string) string, stderr io.Writer) (*flag.
 	retry := fs.String("webhook-retry", "default", "webhook retries: default (5s,30s,2m,10m,1h), once (5s), none, or a comma-separated list of delays")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs -tls-key")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key of -tls-cert")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address only (for example 127.0.0.1:9090); default: on -addr")
+	fs.StringVar(&c.tenantWebhooks, "tenant-webhooks", "", `JSON file of each tenant's webhook endpoint: {"TENANT": {"url": "https://…", "secret": "whsec_…", "format": "event"}}`)
 	fs.BoolVar(&c.tlsSelfSigned, "tls-self-signed", false, "development only: serve HTTPS with a new self-signed certificate for the listen address and local names (its SHA-256 fingerprint is printed)")
 	err := serverkit.ApplyEnv(fs, getenv)
 	return fs, schemes, retry, err

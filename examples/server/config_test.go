@@ -50,6 +50,8 @@ var envValues = map[string]string{
 	"tls-cert":                  "cert.pem",
 	"tls-key":                   "key.pem",
 	"tls-self-signed":           "true",
+	"metrics-addr":              "127.0.0.1:9099",
+	"tenant-webhooks":           "/tmp/tenant-webhooks.json",
 }
 
 // TestEveryFlagHasEnv: every flag is named in -h with its variable, and the

@@ -15,7 +15,10 @@ import (
 )
 
 const keysUsage = `usage:
-  server keys create [-name NAME] [-data-dir DIR]   create a key; it is printed once
+  server keys create [-name NAME] [-tenant T] [-admin] [-data-dir DIR]
+                                                    create a key; it is printed once. Keys of one
+                                                    tenant see each other's sessions and no other's
+                                                    (default: a tenant of its own); -admin sees all
   server keys list [-data-dir DIR]                  list keys (prefixes only)
   server keys revoke [-data-dir DIR] PREFIX         revoke a key
 DIR defaults to $OPENLIVENESS_DATA_DIR, else $XDG_DATA_HOME/openliveness or
@@ -34,6 +37,8 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	def := defaultKeysDir(getenv)
 	dir := fs.String("data-dir", def, "data directory holding keys.json")
 	name := fs.String("name", "", "label of the new key (create)")
+	tenant := fs.String("tenant", "", "tenant of the new key (create; default: a tenant of its own)")
+	admin := fs.Bool("admin", false, "the new key sees every tenant's sessions (create)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -55,7 +60,11 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer, g
 			fmt.Fprint(stderr, keysUsage)
 			return 2
 		}
-		key, rec, err := apikey.Create(ctx, store, *name, rand.Reader, time.Now())
+		tmpl := apikey.Key{Name: *name, Tenant: *tenant}
+		if *admin {
+			tmpl.Role = apikey.RoleAdmin
+		}
+		key, rec, err := apikey.CreateKey(ctx, store, tmpl, rand.Reader, time.Now())
 		if err != nil {
 			fmt.Fprintln(stderr, "keys:", err)
 			return 1
@@ -69,13 +78,17 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer, g
 			return 1
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PREFIX\tNAME\tCREATED\tSTATUS")
+		fmt.Fprintln(tw, "PREFIX\tNAME\tTENANT\tCREATED\tSTATUS")
 		for _, k := range list {
 			status := "active"
 			if k.Revoked() {
 				status = "revoked " + k.RevokedAt.Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%s…\t%s\t%s\t%s\n", k.Prefix, k.Name, k.CreatedAt.Format(time.RFC3339), status)
+			tenant := k.TenantID()
+			if k.Admin() {
+				tenant += " (admin)"
+			}
+			fmt.Fprintf(tw, "%s…\t%s\t%s\t%s\t%s\n", k.Prefix, k.Name, tenant, k.CreatedAt.Format(time.RFC3339), status)
 		}
 		tw.Flush()
 	case "revoke":

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,7 +82,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	}
 	if devKey != "" {
 		mem := apikey.NewMemoryStore()
-		if _, err := apikey.Import(ctx, mem, devKey, "development", time.Now()); err != nil {
+		// The development key is the operator's: it sees every tenant's
+		// sessions (role admin).
+		if _, err := apikey.ImportKey(ctx, mem, devKey, apikey.Key{Name: "development", Role: apikey.RoleAdmin}, time.Now()); err != nil {
 			return err
 		}
 		verifiers = append(verifiers, apikey.Verifier{Store: mem})
@@ -113,6 +116,13 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		nopts = append(nopts, liveness.WebhookEndpoints(webhook.Endpoint{
 			ID: "server", URL: cfg.WebhookURL, Secrets: webhook.Secrets{{Value: secret}}, Format: cfg.WebhookFormat, Schemes: cfg.webhookSchemes,
 		}))
+	}
+	if cfg.tenantWebhooks != "" {
+		eps, err := readTenantWebhooks(cfg.tenantWebhooks)
+		if err != nil {
+			return err
+		}
+		nopts = append(nopts, liveness.TenantWebhookEndpoints(eps))
 	}
 	dispatcher, err := webhook.New(dopts...)
 	if err != nil {
@@ -184,7 +194,17 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		}
 	}
 	evidenceURLs.BaseURL = strings.TrimSuffix(publicURL, "/")
-	handler, err := httpapi.New(engine,
+	var metricsLn net.Listener
+	hopts := []httpapi.Option{}
+	if cfg.metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.metricsAddr); err != nil {
+			ln.Close()
+			dispatcher.Close()
+			return fmt.Errorf("metrics address: %w", err)
+		}
+		hopts = append(hopts, httpapi.WithoutMetricsRoute())
+	}
+	handler, err := httpapi.New(engine, append(hopts,
 		httpapi.WithKeys(verifiers),
 		httpapi.WithRateLimiter(httpapi.NewMemoryRateLimiter(cfg.RateLimit, cfg.RateWindow, nil)),
 		httpapi.WithPublicURL(publicURL),
@@ -195,7 +215,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 		httpapi.WithMetrics(metrics),
 		httpapi.WithEvidenceURLs(evidenceURLs),
 		httpapi.WithEvidenceRetention(cfg.EvidenceRetention),
-	)
+	)...)
 	if err != nil {
 		ln.Close()
 		dispatcher.Close()
@@ -224,6 +244,10 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	if cfg.EvidenceRetention > 0 {
 		workers = append(workers, func(ctx context.Context) { purgeEvidence(ctx, engine, cfg.EvidenceRetention, logger) })
 	}
+	if metricsLn != nil {
+		workers = append(workers, func(ctx context.Context) { serveMetrics(ctx, metricsLn, metrics, logger) })
+		logger.Info("metrics listening", "addr", metricsLn.Addr().String())
+	}
 	logger.Info("server listening", "addr", addr, "public_url", publicURL, "data_dir", cfg.dataDir,
 		"webhook_url", cfg.WebhookURL, "webhook_allow_private", cfg.WebhookAllowPrivate, "model_version", engine.ModelVersion())
 	if ready != nil {
@@ -242,6 +266,50 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves /metrics alone on ln until ctx ends.
+func serveMetrics(ctx context.Context, ln net.Listener, m *httpapi.Metrics, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m)
+	srv := serverkit.NewHTTPServer(mux, logger)
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("metrics listener", "err", err)
+	}
+}
+
+// tenantWebhook is one entry of the -tenant-webhooks file.
+type tenantWebhook struct {
+	URL    string `json:"url"`
+	Secret string `json:"secret"`
+	Format string `json:"format"`
+}
+
+// readTenantWebhooks reads the -tenant-webhooks file.
+func readTenantWebhooks(path string) (map[string]webhook.Endpoint, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tenant webhooks: %w", err)
+	}
+	var m map[string]tenantWebhook
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("tenant webhooks %s: %w", path, err)
+	}
+	eps := make(map[string]webhook.Endpoint, len(m))
+	for t, w := range m {
+		f := webhook.Format(w.Format)
+		if f == "" {
+			f = webhook.FormatEvent
+		}
+		eps[t] = webhook.Endpoint{URL: w.URL, Secrets: webhook.Secrets{{Value: w.Secret}}, Format: f}
+	}
+	return eps, nil
 }
 
 // purgeEvidence deletes, every hour, the evidence frames of sessions that

@@ -48,12 +48,35 @@ type Key struct {
 	// Hash is the lowercase hex SHA-256 of the whole key.
 	Hash string `json:"hash"`
 	// Name is a label chosen at creation ("backend", "staging").
-	Name      string    `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
+	// Tenant is the integrator the key belongs to: the sessions a key
+	// creates are visible to the keys of its tenant only. Empty means a
+	// tenant of its own, named by the key's prefix (TenantID).
+	Tenant string `json:"tenant,omitempty"`
+	// Role is empty for an integrator's key, or RoleAdmin for an operator
+	// key that sees the sessions of every tenant.
+	Role      string    `json:"role,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	// RevokedAt is set when the key was revoked; a revoked key never
 	// verifies again.
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 }
+
+// RoleAdmin is the Role of operator keys, which see every tenant's
+// sessions.
+const RoleAdmin = "admin"
+
+// TenantID is the tenant that owns the sessions the key creates: Tenant,
+// or "key:" and the prefix for a key without one.
+func (k Key) TenantID() string {
+	if k.Tenant != "" {
+		return k.Tenant
+	}
+	return "key:" + k.Prefix
+}
+
+// Admin reports whether the key has the admin role.
+func (k Key) Admin() bool { return k.Role == RoleAdmin }
 
 // Revoked reports whether the key was revoked.
 func (k Key) Revoked() bool { return !k.RevokedAt.IsZero() }
@@ -123,12 +146,21 @@ func PrefixOf(key string) string {
 // show once) with its record. It retries on the (astronomically unlikely)
 // prefix collision.
 func Create(ctx context.Context, s Store, name string, r io.Reader, now time.Time) (string, Key, error) {
+	return CreateKey(ctx, s, Key{Name: name}, r, now)
+}
+
+// CreateKey is Create with the name, tenant and role taken from tmpl (its
+// other fields are ignored). The role must be empty or RoleAdmin.
+func CreateKey(ctx context.Context, s Store, tmpl Key, r io.Reader, now time.Time) (string, Key, error) {
+	if tmpl.Role != "" && tmpl.Role != RoleAdmin {
+		return "", Key{}, fmt.Errorf("apikey: unknown role %q (want %q or none)", tmpl.Role, RoleAdmin)
+	}
 	for range 3 {
 		key, err := Generate(r)
 		if err != nil {
 			return "", Key{}, err
 		}
-		rec := Key{Prefix: PrefixOf(key), Hash: Hash(key), Name: name, CreatedAt: now.UTC()}
+		rec := Key{Prefix: PrefixOf(key), Hash: Hash(key), Name: tmpl.Name, Tenant: tmpl.Tenant, Role: tmpl.Role, CreatedAt: now.UTC()}
 		err = s.Add(ctx, rec)
 		if errors.Is(err, ErrExists) {
 			continue
@@ -145,10 +177,18 @@ func Create(ctx context.Context, s Store, name string, r io.Reader, now time.Tim
 // key given on the command line) under name. The key need not be
 // WellFormed, but must be at least 16 characters long.
 func Import(ctx context.Context, s Store, key, name string, now time.Time) (Key, error) {
+	return ImportKey(ctx, s, key, Key{Name: name}, now)
+}
+
+// ImportKey is Import with the name, tenant and role taken from tmpl.
+func ImportKey(ctx context.Context, s Store, key string, tmpl Key, now time.Time) (Key, error) {
 	if len(key) < 16 {
 		return Key{}, fmt.Errorf("%w: shorter than 16 characters", ErrInvalid)
 	}
-	rec := Key{Prefix: PrefixOf(key), Hash: Hash(key), Name: name, CreatedAt: now.UTC()}
+	if tmpl.Role != "" && tmpl.Role != RoleAdmin {
+		return Key{}, fmt.Errorf("apikey: unknown role %q (want %q or none)", tmpl.Role, RoleAdmin)
+	}
+	rec := Key{Prefix: PrefixOf(key), Hash: Hash(key), Name: tmpl.Name, Tenant: tmpl.Tenant, Role: tmpl.Role, CreatedAt: now.UTC()}
 	return rec, s.Add(ctx, rec)
 }
 

@@ -44,7 +44,7 @@ func server(t *testing.T, opts ...httpapi.Option) (*client.Client, *clock, *http
 	}
 	keys := apikey.NewMemoryStore()
 	var seed [32]byte
-	key, _, err := apikey.Create(context.Background(), keys, "test", rand.NewChaCha8(seed), clk.Now())
+	key, _, err := apikey.CreateKey(context.Background(), keys, apikey.Key{Name: "test", Role: apikey.RoleAdmin}, rand.NewChaCha8(seed), clk.Now()) // admin: tests webhooks to any URL
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,11 +23,15 @@
 //
 // API keys travel in X-API-Key; client tokens in Authorization: Bearer. A
 // client token is scoped to its session: with it, GET /v1/sessions/{id}
-// shows only what the hosted page needs. Errors are JSON {"error": "..."}
-// with 400 (invalid field, bad base64, not a JPEG, too large), 401, 404,
-// 409 (session no longer pending), 410 (expired), 429 (rate limit, with
-// Retry-After) and 502 (analysis engine unavailable). Bad input never
-// yields a 5xx; a panic is recovered, logged and answered 500.
+// shows only what the hosted page needs. A session belongs to the tenant
+// of the key that created it: other tenants' keys get 404 on all its
+// routes, admin keys see every tenant. Errors are JSON {"error": "..."}
+// with 400 (invalid field, bad base64, not a JPEG, too costly to decode),
+// 401, 404, 409 (session no longer pending), 410 (expired), 413 (body,
+// frame or image size over its limit), 429 (rate limit, with Retry-After),
+// 502 (analysis engine unavailable) and 503 (in-flight budgets full, with
+// Retry-After). Bad input never yields a 5xx; a panic is recovered, logged
+// and answered 500. Limits, budgets and fairness: docs/security.md.
 //
 // The handler is safe for concurrent use. Its collaborators are
 // interfaces: Engine (a *liveness.Engine), KeyVerifier (apikey.Verifier),

@@ -77,6 +77,7 @@ type envOptions struct {
 	handler     []Option
 	clockOpts   func(clk *fakeClock) []Option
 	noPublicURL bool
+	admin       bool // the environment's key has the admin role
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -88,7 +89,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 	} else {
 		e.engine = newEngine(t, clk)
 	}
-	key, _, err := apikey.Create(context.Background(), e.keys, "test", chacha(1), clk.Now())
+	tmpl := apikey.Key{Name: "test"}
+	if o.admin {
+		tmpl.Role = apikey.RoleAdmin
+	}
+	key, _, err := apikey.CreateKey(context.Background(), e.keys, tmpl, chacha(1), clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/webhook"
 )
@@ -54,6 +55,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusNotFound, msgNotFound
 	case errors.Is(err, liveness.ErrExpired):
 		return http.StatusGone, msgExpired
+	case errors.Is(err, face.ErrImageTooLarge):
+		return http.StatusRequestEntityTooLarge, publicText(err)
 	case errors.Is(err, liveness.ErrBadFrame), errors.Is(err, liveness.ErrNoFrames), errors.Is(err, liveness.ErrBadRequest):
 		return http.StatusBadRequest, publicText(err)
 	case errors.Is(err, liveness.ErrUnavailable):

@@ -41,7 +41,8 @@ func (h *Handler) evidenceAccess(r *http.Request, id string) error {
 		}
 		return nil
 	}
-	return h.requireKey(r)
+	_, err := h.ownedSession(r, id)
+	return err
 }
 
 func (h *Handler) evidenceEngine() (EvidenceEngine, error) {
@@ -52,10 +53,12 @@ func (h *Handler) evidenceEngine() (EvidenceEngine, error) {
 	return ee, nil
 }
 
-// keyedEvidence authorises an API-key request on the evidence routes and
-// returns the engine's evidence side; on failure it has answered.
+// keyedEvidence authorises an API-key request on the evidence routes of a
+// session the key's tenant owns and returns the engine's evidence side; on
+// failure it has answered.
 func (h *Handler) keyedEvidence(w http.ResponseWriter, r *http.Request) (EvidenceEngine, bool) {
-	return h.authorisedEvidence(w, r, h.requireKey(r))
+	_, err := h.ownedSession(r, r.PathValue("id"))
+	return h.authorisedEvidence(w, r, err)
 }
 
 // authorisedEvidence answers authErr, or a server that keeps no evidence.

@@ -2,11 +2,19 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/openliveness/openliveness/internal/hostile"
 )
 
 // fuzzEnv is a handler on a real engine with a rate limit too high to
@@ -56,12 +64,99 @@ func FuzzVerifyBody(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	e, id, tok := fuzzEnv(f)
+	e, _, _ := fuzzEnv(f)
+	ps := &pendingSession{e: e}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		id, tok := ps.get(t)
 		w := serve(e.h, "POST", "/v1/sessions/"+id+"/verify", body, map[string]string{
 			"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
 		checkNo5xx(t, w, body)
+		ps.after(w)
 	})
+}
+
+// pendingSession hands fuzz inputs a pending session, replacing it once an
+// input ended it, so every input reaches the decoder and the engine rather
+// than a 409 of an ended session.
+type pendingSession struct {
+	e       *env
+	mu      sync.Mutex
+	id, tok string
+	reached atomic.Int64 // inputs answered by the engine (200, or 400 of the decoder)
+}
+
+func (p *pendingSession) get(t *testing.T) (string, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.id == "" {
+		w := serve(p.e.h, "POST", "/v1/sessions", []byte(`{"ttl_seconds":3600}`), map[string]string{"X-API-Key": p.e.key})
+		if w.Code != http.StatusCreated {
+			t.Fatalf("create: %d %s", w.Code, w.Body.Bytes())
+		}
+		var c struct {
+			ID    string `json:"session_id"`
+			Token string `json:"client_token"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil {
+			t.Fatal(err)
+		}
+		p.id, p.tok = c.ID, c.Token
+	}
+	return p.id, p.tok
+}
+
+// after drops the session when the answer shows it is no longer pending.
+func (p *pendingSession) after(w *httptest.ResponseRecorder) {
+	body := w.Body.String()
+	if w.Code == http.StatusOK || strings.Contains(body, "bad frame") {
+		p.reached.Add(1)
+	}
+	if w.Code == http.StatusConflict || w.Code == http.StatusGone || strings.Contains(body, `"session_status":"passed"`) || strings.Contains(body, `"session_status":"failed"`) {
+		p.mu.Lock()
+		p.id, p.tok = "", ""
+		p.mu.Unlock()
+	}
+}
+
+// FuzzVerifyFrame fuzzes the image bytes of a frame, wrapped in a valid
+// request, so every input reaches the engine's decoder (and, when it
+// decodes, the analysis) on a pending session.
+func FuzzVerifyFrame(f *testing.F) {
+	f.Add(grayJPEG(f))
+	f.Add(faceJPEG(f))
+	f.Add(hostile.ScanBomb(64, 64, 20))
+	f.Add(hostile.Rotated(64, 48, 6))
+	f.Add(hostile.DeclaredSize(4096, 4096))
+	f.Add(hostile.ExifMaze())
+	e, _, _ := fuzzEnv(f)
+	ps := &pendingSession{e: e}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		id, tok := ps.get(t)
+		body := []byte(`{"frame_b64":"` + b64(frame) + `"}`)
+		w := serve(e.h, "POST", "/v1/sessions/"+id+"/verify", body, map[string]string{"Authorization": "Bearer " + tok})
+		checkNo5xx(t, w, frame)
+		ps.after(w)
+	})
+}
+
+// The seeds of both fuzz targets reach the engine: none is answered by an
+// ended session.
+func TestFuzzSeedsReachEngine(t *testing.T) {
+	e := newEnv(t, envOptions{clockOpts: func(clk *fakeClock) []Option {
+		return []Option{WithRateLimiter(NewMemoryRateLimiter(1<<30, time.Second, clk.Now))}
+	}})
+	ps := &pendingSession{e: e}
+	frames := [][]byte{grayJPEG(t), faceJPEG(t), hostile.ScanBomb(64, 64, 20), hostile.Rotated(64, 48, 6), hostile.DeclaredSize(4096, 4096)}
+	for i := range 30 {
+		frame := frames[i%len(frames)]
+		id, tok := ps.get(t)
+		e.clock.Advance(150 * time.Millisecond)
+		w := serve(e.h, "POST", "/v1/sessions/"+id+"/verify", []byte(`{"frame_b64":"`+b64(frame)+`"}`), map[string]string{"Authorization": "Bearer " + tok})
+		checkNo5xx(t, w, i)
+		require.NotEqual(t, http.StatusConflict, w.Code, "input %d: %s", i, w.Body.Bytes())
+		ps.after(w)
+	}
+	assert.Equal(t, int64(30), ps.reached.Load(), "every input answered by the engine")
 }
 
 func FuzzCreateBody(f *testing.F) {

@@ -52,6 +52,15 @@ const (
 	DefaultMaxBodyBytes  = 16 << 20
 	// MaxBurstFrames is the most frames one verify request may carry.
 	MaxBurstFrames = 20
+	// DefaultMaxBodyBytesInFlight bounds the verify request bodies held at
+	// once (WithMaxBodyBytesInFlight).
+	DefaultMaxBodyBytesInFlight = 64 << 20
+	// DefaultVerifyTimeout bounds a verify request's analysis
+	// (WithVerifyTimeout).
+	DefaultVerifyTimeout = 30 * time.Second
+	// DefaultFramesInFlightPerSlot times the concurrency is the default
+	// budget of frames admitted at once (WithMaxFramesInFlight).
+	DefaultFramesInFlightPerSlot = 40
 )
 
 type config struct {
@@ -71,6 +80,11 @@ type config struct {
 	evidenceURLs   *liveness.EvidenceURLs
 
 	evidenceRetention *time.Duration // declared to the hosted page; nil: not declared
+	tenantSlots       int
+	bodyInFlight      int64
+	framesInFlight    int
+	noMetrics         bool
+	verifyTimeout     time.Duration
 }
 
 // Option configures a Handler.
@@ -127,8 +141,11 @@ func WithMaxFrameBytes(n int) Option { return func(c *config) { c.maxFrameBytes 
 // a burst's frames share it).
 func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBodyBytes = n } }
 
-// WithConcurrency sets how many verify requests are analysed at once
-// (default GOMAXPROCS); the others wait their turn in arrival order. Frame
+// WithConcurrency sets how many frames are decoded and analysed at once
+// (default GOMAXPROCS); the others wait their turn in arrival order. A
+// request holds a slot only while one of its frames is decoded and
+// analysed, never while the session store, the evidence store or a
+// webhook outbox is written. Frame
 // analysis is CPU-bound: running more at once than there are CPUs only
 // makes every request slower (each gets a slice of the CPUs), while a
 // queue lets each finish at full speed, which keeps latency percentiles
@@ -143,6 +160,35 @@ func WithEvidenceRetention(d time.Duration) Option {
 	return func(c *config) { c.evidenceRetention = &d }
 }
 
+// WithTenantConcurrency sets how many of the concurrency slots the
+// sessions of one tenant (the key that created them) may hold at once
+// (default: all but one, at least one), so one integrator's traffic, or
+// an attacker holding one key, cannot starve the others.
+func WithTenantConcurrency(n int) Option { return func(c *config) { c.tenantSlots = n } }
+
+// WithMaxBodyBytesInFlight bounds the verify request bodies held at once,
+// counted by their declared length, or the body limit when undeclared
+// (default 64 MiB); one tenant may hold half of it (at least one largest
+// body). A request over the budget is answered 503 with Retry-After before
+// its body is read.
+func WithMaxBodyBytesInFlight(n int64) Option { return func(c *config) { c.bodyInFlight = n } }
+
+// WithMaxFramesInFlight bounds the frames of verify requests admitted at
+// once, analysed or waiting (default 40 × the concurrency); one tenant may
+// hold half of it (at least one largest burst). A request over the budget
+// is answered 503 with Retry-After.
+func WithMaxFramesInFlight(n int) Option { return func(c *config) { c.framesInFlight = n } }
+
+// WithVerifyTimeout bounds the time a verify request may spend waiting
+// for and using analysis slots (default 30 s, below the reference server's
+// 60 s write timeout): past it the work stops, nothing is recorded, and the
+// answer is 503, while the client can still read it.
+func WithVerifyTimeout(d time.Duration) Option { return func(c *config) { c.verifyTimeout = d } }
+
+// WithoutMetricsRoute leaves /metrics out of the handler, for servers that
+// serve Metrics on a separate (private) listen address.
+func WithoutMetricsRoute() Option { return func(c *config) { c.noMetrics = true } }
+
 // WithoutHostedPage leaves out the hosted page and the SDK (/check,
 // /sdk/liveness.js and their assets).
 func WithoutHostedPage() Option { return func(c *config) { c.hostedPage = false } }
@@ -156,8 +202,10 @@ type Handler struct {
 	routes []route
 	pages  []string
 	cors   corsPolicy
-	slots  chan struct{} // verify requests being analysed
-	tokens *tokenCache   // client tokens of pending sessions seen valid
+	slots  *fairSlots  // frames being decoded and analysed
+	bodies *budget     // verify body bytes in flight
+	frames *budget     // verify frames admitted
+	tokens *tokenCache // client tokens of pending sessions seen valid
 }
 
 // route is one path of the API with its methods.
@@ -194,8 +242,20 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 			return nil, fmt.Errorf("httpapi: public URL %q is not an absolute http(s) URL", cfg.publicURL)
 		}
 	}
-	if cfg.maxFrameBytes <= 0 || cfg.maxBodyBytes <= 0 || cfg.concurrency <= 0 {
-		return nil, errors.New("httpapi: size limits and concurrency must be positive")
+	if cfg.verifyTimeout <= 0 {
+		cfg.verifyTimeout = DefaultVerifyTimeout
+	}
+	if cfg.tenantSlots <= 0 {
+		cfg.tenantSlots = max(1, cfg.concurrency-1)
+	}
+	if cfg.bodyInFlight == 0 {
+		cfg.bodyInFlight = max(DefaultMaxBodyBytesInFlight, cfg.maxBodyBytes)
+	}
+	if cfg.framesInFlight == 0 {
+		cfg.framesInFlight = max(DefaultFramesInFlightPerSlot*cfg.concurrency, MaxBurstFrames)
+	}
+	if cfg.maxFrameBytes <= 0 || cfg.maxBodyBytes <= 0 || cfg.concurrency <= 0 || cfg.bodyInFlight < cfg.maxBodyBytes || cfg.framesInFlight < MaxBurstFrames {
+		return nil, errors.New("httpapi: size limits and concurrency must be positive; the in-flight budgets must hold one largest request")
 	}
 	if cfg.limiter == nil {
 		cfg.limiter = NewMemoryRateLimiter(DefaultRateLimit, DefaultRateWindow, cfg.now)
@@ -214,7 +274,8 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, engine: engine, mux: http.NewServeMux(), cors: cors, slots: make(chan struct{}, cfg.concurrency), tokens: newTokenCache(100_000)}
+	h := &Handler{cfg: cfg, engine: engine, mux: http.NewServeMux(), cors: cors, slots: newFairSlots(cfg.concurrency, min(cfg.tenantSlots, cfg.concurrency)),
+		bodies: newBudget(cfg.bodyInFlight, cfg.maxBodyBytes), frames: newBudget(int64(cfg.framesInFlight), MaxBurstFrames), tokens: newTokenCache(100_000)}
 	h.routes = []route{
 		{pattern: "/v1/sessions", methods: map[string]http.HandlerFunc{http.MethodPost: h.createSession}},
 		{pattern: "/v1/sessions/{id}", methods: map[string]http.HandlerFunc{http.MethodGet: h.getSession}, cors: true},
@@ -230,7 +291,9 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		{pattern: "/v1/webhooks/test", methods: map[string]http.HandlerFunc{http.MethodPost: h.webhookTest}},
 		{pattern: "/openapi.yaml", methods: map[string]http.HandlerFunc{http.MethodGet: serveOpenAPI}},
 		{pattern: "/healthz", methods: map[string]http.HandlerFunc{http.MethodGet: serveHealth}},
-		{pattern: "/metrics", methods: map[string]http.HandlerFunc{http.MethodGet: cfg.metrics.ServeHTTP}},
+	}
+	if !cfg.noMetrics {
+		h.routes = append(h.routes, route{pattern: "/metrics", methods: map[string]http.HandlerFunc{http.MethodGet: cfg.metrics.ServeHTTP}})
 	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.pattern, h.instrument(rt))

@@ -298,7 +298,7 @@ func TestWebhookTestEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, envOptions{handler: []Option{WithWebhooks(n)}})
+	e := newEnv(t, envOptions{handler: []Option{WithWebhooks(n)}, admin: true})
 
 	for _, format := range []string{"event", "completed", ""} {
 		t.Run("format "+format, func(t *testing.T) {
@@ -363,7 +363,7 @@ func TestWebhookTestEndpoint(t *testing.T) {
 		d2, _ := webhook.New(webhook.WithLogger(slog.New(slog.DiscardHandler)))
 		defer d2.Close()
 		n2, _ := liveness.NewWebhookNotifier(d2, liveness.SessionWebhookSecret(testSecret))
-		e2 := newEnv(t, envOptions{handler: []Option{WithWebhooks(n2)}})
+		e2 := newEnv(t, envOptions{handler: []Option{WithWebhooks(n2)}, admin: true})
 		for _, u := range []string{rs.URL, "https://127.0.0.1/hook", "https://169.254.169.254/latest"} {
 			e2.do(req{method: "POST", path: "/v1/webhooks/test", key: e2.key, body: map[string]any{"url": u}}).expect(t, 400)
 			e2.do(req{method: "POST", path: "/v1/sessions", key: e2.key, body: map[string]any{"webhook_url": u}}).expect(t, 400)

@@ -1,7 +1,7 @@
 package httpapi
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"math"
@@ -27,6 +27,7 @@ import (
 //	openliveness_sessions_created_total
 //	openliveness_sessions_ended_total{status,verdict}
 //	openliveness_rate_limited_total
+//	openliveness_shed_total
 //	openliveness_webhook_attempts_total{result="delivered"|"http_error"|"network_error"}
 //	openliveness_webhook_attempt_duration_seconds (histogram)
 //	openliveness_panics_total
@@ -44,6 +45,7 @@ type Metrics struct {
 	created         uint64
 	ended           map[[2]string]uint64
 	limited         uint64
+	shedded         uint64
 	webhookAttempts map[string]uint64
 	webhookSeconds  *histogram
 	panics          uint64
@@ -90,9 +92,26 @@ func (m *Metrics) SessionEnded(s *liveness.Session) {
 
 func (m *Metrics) sessionCreated() { m.mu.Lock(); m.created++; m.mu.Unlock() }
 func (m *Metrics) rateLimited()    { m.mu.Lock(); m.limited++; m.mu.Unlock() }
+func (m *Metrics) shed()           { m.mu.Lock(); m.shedded++; m.mu.Unlock() }
 func (m *Metrics) panicked()       { m.mu.Lock(); m.panics++; m.mu.Unlock() }
 
+// knownMethods are the method label values; any other method counts as
+// "other", so invented methods cannot grow the series.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+	http.MethodConnect: true, http.MethodTrace: true,
+}
+
+// request counts one request. route is one of the handler's patterns (or
+// "other"); method and code are bucketed, so label values stay bounded.
 func (m *Metrics) request(route, method string, code int, d time.Duration) {
+	if !knownMethods[method] {
+		method = "other"
+	}
+	if code < 100 || code > 599 {
+		code = 0
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.requests[[3]string{route, method, strconv.Itoa(code)}]++
@@ -144,9 +163,18 @@ func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.WriteTo(w)
 }
 
-// WriteTo writes the metrics in the Prometheus text format.
+// WriteTo writes the metrics in the Prometheus text format. The page is
+// rendered in memory first: no lock is held while writing to w, so a
+// client reading slowly delays nobody else.
 func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
-	cw := &countWriter{w: bufio.NewWriter(w)}
+	var page bytes.Buffer
+	m.render(&page)
+	return page.WriteTo(w)
+}
+
+// render writes the page to b.
+func (m *Metrics) render(b *bytes.Buffer) {
+	cw := &countWriter{w: b}
 	m.mu.Lock()
 	family(cw, "openliveness_http_requests_total", "counter", "HTTP requests by route, method and status code.")
 	for _, k := range sortedKeys(m.requests, func(k [3]string) string { return k[0] + "\x00" + k[1] + "\x00" + k[2] }) {
@@ -170,6 +198,8 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	}
 	family(cw, "openliveness_rate_limited_total", "counter", "Frame submissions refused by the rate limit.")
 	sample(cw, "openliveness_rate_limited_total", "", float64(m.limited))
+	family(cw, "openliveness_shed_total", "counter", "Verify requests answered 503 because the in-flight budgets were full.")
+	sample(cw, "openliveness_shed_total", "", float64(m.shedded))
 	family(cw, "openliveness_webhook_attempts_total", "counter", "Webhook delivery attempts by result.")
 	for _, k := range []string{"delivered", "http_error", "network_error"} {
 		sample(cw, "openliveness_webhook_attempts_total", labels("result", k), float64(m.webhookAttempts[k]))
@@ -192,10 +222,6 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	sample(cw, "go_memstats_sys_bytes", "", float64(ms.Sys))
 	family(cw, "go_gc_cycles_total", "counter", "Completed GC cycles.")
 	sample(cw, "go_gc_cycles_total", "", float64(ms.NumGC))
-	if err := cw.w.(*bufio.Writer).Flush(); err != nil && cw.err == nil {
-		cw.err = err
-	}
-	return cw.n, cw.err
 }
 
 type countWriter struct {

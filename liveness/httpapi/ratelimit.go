@@ -65,7 +65,7 @@ func (l *MemoryRateLimiter) Allow(ctx context.Context, key string) (bool, time.D
 		return false, ev[0].Add(l.window).Sub(now), nil
 	}
 	if cap(ev) == len(ev) && cut > 0 {
-		ev = append(make([]time.Time, 0, l.limit), ev...)
+		ev = append(make([]time.Time, 0, min(l.limit, 2*len(ev)+8)), ev...) // never limit-sized up front
 	}
 	l.events[key] = append(ev, now)
 	return true, 0, nil

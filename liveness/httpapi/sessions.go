@@ -168,7 +168,8 @@ type passedChallenge struct {
 }
 
 func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) {
-	if err := h.requireKey(r); err != nil {
+	key, err := h.callerKey(r)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -182,6 +183,7 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	opts.Owner = key.TenantID()
 	c, err := h.engine.Create(r.Context(), opts)
 	if err != nil {
 		h.fail(w, r, err)
@@ -438,11 +440,7 @@ func (h *Handler) view(s *liveness.Session, acc access) sessionView {
 }
 
 func (h *Handler) result(w http.ResponseWriter, r *http.Request) {
-	if err := h.requireKey(r); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	s, err := h.engine.Get(r.Context(), r.PathValue("id"))
+	s, err := h.ownedSession(r, r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -573,7 +571,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, allo
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &mbe):
-		return errorf(http.StatusBadRequest, fmt.Sprintf("request body too large (limit %d bytes)", limit))
+		return errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large (limit %d bytes)", limit))
 	case errors.Is(err, io.EOF):
 		return errorf(http.StatusBadRequest, "request body is empty: a JSON object is required")
 	case errors.As(err, &te):

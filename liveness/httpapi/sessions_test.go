@@ -117,7 +117,7 @@ func TestCreateSessionErrors(t *testing.T) {
 		{"not an object", `[1,2]`, "", 400, "JSON object"},
 		{"trailing data", `{} {}`, "", 400, "data after"},
 		{"form body", "", "ct", 400, "invalid JSON"},
-		{"body too large", `{"reference_id":"` + strings.Repeat("a", 9<<20) + `"}`, "", 400, "too large"},
+		{"body too large", `{"reference_id":"` + strings.Repeat("a", 9<<20) + `"}`, "", 413, "too large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

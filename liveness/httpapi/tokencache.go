@@ -14,25 +14,44 @@ import (
 // when the cache is full. Safe for concurrent use.
 type tokenCache struct {
 	mu  sync.Mutex
-	m   map[string][sha256.Size]byte
+	m   map[string]tokenEntry
 	max int
 }
 
+// tokenEntry is the token hash of a session and the session's owner.
+type tokenEntry struct {
+	hash  [sha256.Size]byte
+	owner string
+}
+
 func newTokenCache(max int) *tokenCache {
-	return &tokenCache{m: map[string][sha256.Size]byte{}, max: max}
+	return &tokenCache{m: map[string]tokenEntry{}, max: max}
 }
 
 // ok reports whether token was seen valid for session id.
 func (c *tokenCache) ok(id, token string) bool {
+	_, ok := c.lookup(id, token)
+	return ok
+}
+
+// lookup reports whether token was seen valid for session id, and returns
+// the session's owner.
+func (c *tokenCache) lookup(id, token string) (string, bool) {
 	h := sha256.Sum256([]byte(token))
 	c.mu.Lock()
 	want, found := c.m[id]
 	c.mu.Unlock()
-	return found && subtle.ConstantTimeCompare(h[:], want[:]) == 1
+	if !found || subtle.ConstantTimeCompare(h[:], want.hash[:]) != 1 {
+		return "", false
+	}
+	return want.owner, true
 }
 
 // add records token as valid for id.
-func (c *tokenCache) add(id, token string) {
+func (c *tokenCache) add(id, token string) { c.addOwned(id, token, "") }
+
+// addOwned records token as valid for id, a session of owner.
+func (c *tokenCache) addOwned(id, token, owner string) {
 	h := sha256.Sum256([]byte(token))
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -42,7 +61,7 @@ func (c *tokenCache) add(id, token string) {
 			break
 		}
 	}
-	c.m[id] = h
+	c.m[id] = tokenEntry{hash: h, owner: owner}
 }
 
 // drop forgets session id.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -81,7 +82,7 @@ type failed struct {
 
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	s, err := h.frameAccess(r, id)
+	s, owner, err := h.frameAccess(r, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -105,19 +106,39 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many frame submissions: at most %d per %s per session", h.limitCount(), h.limitWindow()))
 		return
 	}
+	// Memory: the body is admitted against the bytes-in-flight budget
+	// before it is read, its frames against the frames-in-flight budget;
+	// the engine decodes and analyses them one at a time under the fair
+	// slots.
+	n, err := h.bodyReservation(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.frames.full(owner, 1) || !h.bodies.take(owner, n) {
+		h.busy(w, r, "too many frames in flight on this server")
+		return
+	}
+	defer h.bodies.give(owner, n)
 	frames, opts, err := h.decodeFrames(w, r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	select {
-	case h.slots <- struct{}{}:
-	case <-r.Context().Done():
-		h.fail(w, r, r.Context().Err())
+	if !h.frames.take(owner, int64(len(frames))) {
+		h.busy(w, r, "too many frames in flight on this server")
 		return
 	}
-	out, err := h.engine.Submit(r.Context(), id, frames, opts)
-	<-h.slots
+	defer h.frames.give(owner, int64(len(frames)))
+	if opts == nil {
+		opts = &liveness.SubmitOptions{}
+	}
+	opts.Slots = h.slots.forTenant(owner)
+	// The work stops when the client goes away or the request runs too
+	// long, and then records nothing.
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.verifyTimeout)
+	defer cancel()
+	out, err := h.engine.Submit(ctx, id, frames, opts)
 	if err != nil {
 		if errors.Is(err, liveness.ErrNotPending) || errors.Is(err, liveness.ErrExpired) || errors.Is(err, liveness.ErrNotFound) {
 			h.tokens.drop(id)
@@ -145,6 +166,26 @@ func (h *Handler) limitWindow() time.Duration {
 		return d
 	}
 	return DefaultRateWindow
+}
+
+// bodyReservation is what a verify body counts against the bytes in
+// flight: its declared length, or the body limit when undeclared. A
+// declared length over the limit is refused at once (413).
+func (h *Handler) bodyReservation(r *http.Request) (int64, error) {
+	if r.ContentLength > h.cfg.maxBodyBytes {
+		return 0, errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large (limit %d bytes)", h.cfg.maxBodyBytes))
+	}
+	if r.ContentLength >= 0 {
+		return r.ContentLength, nil
+	}
+	return h.cfg.maxBodyBytes, nil
+}
+
+// busy answers 503 with Retry-After: the server is at a budget.
+func (h *Handler) busy(w http.ResponseWriter, r *http.Request, msg string) {
+	h.cfg.metrics.shed()
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusServiceUnavailable, msg+"; retry after 1 second")
 }
 
 // decodeFrames reads and checks the frames of a verify request.
@@ -184,17 +225,24 @@ func (h *Handler) decodeFrames(w http.ResponseWriter, r *http.Request) ([]livene
 	for i, e := range encoded {
 		data, err := h.decodeFrame(e)
 		if err != nil {
-			if len(encoded) > 1 {
-				return nil, nil, errorf(http.StatusBadRequest, fmt.Sprintf("frames_b64[%d]: %s", i, err.Error()))
+			code, msg := http.StatusBadRequest, err.Error()
+			if errors.Is(err, errFrameTooLarge) {
+				code, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("frame larger than %d bytes", h.cfg.maxFrameBytes)
 			}
-			return nil, nil, errorf(http.StatusBadRequest, "frame_b64: "+err.Error())
+			if len(encoded) > 1 {
+				return nil, nil, errorf(code, fmt.Sprintf("frames_b64[%d]: %s", i, msg))
+			}
+			return nil, nil, errorf(code, "frame_b64: "+msg)
 		}
+		encoded[i] = "" // the base64 text is no longer needed
 		frames[i] = liveness.Frame{Data: data}
 	}
 	return frames, opts, nil
 }
 
 var jpegMagic = []byte{0xff, 0xd8, 0xff}
+
+var errFrameTooLarge = errors.New("frame too large")
 
 // decodeFrame decodes one base64 JPEG.
 func (h *Handler) decodeFrame(e string) ([]byte, error) {
@@ -205,7 +253,7 @@ func (h *Handler) decodeFrame(e string) ([]byte, error) {
 		return nil, fmt.Errorf("empty")
 	}
 	if base64.StdEncoding.DecodedLen(len(e)) > h.cfg.maxFrameBytes+2 {
-		return nil, fmt.Errorf("frame larger than %d bytes", h.cfg.maxFrameBytes)
+		return nil, errFrameTooLarge
 	}
 	enc := base64.StdEncoding
 	if !strings.HasSuffix(e, "=") && len(e)%4 != 0 {
@@ -216,7 +264,7 @@ func (h *Handler) decodeFrame(e string) ([]byte, error) {
 		return nil, fmt.Errorf("invalid base64")
 	}
 	if len(data) > h.cfg.maxFrameBytes {
-		return nil, fmt.Errorf("frame larger than %d bytes", h.cfg.maxFrameBytes)
+		return nil, errFrameTooLarge
 	}
 	if !bytes.HasPrefix(data, jpegMagic) {
 		return nil, fmt.Errorf("not a JPEG image")

@@ -161,33 +161,38 @@ func TestVerifyErrors(t *testing.T) {
 		name string
 		body any
 		msg  string
+		code int // default 400
 	}{
-		{"empty body", "", "empty"},
-		{"invalid JSON", `{"frame_b64":`, "invalid JSON"},
-		{"not an object", `"abc"`, "JSON object"},
-		{"no frame", `{}`, "frame_b64 or frames_b64 is required"},
-		{"null frame", `{"frame_b64":null}`, "required"},
-		{"both", map[string]any{"frame_b64": b64(face), "frames_b64": []string{b64(face)}}, "not both"},
-		{"frame not a string", `{"frame_b64":42}`, "frame_b64: must be a string"},
-		{"frames not an array", `{"frames_b64":"abc"}`, "frames_b64: must be an array"},
-		{"empty string", map[string]any{"frame_b64": ""}, "empty"},
-		{"bad base64", map[string]any{"frame_b64": "@@@@"}, "invalid base64"},
-		{"data URI", map[string]any{"frame_b64": "data:image/jpeg;base64," + b64(face)}, "data: URI"},
-		{"PNG", map[string]any{"frame_b64": b64(pngFrame(t))}, "not a JPEG"},
-		{"text", map[string]any{"frame_b64": b64([]byte("hello world"))}, "not a JPEG"},
-		{"frame too large", map[string]any{"frame_b64": b64(big)}, "larger than"},
-		{"body too large", `{"frame_b64":"` + strings.Repeat("A", 2<<20) + `"}`, "too large"},
-		{"empty burst", map[string]any{"frames_b64": []string{}}, "empty"},
-		{"burst too long", map[string]any{"frames_b64": many, "interval_ms": 100}, "at most 20"},
-		{"burst without interval", map[string]any{"frames_b64": []string{b64(face), b64(face)}}, "interval_ms is required"},
-		{"interval negative", map[string]any{"frames_b64": []string{b64(face), b64(face)}, "interval_ms": -1}, "interval_ms"},
-		{"interval too long", map[string]any{"frames_b64": []string{b64(face), b64(face)}, "interval_ms": 2001}, "interval_ms"},
-		{"bad frame in a burst", map[string]any{"frames_b64": []string{b64(face), "!!"}, "interval_ms": 100}, "frames_b64[1]"},
+		{"empty body", "", "empty", 0},
+		{"invalid JSON", `{"frame_b64":`, "invalid JSON", 0},
+		{"not an object", `"abc"`, "JSON object", 0},
+		{"no frame", `{}`, "frame_b64 or frames_b64 is required", 0},
+		{"null frame", `{"frame_b64":null}`, "required", 0},
+		{"both", map[string]any{"frame_b64": b64(face), "frames_b64": []string{b64(face)}}, "not both", 0},
+		{"frame not a string", `{"frame_b64":42}`, "frame_b64: must be a string", 0},
+		{"frames not an array", `{"frames_b64":"abc"}`, "frames_b64: must be an array", 0},
+		{"empty string", map[string]any{"frame_b64": ""}, "empty", 0},
+		{"bad base64", map[string]any{"frame_b64": "@@@@"}, "invalid base64", 0},
+		{"data URI", map[string]any{"frame_b64": "data:image/jpeg;base64," + b64(face)}, "data: URI", 0},
+		{"PNG", map[string]any{"frame_b64": b64(pngFrame(t))}, "not a JPEG", 0},
+		{"text", map[string]any{"frame_b64": b64([]byte("hello world"))}, "not a JPEG", 0},
+		{"frame too large", map[string]any{"frame_b64": b64(big)}, "larger than", 413},
+		{"body too large", `{"frame_b64":"` + strings.Repeat("A", 2<<20) + `"}`, "too large", 413},
+		{"empty burst", map[string]any{"frames_b64": []string{}}, "empty", 0},
+		{"burst too long", map[string]any{"frames_b64": many, "interval_ms": 100}, "at most 20", 0},
+		{"burst without interval", map[string]any{"frames_b64": []string{b64(face), b64(face)}}, "interval_ms is required", 0},
+		{"interval negative", map[string]any{"frames_b64": []string{b64(face), b64(face)}, "interval_ms": -1}, "interval_ms", 0},
+		{"interval too long", map[string]any{"frames_b64": []string{b64(face), b64(face)}, "interval_ms": 2001}, "interval_ms", 0},
+		{"bad frame in a burst", map[string]any{"frames_b64": []string{b64(face), "!!"}, "interval_ms": 100}, "frames_b64[1]", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e.clock.Advance(time.Second) // stay under the rate limit
-			r := e.do(req{method: "POST", path: "/v1/sessions/" + id + "/verify", token: tok, body: tt.body}).expect(t, 400)
+			code := tt.code
+			if code == 0 {
+				code = 400
+			}
+			r := e.do(req{method: "POST", path: "/v1/sessions/" + id + "/verify", token: tok, body: tt.body}).expect(t, code)
 			if !strings.Contains(r.str("error"), tt.msg) {
 				t.Errorf("error %q does not mention %q", r.str("error"), tt.msg)
 			}
@@ -228,7 +233,7 @@ func TestVerifyErrors(t *testing.T) {
 		e.clock.Advance(time.Second)
 		e.do(req{method: "POST", path: "/v1/sessions/" + id + "/verify", key: e.key, body: map[string]any{"frame_b64": b64(face)}}).expect(t, 200)
 		frames, opts := sc.last()
-		if len(frames) != 1 || !bytes.Equal(frames[0].Data, face) || opts != nil {
+		if len(frames) != 1 || !bytes.Equal(frames[0].Data, face) || opts == nil || opts.Interval != 0 || opts.Slots == nil {
 			t.Errorf("submitted %d frames, opts %+v", len(frames), opts)
 		}
 	})
@@ -496,14 +501,18 @@ func TestVerifyConcurrencyLimit(t *testing.T) {
 		sc := &scripted{Engine: newEngine(t, clk)}
 		keys := apikey.NewMemoryStore()
 		key, _, _ := apikey.Create(context.Background(), keys, "t", chacha(2), clk.Now())
-		h, err := New(sc, WithKeys(apikey.Verifier{Store: keys}), WithLogger(discard()), WithConcurrency(2), WithoutHostedPage())
+		h, err := New(sc, WithKeys(apikey.Verifier{Store: keys}), WithLogger(discard()), WithConcurrency(2), WithTenantConcurrency(2), WithoutHostedPage())
 		if err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
 		inside, most := 0, 0
 		release := make(chan struct{})
-		sc.set(func(s *liveness.Session, _ []liveness.Frame, _ *liveness.SubmitOptions) (*liveness.Outcome, error) {
+		sc.set(func(s *liveness.Session, _ []liveness.Frame, opts *liveness.SubmitOptions) (*liveness.Outcome, error) {
+			if err := opts.Slots.Acquire(context.Background()); err != nil {
+				return nil, err
+			}
+			defer opts.Slots.Release()
 			mu.Lock()
 			inside++
 			most = max(most, inside)
@@ -573,12 +582,12 @@ func TestVerifyTokenCache(t *testing.T) {
 	verify(id, otherTok, 401)
 	verify(id, "ct_forged", 401)
 	verify(other, tok, 401)
-	// A key needs no read either.
+	// A key reads the session once, to check that its tenant owns it.
 	before = sc.gets.Load()
 	e.clock.Advance(time.Second)
 	e.do(req{method: "POST", path: "/v1/sessions/" + id + "/verify", key: e.key, body: frame}).expect(t, 200)
-	if n := sc.gets.Load() - before; n != 0 {
-		t.Errorf("a key submission read the session %d times", n)
+	if n := sc.gets.Load() - before; n != 1 {
+		t.Errorf("a key submission read the session %d times, want 1", n)
 	}
 	// Once the session ends, the token is forgotten and the state checked.
 	e.do(req{method: "POST", path: "/v1/sessions/" + id + "/cancel", key: e.key}).expect(t, 200)

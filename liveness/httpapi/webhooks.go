@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -41,8 +42,17 @@ type attemptView struct {
 	Response   string  `json:"response,omitempty"`
 }
 
+// TenantWebhooks is implemented by Webhooks that know each tenant's own
+// endpoint (*liveness.WebhookNotifier with TenantWebhookEndpoints). With
+// it, POST /v1/webhooks/test sends a key's test delivery to its tenant's
+// endpoint only; only admin keys may test other URLs.
+type TenantWebhooks interface {
+	SendTenantTest(ctx context.Context, tenant, url string, format webhook.Format) (webhook.Delivery, []webhook.Attempt, error)
+}
+
 func (h *Handler) webhookTest(w http.ResponseWriter, r *http.Request) {
-	if err := h.requireKey(r); err != nil {
+	key, err := h.callerKey(r)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -53,10 +63,6 @@ func (h *Handler) webhookTest(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.cfg.webhooks == nil {
 		h.fail(w, r, errorf(http.StatusBadRequest, "webhooks are not configured on this server"))
-		return
-	}
-	if req.URL == "" {
-		h.fail(w, r, errorf(http.StatusBadRequest, "url is required"))
 		return
 	}
 	if len(req.URL) > maxURLLen {
@@ -70,6 +76,21 @@ func (h *Handler) webhookTest(w http.ResponseWriter, r *http.Request) {
 	case webhook.FormatEvent, webhook.FormatCompleted:
 	default:
 		h.fail(w, r, errorf(http.StatusBadRequest, `format must be "event" or "completed"`))
+		return
+	}
+	if tw, ok := h.cfg.webhooks.(TenantWebhooks); ok && !key.Admin() {
+		// A key reaches its own tenant's endpoint, signed with its own
+		// secret: never an address of its choosing.
+		del, att, err := tw.SendTenantTest(r.Context(), key.TenantID(), req.URL, format)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, viewDelivery(del, att))
+		return
+	}
+	if req.URL == "" {
+		h.fail(w, r, errorf(http.StatusBadRequest, "url is required"))
 		return
 	}
 	if err := h.cfg.webhooks.CheckURL(req.URL); err != nil {
