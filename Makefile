@@ -23,7 +23,14 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 eval:
-	$(GO) test -count=1 -tags eval -run 'Eval' -timeout 30m ./...
+	$(GO) test -count=1 -tags eval -run 'Eval' -skip 'TestAttackEval' -timeout 30m ./...
+	$(MAKE) attack
+
+# Latency under attack compares honest traffic with and without attackers
+# in one run, so it runs alone, after the other evaluations.
+.PHONY: attack
+attack:
+	$(GO) test -count=1 -tags eval -run 'TestAttackEval' -timeout 10m ./liveness/httpapi/
 
 # The hosted page and SDK in headless Chromium with a fake camera (skips
 # when chromium, node_modules or ../shared/facedata are absent).
