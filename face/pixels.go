@@ -146,6 +146,12 @@ func sampleCrop(img image.Image, c cropBox, n int, dst []float32, reg *rgbRegion
 	// Bounding rectangle of the (possibly rotated) grid, in image pixels.
 	ext := math.Abs(cos)*sx*float64(n)/2 + math.Abs(sin)*sy*float64(n)/2 + 2
 	eyt := math.Abs(sin)*sx*float64(n)/2 + math.Abs(cos)*sy*float64(n)/2 + 2
+	if m, ok := img.(*image.YCbCr); ok && b.Min.X >= 0 && b.Min.Y >= 0 {
+		if hs, vs, ok := chromaShift(m.SubsampleRatio); ok {
+			sampleYCbCr(m, hs, vs, n, dst, gcx, gcy, sx, sy, sin, cos)
+			return
+		}
+	}
 	r := image.Rect(int(math.Floor(gcx-ext)), int(math.Floor(gcy-eyt)), int(math.Ceil(gcx+ext))+1, int(math.Ceil(gcy+eyt))+1).Add(b.Min)
 	reg.load(img, r)
 	rr := reg.rect.Sub(b.Min)
@@ -184,6 +190,174 @@ func sampleCrop(img image.Image, c cropBox, n int, dst []float32, reg *rgbRegion
 			}
 		}
 	}
+}
+
+// chromaShift returns the horizontal and vertical chroma subsampling of r
+// as shifts; ok is false for the ratios sampleYCbCr does not handle.
+func chromaShift(r image.YCbCrSubsampleRatio) (hs, vs uint, ok bool) {
+	switch r {
+	case image.YCbCrSubsampleRatio444:
+		return 0, 0, true
+	case image.YCbCrSubsampleRatio422:
+		return 1, 0, true
+	case image.YCbCrSubsampleRatio420:
+		return 1, 1, true
+	case image.YCbCrSubsampleRatio440:
+		return 0, 1, true
+	}
+	return 0, 0, false
+}
+
+// The YCbCr to RGB coefficients of image/color.YCbCrToRGB (16.16 fixed
+// point there), as float32.
+const (
+	crToR = 91881.0 / 65536
+	cbToG = 22554.0 / 65536
+	crToG = 46802.0 / 65536
+	cbToB = 116130.0 / 65536
+)
+
+// sampleYCbCr is sampleCrop's sampling loop reading the Y, Cb and Cr planes
+// of m directly: Y, Cb and Cr are interpolated bilinearly (each pixel's
+// chroma is the chroma sample covering it, as image.YCbCr.At has it) and
+// converted to RGB per output sample, instead of converting every pixel
+// of the region to RGB first. As the conversion is affine, the result
+// differs from interpolating the converted pixels only by their rounding
+// to 8 bits and by clipping (TestSampleYCbCrMatchesRGB bounds the
+// difference).
+func sampleYCbCr(m *image.YCbCr, hs, vs uint, n int, dst []float32, gcx, gcy, sx, sy, sin, cos float64) {
+	b := m.Rect
+	W, H := float64(b.Dx()), float64(b.Dy())
+	ys, cs := m.YStride, m.CStride
+	// Plane offsets of image pixel (x, y), relative to b.Min.
+	y0, c0 := m.YOffset(b.Min.X, b.Min.Y), m.COffset(b.Min.X, b.Min.Y)
+	cx0, cy0 := b.Min.X>>hs, b.Min.Y>>vs
+	const inv = 1.0 / 255
+	if sin == 0 && cos == 1 {
+		sampleYCbCrUpright(m, hs, vs, n, dst, gcx, gcy, sx, sy)
+		return
+	}
+	for i := 0; i < n; i++ {
+		v := float64(i) - float64(n-1)/2
+		row := dst[i*n*3 : (i+1)*n*3]
+		for j := 0; j < n; j++ {
+			u := float64(j) - float64(n-1)/2
+			xs := gcx + cos*u*sx - sin*v*sy
+			yy := gcy + sin*u*sx + cos*v*sy
+			o := row[3*j : 3*j+3 : 3*j+3]
+			if xs < 0 || xs > W-1 || yy < 0 || yy > H-1 {
+				o[0], o[1], o[2] = 0, 0, 0
+				continue
+			}
+			x0f, y0f := math.Floor(xs), math.Floor(yy)
+			fx, fy := float32(xs-x0f), float32(yy-y0f)
+			ix0, iy0 := int(x0f), int(y0f)
+			ix1, iy1 := int(math.Ceil(xs)), int(math.Ceil(yy))
+			// Luma.
+			r0, r1 := y0+iy0*ys, y0+iy1*ys
+			l00, l01 := float32(m.Y[r0+ix0]), float32(m.Y[r0+ix1])
+			l10, l11 := float32(m.Y[r1+ix0]), float32(m.Y[r1+ix1])
+			top := l00 + (l01-l00)*fx
+			lum := top + (l10+(l11-l10)*fx-top)*fy
+			// Chroma of the four pixels.
+			ax0, ax1 := ((b.Min.X+ix0)>>hs)-cx0, ((b.Min.X+ix1)>>hs)-cx0
+			q0 := c0 + (((b.Min.Y+iy0)>>vs)-cy0)*cs
+			q1 := c0 + (((b.Min.Y+iy1)>>vs)-cy0)*cs
+			b00, b01 := float32(m.Cb[q0+ax0]), float32(m.Cb[q0+ax1])
+			b10, b11 := float32(m.Cb[q1+ax0]), float32(m.Cb[q1+ax1])
+			top = b00 + (b01-b00)*fx
+			cb := top + (b10+(b11-b10)*fx-top)*fy - 128
+			e00, e01 := float32(m.Cr[q0+ax0]), float32(m.Cr[q0+ax1])
+			e10, e11 := float32(m.Cr[q1+ax0]), float32(m.Cr[q1+ax1])
+			top = e00 + (e01-e00)*fx
+			cr := top + (e10+(e11-e10)*fx-top)*fy - 128
+			o[0] = clamp255(lum+crToR*cr) * inv
+			o[1] = clamp255(lum-cbToG*cb-crToG*cr) * inv
+			o[2] = clamp255(lum+cbToB*cb) * inv
+		}
+	}
+}
+
+// tap is one axis of a bilinear sample: the two pixels either side (image
+// and chroma plane offsets along the axis) and the weight of the second.
+type tap struct {
+	p0, p1, c0, c1 int
+	f              float32
+	in             bool
+}
+
+// sampleYCbCrUpright is sampleYCbCr for an unrotated crop, where the sample
+// grid is separable: the taps of each column and each row are computed once.
+func sampleYCbCrUpright(m *image.YCbCr, hs, vs uint, n int, dst []float32, gcx, gcy, sx, sy float64) {
+	b := m.Rect
+	axis := func(taps []tap, g, step float64, size, origin int, shift uint, stride, cstride int) {
+		for k := range taps {
+			p := g + (float64(k)-float64(n-1)/2)*step
+			if p < 0 || p > float64(size-1) {
+				taps[k] = tap{}
+				continue
+			}
+			f0 := math.Floor(p)
+			i0, i1 := int(f0), int(math.Ceil(p))
+			c := origin >> shift
+			taps[k] = tap{
+				p0: i0 * stride, p1: i1 * stride,
+				c0: ((origin+i0)>>shift - c) * cstride, c1: ((origin+i1)>>shift - c) * cstride,
+				f: float32(p - f0), in: true,
+			}
+		}
+	}
+	var colsBuf, rowsBuf [256]tap
+	cols, rows := colsBuf[:0], rowsBuf[:0]
+	if n <= len(colsBuf) {
+		cols, rows = colsBuf[:n], rowsBuf[:n]
+	} else {
+		cols, rows = make([]tap, n), make([]tap, n)
+	}
+	axis(cols, gcx, sx, b.Dx(), b.Min.X, hs, 1, 1)
+	axis(rows, gcy, sy, b.Dy(), b.Min.Y, vs, m.YStride, m.CStride)
+	const inv = 1.0 / 255
+	Y, Cb, Cr := m.Y, m.Cb, m.Cr
+	for i, r := range rows {
+		out := dst[i*n*3 : (i+1)*n*3]
+		if !r.in {
+			clear(out)
+			continue
+		}
+		y0, y1 := Y[r.p0:], Y[r.p1:]
+		b0, b1, e0, e1 := Cb[r.c0:], Cb[r.c1:], Cr[r.c0:], Cr[r.c1:]
+		fy := r.f
+		for j, c := range cols {
+			o := out[3*j : 3*j+3 : 3*j+3]
+			if !c.in {
+				o[0], o[1], o[2] = 0, 0, 0
+				continue
+			}
+			fx := c.f
+			top := float32(y0[c.p0]) + (float32(y0[c.p1])-float32(y0[c.p0]))*fx
+			bot := float32(y1[c.p0]) + (float32(y1[c.p1])-float32(y1[c.p0]))*fx
+			lum := top + (bot-top)*fy
+			top = float32(b0[c.c0]) + (float32(b0[c.c1])-float32(b0[c.c0]))*fx
+			bot = float32(b1[c.c0]) + (float32(b1[c.c1])-float32(b1[c.c0]))*fx
+			cb := top + (bot-top)*fy - 128
+			top = float32(e0[c.c0]) + (float32(e0[c.c1])-float32(e0[c.c0]))*fx
+			bot = float32(e1[c.c0]) + (float32(e1[c.c1])-float32(e1[c.c0]))*fx
+			cr := top + (bot-top)*fy - 128
+			o[0] = clamp255(lum+crToR*cr) * inv
+			o[1] = clamp255(lum-cbToG*cb-crToG*cr) * inv
+			o[2] = clamp255(lum+cbToB*cb) * inv
+		}
+	}
+}
+
+func clamp255(v float32) float32 {
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return v
 }
 
 func clampInt(v, lo, hi int) int {
