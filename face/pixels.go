@@ -72,7 +72,11 @@ type rgbRegion struct {
 
 // load copies r (clipped to img) into the region buffer with fast paths for
 // the frame types Decode returns.
-func (g *rgbRegion) load(img image.Image, r image.Rectangle) {
+func (g *rgbRegion) load(img image.Image, r image.Rectangle) { g.loadFrom(img, r, true) }
+
+// loadFrom is load; fast false converts YCbCr pixels one by one with
+// image/color (the reference of the tests).
+func (g *rgbRegion) loadFrom(img image.Image, r image.Rectangle, fast bool) {
 	r = r.Intersect(img.Bounds())
 	g.rect = r
 	n := 3 * r.Dx() * r.Dy()
@@ -95,6 +99,14 @@ func (g *rgbRegion) load(img image.Image, r image.Rectangle) {
 			}
 		}
 	case *image.YCbCr:
+		if hs, vs, ok := chromaShift(m.SubsampleRatio); ok && fast && m.Rect.Min.X >= 0 && m.Rect.Min.Y >= 0 {
+			cx := r.Min.X>>hs - m.Rect.Min.X>>hs
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				cy := (y>>vs - m.Rect.Min.Y>>vs) * m.CStride
+				ycbcrRow(g.pix[3*w*(y-r.Min.Y):], m.Y[m.YOffset(r.Min.X, y):][:w], m.Cb[cy+cx:], m.Cr[cy+cx:], r.Min.X, hs)
+			}
+			return
+		}
 		for y := r.Min.Y; y < r.Max.Y; y++ {
 			yrow := m.Y[m.YOffset(r.Min.X, y):][:w]
 			dst := g.pix[3*w*(y-r.Min.Y):][:3*w]
@@ -130,6 +142,12 @@ func copyRGB(dst, src []uint8, stride, w, h int) {
 // the (size−1) convention and samples that fall outside the image are black.
 // reg is scratch space, reused between calls.
 func sampleCrop(img image.Image, c cropBox, n int, dst []float32, reg *rgbRegion) {
+	sampleCropFrom(img, c, n, dst, reg, true)
+}
+
+// sampleCropFrom is sampleCrop; fast false takes the plain loops (the
+// reference of the tests, and the "before" of the benchmarks).
+func sampleCropFrom(img image.Image, c cropBox, n int, dst []float32, reg *rgbRegion, fast bool) {
 	b := img.Bounds()
 	W, H := float64(b.Dx()), float64(b.Dy())
 	half := c.Side / 2
@@ -146,18 +164,16 @@ func sampleCrop(img image.Image, c cropBox, n int, dst []float32, reg *rgbRegion
 	// Bounding rectangle of the (possibly rotated) grid, in image pixels.
 	ext := math.Abs(cos)*sx*float64(n)/2 + math.Abs(sin)*sy*float64(n)/2 + 2
 	eyt := math.Abs(sin)*sx*float64(n)/2 + math.Abs(cos)*sy*float64(n)/2 + 2
-	if m, ok := img.(*image.YCbCr); ok && b.Min.X >= 0 && b.Min.Y >= 0 {
-		if hs, vs, ok := chromaShift(m.SubsampleRatio); ok {
-			sampleYCbCr(m, hs, vs, n, dst, gcx, gcy, sx, sy, sin, cos)
-			return
-		}
-	}
 	r := image.Rect(int(math.Floor(gcx-ext)), int(math.Floor(gcy-eyt)), int(math.Ceil(gcx+ext))+1, int(math.Ceil(gcy+eyt))+1).Add(b.Min)
-	reg.load(img, r)
+	reg.loadFrom(img, r, fast)
 	rr := reg.rect.Sub(b.Min)
 	rw := rr.Dx()
 	pix := reg.pix
 	const inv = 1.0 / 255
+	if fast && c.Angle == 0 {
+		sampleUpright(dst, n, pix, rr, W, H, gcx, gcy, sx, sy)
+		return
+	}
 
 	for i := 0; i < n; i++ {
 		v := float64(i) - float64(n-1)/2
@@ -208,101 +224,31 @@ func chromaShift(r image.YCbCrSubsampleRatio) (hs, vs uint, ok bool) {
 	return 0, 0, false
 }
 
-// The YCbCr to RGB coefficients of image/color.YCbCrToRGB (16.16 fixed
-// point there), as float32.
-const (
-	crToR = 91881.0 / 65536
-	cbToG = 22554.0 / 65536
-	crToG = 46802.0 / 65536
-	cbToB = 116130.0 / 65536
-)
-
-// sampleYCbCr is sampleCrop's sampling loop reading the Y, Cb and Cr planes
-// of m directly: Y, Cb and Cr are interpolated bilinearly (each pixel's
-// chroma is the chroma sample covering it, as image.YCbCr.At has it) and
-// converted to RGB per output sample, instead of converting every pixel
-// of the region to RGB first. As the conversion is affine, the result
-// differs from interpolating the converted pixels only by their rounding
-// to 8 bits and by clipping (TestSampleYCbCrMatchesRGB bounds the
-// difference).
-func sampleYCbCr(m *image.YCbCr, hs, vs uint, n int, dst []float32, gcx, gcy, sx, sy, sin, cos float64) {
-	b := m.Rect
-	W, H := float64(b.Dx()), float64(b.Dy())
-	ys, cs := m.YStride, m.CStride
-	// Plane offsets of image pixel (x, y), relative to b.Min.
-	y0, c0 := m.YOffset(b.Min.X, b.Min.Y), m.COffset(b.Min.X, b.Min.Y)
-	cx0, cy0 := b.Min.X>>hs, b.Min.Y>>vs
-	const inv = 1.0 / 255
-	if sin == 0 && cos == 1 {
-		sampleYCbCrUpright(m, hs, vs, n, dst, gcx, gcy, sx, sy)
-		return
-	}
-	for i := 0; i < n; i++ {
-		v := float64(i) - float64(n-1)/2
-		row := dst[i*n*3 : (i+1)*n*3]
-		for j := 0; j < n; j++ {
-			u := float64(j) - float64(n-1)/2
-			xs := gcx + cos*u*sx - sin*v*sy
-			yy := gcy + sin*u*sx + cos*v*sy
-			o := row[3*j : 3*j+3 : 3*j+3]
-			if xs < 0 || xs > W-1 || yy < 0 || yy > H-1 {
-				o[0], o[1], o[2] = 0, 0, 0
-				continue
-			}
-			x0f, y0f := math.Floor(xs), math.Floor(yy)
-			fx, fy := float32(xs-x0f), float32(yy-y0f)
-			ix0, iy0 := int(x0f), int(y0f)
-			ix1, iy1 := int(math.Ceil(xs)), int(math.Ceil(yy))
-			// Luma.
-			r0, r1 := y0+iy0*ys, y0+iy1*ys
-			l00, l01 := float32(m.Y[r0+ix0]), float32(m.Y[r0+ix1])
-			l10, l11 := float32(m.Y[r1+ix0]), float32(m.Y[r1+ix1])
-			top := l00 + (l01-l00)*fx
-			lum := top + (l10+(l11-l10)*fx-top)*fy
-			// Chroma of the four pixels.
-			ax0, ax1 := ((b.Min.X+ix0)>>hs)-cx0, ((b.Min.X+ix1)>>hs)-cx0
-			q0 := c0 + (((b.Min.Y+iy0)>>vs)-cy0)*cs
-			q1 := c0 + (((b.Min.Y+iy1)>>vs)-cy0)*cs
-			b00, b01 := float32(m.Cb[q0+ax0]), float32(m.Cb[q0+ax1])
-			b10, b11 := float32(m.Cb[q1+ax0]), float32(m.Cb[q1+ax1])
-			top = b00 + (b01-b00)*fx
-			cb := top + (b10+(b11-b10)*fx-top)*fy - 128
-			e00, e01 := float32(m.Cr[q0+ax0]), float32(m.Cr[q0+ax1])
-			e10, e11 := float32(m.Cr[q1+ax0]), float32(m.Cr[q1+ax1])
-			top = e00 + (e01-e00)*fx
-			cr := top + (e10+(e11-e10)*fx-top)*fy - 128
-			o[0] = clamp255(lum+crToR*cr) * inv
-			o[1] = clamp255(lum-cbToG*cb-crToG*cr) * inv
-			o[2] = clamp255(lum+cbToB*cb) * inv
-		}
-	}
-}
-
-// tap is one axis of a bilinear sample: the two pixels either side (image
-// and chroma plane offsets along the axis) and the weight of the second.
+// tap is one axis of a bilinear sample in the region buffer: the pixels
+// either side and the weight of the second.
 type tap struct {
-	p0, p1, c0, c1 int
-	f              float32
-	in             bool
+	i0, i1 int
+	f      float32
+	in     bool
 }
 
-// sampleYCbCrUpright is sampleYCbCr for an unrotated crop, where the sample
-// grid is separable: the taps of each column and each row are computed once.
-func sampleYCbCrUpright(m *image.YCbCr, hs, vs uint, n int, dst []float32, gcx, gcy, sx, sy float64) {
-	b := m.Rect
-	axis := func(taps []tap, g, step float64, size, origin int, shift uint, stride, cstride int) {
+// sampleUpright is the sampling loop of sampleCropFrom for an unrotated
+// crop, whose sample grid is separable: the taps of each column and row are
+// computed once. The positions and the arithmetic are those of the generic
+// loop (with cos 1 and sin 0 its products are exact), so the samples are
+// identical.
+func sampleUpright(dst []float32, n int, pix []uint8, rr image.Rectangle, W, H, gcx, gcy, sx, sy float64) {
+	rw, rh := rr.Dx(), rr.Dy()
+	axis := func(taps []tap, g, step, size float64, lo, n0 int) {
 		for k := range taps {
-			p := g + (float64(k)-float64(n-1)/2)*step
-			if p < 0 || p > float64(size-1) {
+			p := g + (float64(k)-float64(len(taps)-1)/2)*step
+			if p < 0 || p > size-1 {
 				taps[k] = tap{}
 				continue
 			}
 			f0 := math.Floor(p)
-			i0, i1 := int(f0), int(math.Ceil(p))
-			c := origin >> shift
 			taps[k] = tap{
-				p0: i0 * stride, p1: i1 * stride,
-				c0: ((origin+i0)>>shift - c) * cstride, c1: ((origin+i1)>>shift - c) * cstride,
+				i0: clampInt(int(f0)-lo, 0, n0-1), i1: clampInt(int(math.Ceil(p))-lo, 0, n0-1),
 				f: float32(p - f0), in: true,
 			}
 		}
@@ -314,18 +260,16 @@ func sampleYCbCrUpright(m *image.YCbCr, hs, vs uint, n int, dst []float32, gcx, 
 	} else {
 		cols, rows = make([]tap, n), make([]tap, n)
 	}
-	axis(cols, gcx, sx, b.Dx(), b.Min.X, hs, 1, 1)
-	axis(rows, gcy, sy, b.Dy(), b.Min.Y, vs, m.YStride, m.CStride)
+	axis(cols, gcx, sx, W, rr.Min.X, rw)
+	axis(rows, gcy, sy, H, rr.Min.Y, rh)
 	const inv = 1.0 / 255
-	Y, Cb, Cr := m.Y, m.Cb, m.Cr
 	for i, r := range rows {
 		out := dst[i*n*3 : (i+1)*n*3]
 		if !r.in {
 			clear(out)
 			continue
 		}
-		y0, y1 := Y[r.p0:], Y[r.p1:]
-		b0, b1, e0, e1 := Cb[r.c0:], Cb[r.c1:], Cr[r.c0:], Cr[r.c1:]
+		row0, row1 := pix[3*r.i0*rw:3*(r.i0+1)*rw], pix[3*r.i1*rw:3*(r.i1+1)*rw]
 		fy := r.f
 		for j, c := range cols {
 			o := out[3*j : 3*j+3 : 3*j+3]
@@ -334,30 +278,50 @@ func sampleYCbCrUpright(m *image.YCbCr, hs, vs uint, n int, dst []float32, gcx, 
 				continue
 			}
 			fx := c.f
-			top := float32(y0[c.p0]) + (float32(y0[c.p1])-float32(y0[c.p0]))*fx
-			bot := float32(y1[c.p0]) + (float32(y1[c.p1])-float32(y1[c.p0]))*fx
-			lum := top + (bot-top)*fy
-			top = float32(b0[c.c0]) + (float32(b0[c.c1])-float32(b0[c.c0]))*fx
-			bot = float32(b1[c.c0]) + (float32(b1[c.c1])-float32(b1[c.c0]))*fx
-			cb := top + (bot-top)*fy - 128
-			top = float32(e0[c.c0]) + (float32(e0[c.c1])-float32(e0[c.c0]))*fx
-			bot = float32(e1[c.c0]) + (float32(e1[c.c1])-float32(e1[c.c0]))*fx
-			cr := top + (bot-top)*fy - 128
-			o[0] = clamp255(lum+crToR*cr) * inv
-			o[1] = clamp255(lum-cbToG*cb-crToG*cr) * inv
-			o[2] = clamp255(lum+cbToB*cb) * inv
+			p00 := row0[3*c.i0 : 3*c.i0+3 : 3*c.i0+3]
+			p01 := row0[3*c.i1 : 3*c.i1+3 : 3*c.i1+3]
+			p10 := row1[3*c.i0 : 3*c.i0+3 : 3*c.i0+3]
+			p11 := row1[3*c.i1 : 3*c.i1+3 : 3*c.i1+3]
+			for k := 0; k < 3; k++ {
+				top := float32(p00[k]) + (float32(p01[k])-float32(p00[k]))*fx
+				bot := float32(p10[k]) + (float32(p11[k])-float32(p10[k]))*fx
+				o[k] = (top + (bot-top)*fy) * inv
+			}
 		}
 	}
 }
 
-func clamp255(v float32) float32 {
-	if v < 0 {
-		return 0
+// ycbcrRow converts one row of YCbCr samples to RGB with the integer
+// arithmetic of image/color.YCbCrToRGB (so the same bytes): dst holds
+// 3·len(ys) bytes; pixel x has chroma cb[(x0+x)>>hs - x0>>hs], cr likewise.
+func ycbcrRow(dst, ys, cb, cr []uint8, x0 int, hs uint) {
+	c0 := x0 >> hs
+	dst = dst[:3*len(ys)]
+	for x, y := range ys {
+		ci := (x0+x)>>hs - c0
+		yy := int32(y) * 0x10101
+		cb1, cr1 := int32(cb[ci])-128, int32(cr[ci])-128
+		r := yy + 91881*cr1
+		if uint32(r)&0xff000000 == 0 {
+			r >>= 16
+		} else {
+			r = ^(r >> 31)
+		}
+		g := yy - 22554*cb1 - 46802*cr1
+		if uint32(g)&0xff000000 == 0 {
+			g >>= 16
+		} else {
+			g = ^(g >> 31)
+		}
+		b := yy + 116130*cb1
+		if uint32(b)&0xff000000 == 0 {
+			b >>= 16
+		} else {
+			b = ^(b >> 31)
+		}
+		d := dst[3*x : 3*x+3 : 3*x+3]
+		d[0], d[1], d[2] = uint8(r), uint8(g), uint8(b)
 	}
-	if v > 255 {
-		return 255
-	}
-	return v
 }
 
 func clampInt(v, lo, hi int) int {
