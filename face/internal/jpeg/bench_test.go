@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/openliveness/openliveness/internal/cputime"
 )
 
 // webcamFrames are the first 100 frames of the shared webcam video (640×480
@@ -40,7 +42,7 @@ func webcamFrames(b *testing.B) [][]byte {
 
 // BenchmarkDecode decodes real 640×480 webcam frames, one per op, with
 // image/jpeg and with this package's variants.
-// go test -run '^$' -bench Decode -benchmem ./face/internal/jpeg/
+// go test -run '^$' -bench Decode -benchmem -cpu 1 ./face/internal/jpeg/
 func BenchmarkDecode(b *testing.B) {
 	frames := webcamFrames(b)
 	ours := func(o Options) func([]byte) error {
@@ -59,12 +61,14 @@ func BenchmarkDecode(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
+			cpu := cputime.Process()
 			for b.Loop() {
 				if err := tc.dec(frames[i%len(frames)]); err != nil {
 					b.Fatal(err)
 				}
 				i++
 			}
+			cputime.Report(b, cpu, 0)
 		})
 	}
 }

@@ -76,10 +76,17 @@ func TestIDCTAVX2(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range 60000 {
 		in := randomBlock(r, i%3)
-		a, b := in, in
+		a, b, c := in, in, in
 		idctGo(&a)
 		idctAVX2(&b)
 		require.Equal(t, a, b, "block %d: %v", i, in)
+		// With the level shift, clipping and store, 11 bytes apart.
+		var want, got [8 * 11]byte
+		for k, v := range a {
+			want[k/8*11+k%8] = uint8(min(max(v+128, 0), 255))
+		}
+		idctStoreAVX2(&c, &got[0], 11)
+		require.Equal(t, want, got, "block %d: %v", i, in)
 	}
 }
 

@@ -36,6 +36,12 @@ func xgetbv() (eax, edx uint32)
 //go:noescape
 func idctAVX2(b *block)
 
+// idctStoreAVX2 is idctAVX2 followed by the level shift, clipping and
+// store of reconstructBlock: dst[y*stride+x] for the 8×8 samples.
+//
+//go:noescape
+func idctStoreAVX2(b *block, dst *byte, stride int)
+
 // idct is the 2-D inverse DCT; see idctGo.
 func idct(b *block, simd bool) {
 	if simd {

@@ -162,7 +162,25 @@ DATA idctk<>+468(SB)/4, $524288
 DATA idctk<>+472(SB)/4, $524288
 DATA idctk<>+476(SB)/4, $524288
 #define K_half idctk<>+448(SB)
-GLOBL idctk<>(SB), RODATA|NOPTR, $480
+DATA idctk<>+480(SB)/4, $128
+DATA idctk<>+484(SB)/4, $128
+DATA idctk<>+488(SB)/4, $128
+DATA idctk<>+492(SB)/4, $128
+DATA idctk<>+496(SB)/4, $128
+DATA idctk<>+500(SB)/4, $128
+DATA idctk<>+504(SB)/4, $128
+DATA idctk<>+508(SB)/4, $128
+#define K_128 idctk<>+480(SB)
+DATA idctk<>+512(SB)/4, $0
+DATA idctk<>+516(SB)/4, $4
+DATA idctk<>+520(SB)/4, $1
+DATA idctk<>+524(SB)/4, $5
+DATA idctk<>+528(SB)/4, $2
+DATA idctk<>+532(SB)/4, $6
+DATA idctk<>+536(SB)/4, $3
+DATA idctk<>+540(SB)/4, $7
+#define K_perm idctk<>+512(SB)
+GLOBL idctk<>(SB), RODATA|NOPTR, $544
 
 // BF is the butterfly a, b = a+b, a-b (T is scratch).
 #define BF(a, b, T) \
@@ -296,5 +314,128 @@ TEXT ·idctAVX2(SB), NOSPLIT, $0-8
 	VMOVDQU Y3, 160(AX)
 	VMOVDQU Y5, 192(AX)
 	VMOVDQU Y1, 224(AX)
+	VZEROUPPER
+	RET
+
+// func idctStoreAVX2(b *block, dst *byte, stride int)
+//
+// idctStoreAVX2 is idctAVX2 followed by reconstructBlock's level shift,
+// clipping and store of the 8×8 samples at dst (rows stride bytes apart).
+TEXT ·idctStoreAVX2(SB), NOSPLIT, $0-24
+	MOVQ b+0(FP), AX
+	VMOVDQU 0(AX), Y0
+	VMOVDQU 32(AX), Y1
+	VMOVDQU 64(AX), Y2
+	VMOVDQU 96(AX), Y3
+	VMOVDQU 128(AX), Y4
+	VMOVDQU 160(AX), Y5
+	VMOVDQU 192(AX), Y6
+	VMOVDQU 224(AX), Y7
+	// Columns into Y8..Y15: lane r of Yj+8 is row r, element j.
+	TRANSPOSE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
+
+	// Row pass (idctRows) on all rows at once:
+	// x0=Y8 x7=Y9 x2=Y10 x5=Y11 x1=Y12 x6=Y13 x3=Y14 x4=Y15.
+	VPSLLD $17, Y8, Y8
+	VPSLLD $17, Y12, Y12
+	BF(Y8, Y12, Y0)
+	BOX(Y10, Y14, K_r6c, K_r6d, K_r6e, Y0, Y1)
+	BF(Y12, Y10, Y0)
+	BF(Y8, Y14, Y0)
+	VPSLLD $7, Y15, Y15
+	VPSLLD $7, Y9, Y9
+	BF(Y9, Y15, Y0)
+	VPMULLD K_r8, Y13, Y13
+	VPMULLD K_r8, Y11, Y11
+	BF(Y9, Y11, Y0)
+	BF(Y15, Y13, Y0)
+	VPSRAD $2, Y15, Y15
+	VPSRAD $2, Y9, Y9
+	BOX(Y15, Y9, K_r3c, K_r3d, K_r3e, Y0, Y1)
+	VPSRAD $2, Y11, Y11
+	VPSRAD $2, Y13, Y13
+	BOX(Y11, Y13, K_r1c, K_r1d, K_r1e, Y0, Y1)
+	BF(Y8, Y9, Y0)
+	BF(Y12, Y13, Y0)
+	BF(Y10, Y11, Y0)
+	BF(Y14, Y15, Y0)
+
+	// Outputs x0..x7 are columns 0..7 of the intermediate block; back to
+	// rows in Y0..Y7.
+	TRANSPOSE(Y8, Y12, Y10, Y14, Y15, Y11, Y13, Y9, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
+
+	// Column pass (idctCols) on all columns at once:
+	// x0=Y0 x7=Y1 x2=Y2 x5=Y3 x1=Y4 x6=Y5 x3=Y6 x4=Y7.
+	VPADDD K_half, Y0, Y0
+	BF(Y0, Y4, Y8)
+	VPSRAD $2, Y0, Y0
+	VPSRAD $2, Y4, Y4
+	VPSRAD $13, Y2, Y2
+	VPSRAD $13, Y6, Y6
+	BOX(Y2, Y6, K_c6c, K_c6d, K_c6e, Y8, Y9)
+	BF(Y4, Y2, Y8)
+	BF(Y0, Y6, Y8)
+	BF(Y1, Y7, Y8)
+	VPSRAD $13, Y3, Y3
+	VPMULLD K_c14, Y3, Y3
+	VPSRAD $13, Y5, Y5
+	VPMULLD K_c14, Y5, Y5
+	BF(Y1, Y3, Y8)
+	BF(Y7, Y5, Y8)
+	VPSRAD $14, Y7, Y7
+	VPSRAD $14, Y1, Y1
+	BOX(Y7, Y1, K_r3c, K_r3d, K_r3e, Y8, Y9)
+	VPSRAD $14, Y3, Y3
+	VPSRAD $14, Y5, Y5
+	BOX(Y3, Y5, K_r1c, K_r1d, K_r1e, Y8, Y9)
+	BF(Y0, Y1, Y8)
+	BF(Y4, Y5, Y8)
+	BF(Y2, Y3, Y8)
+	BF(Y6, Y7, Y8)
+	VPSRAD $18, Y0, Y0
+	VPSRAD $18, Y4, Y4
+	VPSRAD $18, Y2, Y2
+	VPSRAD $18, Y6, Y6
+	VPSRAD $18, Y7, Y7
+	VPSRAD $18, Y3, Y3
+	VPSRAD $18, Y5, Y5
+	VPSRAD $18, Y1, Y1
+	// Level shift by +128 and clip to [0, 255] as reconstructBlock does:
+	// the saturating packs clip c+128 to int16, then to uint8.
+	MOVQ dst+8(FP), DI
+	MOVQ stride+16(FP), SI
+	VMOVDQU K_perm, Y10
+	VPADDD K_128, Y0, Y0
+	VPADDD K_128, Y4, Y4
+	VPADDD K_128, Y2, Y2
+	VPADDD K_128, Y6, Y6
+	VPADDD K_128, Y7, Y7
+	VPADDD K_128, Y3, Y3
+	VPADDD K_128, Y5, Y5
+	VPADDD K_128, Y1, Y1
+	// Rows 0-3: lanes hold (r0 r1 r2 r3)[0:4] and [4:8]; VPERMD puts each
+	// row's eight bytes together.
+	VPACKSSDW Y4, Y0, Y8
+	VPACKSSDW Y6, Y2, Y9
+	VPACKUSWB Y9, Y8, Y8
+	VPERMD Y8, Y10, Y8
+	// Rows 4-7.
+	VPACKSSDW Y3, Y7, Y11
+	VPACKSSDW Y1, Y5, Y12
+	VPACKUSWB Y12, Y11, Y11
+	VPERMD Y11, Y10, Y11
+	VMOVQ X8, (DI)
+	VMOVHPS X8, (DI)(SI*1)
+	LEAQ (DI)(SI*2), DI
+	VEXTRACTI128 $1, Y8, X8
+	VMOVQ X8, (DI)
+	VMOVHPS X8, (DI)(SI*1)
+	LEAQ (DI)(SI*2), DI
+	VMOVQ X11, (DI)
+	VMOVHPS X11, (DI)(SI*1)
+	LEAQ (DI)(SI*2), DI
+	VEXTRACTI128 $1, Y11, X11
+	VMOVQ X11, (DI)
+	VMOVHPS X11, (DI)(SI*1)
 	VZEROUPPER
 	RET

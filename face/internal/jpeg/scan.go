@@ -225,7 +225,7 @@ func (d *decoder) processSOS(n int) error {
 					} else {
 						b = block{}
 					}
-					acSeen := false
+					lastZig := int32(0) // zig-zag index of the last coefficient set
 
 					if ah != 0 {
 						if err := d.refine(&b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
@@ -273,7 +273,7 @@ func (d *decoder) processSOS(n int) error {
 										return err
 									}
 									b[unzig[zig]] = ac << al
-									acSeen = true
+									lastZig = zig
 								} else {
 									if val0 != 0x0f {
 										d.eobRun = uint16(1 << val0)
@@ -305,7 +305,7 @@ func (d *decoder) processSOS(n int) error {
 						// SOS markers are processed.
 						continue
 					}
-					if err := d.reconstructBlock(&b, bx, by, int(compIndex), !acSeen); err != nil {
+					if err := d.reconstructBlock(&b, bx, by, int(compIndex), lastZig); err != nil {
 						return err
 					}
 				} // for j
@@ -460,7 +460,7 @@ func (d *decoder) reconstructProgressiveImage() error {
 		for by := 0; by*v < d.height; by++ {
 			for bx := 0; bx*h < d.width; bx++ {
 				b := &d.progCoeffs[i][by*stride+bx]
-				if err := d.reconstructBlock(b, bx, by, i, acZero(b)); err != nil {
+				if err := d.reconstructBlock(b, bx, by, i, lastNonZero(b)); err != nil {
 					return err
 				}
 			}
@@ -469,13 +469,15 @@ func (d *decoder) reconstructProgressiveImage() error {
 	return nil
 }
 
-// acZero reports whether all AC coefficients of b are zero.
-func acZero(b *block) bool {
-	var or int32
-	for _, v := range b[1:] {
-		or |= v
+// lastNonZero returns the zig-zag index of the last non-zero coefficient of
+// b (0 when only the DC coefficient may be non-zero).
+func lastNonZero(b *block) int32 {
+	for zig := blockSize - 1; zig > 0; zig-- {
+		if b[unzig[zig]] != 0 {
+			return int32(zig)
+		}
 	}
-	return or == 0
+	return 0
 }
 
 // setChromaWindow converts Options.Chroma to the range of chroma blocks to
@@ -492,8 +494,10 @@ func (d *decoder) setChromaWindow(hRatio, vRatio int) {
 }
 
 // reconstructBlock dequantizes, performs the inverse DCT and stores the block
-// to the image. dcOnly reports that b's AC coefficients are all zero.
-func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int, dcOnly bool) error {
+// to the image. lastZig is the zig-zag index after which b's coefficients
+// are zero (0: only the DC coefficient).
+func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int, lastZig int32) error {
+	dcOnly := lastZig == 0
 	if d.nComp == 3 && compIndex > 0 && (d.lumaOnly || d.chromaSet && !image.Pt(bx, by).In(d.chroma)) {
 		if d.lumaOnly {
 			return nil
@@ -501,13 +505,17 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int, dcOnly bool)
 		b[0], dcOnly = 0, true // neutral chroma (128) outside the window
 	}
 	qt := &d.quant[d.comp[compIndex].tq]
+	simd := haveAVX2 && !d.opts.noSIMD
 	if dcOnly {
 		b[0] *= qt[0]
 	} else {
-		for zig := 0; zig < blockSize; zig++ {
-			b[unzig[zig]] *= qt[zig]
+		// Coefficients after lastZig (zig-zag order) are zero.
+		for zig := range min(int(lastZig), blockSize-1) + 1 {
+			b[unzig[zig]&(blockSize-1)] *= qt[zig]
 		}
-		idct(b, haveAVX2 && !d.opts.noSIMD)
+		if !simd {
+			idct(b, false)
+		}
 	}
 	dst, stride := []byte(nil), 0
 	if d.nComp == 1 {
@@ -542,6 +550,11 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int, dcOnly bool)
 				row[x] = v
 			}
 		}
+		return nil
+	}
+	if simd {
+		_ = dst[7*stride+7]
+		idctStoreAVX2(b, &dst[0], stride)
 		return nil
 	}
 	// Level shift by +128, clip to [0, 255], and write to dst.
