@@ -41,8 +41,9 @@ func BenchmarkEngineFrame(b *testing.B) {
 			}
 			e := newEngine(b, clk, opts...)
 			var id string
-			k := 0
+			k, sessions := 0, 0
 			newSession := func() {
+				sessions++
 				c, err := e.Create(ctx, liveness.CreateOptions{Challenges: []challenge.ID{challenge.Blink, challenge.TurnLeft, challenge.TurnRight}, ChallengeCount: 3})
 				require.NoError(b, err)
 				id = c.Session.ID
@@ -74,6 +75,7 @@ func BenchmarkEngineFrame(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/1e6, "cpu-ms/op")
+			b.ReportMetric(float64(k)/float64(sessions), "frames/session")
 		})
 	}
 }
