@@ -6,7 +6,7 @@ GO ?= go
 
 .PHONY: test vet unit eval browser bench
 
-test: vet unit eval browser adapters
+test: vet unit eval browser adapters arm64
 
 # The Redis and PostgreSQL adapters are a module of their own (adapters/);
 # their tests skip when the servers are absent (adapters/ci/services.sh),
@@ -39,3 +39,18 @@ browser:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The portable kernels on arm64 (landmark model, JPEG inverse DCT):
+# the tests are cross-compiled and run under qemu-user (Debian package
+# qemu-user-static), from each package's directory as go test does.
+ARM64_PKGS ?= face/internal/mesh face/internal/jpeg
+QEMU_ARM64 ?= qemu-aarch64-static
+.PHONY: arm64
+arm64:
+	@command -v $(QEMU_ARM64) >/dev/null || { echo "$(QEMU_ARM64) missing (apt-get install qemu-user-static)"; exit 1; }
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for p in $(ARM64_PKGS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) test -c -o "$$tmp/$$(basename $$p).test" ./$$p; \
+		echo "arm64 (qemu): $$p"; \
+		(cd $$p && $(QEMU_ARM64) "$$tmp/$$(basename $$p).test" -test.count=1 -test.timeout=20m); \
+	done

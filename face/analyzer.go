@@ -40,6 +40,10 @@ type Face struct {
 	// Tracked reports that the landmark crop came from the previous frame's
 	// landmarks (AnalyzeOptions.Previous).
 	Tracked bool
+
+	// sinceFull counts the frames since the detector last searched the
+	// whole frame, for a face tracked from frame to frame.
+	sinceFull int
 }
 
 // Result is the analysis of one frame.
@@ -55,7 +59,12 @@ type AnalyzeOptions struct {
 	// Previous is the same person's face in the previous frame of a
 	// session. Its landmarks place the landmark crop (tracking), which
 	// follows the face more precisely than the detector's box. The detector
-	// still runs, so other faces are still counted.
+	// then searches only around Previous's box (Detector.DetectAround),
+	// except on every n-th tracked frame (WithFullSearchEvery, default 8)
+	// and on a frame where tracking loses the face, where it searches the
+	// whole frame: a second face entering the frame is counted at most n
+	// frames later, and a face that replaces the tracked one elsewhere in
+	// the frame at once.
 	Previous *Face
 }
 
@@ -66,6 +75,7 @@ type analyzerConfig struct {
 	refine    bool
 	minFlag   float64
 	rollAlign float64
+	fullEvery int
 }
 
 // Option configures an Analyzer.
@@ -89,6 +99,14 @@ func WithMaxFaces(n int) Option { return func(c *analyzerConfig) { c.maxFaces = 
 // trained. Tracked faces always take a single pass.
 func WithRefinement(on bool) Option { return func(c *analyzerConfig) { c.refine = on } }
 
+// WithFullSearchEvery sets how often a tracked frame gets a whole-frame
+// detector search (default 8: every 8th frame of a tracked face; 1 searches
+// every frame whole). See AnalyzeOptions.Previous.
+func WithFullSearchEvery(n int) Option { return func(c *analyzerConfig) { c.fullEvery = n } }
+
+// DefaultFullSearchEvery is the default of WithFullSearchEvery.
+const DefaultFullSearchEvery = 8
+
 // Analyzer finds faces and computes their landmarks, pose and measures. Its
 // models are loaded once by NewAnalyzer; an Analyzer is safe for concurrent
 // use by any number of goroutines.
@@ -107,7 +125,7 @@ type workspace struct {
 
 // NewAnalyzer loads the embedded models.
 func NewAnalyzer(opts ...Option) (*Analyzer, error) {
-	cfg := analyzerConfig{maxFaces: 1, refine: true, minFlag: 0.5, rollAlign: 12}
+	cfg := analyzerConfig{maxFaces: 1, refine: true, minFlag: 0.5, rollAlign: 12, fullEvery: DefaultFullSearchEvery}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -116,6 +134,9 @@ func NewAnalyzer(opts ...Option) (*Analyzer, error) {
 	}
 	if cfg.maxFaces < 0 {
 		return nil, fmt.Errorf("face: negative max faces %d", cfg.maxFaces)
+	}
+	if cfg.fullEvery < 1 {
+		return nil, fmt.Errorf("face: full search period %d, want >= 1", cfg.fullEvery)
 	}
 	det := cfg.detector
 	if det == nil {
@@ -149,7 +170,6 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 	}
 	b := img.Bounds()
 	res := &Result{Width: b.Dx(), Height: b.Dy()}
-	dets := a.det.Detect(img)
 	ws := a.pool.Get().(*workspace)
 	defer a.pool.Put(ws)
 
@@ -157,12 +177,28 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 	if opts != nil && opts.Previous != nil && opts.Previous.Landmarks != nil {
 		prev = opts.Previous
 	}
+	// A tracked face is searched for around its last box, and the whole
+	// frame every fullEvery-th frame.
+	full := prev == nil || prev.sinceFull+1 >= a.cfg.fullEvery || prev.Box.Empty()
+	var dets []Detection
+	if full {
+		dets = a.det.Detect(img)
+	} else {
+		dets = a.det.DetectAround(Luma(img), prev.Box)
+	}
 	if prev != nil {
 		// Track: the previous landmarks place the crop. The tracked face
 		// replaces the detection it overlaps, if any.
 		f, ok := a.landmarksIn(img, cropFromLandmarks(prev.Landmarks, a.cfg.rollAlign), ws)
+		if !ok && !full {
+			// The face was lost: look for faces everywhere.
+			dets, full = a.det.Detect(img), true
+		}
 		if ok {
 			f.Tracked = true
+			if !full {
+				f.sinceFull = prev.sinceFull + 1
+			}
 			minX, minY, maxX, maxY := f.Landmarks.Bounds()
 			f.Box = image.Rect(int(minX), int(minY), int(math.Ceil(maxX)), int(math.Ceil(maxY)))
 			best, bestIoU := -1, 0.0

@@ -7,6 +7,8 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+
+	framejpeg "github.com/openliveness/openliveness/face/internal/jpeg"
 )
 
 // Errors returned by Decode. Match them with errors.Is.
@@ -124,7 +126,7 @@ func Decode(data []byte, opts *DecodeOptions) (image.Image, error) {
 	}
 	var img image.Image
 	if format == "jpeg" {
-		img, err = jpeg.Decode(bytes.NewReader(data))
+		img, err = framejpeg.Decode(bytes.NewReader(data), &framejpeg.Options{MaxScans: opts.maxScans()}) // image/jpeg's pixels, faster; the scan limit again as a second line
 	} else {
 		img, err = png.Decode(bytes.NewReader(data))
 	}

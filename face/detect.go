@@ -155,6 +155,92 @@ func (d *Detector) DetectGray(g *image.Gray) []Detection {
 		params.ScaleFactor = min(d.cfg.scale, 1.05)
 		out = d.search(params, min(d.cfg.minScore, 2), factor, b.Min, true)
 	}
+	sortDetections(out)
+	return out
+}
+
+// DetectAround searches for faces near a face already known, as when a face
+// is tracked from frame to frame: windows of 0.6 to 1.6 times around's side,
+// centred up to 0.75 sides from around's centre,
+// with the same scale ladder, score thresholds and thorough second search as
+// DetectGray. It costs a fraction of a whole-frame search and does not see
+// faces elsewhere in the frame; images searched at a reduced scale (see
+// WithMaxDetectDimension) get a whole-frame search.
+func (d *Detector) DetectAround(g *image.Gray, around image.Rectangle) []Detection {
+	b := g.Bounds()
+	side := max(around.Dx(), around.Dy())
+	if b.Dx() < 16 || b.Dy() < 16 || side <= 0 || max(b.Dx(), b.Dy()) > d.cfg.maxDetectDim {
+		return d.DetectGray(g)
+	}
+	c := image.Pt((around.Min.X+around.Max.X)/2, (around.Min.Y+around.Max.Y)/2).Sub(b.Min)
+	out := d.searchAround(g, c, side, d.cfg.shift, d.cfg.scale, d.cfg.minScore, false)
+	if len(out) == 0 && d.cfg.thorough {
+		out = d.searchAround(g, c, side, min(d.cfg.shift, 0.05), min(d.cfg.scale, 1.05), min(d.cfg.minScore, 2), true)
+	}
+	sortDetections(out)
+	return out
+}
+
+// searchAround runs the cascade on the windows of a whole-frame search with
+// the given steps whose size is within the local scale range and whose
+// centre lies near c (relative to g's origin). Each window size is searched
+// on its own region, aligned to that size's step, so the windows are exactly
+// a subset of the whole-frame search's: the same face in the same image
+// gets the same box as in a whole-frame search, whatever the box it was
+// searched around.
+func (d *Detector) searchAround(g *image.Gray, c image.Point, side int, shift, scaleF, minScore float64, weak bool) []Detection {
+	b := g.Bounds()
+	w, h := b.Dx(), b.Dy()
+	short := min(w, h)
+	minSize := max(int(d.cfg.minFrac*float64(short)), 20)
+	maxSize := max(int(d.cfg.maxFrac*float64(short)), minSize)
+	lo := int(localMinScale * float64(side))
+	hi := min(int(math.Ceil(localMaxScale*float64(side))), maxSize)
+	reach := int(localReach * float64(side))
+	var raw []pigo.Detection
+	for scale := minSize; scale <= hi; scale = int(float64(scale) + math.Max(2, float64(scale)*scaleF-float64(scale))) {
+		if scale < lo {
+			continue
+		}
+		step := int(math.Max(shift*float64(scale), 1))
+		offset := scale/2 + 1
+		// Window centres offset + k·step, as pigo places them on the
+		// whole frame; the region starts on a multiple of step.
+		x0 := max(0, (c.X-reach-offset)/step*step)
+		y0 := max(0, (c.Y-reach-offset)/step*step)
+		x1 := min(w, c.X+reach+offset+1)
+		y1 := min(h, c.Y+reach+offset+1)
+		if x1-x0 < scale+2 || y1-y0 < scale+2 {
+			continue
+		}
+		params := pigo.CascadeParams{
+			MinSize:     scale,
+			MaxSize:     scale,
+			ShiftFactor: shift,
+			ScaleFactor: scaleF,
+			ImageParams: pigo.ImageParams{Pixels: g.Pix[g.PixOffset(b.Min.X+x0, b.Min.Y+y0):], Rows: y1 - y0, Cols: x1 - x0, Dim: g.Stride},
+		}
+		for _, r := range d.cascade.RunCascade(params, 0) {
+			r.Row += y0
+			r.Col += x0
+			raw = append(raw, r)
+		}
+	}
+	return d.cluster(raw, minScore, 1, b.Min, weak)
+}
+
+// The extent of DetectAround's search, relative to the side of the known
+// face: window sides from localMinScale to localMaxScale times it, window
+// centres up to localReach times it from the known centre (a head moving
+// fast across a webcam frame moves about a third of its width between
+// frames sent 200 ms apart).
+const (
+	localMinScale = 0.6
+	localMaxScale = 1.6
+	localReach    = 0.75
+)
+
+func sortDetections(out []Detection) {
 	sort.SliceStable(out, func(i, j int) bool {
 		ai, aj := out[i].Box.Dx()*out[i].Box.Dy(), out[j].Box.Dx()*out[j].Box.Dy()
 		if ai != aj {
@@ -162,11 +248,15 @@ func (d *Detector) DetectGray(g *image.Gray) []Detection {
 		}
 		return out[i].Score > out[j].Score
 	})
-	return out
 }
 
 func (d *Detector) search(params pigo.CascadeParams, minScore float64, factor int, origin image.Point, weak bool) []Detection {
-	raw := d.cascade.RunCascade(params, 0)
+	return d.cluster(d.cascade.RunCascade(params, 0), minScore, factor, origin, weak)
+}
+
+// cluster merges the cascade's raw window detections and converts them to
+// boxes in image coordinates.
+func (d *Detector) cluster(raw []pigo.Detection, minScore float64, factor int, origin image.Point, weak bool) []Detection {
 	raw = d.cascade.ClusterDetections(raw, d.cfg.iou)
 	out := make([]Detection, 0, len(raw))
 	for _, r := range raw {

@@ -7,7 +7,10 @@
 //   - Decode accepts JPEG and PNG only, bounds the decoding cost from the
 //     headers before decoding any pixel (default limits 2 megapixels, 4096
 //     per side, 16 JPEG scans), applies the EXIF orientation of JPEG frames
-//     and returns the decoder's own image type; Luma takes the Y plane of a *image.YCbCr without a copy.
+//     and returns the decoder's own image type (JPEG with a fork of
+//     image/jpeg that decodes the same pixels in about a third of the time,
+//     see docs/performance.md); Luma takes the Y plane of a *image.YCbCr
+//     without a copy.
 //   - Detector finds faces with the pigo cascade (embedded facefinder). Its
 //     defaults are tuned for webcam frames: faces from a fifth of the shorter
 //     image side upwards, a window step of 10 % and a scale step of 1.15,
@@ -19,6 +22,9 @@
 //     forward pass. The crop comes from the detector's box (calibrated on
 //     the evaluation data, then re-centred on the landmarks) or, within a
 //     session, from the previous frame's landmarks (AnalyzeOptions.Previous).
+//     A tracked frame is searched by the detector only around the tracked
+//     face (Detector.DetectAround), and whole every 8th frame and whenever
+//     tracking loses the face (WithFullSearchEvery).
 //   - Landmarks has named regions (Region) so callers never use raw
 //     indices; EstimatePose gives yaw, pitch and roll in degrees, and
 //     ComputeMeasures the Eye Aspect Ratio per eye, the mouth aspect ratio,

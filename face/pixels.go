@@ -72,7 +72,11 @@ type rgbRegion struct {
 
 // load copies r (clipped to img) into the region buffer with fast paths for
 // the frame types Decode returns.
-func (g *rgbRegion) load(img image.Image, r image.Rectangle) {
+func (g *rgbRegion) load(img image.Image, r image.Rectangle) { g.loadFrom(img, r, true) }
+
+// loadFrom is load; fast false converts YCbCr pixels one by one with
+// image/color (the reference of the tests).
+func (g *rgbRegion) loadFrom(img image.Image, r image.Rectangle, fast bool) {
 	r = r.Intersect(img.Bounds())
 	g.rect = r
 	n := 3 * r.Dx() * r.Dy()
@@ -95,6 +99,14 @@ func (g *rgbRegion) load(img image.Image, r image.Rectangle) {
 			}
 		}
 	case *image.YCbCr:
+		if hs, vs, ok := chromaShift(m.SubsampleRatio); ok && fast && m.Rect.Min.X >= 0 && m.Rect.Min.Y >= 0 {
+			cx := r.Min.X>>hs - m.Rect.Min.X>>hs
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				cy := (y>>vs - m.Rect.Min.Y>>vs) * m.CStride
+				ycbcrRow(g.pix[3*w*(y-r.Min.Y):], m.Y[m.YOffset(r.Min.X, y):][:w], m.Cb[cy+cx:], m.Cr[cy+cx:], r.Min.X, hs)
+			}
+			return
+		}
 		for y := r.Min.Y; y < r.Max.Y; y++ {
 			yrow := m.Y[m.YOffset(r.Min.X, y):][:w]
 			dst := g.pix[3*w*(y-r.Min.Y):][:3*w]
@@ -130,6 +142,12 @@ func copyRGB(dst, src []uint8, stride, w, h int) {
 // the (size−1) convention and samples that fall outside the image are black.
 // reg is scratch space, reused between calls.
 func sampleCrop(img image.Image, c cropBox, n int, dst []float32, reg *rgbRegion) {
+	sampleCropFrom(img, c, n, dst, reg, true)
+}
+
+// sampleCropFrom is sampleCrop; fast false takes the plain loops (the
+// reference of the tests, and the "before" of the benchmarks).
+func sampleCropFrom(img image.Image, c cropBox, n int, dst []float32, reg *rgbRegion, fast bool) {
 	b := img.Bounds()
 	W, H := float64(b.Dx()), float64(b.Dy())
 	half := c.Side / 2
@@ -147,11 +165,15 @@ func sampleCrop(img image.Image, c cropBox, n int, dst []float32, reg *rgbRegion
 	ext := math.Abs(cos)*sx*float64(n)/2 + math.Abs(sin)*sy*float64(n)/2 + 2
 	eyt := math.Abs(sin)*sx*float64(n)/2 + math.Abs(cos)*sy*float64(n)/2 + 2
 	r := image.Rect(int(math.Floor(gcx-ext)), int(math.Floor(gcy-eyt)), int(math.Ceil(gcx+ext))+1, int(math.Ceil(gcy+eyt))+1).Add(b.Min)
-	reg.load(img, r)
+	reg.loadFrom(img, r, fast)
 	rr := reg.rect.Sub(b.Min)
 	rw := rr.Dx()
 	pix := reg.pix
 	const inv = 1.0 / 255
+	if fast && c.Angle == 0 {
+		sampleUpright(dst, n, pix, rr, W, H, gcx, gcy, sx, sy)
+		return
+	}
 
 	for i := 0; i < n; i++ {
 		v := float64(i) - float64(n-1)/2
@@ -183,6 +205,122 @@ func sampleCrop(img image.Image, c cropBox, n int, dst []float32, reg *rgbRegion
 				o[k] = (top + (bot-top)*fy) * inv
 			}
 		}
+	}
+}
+
+// chromaShift returns the horizontal and vertical chroma subsampling of r
+// as shifts; ok is false for the ratios sampleYCbCr does not handle.
+func chromaShift(r image.YCbCrSubsampleRatio) (hs, vs uint, ok bool) {
+	switch r {
+	case image.YCbCrSubsampleRatio444:
+		return 0, 0, true
+	case image.YCbCrSubsampleRatio422:
+		return 1, 0, true
+	case image.YCbCrSubsampleRatio420:
+		return 1, 1, true
+	case image.YCbCrSubsampleRatio440:
+		return 0, 1, true
+	}
+	return 0, 0, false
+}
+
+// tap is one axis of a bilinear sample in the region buffer: the pixels
+// either side and the weight of the second.
+type tap struct {
+	i0, i1 int
+	f      float32
+	in     bool
+}
+
+// sampleUpright is the sampling loop of sampleCropFrom for an unrotated
+// crop, whose sample grid is separable: the taps of each column and row are
+// computed once. The positions and the arithmetic are those of the generic
+// loop (with cos 1 and sin 0 its products are exact), so the samples are
+// identical.
+func sampleUpright(dst []float32, n int, pix []uint8, rr image.Rectangle, W, H, gcx, gcy, sx, sy float64) {
+	rw, rh := rr.Dx(), rr.Dy()
+	axis := func(taps []tap, g, step, size float64, lo, n0 int) {
+		for k := range taps {
+			p := g + (float64(k)-float64(len(taps)-1)/2)*step
+			if p < 0 || p > size-1 {
+				taps[k] = tap{}
+				continue
+			}
+			f0 := math.Floor(p)
+			taps[k] = tap{
+				i0: clampInt(int(f0)-lo, 0, n0-1), i1: clampInt(int(math.Ceil(p))-lo, 0, n0-1),
+				f: float32(p - f0), in: true,
+			}
+		}
+	}
+	var colsBuf, rowsBuf [256]tap
+	cols, rows := colsBuf[:0], rowsBuf[:0]
+	if n <= len(colsBuf) {
+		cols, rows = colsBuf[:n], rowsBuf[:n]
+	} else {
+		cols, rows = make([]tap, n), make([]tap, n)
+	}
+	axis(cols, gcx, sx, W, rr.Min.X, rw)
+	axis(rows, gcy, sy, H, rr.Min.Y, rh)
+	const inv = 1.0 / 255
+	for i, r := range rows {
+		out := dst[i*n*3 : (i+1)*n*3]
+		if !r.in {
+			clear(out)
+			continue
+		}
+		row0, row1 := pix[3*r.i0*rw:3*(r.i0+1)*rw], pix[3*r.i1*rw:3*(r.i1+1)*rw]
+		fy := r.f
+		for j, c := range cols {
+			o := out[3*j : 3*j+3 : 3*j+3]
+			if !c.in {
+				o[0], o[1], o[2] = 0, 0, 0
+				continue
+			}
+			fx := c.f
+			p00 := row0[3*c.i0 : 3*c.i0+3 : 3*c.i0+3]
+			p01 := row0[3*c.i1 : 3*c.i1+3 : 3*c.i1+3]
+			p10 := row1[3*c.i0 : 3*c.i0+3 : 3*c.i0+3]
+			p11 := row1[3*c.i1 : 3*c.i1+3 : 3*c.i1+3]
+			for k := 0; k < 3; k++ {
+				top := float32(p00[k]) + (float32(p01[k])-float32(p00[k]))*fx
+				bot := float32(p10[k]) + (float32(p11[k])-float32(p10[k]))*fx
+				o[k] = (top + (bot-top)*fy) * inv
+			}
+		}
+	}
+}
+
+// ycbcrRow converts one row of YCbCr samples to RGB with the integer
+// arithmetic of image/color.YCbCrToRGB (so the same bytes): dst holds
+// 3·len(ys) bytes; pixel x has chroma cb[(x0+x)>>hs - x0>>hs], cr likewise.
+func ycbcrRow(dst, ys, cb, cr []uint8, x0 int, hs uint) {
+	c0 := x0 >> hs
+	dst = dst[:3*len(ys)]
+	for x, y := range ys {
+		ci := (x0+x)>>hs - c0
+		yy := int32(y) * 0x10101
+		cb1, cr1 := int32(cb[ci])-128, int32(cr[ci])-128
+		r := yy + 91881*cr1
+		if uint32(r)&0xff000000 == 0 {
+			r >>= 16
+		} else {
+			r = ^(r >> 31)
+		}
+		g := yy - 22554*cb1 - 46802*cr1
+		if uint32(g)&0xff000000 == 0 {
+			g >>= 16
+		} else {
+			g = ^(g >> 31)
+		}
+		b := yy + 116130*cb1
+		if uint32(b)&0xff000000 == 0 {
+			b >>= 16
+		} else {
+			b = ^(b >> 31)
+		}
+		d := dst[3*x : 3*x+3 : 3*x+3]
+		d[0], d[1], d[2] = uint8(r), uint8(g), uint8(b)
 	}
 }
 

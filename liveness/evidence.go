@@ -20,6 +20,7 @@ import (
 
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
+	"github.com/openliveness/openliveness/face"
 )
 
 // EvidenceStore keeps the raw evidence of sessions (frame images and the
@@ -41,7 +42,7 @@ type Auditor interface {
 // Evidence kinds (EvidenceItem.Kind).
 const (
 	KindBestFrontal = "best_frontal" // the most frontal frame with open eyes
-	KindFace        = "face"         // the face crop of the best frontal frame (the session photo)
+	KindFace        = "face"         // the face crop of the best frontal frame (the session photo), made when the session ends
 	KindChallenge   = "challenge"    // the frame on which a challenge passed
 	KindManifest    = "manifest"     // the bundle's manifest (its hash is the evidence hash)
 )
@@ -136,12 +137,57 @@ func (e *Engine) captureEvidence(s *Session, a analysed, rec FrameRecord, step c
 		frontal := math.Abs(o.Yaw) + math.Abs(o.Pitch)
 		if s.BestFrontal == 0 || frontal < s.BestFrontalDeg {
 			s.BestFrontal, s.BestFrontalDeg = s.Frames, frontal
-			add(KindBestFrontal, a.data, 0)
-			if a.crop != nil {
-				add(KindFace, a.crop, 0)
-			}
+			add(KindBestFrontal, a.data, 0) // its face crop is made once, by sealEvidence
 		}
 	}
+}
+
+// addFaceCrop adds the face crop of the best frontal frame (KindFace) to
+// the evidence of an ending session: made once per session, from the best
+// frontal frame queued in puts or already stored.
+func (e *Engine) addFaceCrop(s *Session, puts *[]pendingPut) {
+	if s.BestFrontal < 1 || s.BestFrontal > len(s.History) {
+		return
+	}
+	var name string
+	for _, it := range s.Evidence {
+		if it.Kind == KindFace {
+			return
+		}
+		if it.Kind == KindBestFrontal {
+			name = it.Name
+		}
+	}
+	if name == "" {
+		return
+	}
+	var data []byte
+	for _, p := range *puts {
+		if p.name == name {
+			data = p.data
+		}
+	}
+	if data == nil {
+		var err error
+		// sealEvidence has no caller context; the object is local to the
+		// evidence store and small.
+		if data, err = e.cfg.evidence.Get(context.Background(), s.ID, name); err != nil {
+			e.cfg.logger.Warn("liveness: best frontal frame for the face crop", "session", s.ID, "err", err)
+			return
+		}
+	}
+	img, err := face.Decode(data, &e.cfg.decode)
+	if err != nil {
+		return
+	}
+	crop := faceCrop(img, s.History[s.BestFrontal-1].Box)
+	if crop == nil {
+		return
+	}
+	sum := sha256Hex(crop)
+	n := KindFace + "-" + sum[:16] + ".jpg"
+	s.Evidence = append(s.Evidence, EvidenceItem{Kind: KindFace, Name: n, SHA256: sum, Frame: s.BestFrontal})
+	*puts = append(*puts, pendingPut{name: n, data: crop})
 }
 
 // faceCrop encodes the face box, enlarged by 40 %, as a JPEG.
@@ -169,6 +215,7 @@ func (e *Engine) sealEvidence(s *Session, puts *[]pendingPut) {
 	if e.cfg.evidence == nil {
 		return
 	}
+	e.addFaceCrop(s, puts)
 	m := Manifest{
 		SessionID: s.ID, ReferenceID: s.ReferenceID, Challenges: s.Challenges, Passed: s.Passed,
 		Status: s.Status, Verdict: s.Verdict, Reason: s.Reason, Score: s.Score, ModelVersion: s.ModelVersion,
@@ -222,7 +269,8 @@ func (e *Engine) EvidenceObject(ctx context.Context, id, name string) ([]byte, e
 	return e.cfg.evidence.Get(ctx, id, name)
 }
 
-// Photo returns the face crop of the session's best frontal frame (JPEG).
+// Photo returns the face crop of the session's best frontal frame (JPEG),
+// made when the session ended (ErrNotFound while it is pending).
 func (e *Engine) Photo(ctx context.Context, id string) ([]byte, error) {
 	s, err := e.Get(ctx, id)
 	if err != nil {

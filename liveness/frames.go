@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"math"
 	"time"
 
 	"github.com/openliveness/openliveness/audit"
@@ -69,7 +68,6 @@ var historyPoints = [...]int{
 type analysed struct {
 	data  []byte
 	img   image.Image // only while the frame is analysed
-	crop  []byte      // JPEG face crop, for the best frontal evidence
 	res   *face.Result
 	rec   FrameRecord
 	took  time.Duration
@@ -179,11 +177,10 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 }
 
 // analyseFrames decodes and analyses frames in order, one at a time, each
-// under a slot. It keeps no decoded image: the face crop evidence needs is
-// made at once for a frame more frontal than the best so far.
+// under a slot. It keeps no decoded image: the session photo is cropped
+// once, when the session ends, from the stored best frontal frame.
 func (e *Engine) analyseFrames(ctx context.Context, rt *runtime, s *Session, frames []Frame, slots Slots) ([]analysed, error) {
 	results := make([]analysed, len(frames))
-	best, hasBest := s.BestFrontalDeg, s.BestFrontal != 0
 	for i, f := range frames {
 		if slots != nil {
 			if err := slots.Acquire(ctx); err != nil {
@@ -191,14 +188,6 @@ func (e *Engine) analyseFrames(ctx context.Context, rt *runtime, s *Session, fra
 			}
 		}
 		a, err := e.decodeAnalyse(ctx, f.Data, i, rt.prev)
-		if err == nil && e.cfg.evidence != nil && a.faces == 1 && a.res.Faces[0].Landmarks != nil {
-			p, m := a.res.Faces[0].Pose, a.res.Faces[0].Measures
-			// The rule of captureEvidence: eyes open, most frontal so far.
-			if frontal := math.Abs(p.Yaw) + math.Abs(p.Pitch); m.EARLeft > 0.15 && m.EARRight > 0.15 && (!hasBest || frontal < best) {
-				best, hasBest = frontal, true
-				a.crop = faceCrop(a.img, a.rec.Box)
-			}
-		}
 		a.img = nil
 		if slots != nil {
 			slots.Release()

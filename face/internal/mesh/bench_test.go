@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -106,6 +107,39 @@ func benchSteps(b *testing.B, m *Model, keep func(i int, st *step) bool) {
 	reportCPU(b, cpu)
 	if macs > 0 {
 		b.ReportMetric(float64(macs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		reportFLOPs(b, cpu, 2*float64(macs))
+	}
+}
+
+// BenchmarkLayers runs each layer of the trunk and of the sub-networks on
+// its own (a residual block: depthwise 3×3 + 1×1 with its epilogue; a
+// convolution: stem, reductions, heads), for the per-layer table of
+// docs/performance.md: GFLOP/cpu-s against BenchmarkFMAPeak.
+//
+//	go test -run '^$' -bench 'Layers|FMAPeak' -cpu 1 -benchtime 200ms ./face/internal/mesh/
+func BenchmarkLayers(b *testing.B) {
+	m, err := Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range m.p.steps {
+		st := &m.p.steps[i]
+		var name string
+		switch st.kind {
+		case stepBlock:
+			L := st.block
+			name = fmt.Sprintf("%02d_block_%dx%dx%d_to_%dx%dx%d", i, L.inH, L.inW, L.cin, L.outH, L.outW, L.cout)
+		case stepConv:
+			L := st.conv
+			name = fmt.Sprintf("%02d_conv%dx%d_%dx%dx%d_to_%dx%dx%d", i, L.k, L.k, L.inH, L.inW, L.cin, L.outH, L.outW, L.cout)
+		default:
+			continue
+		}
+		b.Run(name, func(b *testing.B) {
+			forEachKernel(b, func(b *testing.B, m *Model) {
+				benchSteps(b, m, func(j int, _ *step) bool { return j == i })
+			})
+		})
 	}
 }
 
@@ -202,6 +236,7 @@ func benchDepthwise(b *testing.B, simd bool, h, w, c, stride int) {
 	_, padLeft, _ := samePad(w, 3, stride)
 	off := 1 - padLeft // as in execBlock
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		for y := range oh {
 			r0 := (y*stride - padTop + 1) * rs
@@ -209,6 +244,7 @@ func benchDepthwise(b *testing.B, simd bool, h, w, c, stride int) {
 		}
 	}
 	b.ReportMetric(float64(oh*ow*c*9)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+	reportFLOPs(b, cpu, 2*float64(oh*ow*c*9))
 }
 
 func BenchmarkDepthwise(b *testing.B) {
@@ -238,10 +274,12 @@ func benchPointwise(b *testing.B, simd bool, npix, cin, cout int, residual bool)
 	}
 	out := make([]float32, npix*cout)
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		pointwise(simd, out, in, npix, cin, cout, w, bias, slope, res, cin)
 	}
 	b.ReportMetric(float64(npix*cin*cout)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+	reportFLOPs(b, cpu, 2*float64(npix*cin*cout))
 }
 
 // BenchmarkPointwise is the 1×1 convolution with its fused bias, residual
@@ -262,5 +300,31 @@ func BenchmarkPointwise(b *testing.B) {
 		for _, mode := range kernelModes() {
 			b.Run(c.name+"/"+mode.name, func(b *testing.B) { benchPointwise(b, mode.simd, c.npix, c.cin, c.cout, c.res) })
 		}
+	}
+}
+
+// reportFLOPs adds GFLOP per second of process CPU time (steadier than wall
+// time on a shared machine) for flop floating-point operations per op.
+func reportFLOPs(b *testing.B, start time.Duration, flop float64) {
+	if d := processCPU() - start; d > 0 {
+		b.ReportMetric(flop*float64(b.N)/d.Seconds()/1e9, "GFLOP/cpu-s")
+	}
+}
+
+// BenchmarkFMAPeak measures the one-core float32 FMA peak of the machine
+// (independent 8-wide FMAs, no memory traffic), the ceiling the kernels'
+// GFLOP/s are compared with in docs/performance.md.
+func BenchmarkFMAPeak(b *testing.B) {
+	if !haveSIMD {
+		b.Skip("no AVX2/FMA kernels in this build")
+	}
+	const n = 1 << 16
+	cpu := processCPU()
+	for b.Loop() {
+		fmaPeakAVX2(n)
+	}
+	b.ReportMetric(float64(n*192)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if d := processCPU() - cpu; d > 0 {
+		b.ReportMetric(float64(n*192)*float64(b.N)/d.Seconds()/1e9, "GFLOP/cpu-s")
 	}
 }

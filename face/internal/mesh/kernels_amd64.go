@@ -46,3 +46,9 @@ func dwRowAVX2(out, r0, r1, r2, k *float32, ow, c, stride, off int)
 //
 //go:noescape
 func poolRowAVX2(out, r0, r1 *float32, ow, c int)
+
+// fmaPeakAVX2 runs n iterations of 12 independent 8-wide FMAs (192 FLOP
+// each), for measuring the machine's FMA peak (BenchmarkFMAPeak).
+//
+//go:noescape
+func fmaPeakAVX2(n int)

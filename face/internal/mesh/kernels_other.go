@@ -16,3 +16,7 @@ func dwRowAVX2(out, r0, r1, r2, k *float32, ow, c, stride, off int) {
 func poolRowAVX2(out, r0, r1 *float32, ow, c int) {
 	panic("mesh: no assembly kernels in this build")
 }
+
+func fmaPeakAVX2(n int) {
+	panic("mesh: no assembly kernels in this build")
+}
