@@ -41,9 +41,11 @@ func TestImageFrameObservation(t *testing.T) {
 	b := baseline()
 	left, _ := challenge.NewDetector(challenge.TurnLeft, b, challenge.Thresholds{})
 	right, _ := challenge.NewDetector(challenge.TurnRight, b, challenge.Thresholds{})
+	left.Observe(neutral)
+	right.Observe(neutral)
 	for i := range 3 {
 		o := neutral
-		o.Yaw, o.Time = un.Yaw, time.Duration(i)*200*time.Millisecond
+		o.Yaw, o.Time = un.Yaw, time.Duration(i+1)*200*time.Millisecond
 		left.Observe(o)
 		right.Observe(o)
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func performance(cadence time.Duration, nz noise, seed uint64) []challenge.Obser
 	sec := time.Second
 	return synth(cadence, nz, seed,
 		rest(3*sec),
-		act(1200*time.Millisecond, eyesClosed), rest(sec),
+		act(2000*time.Millisecond, eyesClosed), rest(sec),
 		act(1600*time.Millisecond, smiling), rest(sec),
 		act(1600*time.Millisecond, yaw(30)), rest(sec),
 		act(1600*time.Millisecond, yaw(-30)), rest(sec),
@@ -73,9 +74,27 @@ func TestTrackerWrongOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// TURN_RIGHT passes (4th action); SMILE came earlier, so it does not.
-	if fin.Passed || fin.PassedChallenges != 1 || fin.Reason != challenge.ReasonIncomplete || fin.FailedChallenge != challenge.Smile {
+	// TURN_RIGHT is the 4th action, long after its response window
+	// closed; the blink, smile and left turn done meanwhile were not asked.
+	if fin.Passed || fin.PassedChallenges != 0 || fin.Reason != challenge.ReasonTimeout || fin.FailedChallenge != challenge.TurnRight {
 		t.Errorf("final %+v", fin)
+	}
+	// With a window long enough, the left turn is a wrong action (a strike)
+	// and TURN_RIGHT passes; SMILE came earlier, and the wide-open mouth
+	// during SMILE is the second strike, which fails the sequence.
+	steps, fin, err := challenge.Replay(seq, obs, challenge.WithThresholds(challenge.Thresholds{ResponseWindow: time.Minute}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var strikes []challenge.ID
+	for _, s := range steps {
+		if s.Strike != 0 {
+			strikes = append(strikes, s.Strike)
+		}
+	}
+	if fin.Passed || fin.PassedChallenges != 1 || fin.FailedChallenge != challenge.Smile || fin.Reason != challenge.ReasonUnexpected ||
+		!slices.Equal(strikes, []challenge.ID{challenge.TurnLeft, challenge.OpenMouth}) {
+		t.Errorf("long window: final %+v, strikes %v", fin, strikes)
 	}
 }
 
@@ -138,7 +157,7 @@ func TestTrackerFinalReasons(t *testing.T) {
 
 func TestTrackerDone(t *testing.T) {
 	tr, _ := challenge.NewTracker([]challenge.ID{challenge.TurnLeft}, challenge.WithBaseline(baseline()))
-	for _, o := range synth(slow, clean, 0, act(2*time.Second, yaw(30))) {
+	for _, o := range synth(slow, clean, 0, rest(time.Second), act(2*time.Second, yaw(30))) {
 		tr.Observe(o)
 	}
 	if !tr.Done() {
@@ -184,7 +203,7 @@ func TestNewTrackerErrors(t *testing.T) {
 func TestReplayGolden(t *testing.T) {
 	obs := synth(fps12, jitty, 42,
 		rest(time.Second),
-		act(250*time.Millisecond, eyesClosed), rest(500*time.Millisecond),
+		act(900*time.Millisecond, eyesClosed), rest(500*time.Millisecond),
 		act(300*time.Millisecond, yaw(-25)), // wrong way first
 		act(200*time.Millisecond, yaw(10)),
 		act(time.Second, yaw(28)), rest(time.Second))
