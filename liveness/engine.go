@@ -99,6 +99,9 @@ type config struct {
 	evidence       EvidenceStore
 	auditor        Auditor
 	failures       FailureLimiter
+	window         time.Duration
+	lateGrace      time.Duration
+	frameAnalyzer  FrameAnalyzer
 }
 
 // Option configures an Engine.
@@ -121,6 +124,16 @@ func WithSpoofSessionThresholds(t spoof.SessionThresholds) Option {
 
 // WithThresholds sets the challenge detectors' thresholds.
 func WithThresholds(t challenge.Thresholds) Option { return func(c *config) { c.thresholds = t } }
+
+// WithResponseWindow sets how long a user has, from the moment a challenge
+// is first returned as current, to perform it (default 5 s, see
+// challenge.Thresholds.ResponseWindow and docs/challenges.md). The action
+// must start after the announcement; a challenge not passed in time fails
+// the session with reason challenge_timeout. Frames are judged by their
+// capture time (a burst's frames are Interval apart, the last one at
+// arrival), and a request arriving more than 2 s after the window closed
+// fails the session whatever its frames claim.
+func WithResponseWindow(d time.Duration) Option { return func(c *config) { c.window = d } }
 
 // WithClock sets the time source (default time.Now).
 func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
@@ -219,6 +232,7 @@ func New(opts ...Option) (*Engine, error) {
 		sweepInterval:  5 * time.Second,
 		maxBurstFrames: 20,
 		minFrames:      8,
+		lateGrace:      2 * time.Second,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -232,8 +246,11 @@ func New(opts ...Option) (*Engine, error) {
 	if cfg.failures == nil {
 		cfg.failures = NewMemoryFailureLimiter(5, 3*time.Minute)
 	}
-	if cfg.ttl <= 0 || cfg.maxTTL < cfg.ttl || cfg.maxFrames <= 0 || cfg.reviewScore > cfg.passScore {
+	if cfg.ttl <= 0 || cfg.maxTTL < cfg.ttl || cfg.maxFrames <= 0 || cfg.reviewScore > cfg.passScore || cfg.window < 0 {
 		return nil, fmt.Errorf("%w: engine options", ErrBadRequest)
+	}
+	if cfg.window > 0 {
+		cfg.thresholds.ResponseWindow = cfg.window
 	}
 	if _, err := challenge.NewTracker([]challenge.ID{challenge.Blink}, challenge.WithThresholds(cfg.thresholds)); err != nil {
 		return nil, err
@@ -256,6 +273,15 @@ func New(opts ...Option) (*Engine, error) {
 	}
 	e.modelVersion = face.ModelVersion + "+spoof-" + hex.EncodeToString(h.Sum(nil))[:12]
 	return e, nil
+}
+
+// ResponseWindow returns the time each challenge allows from its
+// announcement (see WithResponseWindow).
+func (e *Engine) ResponseWindow() time.Duration {
+	if w := e.cfg.thresholds.ResponseWindow; w > 0 {
+		return w
+	}
+	return challenge.DefaultThresholds().ResponseWindow
 }
 
 // ModelVersion identifies the models behind results: the face models and
@@ -341,6 +367,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 		ClientTokenHash: hashToken(token),
 		CreatedAt:       now,
 		ExpiresAt:       now.Add(ttl),
+		ChallengeWindow: e.ResponseWindow(),
 		ModelVersion:    e.ModelVersion(),
 	}
 	if o.ConsentText != "" {
@@ -367,7 +394,32 @@ func (e *Engine) Get(ctx context.Context, id string) (*Session, error) {
 	if s.Status == StatusPending && !e.cfg.clock().Before(s.ExpiresAt) {
 		return e.expire(ctx, id)
 	}
+	if s.Status == StatusPending && e.overdue(s) {
+		return e.timeOut(ctx, id)
+	}
 	return s, nil
+}
+
+// overdue reports whether the current challenge's response window closed
+// more than the late-request grace ago: no frame can pass it any more.
+func (e *Engine) overdue(s *Session) bool {
+	return !s.ChallengeDeadline.IsZero() && e.cfg.clock().After(s.ChallengeDeadline.Add(e.cfg.lateGrace))
+}
+
+// timeOut fails a pending session whose challenge window is over, so that
+// a client that stopped sending frames learns it when it polls.
+func (e *Engine) timeOut(ctx context.Context, id string) (*Session, error) {
+	s, err := e.end(ctx, id, func(s *Session) error {
+		if s.Status.Final() || !e.overdue(s) {
+			return errNoChange
+		}
+		e.finish(s, StatusFailed, ReasonChallengeTimeout, 0)
+		return nil
+	})
+	if errors.Is(err, errNoChange) {
+		return e.cfg.store.Get(ctx, id)
+	}
+	return s, err
 }
 
 // CheckClientToken reports whether token is the session's client token.

@@ -68,6 +68,7 @@ type sessionView struct {
 	RedirectURL      string   `json:"redirect_url,omitempty"`
 	ParentOrigin     string   `json:"parent_origin,omitempty"`
 	Mirrored         bool     `json:"mirrored"`
+	challengeTiming
 
 	// API key only.
 	*privateView
@@ -273,6 +274,7 @@ func (h *Handler) view(s *liveness.Session, acc access) sessionView {
 		RedirectURL:      s.RedirectURL,
 		ParentOrigin:     s.ParentOrigin,
 		Mirrored:         s.Mirrored,
+		challengeTiming:  timing(s, h.cfg.now()),
 	}
 	if acc != accessKey {
 		return v
