@@ -102,6 +102,23 @@ type config struct {
 	window         time.Duration
 	lateGrace      time.Duration
 	frameAnalyzer  FrameAnalyzer
+	spoofSessions  func() SpoofSession
+}
+
+// SpoofSession is the per-session presentation-attack state the engine
+// feeds every analysed frame (default: a spoof.Session with the thresholds
+// of WithSpoofSessionThresholds).
+type SpoofSession interface {
+	Observe(f spoof.FrameInfo) spoof.SessionResult
+	Result() spoof.SessionResult
+}
+
+// WithSpoofSessions sets how the per-session spoof state is created. The
+// replay tool uses it to compute the spoof signals of a recording once and
+// share them between the many sessions replayed over it; servers keep the
+// default.
+func WithSpoofSessions(newSession func() SpoofSession) Option {
+	return func(c *config) { c.spoofSessions = newSession }
 }
 
 // Option configures an Engine.
@@ -213,7 +230,7 @@ type runtime struct {
 	mu      sync.Mutex
 	version int64
 	tracker *challenge.Tracker
-	spoof   *spoof.Session
+	spoof   SpoofSession
 	prev    *face.Face
 }
 
@@ -294,6 +311,10 @@ type CreateOptions struct {
 	ChallengeCount int
 	// Challenges, when set, is the allow-list the sequence is drawn from.
 	Challenges []challenge.ID
+	// Sequence, when set, is the exact challenge sequence instead of a
+	// random draw, for replaying recordings and for tests. Servers must
+	// not let clients choose it: a known sequence defeats the check.
+	Sequence []challenge.ID
 	// ReferenceID is the integrator's own reference (a user or order id).
 	ReferenceID string
 	// WebhookURL receives this session's events in addition to any
@@ -344,6 +365,12 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	seq, err := challenge.NewSequence(o.ChallengeCount, &challenge.SequenceOptions{Allow: o.Challenges, Rand: e.cfg.rand})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	if len(o.Sequence) > 0 {
+		if _, err := challenge.NewTracker(o.Sequence); err != nil || len(o.Sequence) > challenge.MaxLength {
+			return nil, fmt.Errorf("%w: sequence %v", ErrBadRequest, o.Sequence)
+		}
+		seq = append([]challenge.ID(nil), o.Sequence...)
 	}
 	id, err := newUUID(e.cfg.rand)
 	if err != nil {

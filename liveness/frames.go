@@ -407,7 +407,11 @@ func (e *Engine) rebuild(rt *runtime, s *Session) error {
 	if e.cfg.spoofTh != nil {
 		sopts = append(sopts, spoof.WithSessionThresholds(*e.cfg.spoofTh))
 	}
-	rt.spoof = spoof.NewSession(sopts...)
+	if e.cfg.spoofSessions != nil {
+		rt.spoof = e.cfg.spoofSessions()
+	} else {
+		rt.spoof = spoof.NewSession(sopts...)
+	}
 	rt.prev = nil
 	for _, rec := range s.History {
 		// Announcements are replayed before the frames that followed them.
