@@ -300,37 +300,53 @@ func sequencesFile(ctx context.Context, rp *replayer, an *face.Analyzer, sp *spo
 	if rp.cache.frames, err = analyseVideo(ctx, an, sp, file); err != nil {
 		return err
 	}
-	var key [32]byte
-	for i := range 8 {
-		key[i] = byte(ro.seed >> (8 * i))
-	}
-	rng := rand.NewChaCha8(key)
 	enc := json.NewEncoder(out)
-	passed := 0
-	rp.spoof = newSharedSpoof()
-	defer func() { rp.spoof = nil }()
-	for range ro.sequences {
-		seq, err := challenge.NewSequence(ro.length, &challenge.SequenceOptions{Rand: rng})
-		if err != nil {
-			return err
-		}
-		s, err := rp.session(ctx, seq, ro.interval, step, ro.mirrored, nil)
-		if err != nil {
-			return err
-		}
+	passed, err := rp.sequences(ctx, ro, step, func(seq []challenge.ID, s *liveness.Session) error {
 		f := final(s)
-		if f.Passed {
-			passed++
-		}
-		if err := enc.Encode(sequenceLine{File: file, Sequence: seq, Passed: f.Passed, Reason: f.Reason}); err != nil {
-			return err
-		}
+		return enc.Encode(sequenceLine{File: file, Sequence: seq, Passed: f.Passed, Reason: f.Reason})
+	})
+	if err != nil {
+		return err
 	}
 	rate := 0.0
 	if ro.sequences > 0 {
 		rate = math.Round(float64(passed)/float64(ro.sequences)*1e4) / 1e4
 	}
 	return enc.Encode(summaryLine{File: file, Summary: true, Sequences: ro.sequences, Length: ro.length, Passed: passed, PassRate: rate})
+}
+
+// sequences replays ro.sequences random sequences of ro.length challenges
+// over the cached video, each from its first frame, calling each for every
+// ended or abandoned session, and returns how many passed. The sequences
+// depend only on ro.seed.
+func (rp *replayer) sequences(ctx context.Context, ro replayOptions, step int, each func([]challenge.ID, *liveness.Session) error) (int, error) {
+	var key [32]byte
+	for i := range 8 {
+		key[i] = byte(ro.seed >> (8 * i))
+	}
+	rng := rand.NewChaCha8(key)
+	rp.spoof = newSharedSpoof()
+	defer func() { rp.spoof = nil }()
+	passed := 0
+	for range ro.sequences {
+		seq, err := challenge.NewSequence(ro.length, &challenge.SequenceOptions{Rand: rng})
+		if err != nil {
+			return 0, err
+		}
+		s, err := rp.session(ctx, seq, ro.interval, step, ro.mirrored, nil)
+		if err != nil {
+			return 0, err
+		}
+		if s.Status == liveness.StatusPassed {
+			passed++
+		}
+		if each != nil {
+			if err := each(seq, s); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return passed, nil
 }
 
 // sharedSpoof computes the per-session spoof signals of one video replayed
