@@ -132,10 +132,12 @@ const notYet = time.Duration(math.MaxInt64)
 // still photograph) never passes anything.
 //
 // An action counts only when it starts after the challenge's announcement
-// (see [Detector.Announce]) from a face seen back near the baseline for
-// that signal (Thresholds.NeutralProgress): observations up to the
-// announcement only tell whether the face was neutral. A detector from
-// [NewDetector] counts as announced before any observation.
+// (see [Detector.Announce]): observations up to the announcement only tell
+// whether the face was neutral. One that shows the signal at HoldRelease or
+// more of its threshold (the action under way) makes the detector wait for
+// the signal back near the baseline (at or below NeutralProgress) before
+// a hold can start. A detector from [NewDetector] counts as announced
+// before any observation and waits for a neutral observation first.
 //
 // A Detector is not safe for concurrent use.
 type Detector struct {
@@ -153,8 +155,9 @@ type Detector struct {
 	// announce is the announcement time: observations at or before it
 	// cannot start the action.
 	announce time.Duration
-	// armed reports that the signal was seen neutral and has not been seen
-	// active before the announcement since.
+	// armed reports that the signal was seen neutral (or the detector
+	// started armed, see Tracker) and has not been seen active before the
+	// announcement since.
 	armed bool
 	// closedFirst and closedLast bound the current BLINK closure.
 	closedFirst, closedLast time.Duration
@@ -378,21 +381,25 @@ func (d *Detector) observeLookDown(o Observation, pre bool) Verdict {
 // sustained change of one measure, given as progress (1 = threshold).
 func (d *Detector) observeExpression(o Observation, progress float64, need time.Duration, pre bool) Verdict {
 	if !d.frontal(o) {
+		// A face turned away shows no expression to measure: coming back
+		// from it (after a turn challenge, at an 800 ms cadence often
+		// without a frontal neutral frame in between) counts as neutral.
 		d.holding = false
-		d.disarmIf(pre)
+		d.armed = true
 		return Verdict{Message: msgFaceCamera, Hint: HintFaceCamera}
 	}
 	return d.holdVerdict(o.Time, progress, need, pre)
 }
 
 // noteNeutral updates the neutral-face state with a frame's progress: at
-// or below NeutralProgress the face is neutral for this signal; above it
-// before the announcement, an action may already be under way.
+// or below NeutralProgress the face is neutral for this signal; at or
+// above HoldRelease before the announcement, the action was already under
+// way (a hold could have started), so it has to go back to neutral first.
 func (d *Detector) noteNeutral(progress float64, pre bool) {
 	switch {
 	case progress <= d.th.NeutralProgress:
 		d.armed = true
-	case pre:
+	case pre && progress >= d.th.HoldRelease:
 		d.armed = false
 	}
 }

@@ -109,10 +109,12 @@ type Thresholds struct {
 	// recording gets as little time as possible to show the action by
 	// chance (see docs/challenges.md).
 	ResponseWindow time.Duration
-	// NeutralProgress: before an action can start, its signal must have
-	// been seen back near the baseline, at or below this fraction of the
-	// way to its threshold (for BLINK: eyes open). An action held over from
-	// before the announcement therefore never passes. Default 0.5.
+	// NeutralProgress: an action seen under way before the announcement
+	// (at HoldRelease or more of its threshold) counts only after its
+	// signal was seen back near the baseline, at or below this fraction of
+	// the way to its threshold (for BLINK: eyes closed before the
+	// announcement must open first). An action held over from before the
+	// announcement therefore never passes. Default 0.5.
 	NeutralProgress float64
 	// BlinkClosedHold: BLINK needs the eyes seen closed over at least this
 	// span (from the first to the last closed frame of one closure) before

@@ -195,7 +195,10 @@ func (t *Tracker) next(o *Observation) {
 // cadence (and a gap) apart.
 func (t *Tracker) detector(id ID, th Thresholds) *Detector {
 	// Arguments were validated by NewTracker.
-	return &Detector{id: id, base: t.base, th: th, seen: t.frames > 0, last: t.last, announce: notYet}
+	// Armed from the start: the observation that made the challenge
+	// current, and any before the announcement, disarm it if they show
+	// the action under way.
+	return &Detector{id: id, base: t.base, th: th, seen: t.frames > 0, last: t.last, announce: notYet, armed: true}
 }
 
 // watched reports whether id, done deliberately while asked is current,

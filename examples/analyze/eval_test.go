@@ -5,7 +5,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -154,4 +157,93 @@ func TestEvalScreenReplays(t *testing.T) {
 	for _, iv := range intervals {
 		assert.LessOrEqual(t, float64(pooled[iv][3])/float64(len(files)*n), 0.01, "3 challenges at %v", iv)
 	}
+}
+
+// TestEvalCooperativeUsers simulates 1,000 five-challenge sessions per
+// person with segments for at least three challenges (segments.csv), at
+// 120 ms bursts of 8 frames and at one frame per 800 ms.
+func TestEvalCooperativeUsers(t *testing.T) {
+	persons, err := loadPersons()
+	require.NoError(t, err)
+	an, sp := evalTools(t)
+	rp, err := newReplayer(an, sp, 1)
+	require.NoError(t, err)
+	n, length := evalN(1000), 5
+	for _, o := range []simOptions{
+		{cadence: 120 * time.Millisecond, burst: 8, fps: 25, limit: time.Minute},
+		{cadence: 800 * time.Millisecond, burst: 1, fps: 25, limit: time.Minute},
+	} {
+		// The challenge decisions alone (spoof signals replaced by a clean
+		// result: the simulator splices and replays frames back and forth,
+		// which the frozen-frame and continuity signals rightly notice),
+		// then the whole engine.
+		for _, noSpoof := range []bool{true, false} {
+			rp.noSpoof = noSpoof
+			total, passed := 0, 0
+			var times []time.Duration
+			for _, p := range persons {
+				if len(p.challenges()) < 3 {
+					continue
+				}
+				rp.cache.frames = cachedVideo(t, filepath.Join(facedata.Dir(t), p.video+".mjpeg"))
+				reasons := map[string]int{}
+				k := 0
+				err := rp.cooperativeRuns(context.Background(), p, n, length, o, 1, func(seq []challenge.ID, s *liveness.Session, took time.Duration) {
+					reasons[final(s).Reason]++
+					if s.Status == liveness.StatusPassed {
+						k++
+						times = append(times, took)
+					}
+				})
+				require.NoError(t, err)
+				total += n
+				passed += k
+				t.Logf("%s %v every %v ×%d, spoof signals off %v: %d/%d passed (%.1f%%), reasons %v", p.name, p.challenges(), o.cadence, o.burst, noSpoof, k, n, 100*float64(k)/float64(n), reasons)
+			}
+			slices.Sort(times)
+			med := time.Duration(0)
+			if len(times) > 0 {
+				med = times[len(times)/2]
+			}
+			rate := float64(passed) / float64(total)
+			t.Logf("cooperative users every %v ×%d, spoof signals off %v: %d/%d passed (%.2f%%), median time to complete %v", o.cadence, o.burst, noSpoof, passed, total, 100*rate, med.Round(100*time.Millisecond))
+			if noSpoof {
+				assert.GreaterOrEqual(t, rate, 0.98, "every %v", o.cadence)
+			}
+		}
+	}
+	// People with segments for fewer challenges (blink_selfie: BLINK
+	// only): one-challenge sessions.
+	for _, p := range persons {
+		if len(p.challenges()) >= 3 {
+			continue
+		}
+		rp.noSpoof = true
+		rp.cache.frames = cachedVideo(t, filepath.Join(facedata.Dir(t), p.video+".mjpeg"))
+		for _, o := range []simOptions{
+			{cadence: 120 * time.Millisecond, burst: 8, fps: 25, limit: time.Minute},
+			{cadence: 800 * time.Millisecond, burst: 1, fps: 25, limit: time.Minute},
+		} {
+			k := 0
+			reasons := map[string]int{}
+			require.NoError(t, rp.cooperativeRuns(context.Background(), p, n, 1, o, 1, func(_ []challenge.ID, s *liveness.Session, _ time.Duration) {
+				reasons[final(s).Reason]++
+				if s.Status == liveness.StatusPassed {
+					k++
+				}
+			}))
+			t.Logf("%s %v one-challenge sessions every %v ×%d, spoof signals off: %d/%d passed, reasons %v", p.name, p.challenges(), o.cadence, o.burst, k, n, reasons)
+			assert.GreaterOrEqual(t, float64(k)/float64(n), 0.98, "%s every %v", p.name, o.cadence)
+		}
+	}
+	rp.noSpoof = false
+}
+
+// evalN returns n, or the value of OPENLIVENESS_EVAL_N when set (for quick
+// local runs; the documented figures use the default).
+func evalN(n int) int {
+	if v, err := strconv.Atoi(os.Getenv("OPENLIVENESS_EVAL_N")); err == nil && v > 0 {
+		return v
+	}
+	return n
 }

@@ -149,7 +149,17 @@ type replayer struct {
 	// spoof holds the shared spoof signals of the current video and
 	// interval (see sharedSpoof); nil gives each session its own.
 	spoof *sharedSpoof
+	// noSpoof replaces the per-session spoof signals by a clean result,
+	// to measure the challenge decisions alone.
+	noSpoof bool
+	trace   tracer
 }
+
+// cleanSpoof is the per-session spoof state of replayer.noSpoof.
+type cleanSpoof struct{}
+
+func (cleanSpoof) Observe(spoof.FrameInfo) spoof.SessionResult { return spoof.SessionResult{Score: 1} }
+func (cleanSpoof) Result() spoof.SessionResult                 { return spoof.SessionResult{Score: 1} }
 
 func newReplayer(an *face.Analyzer, sp *spoof.Detector, seed uint64) (*replayer, error) {
 	r := &replayer{cache: &cacheAnalyzer{}, store: &replayStore{}, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -165,6 +175,9 @@ func newReplayer(an *face.Analyzer, sp *spoof.Detector, seed uint64) (*replayer,
 		liveness.WithRand(rand.NewChaCha8(key)),
 		liveness.WithLogger(slog.New(slog.DiscardHandler)),
 		liveness.WithSpoofSessions(func() liveness.SpoofSession {
+			if r.noSpoof {
+				return cleanSpoof{}
+			}
 			if r.spoof == nil {
 				return spoof.NewSession()
 			}
