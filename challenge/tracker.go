@@ -226,6 +226,12 @@ func watched(asked, id ID) bool {
 	return true
 }
 
+// Strike returns the thresholds of the wrong-action watch for id: t with
+// id's pass level raised to its deliberate level (see Thresholds.StrikeTurn
+// and the fields after it). A detector for id with them passes where the
+// tracker counts a strike.
+func (t Thresholds) Strike(id ID) Thresholds { return strikeThresholds(t.withDefaults(), id) }
+
 // strikeThresholds returns th with id's pass level raised to its
 // deliberate level.
 func strikeThresholds(th Thresholds, id ID) Thresholds {

@@ -247,3 +247,118 @@ func evalN(n int) int {
 	}
 	return n
 }
+
+// TestEvalStrikeLevels measures how high each watched signal goes, held
+// for its hold time, in the bona fide recordings of people talking who
+// were asked nothing (involuntary behaviour: speech, small head motion,
+// expressive brows): per video, the lowest strike level (a multiple of the
+// pass threshold, see challenge.Thresholds.StrikeTurn) at which a
+// wrong-action detector never fires at 120 ms. The defaults must lie above
+// every video's level, and leave-one-video-out shows what a level fitted on
+// the other videos would do on the held-out one.
+func TestEvalStrikeLevels(t *testing.T) {
+	files := append(globVideos(t, "pad/bonafide/B0[79]*.mjpeg"), globVideos(t, "pad/bonafide/B1*.mjpeg")...)
+	files = append(files, globVideos(t, "pad/bonafide/B2*.mjpeg")...)
+	files = append(files, filepath.Join(facedata.Dir(t), "video/selfie_talk_d13.mjpeg"))
+	ids := []challenge.ID{challenge.TurnLeft, challenge.TurnRight, challenge.LookDown, challenge.Smile, challenge.OpenMouth, challenge.RaiseEyebrows}
+	def := challenge.DefaultThresholds()
+	defaults := map[challenge.ID]float64{
+		challenge.TurnLeft: def.StrikeTurn, challenge.TurnRight: def.StrikeTurn, challenge.LookDown: def.StrikeLookDown,
+		challenge.Smile: def.StrikeSmile, challenge.OpenMouth: def.StrikeOpenMouth, challenge.RaiseEyebrows: def.StrikeBrow,
+	}
+	setLevel := func(id challenge.ID, l float64) challenge.Thresholds {
+		th := challenge.Thresholds{}
+		switch id {
+		case challenge.TurnLeft, challenge.TurnRight:
+			th.StrikeTurn = l
+		case challenge.LookDown:
+			th.StrikeLookDown = l
+		case challenge.Smile:
+			th.StrikeSmile = l
+		case challenge.OpenMouth:
+			th.StrikeOpenMouth = l
+		case challenge.RaiseEyebrows:
+			th.StrikeBrow = l
+		}
+		return th.Strike(id)
+	}
+	// level[id][file]: the lowest level (grid of 0.1) at which id never fires.
+	level := map[challenge.ID][]float64{}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-28s", "video")
+	for _, id := range ids {
+		fmt.Fprintf(&b, " %14v", id)
+	}
+	b.WriteString("\n")
+	for _, f := range files {
+		frames := cachedVideo(t, f)
+		var obs []challenge.Observation
+		for i := 0; i < len(frames); i += 3 {
+			obs = append(obs, observationOf(frames[i].res, time.Duration(len(obs))*120*time.Millisecond))
+		}
+		base, err := challenge.NewBaseline(obs, challenge.Thresholds{})
+		if err != nil {
+			t.Logf("%s: no baseline, skipped", filepath.Base(f))
+			continue
+		}
+		fmt.Fprintf(&b, "%-28s", strings.TrimSuffix(filepath.Base(f), ".mjpeg"))
+		for _, id := range ids {
+			l := 1.0
+			for ; l < 6; l += 0.1 {
+				d, err := challenge.NewDetector(id, base, setLevel(id, l))
+				require.NoError(t, err)
+				fired := false
+				for _, o := range obs {
+					if d.Observe(o).Passed {
+						fired = true
+						break
+					}
+				}
+				if !fired {
+					break
+				}
+			}
+			level[id] = append(level[id], l)
+			fmt.Fprintf(&b, " %14.1f", l)
+		}
+		b.WriteString("\n")
+	}
+	t.Log(b.String())
+	for _, id := range ids {
+		ls := level[id]
+		// Leave one video out: the level fitted on the others (their
+		// highest) fires on the held-out video when it is below its level.
+		misses := 0
+		for i := range ls {
+			fit := 1.0
+			for j, l := range ls {
+				if j != i {
+					fit = max(fit, l)
+				}
+			}
+			if fit < ls[i]-1e-9 {
+				misses++
+			}
+		}
+		hi := slices.Max(ls)
+		t.Logf("%v: highest involuntary level %.1f over %d videos, default %.1f; leave-one-video-out fits fire on %d held-out videos", id, hi, len(ls), defaults[id], misses)
+		assert.GreaterOrEqual(t, defaults[id], hi-1e-9, "%v: the default strike level fires on involuntary behaviour", id)
+	}
+}
+
+// observationOf converts a cached analysis as the engine does (unmirrored).
+func observationOf(res *face.Result, at time.Duration) challenge.Observation {
+	f := challenge.ImageFrame{Time: at}
+	if res != nil && len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
+		top := res.Faces[0]
+		f.FaceCount = len(res.Faces)
+		f.Yaw, f.Pitch, f.Roll = top.Pose.Yaw, top.Pose.Pitch, top.Pose.Roll
+		f.EARImageLeft, f.EARImageRight = top.Measures.EARLeft, top.Measures.EARRight
+		f.MAR, f.Smile, f.Brow = top.Measures.MAR, top.Measures.Smile, top.Measures.Brow
+		f.EyeBand = top.EyeBand
+		if res.Width > 0 {
+			f.FaceWidthFrac = float64(top.Box.Dx()) / float64(res.Width)
+		}
+	}
+	return f.Observation(false)
+}
