@@ -135,7 +135,10 @@ type Thresholds struct {
 	// strike (people blink), and actions that go with the one asked (brows
 	// with an open mouth or a smile, expressions while the head is turned)
 	// are not watched; see docs/challenges.md for the levels and how they
-	// were chosen. Defaults 2, 2, 2, 1.5, 2.5 and MaxStrikes 2.
+	// were chosen (above the highest level each signal reaches, held, in
+	// the bona fide recordings of people talking unprompted). Defaults 2.6
+	// (31°), 2 (20°), 2.2 (×1.33), 1.5 (MAR +0.225 and 0.30), 5.6 (×1.62:
+	// brows move a lot in speech) and MaxStrikes 2.
 	StrikeTurn      float64
 	StrikeLookDown  float64
 	StrikeSmile     float64
@@ -191,11 +194,11 @@ func DefaultThresholds() Thresholds {
 		NeutralProgress: 0.5,
 		BlinkClosedHold: 500 * time.Millisecond,
 
-		StrikeTurn:      2,
+		StrikeTurn:      2.6,
 		StrikeLookDown:  2,
-		StrikeSmile:     2,
+		StrikeSmile:     2.2,
 		StrikeOpenMouth: 1.5,
-		StrikeBrow:      2.5,
+		StrikeBrow:      5.6,
 		MaxStrikes:      2,
 	}
 }
