@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/challenge"
 )
 
@@ -127,9 +130,8 @@ func TestBlinkBetweenFrames(t *testing.T) {
 	for _, o := range obs {
 		last = d.Observe(o)
 	}
-	if last.Message != "Close your eyes for two seconds, then open them" {
-		t.Errorf("slow-cadence message %q", last.Message)
-	}
+	assert.Equal(t, "Close your eyes for two seconds, then open them", last.Message, "slow-cadence message")
+	require.Empty(t, passes(t, baseline(), obs))
 }
 
 // TestBlinkNeedsOpenFirst: eyes already closed when BLINK starts must open,

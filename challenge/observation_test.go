@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/challenge"
 )
 
@@ -49,9 +52,8 @@ func TestImageFrameObservation(t *testing.T) {
 		left.Observe(o)
 		right.Observe(o)
 	}
-	if !left.Passed() || right.Passed() {
-		t.Errorf("left %v right %v", left.Passed(), right.Passed())
-	}
+	assert.True(t, left.Passed(), "TURN_LEFT")
+	require.False(t, right.Passed(), "TURN_RIGHT")
 }
 
 func TestNewBaseline(t *testing.T) {

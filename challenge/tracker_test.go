@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/challenge"
 )
 
@@ -76,16 +79,12 @@ func TestTrackerWrongOrder(t *testing.T) {
 	}
 	// TURN_RIGHT is the 4th action, long after its response window
 	// closed; the blink, smile and left turn done meanwhile were not asked.
-	if fin.Passed || fin.PassedChallenges != 0 || fin.Reason != challenge.ReasonTimeout || fin.FailedChallenge != challenge.TurnRight {
-		t.Errorf("final %+v", fin)
-	}
+	assert.Equal(t, challenge.Final{Final: true, TotalChallenges: 2, Reason: challenge.ReasonTimeout, FailedChallenge: challenge.TurnRight}, fin)
 	// With a window long enough, the left turn is a wrong action (a strike)
 	// and TURN_RIGHT passes; SMILE came earlier, and the wide-open mouth
 	// during SMILE is the second strike, which fails the sequence.
 	steps, fin, err := challenge.Replay(seq, obs, challenge.WithThresholds(challenge.Thresholds{ResponseWindow: time.Minute}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var strikes []challenge.ID
 	for _, s := range steps {
 		if s.Strike != 0 {
