@@ -12,7 +12,7 @@ type Hint string
 
 // Hints.
 const (
-	HintStart      Hint = "start"       // do the challenge ("Blink your eyes", "Turn your head to your left")
+	HintStart      Hint = "start"       // do the challenge ("Smile", "Turn your head to your left")
 	HintMore       Hint = "more"        // on the way, not far enough yet ("Turn a little more to your left")
 	HintHold       Hint = "hold"        // far enough, keep it for the hold time ("Hold it")
 	HintReopen     Hint = "reopen"      // BLINK: eyes seen closed, now open them

@@ -30,9 +30,9 @@ func ExampleNewSequence() {
 	// RAISE_EYEBROWS Raise eyebrows
 	// LOOK_DOWN      Look down
 	// OPEN_MOUTH     Open mouth wide
-	// BLINK          Blink your eyes
+	// BLINK          Close your eyes for a moment
 	// LOOK_DOWN      Look down
-	// BLINK          Blink your eyes
+	// BLINK          Close your eyes for a moment
 }
 
 func ExampleParseID() {
