@@ -13,7 +13,8 @@ import (
 func ExampleNewSequence() {
 	// Production code passes nil options: five challenges from crypto/rand.
 	// Here a seeded generator makes the output reproducible, and the
-	// allow-list drops SMILE and the turns for accessibility.
+	// allow-list drops SMILE and the turns for accessibility. No two
+	// consecutive challenges move the same part of the face.
 	opts := &challenge.SequenceOptions{
 		Allow: challenge.Except(challenge.Smile, challenge.TurnLeft, challenge.TurnRight),
 		Rand:  rand.NewChaCha8([32]byte{1}),
@@ -26,12 +27,12 @@ func ExampleNewSequence() {
 		fmt.Printf("%-14s %s\n", id, id.Label())
 	}
 	// Output:
+	// RAISE_EYEBROWS Raise eyebrows
 	// LOOK_DOWN      Look down
 	// OPEN_MOUTH     Open mouth wide
-	// BLINK          Blink your eyes
-	// RAISE_EYEBROWS Raise eyebrows
-	// BLINK          Blink your eyes
-	// OPEN_MOUTH     Open mouth wide
+	// BLINK          Close your eyes for a moment
+	// LOOK_DOWN      Look down
+	// BLINK          Close your eyes for a moment
 }
 
 func ExampleParseID() {
@@ -83,11 +84,12 @@ func ExampleDetector() {
 
 func ExampleReplay() {
 	// A recorded track at 800 ms intervals: three resting frames (the
-	// baseline), then eyes closed for one frame and open again.
+	// baseline, the last one announces BLINK), then eyes closed for two
+	// frames (a closure on cue, not a blink) and open again.
 	rest := challenge.Observation{FaceCount: 1, EARLeft: 0.3, EARRight: 0.3, MAR: 0.02, Smile: 0.4, Brow: 0.1}
 	closed := rest
 	closed.EARLeft, closed.EARRight = 0.06, 0.07
-	track := []challenge.Observation{rest, rest, rest, rest, closed, rest}
+	track := []challenge.Observation{rest, rest, rest, rest, closed, closed, rest}
 	for i := range track {
 		track[i].Time = time.Duration(i) * 800 * time.Millisecond
 	}
@@ -101,8 +103,9 @@ func ExampleReplay() {
 	}
 	enc.Encode(final)
 	// Output:
-	// {"frame":4,"challenge":"BLINK","challenge_passed":false,"confidence":0,"message":"Close your eyes for a second, then open them","hint":"start","index":0,"done":false}
-	// {"frame":5,"challenge":"BLINK","challenge_passed":false,"confidence":0.5,"message":"Now open your eyes","hint":"reopen","index":0,"done":false}
-	// {"frame":6,"challenge":"BLINK","challenge_passed":true,"confidence":1,"message":"Done","hint":"passed","index":0,"done":true}
+	// {"frame":4,"challenge":"BLINK","challenge_passed":false,"confidence":0,"message":"Close your eyes for two seconds, then open them","hint":"start","index":0,"done":false}
+	// {"frame":5,"challenge":"BLINK","challenge_passed":false,"confidence":0.25,"message":"Keep your eyes closed","hint":"keep_closed","index":0,"done":false}
+	// {"frame":6,"challenge":"BLINK","challenge_passed":false,"confidence":0.5,"message":"Now open your eyes","hint":"reopen","index":0,"done":false}
+	// {"frame":7,"challenge":"BLINK","challenge_passed":true,"confidence":1,"message":"Done","hint":"passed","index":0,"done":true}
 	// {"final":true,"passed":true,"passed_challenges":1,"total_challenges":1,"reason":"passed"}
 }

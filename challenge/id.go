@@ -16,7 +16,7 @@ type ID int
 // The seven challenge kinds. Left and right are always from the user's own
 // point of view, whatever the camera mirroring (see [Observation]).
 const (
-	Blink         ID = iota + 1 // BLINK: Blink your eyes
+	Blink         ID = iota + 1 // BLINK: Close your eyes for a moment (not a natural blink)
 	Smile                       // SMILE: Smile
 	TurnLeft                    // TURN_LEFT: Turn head left (to the user's own left)
 	TurnRight                   // TURN_RIGHT: Turn head right (to the user's own right)
@@ -39,7 +39,7 @@ var idNames = [...]string{
 }
 
 var idLabels = [...]string{
-	Blink:         "Blink your eyes",
+	Blink:         "Close your eyes for a moment",
 	Smile:         "Smile",
 	TurnLeft:      "Turn head left",
 	TurnRight:     "Turn head right",

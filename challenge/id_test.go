@@ -19,7 +19,7 @@ func TestIDs(t *testing.T) {
 		name  string
 		label string
 	}{
-		{challenge.Blink, "BLINK", "Blink your eyes"},
+		{challenge.Blink, "BLINK", "Close your eyes for a moment"},
 		{challenge.Smile, "SMILE", "Smile"},
 		{challenge.TurnLeft, "TURN_LEFT", "Turn head left"},
 		{challenge.TurnRight, "TURN_RIGHT", "Turn head right"},

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/challenge"
 )
 
@@ -41,15 +44,16 @@ func TestImageFrameObservation(t *testing.T) {
 	b := baseline()
 	left, _ := challenge.NewDetector(challenge.TurnLeft, b, challenge.Thresholds{})
 	right, _ := challenge.NewDetector(challenge.TurnRight, b, challenge.Thresholds{})
+	left.Observe(neutral)
+	right.Observe(neutral)
 	for i := range 3 {
 		o := neutral
-		o.Yaw, o.Time = un.Yaw, time.Duration(i)*200*time.Millisecond
+		o.Yaw, o.Time = un.Yaw, time.Duration(i+1)*200*time.Millisecond
 		left.Observe(o)
 		right.Observe(o)
 	}
-	if !left.Passed() || right.Passed() {
-		t.Errorf("left %v right %v", left.Passed(), right.Passed())
-	}
+	assert.True(t, left.Passed(), "TURN_LEFT")
+	require.False(t, right.Passed(), "TURN_RIGHT")
 }
 
 func TestNewBaseline(t *testing.T) {

@@ -36,7 +36,70 @@ type SequenceOptions struct {
 // one, so no ID appears twice in a row. An allow-list of a single ID can
 // therefore only produce sequences of length 1 (longer ones give
 // [ErrAllowList]).
+//
+// For 3 or more challenges, no two consecutive challenges come from the
+// same [Family] (eyes, mouth, head) where the allow-list makes that
+// possible: sequences are drawn as above and redrawn until they qualify
+// (a uniform draw among the qualifying ones); after familyTries draws
+// without one, as with an allow-list of one family, the last draw is
+// kept.
 func NewSequence(n int, opts *SequenceOptions) ([]ID, error) {
+	if n == 0 {
+		n = DefaultLength
+	}
+	var seq []ID
+	for try := 0; try < familyTries; try++ {
+		var err error
+		if seq, err = drawSequence(n, opts); err != nil {
+			return nil, err
+		}
+		if n < 3 || familiesAlternate(seq) {
+			break
+		}
+	}
+	return seq, nil
+}
+
+// familyTries bounds the redraws of [NewSequence]: with all seven IDs about
+// one draw in four qualifies at length 5, so 200 draws fail with
+// probability below 1e-24 when a qualifying sequence exists.
+const familyTries = 200
+
+// Family groups challenges that move the same part of the face.
+type Family uint8
+
+// Families.
+const (
+	FamilyEyes  Family = iota + 1 // BLINK, RAISE_EYEBROWS
+	FamilyMouth                   // SMILE, OPEN_MOUTH
+	FamilyHead                    // TURN_LEFT, TURN_RIGHT, LOOK_DOWN
+)
+
+// Family returns the family of id (0 for an invalid ID).
+func (id ID) Family() Family {
+	switch id {
+	case Blink, RaiseEyebrows:
+		return FamilyEyes
+	case Smile, OpenMouth:
+		return FamilyMouth
+	case TurnLeft, TurnRight, LookDown:
+		return FamilyHead
+	}
+	return 0
+}
+
+// familiesAlternate reports whether no two consecutive IDs of seq share a family.
+func familiesAlternate(seq []ID) bool {
+	for i := 1; i < len(seq); i++ {
+		if seq[i].Family() == seq[i-1].Family() {
+			return false
+		}
+	}
+	return true
+}
+
+// drawSequence is one draw of [NewSequence] without the family rule.
+func drawSequence(n int, opts *SequenceOptions) ([]ID, error) {
 	if n == 0 {
 		n = DefaultLength
 	}

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/challenge"
 )
 
@@ -72,30 +75,46 @@ func TestNewSequenceProperties(t *testing.T) {
 	}
 }
 
-// TestNewSequenceUniform: every ID is equally likely at every position
-// (chi-square over 14,000 sequences, df = 6; the 0.1% critical value is
-// 22.46, seeds are fixed so the test is deterministic).
+// TestNewSequenceUniform: at length 2 every ID is equally likely at every
+// position (chi-square over 14,000 sequences, df = 6; the 0.1% critical
+// value is 22.46). At length 8 the family rule makes the families unequal
+// (head has three IDs, eyes and mouth two), but within a family every ID
+// stays equally likely at every position (df = 2 and 1: 13.82 and 10.83).
+// Seeds are fixed so the test is deterministic.
 func TestNewSequenceUniform(t *testing.T) {
 	const draws = 14000
-	var counts [challenge.MaxLength][8]int
-	for seed := range uint64(draws) {
-		seq, err := challenge.NewSequence(challenge.MaxLength, &challenge.SequenceOptions{Rand: seeded(seed)})
-		if err != nil {
-			t.Fatal(err)
+	chi := func(counts []int) float64 {
+		total := 0
+		for _, c := range counts {
+			total += c
 		}
-		for pos, id := range seq {
-			counts[pos][id]++
+		exp := float64(total) / float64(len(counts))
+		v := 0.0
+		for _, c := range counts {
+			d := float64(c) - exp
+			v += d * d / exp
 		}
+		return v
 	}
-	for pos := range counts {
-		exp := float64(draws) / 7
-		chi := 0.0
-		for _, id := range challenge.IDs() {
-			d := float64(counts[pos][id]) - exp
-			chi += d * d / exp
+	for _, n := range []int{2, challenge.MaxLength} {
+		var counts [challenge.MaxLength][8]int
+		for seed := range uint64(draws) {
+			seq, err := challenge.NewSequence(n, &challenge.SequenceOptions{Rand: seeded(seed)})
+			require.NoError(t, err)
+			for pos, id := range seq {
+				counts[pos][id]++
+			}
 		}
-		if chi > 22.46 {
-			t.Errorf("position %d: chi-square %.1f > 22.46, counts %v", pos, chi, counts[pos][1:])
+		for pos := range n {
+			c := counts[pos]
+			if n == 2 {
+				assert.LessOrEqual(t, chi(c[1:]), 22.46, "n %d position %d: counts %v", n, pos, c[1:])
+				continue
+			}
+			B, S, L, R, O, D, E := challenge.Blink, challenge.Smile, challenge.TurnLeft, challenge.TurnRight, challenge.OpenMouth, challenge.LookDown, challenge.RaiseEyebrows
+			assert.LessOrEqual(t, chi([]int{c[L], c[R], c[D]}), 13.82, "head, position %d: %v", pos, c[1:])
+			assert.LessOrEqual(t, chi([]int{c[B], c[E]}), 10.83, "eyes, position %d: %v", pos, c[1:])
+			assert.LessOrEqual(t, chi([]int{c[S], c[O]}), 10.83, "mouth, position %d: %v", pos, c[1:])
 		}
 	}
 }

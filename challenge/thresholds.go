@@ -99,6 +99,52 @@ type Thresholds struct {
 	BrowMatch        float64       // default 0.93
 	BrowHold         time.Duration // default 300ms
 	BrowMinEyeRatio  float64       // default 0.8
+
+	// Response window: a challenge counts only if its action starts after
+	// the challenge was announced (see [Tracker.Announce]) and completes
+	// within ResponseWindow of the announcement; a challenge still open
+	// later fails the sequence with ReasonTimeout. Default 5s: a prompt
+	// read in 0.3–1.5 s, an action with its 300 ms hold, and at an 800 ms
+	// cadence two more frames, leave about 1.5 s to spare, while a
+	// recording gets as little time as possible to show the action by
+	// chance (see docs/challenges.md).
+	ResponseWindow time.Duration
+	// NeutralProgress: an action seen under way before the announcement
+	// (at HoldRelease or more of its threshold) counts only after its
+	// signal was seen back near the baseline, at or below this fraction of
+	// the way to its threshold (for BLINK: eyes closed before the
+	// announcement must open first). An action held over from before the
+	// announcement therefore never passes. Default 0.5.
+	NeutralProgress float64
+	// BlinkClosedHold: BLINK needs the eyes seen closed over at least this
+	// span (from the first to the last closed frame of one closure) before
+	// they reopen. A natural blink (100–300 ms, closed below
+	// EyesClosedRatio for even less) falls short; a closure on cue of about
+	// a second passes. At an 800 ms cadence this means two closed frames in
+	// a row, so the message asks for two seconds. Default 500ms.
+	BlinkClosedHold time.Duration
+
+	// Wrong actions: while a challenge is current, every other challenge's
+	// detector watches the frames at a "deliberate" level, a multiple of
+	// its own threshold (StrikeTurn × TurnYaw, StrikeLookDown ×
+	// LookDownPitch, 1 + StrikeSmile × (SmileRatio−1), StrikeOpenMouth ×
+	// the OPEN_MOUTH rise and minimum, 1 + StrikeBrow × (BrowRatio−1)),
+	// started after the announcement from a neutral face and held for that
+	// challenge's hold time. Each such action is a strike; MaxStrikes
+	// strikes fail the sequence with ReasonUnexpected. BLINK is never a
+	// strike (people blink), and actions that go with the one asked (brows
+	// with an open mouth or a smile, expressions while the head is turned)
+	// are not watched; see docs/challenges.md for the levels and how they
+	// were chosen (above the highest level each signal reaches, held, in
+	// the bona fide recordings of people talking unprompted). Defaults 2.6
+	// (31°), 2 (20°), 2.2 (×1.33), 1.5 (MAR +0.225 and 0.30), 5.6 (×1.62:
+	// brows move a lot in speech) and MaxStrikes 2.
+	StrikeTurn      float64
+	StrikeLookDown  float64
+	StrikeSmile     float64
+	StrikeOpenMouth float64
+	StrikeBrow      float64
+	MaxStrikes      int
 }
 
 // DefaultThresholds returns the default thresholds, with every field set.
@@ -143,6 +189,17 @@ func DefaultThresholds() Thresholds {
 		BrowMatch:        0.93,
 		BrowHold:         300 * time.Millisecond,
 		BrowMinEyeRatio:  0.8,
+
+		ResponseWindow:  5 * time.Second,
+		NeutralProgress: 0.5,
+		BlinkClosedHold: 500 * time.Millisecond,
+
+		StrikeTurn:      2.6,
+		StrikeLookDown:  2,
+		StrikeSmile:     2.2,
+		StrikeOpenMouth: 1.5,
+		StrikeBrow:      5.6,
+		MaxStrikes:      2,
 	}
 }
 
@@ -197,6 +254,15 @@ func (t Thresholds) withDefaults() Thresholds {
 	setF(&t.BrowMatch, d.BrowMatch)
 	setD(&t.BrowHold, d.BrowHold)
 	setF(&t.BrowMinEyeRatio, d.BrowMinEyeRatio)
+	setD(&t.ResponseWindow, d.ResponseWindow)
+	setF(&t.NeutralProgress, d.NeutralProgress)
+	setD(&t.BlinkClosedHold, d.BlinkClosedHold)
+	setF(&t.StrikeTurn, d.StrikeTurn)
+	setF(&t.StrikeLookDown, d.StrikeLookDown)
+	setF(&t.StrikeSmile, d.StrikeSmile)
+	setF(&t.StrikeOpenMouth, d.StrikeOpenMouth)
+	setF(&t.StrikeBrow, d.StrikeBrow)
+	setI(&t.MaxStrikes, d.MaxStrikes)
 	return t
 }
 
@@ -231,6 +297,10 @@ func (t Thresholds) Validate() error {
 		{"OpenMouthHold", float64(t.OpenMouthHold)},
 		{"BrowRatio", t.BrowRatio}, {"BrowMatchedRatio", t.BrowMatchedRatio}, {"BrowMatch", t.BrowMatch},
 		{"BrowHold", float64(t.BrowHold)}, {"BrowMinEyeRatio", t.BrowMinEyeRatio},
+		{"ResponseWindow", float64(t.ResponseWindow)}, {"NeutralProgress", t.NeutralProgress},
+		{"BlinkClosedHold", float64(t.BlinkClosedHold)},
+		{"StrikeTurn", t.StrikeTurn}, {"StrikeLookDown", t.StrikeLookDown}, {"StrikeSmile", t.StrikeSmile},
+		{"StrikeOpenMouth", t.StrikeOpenMouth}, {"StrikeBrow", t.StrikeBrow}, {"MaxStrikes", float64(t.MaxStrikes)},
 	} {
 		if !(c.v > 0) {
 			return bad("%s must be positive, got %v", c.name, c.v)
@@ -251,6 +321,10 @@ func (t Thresholds) Validate() error {
 		return bad("BrowMatchedRatio %v not in (1, BrowRatio %v]", t.BrowMatchedRatio, t.BrowRatio)
 	case t.BrowMatch > 1:
 		return bad("BrowMatch %v above 1", t.BrowMatch)
+	case t.NeutralProgress >= t.HoldRelease:
+		return bad("NeutralProgress %v not below HoldRelease %v", t.NeutralProgress, t.HoldRelease)
+	case min(t.StrikeTurn, t.StrikeLookDown, t.StrikeSmile, t.StrikeOpenMouth, t.StrikeBrow) < 1:
+		return bad("strike levels must be at least 1 (the pass threshold)")
 	}
 	return nil
 }

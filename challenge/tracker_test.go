@@ -7,8 +7,12 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/challenge"
 )
@@ -21,7 +25,7 @@ func performance(cadence time.Duration, nz noise, seed uint64) []challenge.Obser
 	sec := time.Second
 	return synth(cadence, nz, seed,
 		rest(3*sec),
-		act(1200*time.Millisecond, eyesClosed), rest(sec),
+		act(2000*time.Millisecond, eyesClosed), rest(sec),
 		act(1600*time.Millisecond, smiling), rest(sec),
 		act(1600*time.Millisecond, yaw(30)), rest(sec),
 		act(1600*time.Millisecond, yaw(-30)), rest(sec),
@@ -73,9 +77,23 @@ func TestTrackerWrongOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// TURN_RIGHT passes (4th action); SMILE came earlier, so it does not.
-	if fin.Passed || fin.PassedChallenges != 1 || fin.Reason != challenge.ReasonIncomplete || fin.FailedChallenge != challenge.Smile {
-		t.Errorf("final %+v", fin)
+	// TURN_RIGHT is the 4th action, long after its response window
+	// closed; the blink, smile and left turn done meanwhile were not asked.
+	assert.Equal(t, challenge.Final{Final: true, TotalChallenges: 2, Reason: challenge.ReasonTimeout, FailedChallenge: challenge.TurnRight}, fin)
+	// With a window long enough, the left turn is a wrong action (a strike)
+	// and TURN_RIGHT passes; SMILE came earlier, and the wide-open mouth
+	// during SMILE is the second strike, which fails the sequence.
+	steps, fin, err := challenge.Replay(seq, obs, challenge.WithThresholds(challenge.Thresholds{ResponseWindow: time.Minute}))
+	require.NoError(t, err)
+	var strikes []challenge.ID
+	for _, s := range steps {
+		if s.Strike != 0 {
+			strikes = append(strikes, s.Strike)
+		}
+	}
+	if fin.Passed || fin.PassedChallenges != 1 || fin.FailedChallenge != challenge.Smile || fin.Reason != challenge.ReasonUnexpected ||
+		!slices.Equal(strikes, []challenge.ID{challenge.TurnLeft, challenge.OpenMouth}) {
+		t.Errorf("long window: final %+v, strikes %v", fin, strikes)
 	}
 }
 
@@ -138,7 +156,7 @@ func TestTrackerFinalReasons(t *testing.T) {
 
 func TestTrackerDone(t *testing.T) {
 	tr, _ := challenge.NewTracker([]challenge.ID{challenge.TurnLeft}, challenge.WithBaseline(baseline()))
-	for _, o := range synth(slow, clean, 0, act(2*time.Second, yaw(30))) {
+	for _, o := range synth(slow, clean, 0, rest(time.Second), act(2*time.Second, yaw(30))) {
 		tr.Observe(o)
 	}
 	if !tr.Done() {
@@ -184,7 +202,7 @@ func TestNewTrackerErrors(t *testing.T) {
 func TestReplayGolden(t *testing.T) {
 	obs := synth(fps12, jitty, 42,
 		rest(time.Second),
-		act(250*time.Millisecond, eyesClosed), rest(500*time.Millisecond),
+		act(900*time.Millisecond, eyesClosed), rest(500*time.Millisecond),
 		act(300*time.Millisecond, yaw(-25)), // wrong way first
 		act(200*time.Millisecond, yaw(10)),
 		act(time.Second, yaw(28)), rest(time.Second))

@@ -101,6 +101,26 @@ type config struct {
 	failures       FailureLimiter
 	embedder       *face.Embedder // verify.go
 	references     ReferenceStore // references.go
+	window         time.Duration
+	lateGrace      time.Duration
+	frameAnalyzer  FrameAnalyzer
+	spoofSessions  func() SpoofSession
+}
+
+// SpoofSession is the per-session presentation-attack state the engine
+// feeds every analysed frame (default: a spoof.Session with the thresholds
+// of WithSpoofSessionThresholds).
+type SpoofSession interface {
+	Observe(f spoof.FrameInfo) spoof.SessionResult
+	Result() spoof.SessionResult
+}
+
+// WithSpoofSessions sets how the per-session spoof state is created. The
+// replay tool uses it to compute the spoof signals of a recording once and
+// share them between the many sessions replayed over it; servers keep the
+// default.
+func WithSpoofSessions(newSession func() SpoofSession) Option {
+	return func(c *config) { c.spoofSessions = newSession }
 }
 
 // Option configures an Engine.
@@ -123,6 +143,16 @@ func WithSpoofSessionThresholds(t spoof.SessionThresholds) Option {
 
 // WithThresholds sets the challenge detectors' thresholds.
 func WithThresholds(t challenge.Thresholds) Option { return func(c *config) { c.thresholds = t } }
+
+// WithResponseWindow sets how long a user has, from the moment a challenge
+// is first returned as current, to perform it (default 5 s, see
+// challenge.Thresholds.ResponseWindow and docs/challenges.md). The action
+// must start after the announcement; a challenge not passed in time fails
+// the session with reason challenge_timeout. Frames are judged by their
+// capture time (a burst's frames are Interval apart, the last one at
+// arrival), and a request arriving more than 2 s after the window closed
+// fails the session whatever its frames claim.
+func WithResponseWindow(d time.Duration) Option { return func(c *config) { c.window = d } }
 
 // WithClock sets the time source (default time.Now).
 func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
@@ -204,7 +234,7 @@ type runtime struct {
 	mu      sync.Mutex
 	version int64
 	tracker *challenge.Tracker
-	spoof   *spoof.Session
+	spoof   SpoofSession
 	prev    *face.Face
 }
 
@@ -223,6 +253,7 @@ func New(opts ...Option) (*Engine, error) {
 		sweepInterval:  5 * time.Second,
 		maxBurstFrames: 20,
 		minFrames:      8,
+		lateGrace:      2 * time.Second,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -236,8 +267,11 @@ func New(opts ...Option) (*Engine, error) {
 	if cfg.failures == nil {
 		cfg.failures = NewMemoryFailureLimiter(5, 3*time.Minute)
 	}
-	if cfg.ttl <= 0 || cfg.maxTTL < cfg.ttl || cfg.maxFrames <= 0 || cfg.reviewScore > cfg.passScore {
+	if cfg.ttl <= 0 || cfg.maxTTL < cfg.ttl || cfg.maxFrames <= 0 || cfg.reviewScore > cfg.passScore || cfg.window < 0 {
 		return nil, fmt.Errorf("%w: engine options", ErrBadRequest)
+	}
+	if cfg.window > 0 {
+		cfg.thresholds.ResponseWindow = cfg.window
 	}
 	if _, err := challenge.NewTracker([]challenge.ID{challenge.Blink}, challenge.WithThresholds(cfg.thresholds)); err != nil {
 		return nil, err
@@ -262,6 +296,15 @@ func New(opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
+// ResponseWindow returns the time each challenge allows from its
+// announcement (see WithResponseWindow).
+func (e *Engine) ResponseWindow() time.Duration {
+	if w := e.cfg.thresholds.ResponseWindow; w > 0 {
+		return w
+	}
+	return challenge.DefaultThresholds().ResponseWindow
+}
+
 // ModelVersion identifies the models behind results: the face models and
 // a digest of the spoof model's coefficients.
 func (e *Engine) ModelVersion() string { return e.modelVersion }
@@ -272,6 +315,10 @@ type CreateOptions struct {
 	ChallengeCount int
 	// Challenges, when set, is the allow-list the sequence is drawn from.
 	Challenges []challenge.ID
+	// Sequence, when set, is the exact challenge sequence instead of a
+	// random draw, for replaying recordings and for tests. Servers must
+	// not let clients choose it: a known sequence defeats the check.
+	Sequence []challenge.ID
 	// ReferenceID is the integrator's own reference (a user or order id).
 	ReferenceID string
 	// WebhookURL receives this session's events in addition to any
@@ -351,6 +398,12 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
+	if len(o.Sequence) > 0 {
+		if _, err := challenge.NewTracker(o.Sequence); err != nil || len(o.Sequence) > challenge.MaxLength {
+			return nil, fmt.Errorf("%w: sequence %v", ErrBadRequest, o.Sequence)
+		}
+		seq = append([]challenge.ID(nil), o.Sequence...)
+	}
 	id, err := newUUID(e.cfg.rand)
 	if err != nil {
 		return nil, err
@@ -378,6 +431,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 		ClientTokenHash: hashToken(token),
 		CreatedAt:       now,
 		ExpiresAt:       now.Add(ttl),
+		ChallengeWindow: e.ResponseWindow(),
 		ModelVersion:    e.ModelVersion(),
 	}
 	if o.ConsentText != "" {
@@ -423,7 +477,32 @@ func (e *Engine) Get(ctx context.Context, id string) (*Session, error) {
 	if s.Status == StatusPending && !e.cfg.clock().Before(s.ExpiresAt) {
 		return e.expire(ctx, id)
 	}
+	if s.Status == StatusPending && e.overdue(s) {
+		return e.timeOut(ctx, id)
+	}
 	return s, nil
+}
+
+// overdue reports whether the current challenge's response window closed
+// more than the late-request grace ago: no frame can pass it any more.
+func (e *Engine) overdue(s *Session) bool {
+	return !s.ChallengeDeadline.IsZero() && e.cfg.clock().After(s.ChallengeDeadline.Add(e.cfg.lateGrace))
+}
+
+// timeOut fails a pending session whose challenge window is over, so that
+// a client that stopped sending frames learns it when it polls.
+func (e *Engine) timeOut(ctx context.Context, id string) (*Session, error) {
+	s, err := e.end(ctx, id, func(s *Session) error {
+		if s.Status.Final() || !e.overdue(s) {
+			return errNoChange
+		}
+		e.finish(s, StatusFailed, ReasonChallengeTimeout, 0)
+		return nil
+	})
+	if errors.Is(err, errNoChange) {
+		return e.cfg.store.Get(ctx, id)
+	}
+	return s, err
 }
 
 // CheckClientToken reports whether token is the session's client token.

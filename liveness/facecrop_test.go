@@ -24,7 +24,9 @@ func TestFaceCropOncePerSession(t *testing.T) {
 	clk := newClock()
 	ctx := context.Background()
 	ev := liveness.NewMemoryEvidence(clk.Now)
-	e := newEngine(t, clk, liveness.WithEvidenceStore(ev))
+	// A long response window: the video is not a response to the prompt,
+	// and the session must stay pending for the 40 frames.
+	e := newEngine(t, clk, liveness.WithEvidenceStore(ev), liveness.WithResponseWindow(time.Hour))
 	c, err := e.Create(ctx, liveness.CreateOptions{ChallengeCount: 1, Challenges: []challenge.ID{challenge.TurnLeft}})
 	require.NoError(t, err)
 	id := c.Session.ID
@@ -33,15 +35,13 @@ func TestFaceCropOncePerSession(t *testing.T) {
 		clk.Advance(200 * time.Millisecond)
 		out, err := e.Submit(ctx, id, []liveness.Frame{{Data: f}}, nil)
 		require.NoError(t, err)
+		require.False(t, out.Session.Status.Final(), "the session ended early: %s", out.Session.Reason)
 		if out.Session.BestFrontal != best {
 			best = out.Session.BestFrontal
 			changes++
 		}
 		for _, it := range out.Session.Evidence {
 			require.NotEqual(t, liveness.KindFace, it.Kind, "face crop of a pending session")
-		}
-		if out.Session.Status.Final() {
-			break
 		}
 	}
 	require.Greater(t, changes, 1, "the best frontal frame should change in this video")

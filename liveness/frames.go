@@ -53,6 +53,35 @@ type Outcome struct {
 	Spoof spoof.SessionResult
 }
 
+// FrameAnalyzer analyses one submitted frame: face detection, landmarks
+// and measures, and the per-frame presentation-attack check of the main
+// face. The engine's default decodes the frame (face.Decode with
+// WithDecodeOptions), runs the face analyzer (WithAnalyzer) and the spoof
+// detector (WithSpoofDetector). Tools that replay a recording many times
+// inject one that returns cached analyses, so that only the engine's
+// decisions run again. prev is the main face of the session's previous
+// frame (nil for the first), for landmark tracking. An error wrapping
+// ErrBadFrame rejects the request; any other error fails it as
+// ErrUnavailable. Implementations must be safe for concurrent use.
+type FrameAnalyzer interface {
+	AnalyzeFrame(ctx context.Context, data []byte, prev *face.Face) (*FrameAnalysis, error)
+}
+
+// FrameAnalysis is the analysis of one frame.
+type FrameAnalysis struct {
+	// Image is the decoded frame, used for evidence crops; may be nil.
+	Image image.Image
+	// Result holds the faces found, largest first.
+	Result *face.Result
+	// Spoof is the per-frame check of Result.Faces[0], nil when there is
+	// no face with landmarks or the check could not run.
+	Spoof *spoof.Result
+}
+
+// WithFrameAnalyzer replaces the engine's frame analysis (see
+// FrameAnalyzer); frames then reach it undecoded.
+func WithFrameAnalyzer(a FrameAnalyzer) Option { return func(c *config) { c.frameAnalyzer = a } }
+
 // landmark subset kept per frame for the session-level motion test: eye
 // corners, brows, nose, mouth, jaw and face sides, spread in depth.
 var historyPoints = [...]int{
@@ -205,39 +234,60 @@ func (e *Engine) analyseFrames(ctx context.Context, rt *runtime, s *Session, fra
 	return results, nil
 }
 
-// decodeAnalyse decodes frame i and analyses it.
+// decodeAnalyse decodes frame i and analyses it; an injected FrameAnalyzer
+// decodes by itself.
 func (e *Engine) decodeAnalyse(ctx context.Context, data []byte, i int, prev *face.Face) (analysed, error) {
 	if err := ctx.Err(); err != nil {
 		return analysed{}, err
+	}
+	if e.cfg.frameAnalyzer != nil {
+		a, err := e.analyse(ctx, data, nil, prev)
+		if errors.Is(err, ErrBadFrame) {
+			err = fmt.Errorf("frame %d: %w", i+1, err)
+		}
+		return a, err
 	}
 	img, err := face.Decode(data, &e.cfg.decode)
 	if err != nil {
 		return analysed{}, fmt.Errorf("%w: frame %d: %w", ErrBadFrame, i+1, err)
 	}
-	a, err := e.analyse(ctx, img, prev)
+	a, err := e.analyse(ctx, data, img, prev)
 	a.img = img
 	return a, err
 }
 
-// analyse runs the face and per-frame spoof analysis of one frame.
-func (e *Engine) analyse(ctx context.Context, img image.Image, prev *face.Face) (analysed, error) {
+// analyse runs the face and per-frame spoof analysis of one frame: the
+// injected FrameAnalyzer's on data, or the built-in one on img.
+func (e *Engine) analyse(ctx context.Context, data []byte, img image.Image, prev *face.Face) (analysed, error) {
 	start := time.Now()
-	var opts *face.AnalyzeOptions
-	if prev != nil {
-		opts = &face.AnalyzeOptions{Previous: prev}
+	var (
+		fa  *FrameAnalysis
+		err error
+	)
+	if e.cfg.frameAnalyzer != nil {
+		fa, err = e.cfg.frameAnalyzer.AnalyzeFrame(ctx, data, prev)
+		if errors.Is(err, ErrBadFrame) {
+			return analysed{}, err
+		}
+	} else {
+		fa, err = e.analyseBuiltin(ctx, img, prev)
 	}
-	res, err := e.analyzer.Analyze(ctx, img, opts)
 	if err != nil {
 		if ctx.Err() != nil {
 			return analysed{}, ctx.Err()
 		}
 		return analysed{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	a := analysed{res: res, faces: len(res.Faces)}
+	res := fa.Result
+	if res == nil {
+		res = &face.Result{}
+	}
+	a := analysed{res: res, img: fa.Image, faces: len(res.Faces)}
 	if len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
 		f := res.Faces[0]
 		a.rec.Box = f.Box
-		if sr, err := e.spoofDet.Check(img, f.Box); err == nil {
+		if fa.Spoof != nil {
+			sr := *fa.Spoof
 			thumb := sr.Thumb
 			a.rec.Thumb = thumb[:]
 			sr.Signals = spoof.Signals{} // recomputable; keep records small
@@ -256,6 +306,25 @@ func (e *Engine) analyse(ctx context.Context, img image.Image, prev *face.Face) 
 	return a, nil
 }
 
+// analyseBuiltin is the default frame analysis of a decoded frame.
+func (e *Engine) analyseBuiltin(ctx context.Context, img image.Image, prev *face.Face) (*FrameAnalysis, error) {
+	var opts *face.AnalyzeOptions
+	if prev != nil {
+		opts = &face.AnalyzeOptions{Previous: prev}
+	}
+	res, err := e.analyzer.Analyze(ctx, img, opts)
+	if err != nil {
+		return nil, err
+	}
+	fa := &FrameAnalysis{Image: img, Result: res}
+	if len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
+		if sr, err := e.spoofDet.Check(img, res.Faces[0].Box); err == nil {
+			fa.Spoof = &sr
+		}
+	}
+	return fa, nil
+}
+
 // apply feeds analysed frames to the session's detectors and updates s.
 func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time.Time, interval time.Duration, puts *[]pendingPut) *Outcome {
 	defer func() {
@@ -265,6 +334,13 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 	}()
 	out := &Outcome{}
 	n := len(results)
+	if dl, ok := rt.tracker.Deadline(); ok && arrival.Sub(s.CreatedAt) > dl+e.cfg.lateGrace {
+		// Arrived too late for any frame of it to count, whatever their
+		// capture times claim.
+		e.finish(s, StatusFailed, ReasonChallengeTimeout, rt.spoof.Result().Score)
+		out.Step = challenge.Step{Challenge: s.Current(), Index: s.Index, Failed: ReasonChallengeTimeout}
+		return out
+	}
 	for i, a := range results {
 		if s.Status.Final() {
 			break
@@ -292,11 +368,14 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 			s.Passed = append(s.Passed, PassedChallenge{Challenge: step.Challenge, Confidence: step.Confidence, Frame: s.Frames, At: arrival.UTC()})
 			s.Index = len(s.Passed)
 		}
+		s.Strikes = rt.tracker.Strikes()
 		e.captureEvidence(s, a, rec, step, puts)
 		e.observeMatch(s, a, rec)
 		switch {
 		case sr.Failed:
 			e.finish(s, StatusFailed, ReasonSpoof, sr.Score)
+		case step.Failed != "":
+			e.finish(s, StatusFailed, step.Failed, sr.Score)
 		case rt.tracker.Done() && s.Frames < e.cfg.minFrames:
 			out.Step.Hint, out.Step.Message = challenge.HintHold, "Hold still"
 		case rt.tracker.Done():
@@ -309,7 +388,42 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 			}
 		}
 	}
+	e.announce(rt, s, arrival)
 	return out
+}
+
+// announce records that the response to this request shows the current
+// challenge: its response window starts at arrival (or at the last
+// frame's capture time, if later).
+func (e *Engine) announce(rt *runtime, s *Session, arrival time.Time) {
+	s.ChallengeDeadline = time.Time{}
+	if s.Status.Final() {
+		return
+	}
+	at := arrival.Sub(s.CreatedAt)
+	if k := len(s.History); k > 0 {
+		at = max(at, s.History[k-1].Obs.Time)
+	}
+	rt.tracker.Announce(at)
+	got, ok := rt.tracker.Announced()
+	if !ok {
+		return
+	}
+	if len(s.AnnouncedAt) == s.Index {
+		s.AnnouncedAt = append(s.AnnouncedAt, s.CreatedAt.Add(got))
+	}
+	dl, _ := rt.tracker.Deadline()
+	s.ChallengeDeadline = s.CreatedAt.Add(dl)
+}
+
+// trackerThresholds returns the challenge thresholds for s: the engine's,
+// with the response window s was created with.
+func (e *Engine) trackerThresholds(s *Session) challenge.Thresholds {
+	th := e.cfg.thresholds
+	if s.ChallengeWindow > 0 {
+		th.ResponseWindow = s.ChallengeWindow
+	}
+	return th
 }
 
 // feed applies one record to the runtime detectors.
@@ -332,7 +446,7 @@ func (e *Engine) feed(rt *runtime, rec FrameRecord) (challenge.Step, spoof.Sessi
 
 // rebuild recreates the detectors of a session from its stored history.
 func (e *Engine) rebuild(rt *runtime, s *Session) error {
-	tr, err := challenge.NewTracker(s.Challenges, challenge.WithThresholds(e.cfg.thresholds))
+	tr, err := challenge.NewTracker(s.Challenges, challenge.WithThresholds(e.trackerThresholds(s)), challenge.WithManualAnnounce())
 	if err != nil {
 		return err
 	}
@@ -341,10 +455,21 @@ func (e *Engine) rebuild(rt *runtime, s *Session) error {
 	if e.cfg.spoofTh != nil {
 		sopts = append(sopts, spoof.WithSessionThresholds(*e.cfg.spoofTh))
 	}
-	rt.spoof = spoof.NewSession(sopts...)
+	if e.cfg.spoofSessions != nil {
+		rt.spoof = e.cfg.spoofSessions()
+	} else {
+		rt.spoof = spoof.NewSession(sopts...)
+	}
 	rt.prev = nil
 	for _, rec := range s.History {
+		// Announcements are replayed before the frames that followed them.
+		if _, k, ok := tr.Current(); ok && k < len(s.AnnouncedAt) {
+			tr.Announce(s.AnnouncedAt[k].Sub(s.CreatedAt))
+		}
 		e.feed(rt, rec)
+	}
+	if _, k, ok := tr.Current(); ok && k < len(s.AnnouncedAt) {
+		tr.Announce(s.AnnouncedAt[k].Sub(s.CreatedAt))
 	}
 	rt.version = s.Version
 	return nil

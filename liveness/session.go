@@ -43,6 +43,12 @@ const (
 	ReasonCancelled  = "cancelled"
 	ReasonFrameLimit = "frame_limit"
 	ReasonLowScore   = "low_score"
+	// ReasonChallengeTimeout: the current challenge did not pass within the
+	// response window after it was announced (see WithResponseWindow).
+	ReasonChallengeTimeout = challenge.ReasonTimeout // "challenge_timeout"
+	// ReasonUnexpectedAction: the user (or a recording) did deliberate
+	// actions that were not asked, challenge.Thresholds.MaxStrikes times.
+	ReasonUnexpectedAction = challenge.ReasonUnexpected // "unexpected_action"
 )
 
 // Session is the stored state of one liveness check. Values returned by an
@@ -102,6 +108,17 @@ type Session struct {
 
 	// Passed lists, per passed challenge, its confidence and when.
 	Passed []PassedChallenge `json:"passed,omitempty"`
+	// AnnouncedAt holds, per challenge index, when the challenge was first
+	// returned as current (after the baseline): its action must start
+	// after that and pass within the response window.
+	AnnouncedAt []time.Time `json:"announced_at,omitempty"`
+	// ChallengeDeadline is when the current challenge's response window
+	// closes; zero while no challenge is being timed (baseline, ended).
+	ChallengeDeadline time.Time `json:"challenge_deadline,omitzero"`
+	// ChallengeWindow is the full response window of each challenge.
+	ChallengeWindow time.Duration `json:"challenge_window_ns,omitempty"`
+	// Strikes counts deliberate actions that were not asked.
+	Strikes int `json:"strikes,omitempty"`
 
 	// ConsentHash is "sha256:<hex>" of the consent text shown to the
 	// subject, recorded at creation (ConsentAt).
@@ -160,6 +177,15 @@ type FrameRecord struct {
 	Spoof *spoof.Result         `json:"spoof,omitempty"`
 }
 
+// TimeLeft returns how long the current challenge has left of its response
+// window at now (never negative), and false while no challenge is timed.
+func (s *Session) TimeLeft(now time.Time) (time.Duration, bool) {
+	if s.ChallengeDeadline.IsZero() || s.Status.Final() {
+		return 0, false
+	}
+	return max(0, s.ChallengeDeadline.Sub(now)), true
+}
+
 // Current returns the current challenge, or 0 when none remains.
 func (s *Session) Current() challenge.ID {
 	if s.Index < len(s.Challenges) {
@@ -172,6 +198,7 @@ func (s *Session) clone() *Session {
 	c := *s
 	c.Challenges = append([]challenge.ID(nil), s.Challenges...)
 	c.Passed = append([]PassedChallenge(nil), s.Passed...)
+	c.AnnouncedAt = append([]time.Time(nil), s.AnnouncedAt...)
 	c.Evidence = append([]EvidenceItem(nil), s.Evidence...)
 	c.History = append([]FrameRecord(nil), s.History...)
 	c.MatchFrames = append([]MatchFrame(nil), s.MatchFrames...)

@@ -17,15 +17,35 @@
 // Faces are sorted by size, largest first. -draw DIR writes a PNG per frame
 // with the box, the landmarks and the measures drawn.
 //
-// Replay mode runs a challenge sequence over a video as if its frames had
-// been sent at an interval (taking every n-th frame of the 25 fps file):
+// Replay mode runs liveness sessions over a video as if its frames had
+// been sent one per request at an interval (every n-th frame of the 25 fps
+// file, from the first), through the same engine as the server
+// (liveness.Engine: baseline, response windows, wrong-action strikes and
+// the per-session spoof checks) with an in-memory store and a clock that
+// advances by the interval per frame. The video is analysed once, every
+// frame tracked from the previous one, and the engine reads the cached
+// analyses (liveness.WithFrameAnalyzer), so only its decisions run again
+// per session. The first challenge is announced with the answer to the
+// frame that completes the baseline (the video's first qualifying frames).
 //
 //	analyze -replay -challenges BLINK,SMILE -interval 120ms FILE.mjpeg
 //
-// It prints one JSON line per submitted frame ({"frame":N, "challenge":...,
+// prints one JSON line per submitted frame ({"frame":N, "challenge":...,
 // "challenge_passed":bool, "confidence":..., "message":...}) and a last line
 // {"final":true, "passed":bool, "passed_challenges":N, "total_challenges":N,
-// "reason":...}. The exit status is 0 whatever the verdict.
+// "reason":...}; reason is "passed", a session failure reason
+// (challenge_timeout, unexpected_action, spoof_detected, ...), or
+// "incomplete"/"no_baseline" when the video ended first.
+//
+//	analyze -replay -sequences 1000 -length 3 [-seed 1] [-interval 120ms] FILE...
+//
+// replays N random sequences of L challenges (challenge.NewSequence drawn
+// from a generator seeded with -seed, the same for every file) over each
+// file, each from its first frame, printing one line per sequence
+// {"file":..., "sequence":[...], "passed":bool, "reason":...} and one per
+// file {"file":..., "summary":true, "sequences":N, "length":L, "passed":K,
+// "pass_rate":...}. The output is deterministic for a given seed. The exit
+// status is 0 whatever the verdicts.
 package main
 
 import (
@@ -83,11 +103,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.ro.interval, "interval", 800*time.Millisecond, "replay: time between submitted frames")
 	fs.Float64Var(&o.ro.fps, "fps", 25, "replay: frame rate of the video file")
 	fs.BoolVar(&o.ro.mirrored, "mirrored", false, "replay: the video is mirrored (selfie preview), so left and right swap")
+	fs.IntVar(&o.ro.sequences, "sequences", 0, "replay: replay this many random sequences per file instead of -challenges")
+	fs.IntVar(&o.ro.length, "length", 5, "replay -sequences: challenges per sequence")
+	fs.Uint64Var(&o.ro.seed, "seed", 1, "replay -sequences: seed of the sequence draw")
 	fs.BoolVar(&o.embed, "embed", false, "print the face embedding of each image (one face per image)")
 	fs.BoolVar(&o.compare, "compare", false, "compare the faces of two images A B: print the similarity and the decision")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: analyze [-json] [-draw DIR] FILE...")
 		fmt.Fprintln(stderr, "       analyze -replay [-challenges BLINK,SMILE] [-interval 120ms] FILE.mjpeg")
+		fmt.Fprintln(stderr, "       analyze -replay -sequences N -length L [-seed S] [-interval 120ms] FILE.mjpeg...")
 		fmt.Fprintln(stderr, "       analyze -embed FILE...  |  analyze -compare [-json] A B")
 		fs.PrintDefaults()
 	}
@@ -123,16 +147,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	o.spoof = sp
+	var rp *replayer
+	if o.replay {
+		if rp, err = newReplayer(an, sp, o.ro.seed); err != nil {
+			fmt.Fprintln(stderr, "analyze:", err)
+			return 1
+		}
+	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	status := 0
 	for _, file := range fs.Args() {
 		var err error
-		if o.replay {
-			err = replayFile(ctx, an, file, o.ro, out)
-		} else {
+		switch {
+		case o.replay && o.ro.sequences > 0:
+			err = sequencesFile(ctx, rp, an, sp, file, o.ro, out)
+		case o.replay:
+			err = replayFile(ctx, rp, an, sp, file, o.ro, out)
+		default:
 			err = analyzeFile(ctx, an, file, o, out, stderr)
 		}
+		out.Flush()
 		if err != nil {
 			fmt.Fprintf(stderr, "analyze: %s: %v\n", file, err)
 			status = 1

@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	fset.SetOutput(stderr)
 	addr := fset.String("addr", "127.0.0.1:8090", "listen address")
 	dataDir := fset.String("data-dir", "", "directory for the audit log, the signing key and evidence (default: in memory)")
-	count := fset.Int("challenge-count", 2, "challenges per liveness check (1–8)")
+	count := fset.Int("challenge-count", 3, "challenges per liveness check (1–8; at least 3 resist recordings, see docs/challenges.md)")
 	allow := fset.String("challenges", "", "comma-separated allow-list of challenges (default: all)")
 	fset.Usage = func() {
 		fmt.Fprint(stderr, `usage:

@@ -178,6 +178,11 @@ type Session struct {
 	Messages    map[string]map[string]string `json:"messages,omitempty"`
 	// Privacy is what the server declares it keeps (nil: not declared).
 	Privacy *Privacy `json:"privacy,omitempty"`
+	// ChallengeTimeLeftMS is what is left of the current challenge's
+	// response window, nil while no challenge is timed; ChallengeWindowMS
+	// is the whole window.
+	ChallengeTimeLeftMS *int64 `json:"challenge_time_left_ms"`
+	ChallengeWindowMS   int64  `json:"challenge_window_ms"`
 
 	ReferenceID  string   `json:"reference_id,omitempty"`
 	WebhookURL   string   `json:"webhook_url,omitempty"`
@@ -225,8 +230,25 @@ type VerifyResponse struct {
 	Score            float64 `json:"score"`
 	LivenessVerified bool    `json:"liveness_verified"`
 	Verdict          string  `json:"verdict"`
-	Reason           string  `json:"reason"`
+	// Reason is set when the session failed: one of the Reason constants.
+	Reason string `json:"reason"`
+	// ChallengeTimeLeftMS is what is left of the current challenge's
+	// response window, nil while no challenge is timed; ChallengeWindowMS
+	// is the whole window.
+	ChallengeTimeLeftMS *int64 `json:"challenge_time_left_ms"`
+	ChallengeWindowMS   int64  `json:"challenge_window_ms"`
 }
+
+// Failure reasons of VerifyResponse.Reason, Session.Reason and Result.Reason.
+const (
+	ReasonSpoof            = "spoof_detected"
+	ReasonLowScore         = "low_score"
+	ReasonFrameLimit       = "frame_limit"
+	ReasonChallengeTimeout = "challenge_timeout" // a challenge was not done within its response window
+	ReasonUnexpectedAction = "unexpected_action" // deliberate actions that were not asked
+	ReasonExpired          = "expired"
+	ReasonCancelled        = "cancelled"
+)
 
 // Result is GET /v1/sessions/{id}/result. Verdict, Confidence and Reason
 // are nil while the session is pending.

@@ -120,6 +120,7 @@ type sessionView struct {
 	Theme       *theme   `json:"theme,omitempty"`
 	Messages    messages `json:"messages,omitempty"`
 	Privacy     *privacy `json:"privacy,omitempty"`
+	challengeTiming
 
 	// API key only.
 	*privateView
@@ -396,6 +397,7 @@ func (h *Handler) view(s *liveness.Session, acc access) sessionView {
 		ConsentText:      s.ConsentText,
 		RetryURL:         s.RetryURL,
 		Messages:         s.Messages,
+		challengeTiming:  timing(s, h.cfg.now()),
 	}
 	if s.Theme != (liveness.Theme{}) {
 		t := theme(s.Theme)

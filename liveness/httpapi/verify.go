@@ -33,6 +33,8 @@ const (
 	msgSpoof      = "Liveness check failed — please use a live camera"
 	msgFailed     = "Liveness check failed"
 	msgFrameLimit = "Liveness check failed — too many frames"
+	msgTimeout    = "Liveness check failed — the challenge was not done in time"
+	msgUnexpected = "Liveness check failed — something other than the challenge was done"
 )
 
 // inProgress answers a frame that did not complete a challenge (or, with
@@ -47,6 +49,24 @@ type inProgress struct {
 	Message          string  `json:"message"`
 	Hint             string  `json:"hint"`
 	Feedback         string  `json:"feedback"`
+	challengeTiming
+}
+
+// challengeTiming is the response window of the current challenge:
+// TimeLeftMS is null while no challenge is being timed (baseline, ended).
+type challengeTiming struct {
+	TimeLeftMS *int64 `json:"challenge_time_left_ms"`
+	WindowMS   int64  `json:"challenge_window_ms"`
+}
+
+// timing returns the response-window fields of s at now.
+func timing(s *liveness.Session, now time.Time) challengeTiming {
+	t := challengeTiming{WindowMS: s.ChallengeWindow.Milliseconds()}
+	if left, ok := s.TimeLeft(now); ok {
+		ms := left.Milliseconds()
+		t.TimeLeftMS = &ms
+	}
+	return t
 }
 
 // advanced answers frames that passed a challenge with more remaining.
@@ -60,6 +80,7 @@ type advanced struct {
 	Message         string `json:"message"`
 	Hint            string `json:"hint"`
 	Feedback        string `json:"feedback"`
+	challengeTiming
 }
 
 // completed answers frames that passed the session.
@@ -78,6 +99,7 @@ type failed struct {
 	SessionStatus   string `json:"session_status"`
 	Reason          string `json:"reason"`
 	Message         string `json:"message"`
+	challengeTiming
 }
 
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
@@ -149,7 +171,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	if out.Session.Status.Final() {
 		h.tokens.drop(id)
 	}
-	writeJSON(w, http.StatusOK, verifyResponse(out))
+	writeJSON(w, http.StatusOK, verifyResponse(out, h.cfg.now()))
 }
 
 func (h *Handler) limitCount() int {
@@ -273,8 +295,9 @@ func (h *Handler) decodeFrame(e string) ([]byte, error) {
 }
 
 // verifyResponse maps an outcome to one of the four response shapes.
-func verifyResponse(out *liveness.Outcome) any {
+func verifyResponse(out *liveness.Outcome, now time.Time) any {
 	s := out.Session
+	tm := timing(s, now)
 	total := len(s.Challenges)
 	switch s.Status {
 	case liveness.StatusPassed:
@@ -286,12 +309,16 @@ func verifyResponse(out *liveness.Outcome) any {
 		}
 		return c
 	case liveness.StatusFailed:
-		f := failed{ChallengePassed: out.ChallengePassed, SessionStatus: string(s.Status), Reason: s.Reason, Message: msgFailed}
+		f := failed{ChallengePassed: out.ChallengePassed, SessionStatus: string(s.Status), Reason: s.Reason, Message: msgFailed, challengeTiming: tm}
 		switch s.Reason {
 		case liveness.ReasonSpoof:
 			f.ChallengePassed, f.Message = false, msgSpoof
 		case liveness.ReasonFrameLimit:
 			f.Message = msgFrameLimit
+		case liveness.ReasonChallengeTimeout:
+			f.Message = msgTimeout
+		case liveness.ReasonUnexpectedAction:
+			f.Message = msgUnexpected
 		}
 		return f
 	}
@@ -312,6 +339,7 @@ func verifyResponse(out *liveness.Outcome) any {
 			Message:         msgHoldStill,
 			Hint:            hint,
 			Feedback:        feedback,
+			challengeTiming: tm,
 		}
 	}
 	next := s.Challenges[s.Index].String()
@@ -326,6 +354,7 @@ func verifyResponse(out *liveness.Outcome) any {
 			Message:         "Great! Now: " + next,
 			Hint:            hint,
 			Feedback:        feedback,
+			challengeTiming: tm,
 		}
 	}
 	return inProgress{
@@ -336,5 +365,6 @@ func verifyResponse(out *liveness.Outcome) any {
 		Message:          msgKeepTrying,
 		Hint:             hint,
 		Feedback:         feedback,
+		challengeTiming:  tm,
 	}
 }

@@ -122,7 +122,7 @@ func TestVerifyRealFrames(t *testing.T) {
 		}
 	}
 	want := map[string]any{"challenge_passed": false, "session_status": "failed", "reason": "spoof_detected",
-		"message": "Liveness check failed — please use a live camera"}
+		"message": "Liveness check failed — please use a live camera", "challenge_time_left_ms": nil, "challenge_window_ms": 5000.0}
 	if fmt.Sprint(last.json) != fmt.Sprint(want) {
 		t.Fatalf("still photo: %s, want %v", last.body, want)
 	}
@@ -369,6 +369,21 @@ func TestVerifyShapes(t *testing.T) {
 				c.Reason, c.Verdict = liveness.ReasonFrameLimit, liveness.VerdictFail
 			})
 		}},
+		{"in_progress_timed", func(s *liveness.Session) *liveness.Outcome {
+			return outcome(s, liveness.StatusPending, 1, false, true, challenge.Step{Confidence: 0.2, Hint: challenge.HintStart, Message: "Smile"}, func(c *liveness.Session) {
+				c.ChallengeDeadline = e.clock.Now().Add(3120 * time.Millisecond)
+			})
+		}},
+		{"challenge_timeout", func(s *liveness.Session) *liveness.Outcome {
+			return outcome(s, liveness.StatusFailed, 1, false, true, challenge.Step{}, func(c *liveness.Session) {
+				c.Reason, c.Verdict = liveness.ReasonChallengeTimeout, liveness.VerdictFail
+			})
+		}},
+		{"unexpected_action", func(s *liveness.Session) *liveness.Outcome {
+			return outcome(s, liveness.StatusFailed, 2, false, true, challenge.Step{}, func(c *liveness.Session) {
+				c.Reason, c.Verdict, c.Strikes = liveness.ReasonUnexpectedAction, liveness.VerdictFail, 2
+			})
+		}},
 	}
 	var golden bytes.Buffer
 	for _, tt := range tests {
@@ -419,7 +434,11 @@ func TestVerifyContractShapes(t *testing.T) {
 		"hold_still":  {"challenge_passed": true, "session_status": "pending", "current_challenge": nil, "message": "Hold still", "hint": "hold"},
 		"complete":    {"challenge_passed": true, "session_status": "passed", "score": 0.912, "liveness_verified": true, "message": "Liveness verified successfully", "verdict": "PASS"},
 		"review":      {"challenge_passed": true, "session_status": "passed", "liveness_verified": false, "verdict": "REQUIRES_MANUAL_REVIEW", "message": "Liveness check complete — pending review"},
-		"spoof":       {"challenge_passed": false, "session_status": "failed", "reason": "spoof_detected", "message": "Liveness check failed — please use a live camera"},
+		"spoof":       {"challenge_passed": false, "session_status": "failed", "reason": "spoof_detected", "message": "Liveness check failed — please use a live camera", "challenge_time_left_ms": nil, "challenge_window_ms": 5000.0},
+		// The response window of the current challenge: null while none is timed.
+		"in_progress_timed": {"current_challenge": "SMILE", "challenge_time_left_ms": 3120.0, "challenge_window_ms": 5000.0},
+		"challenge_timeout": {"session_status": "failed", "reason": "challenge_timeout", "challenge_time_left_ms": nil},
+		"unexpected_action": {"session_status": "failed", "reason": "unexpected_action"},
 	}
 	for name, fields := range want {
 		got, ok := shapes[name]
@@ -436,7 +455,7 @@ func TestVerifyContractShapes(t *testing.T) {
 			}
 		}
 	}
-	if len(shapes["spoof"]) != 4 || len(shapes["complete"]) != 6 {
+	if len(shapes["spoof"]) != 6 || len(shapes["complete"]) != 6 {
 		t.Errorf("spoof and complete carry extra fields: %v / %v", shapes["spoof"], shapes["complete"])
 	}
 }
