@@ -149,7 +149,7 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 	}
 	b := img.Bounds()
 	res := &Result{Width: b.Dx(), Height: b.Dy()}
-	dets := a.det.Detect(img)
+	dets := a.detect(img) // pad.go: tight crops
 	ws := a.pool.Get().(*workspace)
 	defer a.pool.Put(ws)
 

@@ -254,7 +254,8 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 		e.captureEvidence(s, a, rec, step, puts)
 		switch {
 		case sr.Failed:
-			e.finish(s, StatusFailed, ReasonSpoof, sr.Score)
+			s.AttackSignals = sr.AttackSignals
+			e.finish(s, StatusFailed, ReasonSpoof, sr.Score) // sr.Score ≤ spoof.FailedScoreMax
 		case rt.tracker.Done() && s.Frames < e.cfg.minFrames:
 			out.Step.Hint, out.Step.Message = challenge.HintHold, "Hold still"
 		case rt.tracker.Done():
@@ -324,9 +325,13 @@ func (e *Engine) observation(res *face.Result, at time.Duration, mirrored bool) 
 	return f.Observation(mirrored)
 }
 
-// score combines the challenges and the spoof signals into 0..1: the
-// session's spoof score (mean per-frame liveness) weighted by the mean
-// confidence of the passed challenges, score = spoof × (0.5 + 0.5 × challenges).
+// score combines the challenges and the spoof signals into 0..1 for a
+// session that passed its challenges: the session's calibrated spoof
+// confidence (the logistic of the mean calibrated per-frame log-odds of
+// live, spoof.SessionResult.Score) weighted by the mean confidence of the
+// passed challenges, score = spoof × (0.5 + 0.5 × challenges). A session
+// failed on spoof is scored by spoof.Session alone (at most
+// spoof.FailedScoreMax); see docs/spoof.md.
 func (e *Engine) score(s *Session, sr spoof.SessionResult) float64 {
 	c := 1.0
 	if len(s.Passed) > 0 {

@@ -90,13 +90,15 @@ type privateView struct {
 
 // resultView is GET /v1/sessions/{id}/result.
 type resultView struct {
-	SessionID    string   `json:"session_id"`
-	Status       string   `json:"status"`
-	Verdict      *string  `json:"verdict"`
-	Confidence   *float64 `json:"confidence"`
-	Reason       *string  `json:"reason"`
-	ModelVersion string   `json:"model_version"`
-	EvidenceHash string   `json:"evidence_hash,omitempty"`
+	SessionID  string   `json:"session_id"`
+	Status     string   `json:"status"`
+	Verdict    *string  `json:"verdict"`
+	Confidence *float64 `json:"confidence"`
+	Reason     *string  `json:"reason"`
+	// AttackSignals names the evidence of a spoof failure.
+	AttackSignals []string `json:"attack_signals,omitempty"`
+	ModelVersion  string   `json:"model_version"`
+	EvidenceHash  string   `json:"evidence_hash,omitempty"`
 	// EvidenceURL is a time-limited signed link to the evidence bundle.
 	EvidenceURL        string            `json:"evidence_url,omitempty"`
 	EvidenceURLExpires string            `json:"evidence_url_expires,omitempty"`
@@ -340,6 +342,7 @@ func (h *Handler) resultOf(s *liveness.Session) resultView {
 			reason := s.Reason
 			v.Reason = &reason
 		}
+		v.AttackSignals = s.AttackSignals
 		if !s.CompletedAt.IsZero() {
 			at := s.CompletedAt.UTC().Format(time.RFC3339)
 			v.CompletedAt = &at

@@ -53,8 +53,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	augment := fl.Int("augment", fitdata.Shipped.N, "add this many degraded copies of every image (smaller, softer, compressed)")
 	minSide := fl.Int("min-side", fitdata.Shipped.MinSide, "smallest face side of a degraded copy, in pixels")
 	seed := fl.Uint64("seed", fitdata.Shipped.Seed, "seed of the degradations")
+	root := fl.String("root", "", "fit on the shared corpus below this folder (../shared/facedata) instead of -live/-attack")
+	items := fl.String("items", "", "with -root: cache of the measured corpus (JSON lines), read if present, written otherwise")
+	folds := fl.String("folds", "", "with -root: write each unit's held-out model to this folder")
+	itemScores := fl.String("scores", "", "with -root: write every item's held-out score to this CSV file")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *root != "" {
+		return runCorpus(ctx, *root, *items, *out, *folds, *itemScores, *l2, stdout)
 	}
 	if *live == "" || *attack == "" {
 		return errors.New("need -live and -attack")
