@@ -127,6 +127,10 @@ type SessionThresholds struct {
 	// live face from giving bit-identical views; a compressed stream may
 	// repeat a frame now and then.
 	FrozenRun int
+	// FrozenSpan is the shortest time the identical views must span
+	// (default 800 ms): a camera or a low-rate stream stalls for a few
+	// frames now and then, an injected still does not move at all.
+	FrozenSpan time.Duration
 	// A loop frame moves (view difference to the previous frame at least
 	// LoopMove, default 1.0), repeats a frame at least LoopLag frames back
 	// (default 3) within LoopMatch (default 0.3), and is the LoopRun-th
@@ -185,6 +189,7 @@ type SessionThresholds struct {
 func DefaultSessionThresholds() SessionThresholds {
 	return SessionThresholds{
 		FrozenRun:      5,
+		FrozenSpan:     800 * time.Millisecond,
 		LoopMove:       1.0,
 		LoopMatch:      0.3,
 		LoopBoxMove:    0.05,
@@ -245,7 +250,10 @@ type Session struct {
 	tex      textureWork
 	scoreSum float64
 	logitSum float64
-	causes   map[string]int // per-frame causes of attack frames
+	// frozenSince is the time of the first view of the current run of
+	// identical views.
+	frozenSince time.Duration
+	causes      map[string]int // per-frame causes of attack frames
 }
 
 type faceState struct {
@@ -343,7 +351,7 @@ func (s *Session) observe(f FrameInfo) {
 	}
 	if cur.has {
 		s.repetition(cur)
-		if r.Signals.FrozenRun >= s.th.FrozenRun {
+		if r.Signals.FrozenRun >= s.th.FrozenRun && f.Time-s.frozenSince >= s.th.FrozenSpan {
 			fail(CauseFrozen)
 		}
 		if r.Signals.LoopFrames >= s.th.LoopFrames {
@@ -437,6 +445,17 @@ func logit(p float64) float64 {
 	return math.Log(p / (1 - p))
 }
 
+// centroid is the mean of the points.
+func centroid(p [][2]float64) [2]float64 {
+	var c [2]float64
+	for _, q := range p {
+		c[0] += q[0]
+		c[1] += q[1]
+	}
+	n := float64(len(p))
+	return [2]float64{c[0] / n, c[1] / n}
+}
+
 // reduce writes the 2×2 means of t into out.
 func reduce(t *Thumb, out *small) {
 	halve(t[:], out[:], ThumbSize)
@@ -452,6 +471,9 @@ func (s *Session) repetition(cur *faceState) {
 	if p := s.prev; p != nil && p.has {
 		if p.box == cur.box && p.thumb == cur.thumb {
 			sg.FrozenRun++
+			if sg.FrozenRun == 1 {
+				s.frozenSince = p.t
+			}
 		} else {
 			sg.FrozenRun = 0
 		}
@@ -653,6 +675,16 @@ func (s *Session) jump(a, b *faceState) bool {
 	scale := math.Sqrt(float64(b.box.Dx()*b.box.Dy())) / size
 	if scale < 1 {
 		scale = 1 / scale
+	}
+	if len(a.points) > 0 && len(a.points) == len(b.points) {
+		// With landmarks, the face itself must jump: a box that changes
+		// from the detector's to the landmarks' bounds is the same face.
+		sa, sb := rmsSpread(a.points), rmsSpread(b.points)
+		if sa > 0 && sb > 0 {
+			ca, cb := centroid(a.points), centroid(b.points)
+			move = math.Hypot(cb[0]-ca[0], cb[1]-ca[1]) / size
+			scale = max(sb/sa, sa/sb)
+		}
 	}
 	if move < s.th.JumpMove && scale < s.th.JumpScale {
 		return false
