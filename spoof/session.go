@@ -122,10 +122,11 @@ type SessionResult struct {
 // spread, view differences in grey levels (mean absolute difference of
 // 32×32 reductions of the thumbs).
 type SessionThresholds struct {
-	// FrozenRun identical consecutive views fail the session (default 5:
-	// a still repeated is caught on its 6th frame). Sensor noise keeps a
-	// live face from giving bit-identical views; a compressed stream may
-	// repeat a frame now and then.
+	// FrozenRun identical consecutive views fail the session (default 5)
+	// once they span FrozenSpan: a still at 25 frames per second is
+	// caught on frame 21. Sensor noise keeps a live face from giving
+	// bit-identical views; a compressed stream may repeat a frame now and
+	// then.
 	FrozenRun int
 	// FrozenSpan is the shortest time the identical views must span
 	// (default 800 ms): a camera or a low-rate stream stalls for a few
