@@ -1,7 +1,17 @@
 // Command spooffit fits the per-frame presentation-attack model of package
-// spoof to labelled folders of face images, and cross-validates it.
+// spoof, and reports how it does on data it was not fitted to.
 //
-// Usage:
+// The shipped model is refitted from the shared corpus with one command:
+//
+//	go run ./spoof/cmd/spooffit -root ../shared/facedata -out spoof/model.json [-items CACHE.jsonl] [-scores FILE.csv] [-folds DIR]
+//
+// It measures every crop of pad/crops, every NUAA crop and every 2nd frame
+// of pad/bonafide, pad/attack and video/ as the liveness engine sees them
+// (face detector box, tight crops padded), prints the held-out report
+// (each crop source, NUAA subject and video person left out in turn) and
+// fits the model on everything (docs/spoof.md).
+//
+// Fitting on your own labelled folders of face crops:
 //
 //	go run ./spoof/cmd/spooffit -live DIR -attack DIR [-out spoof/model.json] [-cv]
 //
