@@ -44,33 +44,6 @@ type seqRand struct{ r *rand.ChaCha8 }
 
 func (s seqRand) Read(p []byte) (int, error) { return s.r.Read(p) }
 
-// padItems measures (or reads) the shared corpus.
-func padItems(t *testing.T, root string) []padfit.Item {
-	t.Helper()
-	cache := os.Getenv("OPENLIVENESS_PAD_ITEMS")
-	if cache != "" {
-		if f, err := os.Open(cache); err == nil {
-			defer f.Close()
-			items, err := padfit.ReadItems(f)
-			require.NoError(t, err)
-			return items
-		}
-	}
-	a, err := face.NewAnalyzer()
-	require.NoError(t, err)
-	det, err := spoof.NewDetector()
-	require.NoError(t, err)
-	items, err := padfit.LoadCorpus(context.Background(), root, a, det)
-	require.NoError(t, err)
-	if cache != "" {
-		f, err := os.Create(cache)
-		require.NoError(t, err)
-		require.NoError(t, padfit.WriteItems(f, items))
-		require.NoError(t, f.Close())
-	}
-	return items
-}
-
 // videoRun is the outcome of one video through the engine.
 type videoRun struct {
 	name, unit string
@@ -86,7 +59,8 @@ type videoRun struct {
 
 func TestEvalSpoofEngine(t *testing.T) {
 	root := facedata.Dir(t)
-	items := padItems(t, root)
+	items, err := padfit.LoadCached(context.Background(), root, os.Getenv("OPENLIVENESS_PAD_ITEMS"))
+	require.NoError(t, err)
 	var videos []string
 	for _, g := range []string{"pad/attack/*.mjpeg", "pad/bonafide/*.mjpeg", "video/*.mjpeg"} {
 		m, _ := filepath.Glob(filepath.Join(root, g))

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/internal/facedata"
 	"github.com/openliveness/openliveness/internal/padfit"
 	"github.com/openliveness/openliveness/spoof"
@@ -36,47 +35,13 @@ func heldOut(t *testing.T) ([]padfit.Item, []float64, map[string]*spoof.Model) {
 	t.Helper()
 	root := facedata.Dir(t)
 	corpus.once.Do(func() {
-		corpus.items, corpus.err = loadItems(root)
+		corpus.items, corpus.err = padfit.LoadCached(context.Background(), root, os.Getenv("OPENLIVENESS_PAD_ITEMS"))
 		if corpus.err == nil {
 			corpus.models, corpus.scores, corpus.err = padfit.HeldOut(context.Background(), corpus.items, padfit.Options(), nil)
 		}
 	})
 	require.NoError(t, corpus.err)
 	return corpus.items, corpus.scores, corpus.models
-}
-
-func loadItems(root string) ([]padfit.Item, error) {
-	cache := os.Getenv("OPENLIVENESS_PAD_ITEMS")
-	if cache != "" {
-		if f, err := os.Open(cache); err == nil {
-			defer f.Close()
-			return padfit.ReadItems(f)
-		}
-	}
-	a, err := face.NewAnalyzer()
-	if err != nil {
-		return nil, err
-	}
-	det, err := spoof.NewDetector()
-	if err != nil {
-		return nil, err
-	}
-	items, err := padfit.LoadCorpus(context.Background(), root, a, det)
-	if err != nil {
-		return nil, err
-	}
-	if cache != "" {
-		f, err := os.Create(cache)
-		if err != nil {
-			return nil, err
-		}
-		if err := padfit.WriteItems(f, items); err != nil {
-			f.Close()
-			return nil, err
-		}
-		return items, f.Close()
-	}
-	return items, nil
 }
 
 // TestEvalHeldOutCrops: face crops of pad/crops, each source held out in

@@ -199,3 +199,41 @@ func decode(path string) (image.Image, error) {
 	}
 	return face.Decode(data, nil)
 }
+
+// LoadCached returns the corpus below root, read from the cache file when
+// it exists, measured otherwise (and then written to cache, atomically, so
+// that concurrent runs never read a partial file). An empty cache measures
+// without caching.
+func LoadCached(ctx context.Context, root, cache string) ([]Item, error) {
+	if cache != "" {
+		if f, err := os.Open(cache); err == nil {
+			defer f.Close()
+			return ReadItems(f)
+		}
+	}
+	a, err := face.NewAnalyzer()
+	if err != nil {
+		return nil, err
+	}
+	det, err := spoof.NewDetector()
+	if err != nil {
+		return nil, err
+	}
+	items, err := LoadCorpus(ctx, root, a, det)
+	if err != nil || cache == "" {
+		return items, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(cache), filepath.Base(cache)+".*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	if err := WriteItems(tmp, items); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	return items, os.Rename(tmp.Name(), cache)
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -61,4 +63,17 @@ func TestItemsRoundTrip(t *testing.T) {
 	require.Equal(t, items, got)
 	_, err = ReadItems(bytes.NewReader([]byte("{bad")))
 	require.Error(t, err)
+}
+
+func TestLoadCachedReadsCache(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "items.jsonl")
+	items := synthetic()[:3]
+	var buf bytes.Buffer
+	require.NoError(t, WriteItems(&buf, items))
+	require.NoError(t, os.WriteFile(cache, buf.Bytes(), 0o644))
+	got, err := LoadCached(context.Background(), "/nonexistent", cache)
+	require.NoError(t, err)
+	require.Equal(t, items, got)
+	_, err = LoadCached(context.Background(), t.TempDir(), "")
+	require.Error(t, err, "no corpus below an empty folder")
 }

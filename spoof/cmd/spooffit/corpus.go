@@ -3,64 +3,19 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/internal/padfit"
 	"github.com/openliveness/openliveness/spoof"
 )
 
-// corpusItems measures the shared corpus, or reads the cache file.
-func corpusItems(ctx context.Context, root, cache string) ([]padfit.Item, error) {
-	if cache != "" {
-		f, err := os.Open(cache)
-		if err == nil {
-			defer f.Close()
-			return padfit.ReadItems(f)
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-	}
-	a, err := face.NewAnalyzer()
-	if err != nil {
-		return nil, err
-	}
-	det, err := spoof.NewDetector()
-	if err != nil {
-		return nil, err
-	}
-	items, err := padfit.LoadCorpus(ctx, root, a, det)
-	if err != nil {
-		return nil, err
-	}
-	slog.Info("measured corpus", "items", len(items))
-	if cache != "" {
-		f, err := os.Create(cache)
-		if err != nil {
-			return nil, err
-		}
-		if err := padfit.WriteItems(f, items); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := f.Close(); err != nil {
-			return nil, err
-		}
-	}
-	return items, nil
-}
-
 func runCorpus(ctx context.Context, root, cache, out, folds, scoreFile string, l2 float64, stdout io.Writer) error {
-	items, err := corpusItems(ctx, root, cache)
+	items, err := padfit.LoadCached(ctx, root, cache)
 	if err != nil {
 		return err
 	}
