@@ -229,7 +229,7 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 			break
 		}
 		if s.Frames >= e.cfg.maxFrames {
-			e.finish(s, StatusFailed, ReasonFrameLimit, rt.spoof.Result().Score)
+			e.finish(s, StatusFailed, ReasonFrameLimit, min(rt.spoof.Result().Score, spoof.FailedScoreMax)) // not completed
 			break
 		}
 		at := arrival.Sub(s.CreatedAt) - time.Duration(n-1-i)*interval

@@ -90,15 +90,13 @@ type privateView struct {
 
 // resultView is GET /v1/sessions/{id}/result.
 type resultView struct {
-	SessionID  string   `json:"session_id"`
-	Status     string   `json:"status"`
-	Verdict    *string  `json:"verdict"`
-	Confidence *float64 `json:"confidence"`
-	Reason     *string  `json:"reason"`
-	// AttackSignals names the evidence of a spoof failure.
-	AttackSignals []string `json:"attack_signals,omitempty"`
-	ModelVersion  string   `json:"model_version"`
-	EvidenceHash  string   `json:"evidence_hash,omitempty"`
+	SessionID    string   `json:"session_id"`
+	Status       string   `json:"status"`
+	Verdict      *string  `json:"verdict"`
+	Confidence   *float64 `json:"confidence"`
+	Reason       *string  `json:"reason"`
+	ModelVersion string   `json:"model_version"`
+	EvidenceHash string   `json:"evidence_hash,omitempty"`
 	// EvidenceURL is a time-limited signed link to the evidence bundle.
 	EvidenceURL        string            `json:"evidence_url,omitempty"`
 	EvidenceURLExpires string            `json:"evidence_url_expires,omitempty"`
@@ -107,6 +105,8 @@ type resultView struct {
 	Passed             []passedChallenge `json:"passed_challenges"`
 	Frames             int               `json:"frames"`
 	CompletedAt        *string           `json:"completed_at"`
+	// AttackSignals names the evidence of a spoof failure.
+	AttackSignals []string `json:"attack_signals,omitempty"`
 }
 
 type passedChallenge struct {
