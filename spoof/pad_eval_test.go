@@ -70,8 +70,8 @@ func TestEvalHeldOutCrops(t *testing.T) {
 	t.Logf("NUAA AUC %.4f (%d live, %d print), each subject held out; %d of %d images analysed", nuaa, len(l), len(a), analysed, n)
 	// The figures docs/evaluation.md reports (the targets, 0.95
 	// and 0.98, are not reached).
-	assert.GreaterOrEqual(t, pooled, 0.77)
-	assert.GreaterOrEqual(t, nuaa, 0.88)
+	assert.GreaterOrEqual(t, pooled, 0.80)
+	assert.GreaterOrEqual(t, nuaa, 0.885)
 	assert.GreaterOrEqual(t, float64(analysed), 0.99*float64(n), "NUAA images analysed")
 }
 
