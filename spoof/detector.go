@@ -12,10 +12,10 @@ var ErrNoFace = errors.New("spoof: face box outside the image")
 // Per-frame reasons, in Result.Reason.
 const (
 	// ReasonLowConfidence marks a frame scored between the confident
-	// attack threshold and the operating point: it lowers the session's
-	// score but does not fail it alone.
+	// attack threshold and the operating point.
 	ReasonLowConfidence = "low_confidence"
-	// ReasonAttack marks a confident attack: the frame fails the session.
+	// ReasonAttack marks a confident attack. Neither fails a session
+	// alone: a Session accumulates the frames' evidence.
 	ReasonAttack = "attack"
 )
 
@@ -35,7 +35,7 @@ type Result struct {
 	// Attack is true when Score is below the operating point.
 	Attack bool `json:"attack"`
 	// Confident is true when Score is below the confident-attack
-	// threshold: such a frame fails a session at once.
+	// threshold (Model.Confident).
 	Confident bool `json:"confident"`
 	// Reason is "" for a live frame, ReasonLowConfidence or ReasonAttack;
 	// Cause then names the signal group that lowered the score most

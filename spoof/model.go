@@ -32,8 +32,10 @@ type Model struct {
 	// GrayThreshold is that of grey frames (Threshold when zero).
 	Threshold     float64 `json:"threshold"`
 	GrayThreshold float64 `json:"gray_threshold,omitempty"`
-	// Confident is the score below which a frame is a confident attack,
-	// one that fails a session at once.
+	// Confident is the score below which a frame is a confident attack:
+	// 2 log-odds below the operating point, or the lowest out-of-fold
+	// bona fide score if that is lower. It fails a session alone only
+	// with SessionThresholds.ConfidentFrames set.
 	Confident float64 `json:"confident"`
 	// Color scores frames with colour, Gray frames without.
 	Color Logistic `json:"color"`
