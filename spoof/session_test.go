@@ -400,6 +400,9 @@ func TestSessionContinuity(t *testing.T) {
 		{"swap: box, appearance and shape jump", FrameInfo{Box: image.Rect(0, 0, 180, 200), Thumb: &other.Thumb,
 			Points: faceGrid(image.Rect(0, 0, 90, 200))}, frameStep, 1},
 		{"fast move, same face", FrameInfo{Box: box.Add(image.Pt(120, 0)), Thumb: &face.Thumb, Points: pts}, frameStep, 0},
+		// The box changes (detector's box to landmark bounds) and so does
+		// its view, but the landmarks stay: the same face.
+		{"box jump, landmarks stay", FrameInfo{Box: image.Rect(0, 0, 180, 200), Thumb: &other.Thumb, Points: pts}, frameStep, 0},
 		{"appearance jump after a long gap", FrameInfo{Box: image.Rect(0, 0, 180, 200), Thumb: &other.Thumb}, time.Second, 0},
 	}
 	for _, tc := range tests {
