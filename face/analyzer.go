@@ -182,7 +182,7 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 	full := prev == nil || prev.sinceFull+1 >= a.cfg.fullEvery || prev.Box.Empty()
 	var dets []Detection
 	if full {
-		dets = a.det.Detect(img)
+		dets = a.detect(img) // pad.go: tight crops
 	} else {
 		dets = a.det.DetectAround(Luma(img), prev.Box)
 	}
@@ -192,7 +192,7 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 		f, ok := a.landmarksIn(img, cropFromLandmarks(prev.Landmarks, a.cfg.rollAlign), ws)
 		if !ok && !full {
 			// The face was lost: look for faces everywhere.
-			dets, full = a.det.Detect(img), true
+			dets, full = a.detect(img), true
 		}
 		if ok {
 			f.Tracked = true

@@ -638,11 +638,14 @@ func (e *Engine) ended(ctx context.Context, s *Session) {
 			e.cfg.logger.Error("liveness: counting a failure", "reference_id", s.ReferenceID, "err", err)
 		}
 	}
-	resultFields := map[string]any{"status": s.Status, "verdict": s.Verdict, "score": s.Score, "reason": s.Reason, "model_version": s.ModelVersion}
+	fields := map[string]any{"status": s.Status, "verdict": s.Verdict, "score": s.Score, "reason": s.Reason, "model_version": s.ModelVersion}
 	if s.Match != nil {
-		resultFields["match"] = s.Match
+		fields["match"] = s.Match
 	}
-	result, _ := json.Marshal(resultFields)
+	if len(s.AttackSignals) > 0 {
+		fields["attack_signals"] = s.AttackSignals
+	}
+	result, _ := json.Marshal(fields)
 	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.LivenessResult, Payload: result}, s.EvidenceHash)
 	if e.cfg.observer != nil {
 		e.cfg.observer.SessionEnded(s)

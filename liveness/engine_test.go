@@ -13,11 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"golang.org/x/image/draw"
 
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/spoof"
 )
 
 type clock struct {
@@ -191,6 +193,9 @@ func TestStillPhotoNeverPasses(t *testing.T) {
 	if n >= 10 {
 		t.Errorf("still photo flagged after %d frames, want < 10", n)
 	}
+	// A spoof failure reports a low confidence and the evidence.
+	assert.LessOrEqual(t, s.Score, spoof.FailedScoreMax)
+	assert.Equal(t, []string{"frozen_frame"}, s.AttackSignals[:1])
 	if got := rec.types(); len(got) != 3 || got[0] != liveness.EventCreated || got[1] != liveness.EventStarted || got[2] != liveness.EventFailed {
 		t.Errorf("events %v", got)
 	}

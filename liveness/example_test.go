@@ -26,17 +26,16 @@ func ExampleEngine() {
 	fmt.Println("challenges:", c.Session.Challenges)
 
 	frame := exampleFrame() // JPEG bytes from the camera
-	for i := 0; i < 10; i++ {
-		out, err := e.Submit(ctx, c.Session.ID, []liveness.Frame{{Data: frame}}, nil)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if out.Session.Status.Final() {
-			fmt.Println("status:", out.Session.Status, "reason:", out.Session.Reason, "verdict:", out.Session.Verdict)
-			break
-		}
-		time.Sleep(10 * time.Millisecond) // frames arrive over time
+	// A burst of 12 frames taken 100 ms apart (SubmitOptions.Interval).
+	burst := make([]liveness.Frame, 12)
+	for i := range burst {
+		burst[i] = liveness.Frame{Data: frame}
 	}
+	out, err := e.Submit(ctx, c.Session.ID, burst, &liveness.SubmitOptions{Interval: 100 * time.Millisecond})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("status:", out.Session.Status, "reason:", out.Session.Reason, "verdict:", out.Session.Verdict)
 	// Output:
 	// challenges: [BLINK]
 	// status: failed reason: spoof_detected verdict: FAIL

@@ -337,7 +337,7 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 	if dl, ok := rt.tracker.Deadline(); ok && arrival.Sub(s.CreatedAt) > dl+e.cfg.lateGrace {
 		// Arrived too late for any frame of it to count, whatever their
 		// capture times claim.
-		e.finish(s, StatusFailed, ReasonChallengeTimeout, rt.spoof.Result().Score)
+		e.finish(s, StatusFailed, ReasonChallengeTimeout, min(rt.spoof.Result().Score, spoof.FailedScoreMax)) // not completed
 		out.Step = challenge.Step{Challenge: s.Current(), Index: s.Index, Failed: ReasonChallengeTimeout}
 		return out
 	}
@@ -346,7 +346,7 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 			break
 		}
 		if s.Frames >= e.cfg.maxFrames {
-			e.finish(s, StatusFailed, ReasonFrameLimit, rt.spoof.Result().Score)
+			e.finish(s, StatusFailed, ReasonFrameLimit, min(rt.spoof.Result().Score, spoof.FailedScoreMax)) // not completed
 			break
 		}
 		at := arrival.Sub(s.CreatedAt) - time.Duration(n-1-i)*interval
@@ -373,9 +373,10 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 		e.observeMatch(s, a, rec)
 		switch {
 		case sr.Failed:
-			e.finish(s, StatusFailed, ReasonSpoof, sr.Score)
+			s.AttackSignals = sr.AttackSignals
+			e.finish(s, StatusFailed, ReasonSpoof, sr.Score) // sr.Score ≤ spoof.FailedScoreMax
 		case step.Failed != "":
-			e.finish(s, StatusFailed, step.Failed, sr.Score)
+			e.finish(s, StatusFailed, step.Failed, min(sr.Score, spoof.FailedScoreMax)) // not completed
 		case rt.tracker.Done() && s.Frames < e.cfg.minFrames:
 			out.Step.Hint, out.Step.Message = challenge.HintHold, "Hold still"
 		case rt.tracker.Done():
@@ -492,9 +493,14 @@ func (e *Engine) observation(res *face.Result, at time.Duration, mirrored bool) 
 	return f.Observation(mirrored)
 }
 
-// score combines the challenges and the spoof signals into 0..1: the
-// session's spoof score (mean per-frame liveness) weighted by the mean
-// confidence of the passed challenges, score = spoof × (0.5 + 0.5 × challenges).
+// score combines the challenges and the spoof signals into 0..1 for a
+// session that passed its challenges: the session's calibrated spoof
+// confidence (the logistic of the mean calibrated per-frame log-odds of
+// live, spoof.SessionResult.Score) weighted by the mean confidence of the
+// passed challenges, score = spoof × (0.5 + 0.5 × challenges). A session
+// failed on spoof is scored by spoof.Session alone, and one that did not
+// complete (challenge_timeout, unexpected_action, frame_limit) is capped the
+// same way: both at most spoof.FailedScoreMax; see docs/spoof.md.
 func (e *Engine) score(s *Session, sr spoof.SessionResult) float64 {
 	c := 1.0
 	if len(s.Passed) > 0 {

@@ -96,10 +96,17 @@ type Session struct {
 	FacesSeen int `json:"faces_seen"`
 
 	// Score (0..1), Verdict and Reason are set when the session ends.
+	// Score is the confidence that a live person completed the session
+	// (docs/spoof.md); a session failed on a presentation attack scores
+	// at most spoof.FailedScoreMax.
 	Score        float64 `json:"score"`
 	Verdict      Verdict `json:"verdict,omitempty"`
 	Reason       string  `json:"reason,omitempty"`
 	ModelVersion string  `json:"model_version"`
+
+	// AttackSignals names the evidence of a spoof failure (see
+	// spoof.SessionResult.AttackSignals), for manual review.
+	AttackSignals []string `json:"attack_signals,omitempty"`
 
 	// ReviewedBy, ReviewReason and ReviewedAt record a manual review.
 	ReviewedBy   string    `json:"reviewed_by,omitempty"`

@@ -284,6 +284,7 @@ func WebhookData(ev Event) webhook.SessionData {
 		passed := s.Status == StatusPassed && s.Verdict == VerdictPass
 		score := s.Score
 		d.Passed, d.Score, d.Reason = &passed, &score, s.Reason
+		d.AttackSignals = s.AttackSignals
 		if s.Status == StatusPassed && s.Verdict == VerdictReview {
 			d.Reason = ReasonManualReview
 		}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/webhook"
@@ -299,4 +301,20 @@ func TestWebhookNotifierEvidenceHash(t *testing.T) {
 	if err != nil || c.EvidenceHash != s.EvidenceHash || c.EvidenceURL != wantURL || c.EvidenceExpires == "" {
 		t.Errorf("completed evidence %q %q %q, %v", c.EvidenceHash, c.EvidenceURL, c.EvidenceExpires, err)
 	}
+}
+
+// TestWebhookDataAttackSignals: a spoof failure names its evidence in the
+// webhook data; other endings carry none.
+func TestWebhookDataAttackSignals(t *testing.T) {
+	s := &liveness.Session{ID: "s1", Status: liveness.StatusFailed, Verdict: liveness.VerdictFail,
+		Reason: liveness.ReasonSpoof, Score: 0.05, AttackSignals: []string{"screen_moire", "display_color"}}
+	d := liveness.WebhookData(liveness.Event{Type: liveness.EventFailed, Session: s})
+	require.Equal(t, []string{"screen_moire", "display_color"}, d.AttackSignals)
+	b, err := json.Marshal(d)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"attack_signals":["screen_moire","display_color"]`)
+	s.AttackSignals = nil
+	b, err = json.Marshal(liveness.WebhookData(liveness.Event{Type: liveness.EventFailed, Session: s}))
+	require.NoError(t, err)
+	require.NotContains(t, string(b), "attack_signals")
 }

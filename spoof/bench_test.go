@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // benchFrame is a 640×480 4:2:0 frame of noise with a face-sized box.
@@ -61,5 +62,36 @@ func BenchmarkLaplacianVar(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = LaplacianVar(img)
+	}
+}
+
+// BenchmarkFrame is the whole per-frame spoof cost of a session frame:
+// Check on a 640×480 YCbCr frame, then Session.Observe with the thumb and
+// 68 landmarks that move a little every frame (motion tests included).
+func BenchmarkFrame(b *testing.B) {
+	img, box := benchFrame()
+	d, err := NewDetector()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	base := make([][2]float64, 68)
+	for i := range base {
+		base[i] = [2]float64{float64(box.Min.X) + rng.Float64()*float64(box.Dx()), float64(box.Min.Y) + rng.Float64()*float64(box.Dy())}
+	}
+	pts := make([][2]float64, len(base))
+	s := NewSession()
+	var r Result
+	k := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.CheckInto(img, box, &r); err != nil {
+			b.Fatal(err)
+		}
+		k++
+		for i, p := range base {
+			pts[i] = [2]float64{p[0] + float64(k%7) + rng.Float64(), p[1] + float64(k%5)*0.5 + rng.Float64()}
+		}
+		s.Observe(FrameInfo{Time: time.Duration(k) * 40 * time.Millisecond, Box: box, Points: pts, Thumb: &r.Thumb, Frame: &r})
 	}
 }

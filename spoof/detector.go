@@ -12,23 +12,30 @@ var ErrNoFace = errors.New("spoof: face box outside the image")
 // Per-frame reasons, in Result.Reason.
 const (
 	// ReasonLowConfidence marks a frame scored between the confident
-	// attack threshold and the operating point: it lowers the session's
-	// score but does not fail it alone.
+	// attack threshold and the operating point.
 	ReasonLowConfidence = "low_confidence"
-	// ReasonAttack marks a confident attack: the frame fails the session.
+	// ReasonAttack marks a confident attack. Neither fails a session
+	// alone: a Session accumulates the frames' evidence.
 	ReasonAttack = "attack"
 )
 
 // Result is the per-frame verdict for one face.
 type Result struct {
-	// Score is the liveness score, 0 (attack) to 1 (live).
+	// Score is the liveness score, 0 (attack) to 1 (live). Its log-odds
+	// are calibrated evidence for a bona fide frame relative to the
+	// operating point: 0.5 is the operating point (Model.Threshold), and
+	// the scale was fitted on out-of-fold scores (docs/spoof.md).
 	Score float64 `json:"score"`
+	// Margin is the frame's log-odds above the operating point,
+	// logit(Score) − logit(threshold): negative for an attack frame.
+	// Sessions accumulate it as attack evidence.
+	Margin float64 `json:"margin"`
 	// LaplacianVar repeats Signals.LaplacianVar, the classic blur measure.
 	LaplacianVar float64 `json:"laplacian_var"`
 	// Attack is true when Score is below the operating point.
 	Attack bool `json:"attack"`
 	// Confident is true when Score is below the confident-attack
-	// threshold: such a frame fails a session at once.
+	// threshold (Model.Confident).
 	Confident bool `json:"confident"`
 	// Reason is "" for a live frame, ReasonLowConfidence or ReasonAttack;
 	// Cause then names the signal group that lowered the score most
@@ -128,7 +135,8 @@ func (m *Model) judge(r *Result) {
 	s, g := m.score(&r.Signals)
 	r.Score = s
 	r.LaplacianVar = r.Signals.LaplacianVar
-	r.Attack = s < m.Threshold
+	r.Attack = s < m.threshold(r.Signals.Color)
+	r.Margin = logit(s) - logit(m.threshold(r.Signals.Color))
 	r.Confident = s < m.Confident
 	r.Reason, r.Cause = "", ""
 	switch {

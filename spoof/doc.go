@@ -25,27 +25,28 @@
 //   - Colour: chroma spread and mean chroma; specular highlights on the
 //     central face.
 //   - Border: two parallel straight edges flanking the face in the context
-//     view (the sides of a sheet of paper or a phone).
+//     view (the sides of a sheet of paper or a phone), and the edge energy
+//     of the surroundings (bezels, fingers).
+//   - Re-display: the signed colour cast of the face (gamut and white point
+//     of a display or of ink), the chroma planes' high-frequency energy
+//     over the luma's (sub-pixel structure, colour moiré), and the face's
+//     brightness over its surroundings' (an emissive screen).
 //
 // A Model combines them into Result.Score, 0 (attack) to 1 (live): a
 // logistic regression for colour frames and one for grey frames, over
 // standardised and clamped features, plus a hand-set penalty for the
-// border signal. The operating point is Score 0.5 (Model.Threshold):
-// below it a frame is an attack presentation (Result.Attack). Below
-// Model.Confident it is a confident attack (Result.Confident), which fails
-// a session at once; between the two the frame is "low confidence": it
-// lowers the session's score but does not fail it alone.
+// border signal. Scores are calibrated: the log-odds scale is fitted
+// (Platt) on out-of-fold scores and 0.5 is the operating point
+// (Model.Threshold), where 1 % of bona fide frames scored out of fold fall
+// below. Below it a frame is an attack presentation (Result.Attack); one
+// such frame only adds evidence to a session.
 //
-// The shipped model (DefaultModel, spoof/model.json) is a fit on the
-// NUAA Photograph Imposter Database face crops (research data, live faces
-// and printed photos of 9 subjects, webcam captures) with degraded copies
-// of every image, made by the command spoof/cmd/spooffit, which anyone can
-// rerun on their own labelled folders. Only coefficients are shipped,
-// nothing of the images. The operating point is placed on out-of-fold
-// (leave-one-subject-out) scores at 1% bona fide rejection. NUAA has no
-// screen replays and no framed photos: the frequency signals were fit
-// against prints only, the border rule is set by hand, and neither was
-// validated against real screen or framed attacks.
+// The shipped model (DefaultModel, spoof/model.json) is fitted by
+// spoof/cmd/spooffit -root on the shared corpus: screen-replay and bona
+// fide face crops from several sources, NUAA live and printed-photo crops,
+// and frames of bona fide and screen-replay videos. Only coefficients are
+// shipped. docs/spoof.md describes the fit and docs/evaluation.md the
+// held-out figures.
 //
 // # Per-session signals
 //
@@ -67,15 +68,20 @@
 //     real videos, a median of 0.3–0.9 pixel for a head.
 //   - Face discontinuity: between consecutive frames the box jumps and
 //     the landmark shape or the appearance jumps with it (another subject).
-//   - Frame scores: a confident per-frame attack, or more than half of
-//     the frames below the operating point.
+//   - Frame evidence: the frames' log-odds below the operating point,
+//     accumulated as a CUSUM (SessionThresholds.EvidenceFail): a replay is
+//     a stream of frames, and one borderline frame never fails a session.
+//
+// A failed session names its evidence in SessionResult.AttackSignals and
+// its Score is at most FailedScoreMax.
 //
 // # Security considerations
 //
-// What it detects: printed photos and photos on screens held before the
-// camera (texture, colour, frequency and border signals per frame, planar
-// motion over the session), stills and looped clips injected into the
-// stream, and a subject swapped mid-session by an abrupt change.
+// What it detects: stills and looped clips injected into the stream,
+// photos moved as a flat plane, a subject swapped mid-session, and screen
+// replays and prints whose colour, texture and frequency signals resemble
+// the attacks of the training corpus. docs/evaluation.md lists, per attack
+// type, what was stopped on data the model was not fitted to.
 //
 // What it does not detect:
 //
@@ -86,16 +92,12 @@
 //     or any synthetic stream fed to the browser: such frames show a
 //     moving, non-planar face with camera-like noise. Frame analysis
 //     cannot see that a camera is virtual.
+//   - Screen replays whose re-displayed image looks like a camera's: a
+//     monitor filmed from a distance (the held-out monitor replay passed
+//     every per-frame check), a sharp phone screen filling the view.
 //   - A looped clip re-encoded with fresh noise on every pass, or a clip
-//     of a still face (neither repeats itself closely enough); a photo
-//     that is bent or curved while it moves (no longer planar), or that
-//     moves only within the image plane (nothing for the planar test to
-//     judge); a screen replay on a high-resolution display (moiré depends
-//     on the distance and resolution, and was not validated).
-//   - The per-frame model is fit on one research data set of printed
-//     photos under webcam capture: its out-of-fold APCER on that data is
-//     reported in README.md and it will be higher on unseen attack
-//     instruments, cameras and lighting.
+//     of a still face; a photo that is bent while it moves, or that moves
+//     only within the image plane.
 //
 // What integrators should add: the challenge-response actions of the
 // liveness session (random, timed actions that a still or a replay

@@ -49,14 +49,14 @@ func ExampleSession() {
 	}
 	box := image.Rect(100, 80, 260, 240)
 	s := spoof.NewSession()
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 40; i++ {
 		res := s.Observe(spoof.FrameInfo{Time: time.Duration(i) * 40 * time.Millisecond, Box: box, Thumb: &thumb})
 		if res.Failed {
 			fmt.Println(res.Reason, res.Cause, "on frame", res.FailedAt)
 			break
 		}
 	}
-	// Output: spoof_detected frozen_frames on frame 6
+	// Output: spoof_detected frozen_frames on frame 21
 }
 
 func ExampleEvaluate() {

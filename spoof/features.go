@@ -18,7 +18,12 @@ const (
 	fChroma       = fChromaSpread + 1
 	fLBPCb        = fChroma + 1 // 10 bins
 	fLBPCr        = fLBPCb + 10 // 10 bins
-	numFeatures   = fLBPCr + 10
+	fCbMean       = fLBPCr + 10
+	fCrMean       = fCbMean + 1
+	fFaceLight    = fCrMean + 1
+	fContextSharp = fFaceLight + 1
+	fChromaHF     = fContextSharp + 1
+	numFeatures   = fChromaHF + 1
 )
 
 type featureVec [numFeatures]float64
@@ -33,10 +38,11 @@ const (
 	groupColor
 	groupSpecular
 	groupBorder
+	groupLight
 	numGroups
 )
 
-var groupReason = [numGroups]string{"blur", "texture", "frequency", "color", "specular", "border"}
+var groupReason = [numGroups]string{"blur", "texture", "frequency", "color", "specular", "border", "light"}
 
 // Tables computed once and never written.
 var (
@@ -58,6 +64,10 @@ var (
 			n[fLBPCb+i] = "lbp_cb_" + string(rune('0'+i))
 			n[fLBPCr+i] = "lbp_cr_" + string(rune('0'+i))
 		}
+		n[fCbMean], n[fCrMean] = "cb_mean", "cr_mean"
+		n[fFaceLight] = "face_light"
+		n[fContextSharp] = "context_sharp"
+		n[fChromaHF] = "chroma_hf"
 		return n
 	}()
 	featureGroup = func() (g [numFeatures]group) {
@@ -71,6 +81,9 @@ var (
 		for i := range 10 {
 			g[fLBPCb+i], g[fLBPCr+i] = groupColor, groupColor
 		}
+		g[fCbMean], g[fCrMean], g[fChromaHF] = groupColor, groupColor, groupColor
+		g[fFaceLight] = groupLight
+		g[fContextSharp] = groupBorder
 		return g
 	}()
 	colorFeature = func() (c [numFeatures]bool) {
@@ -78,6 +91,7 @@ var (
 		for i := range 10 {
 			c[fLBPCb+i], c[fLBPCr+i] = true, true
 		}
+		c[fCbMean], c[fCrMean], c[fChromaHF] = true, true, true
 		return c
 	}()
 )
@@ -111,4 +125,8 @@ func features(sg *Signals, f *featureVec) {
 		f[fLBPCb+i] = math.Sqrt(sg.LBPCb[i])
 		f[fLBPCr+i] = math.Sqrt(sg.LBPCr[i])
 	}
+	f[fCbMean], f[fCrMean] = sg.CbMean, sg.CrMean
+	f[fFaceLight] = sg.FaceLight
+	f[fContextSharp] = sg.ContextSharp
+	f[fChromaHF] = sg.ChromaHF
 }

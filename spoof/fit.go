@@ -39,6 +39,10 @@ type FitOptions struct {
 	ZClamp float64
 	// Data describes the training data; it is stored in the model.
 	Data string
+	// Folds, when at least 2, makes the out-of-fold scoring of Fit use
+	// that many folds of whole groups (groups dealt to folds in sorted
+	// order) instead of one fold per group: faster with many groups.
+	Folds int
 }
 
 func (o *FitOptions) withDefaults() FitOptions {
@@ -123,16 +127,28 @@ func Fit(samples []Sample, opts *FitOptions) (*Model, error) {
 		} else {
 			liveOOF, attOOF = logits(l, ss)
 		}
-		// Shift the bias so that the operating point is logit 0.
+		// Calibrate the scale: a logistic map of the out-of-fold logits to
+		// P(live) with both classes weighted equally (Platt scaling), folded
+		// into the weights. Then shift the bias so that the operating point,
+		// the TargetBPCER quantile of the out-of-fold bona fide logits, is
+		// logit 0 (Score 0.5): a score's log-odds are the calibrated
+		// evidence for live above the operating point.
+		a, b := platt(liveOOF, attOOF)
+		for i := range l.Weights {
+			l.Weights[i] *= a
+		}
+		l.Bias = a*l.Bias + b
+		liveOOF, attOOF = affine(liveOOF, a, b), affine(attOOF, a, b)
 		slices.Sort(liveOOF)
 		q := quantile(liveOOF, o.TargetBPCER)
 		l.Bias -= q
-		margin := math.Max(o.ConfidentMargin, q-liveOOF[0])
+		liveOOF, attOOF = affine(liveOOF, 1, -q), affine(attOOF, 1, -q)
+		margin := math.Max(o.ConfidentMargin, -liveOOF[0])
 		if m.Confident == 0 || sigmoid(-margin) < m.Confident {
 			m.Confident = sigmoid(-margin)
 		}
 		if part.l == &m.Color || cv == nil {
-			met := Evaluate(shift(liveOOF, -q), shift(attOOF, -q), 0.5)
+			met := Evaluate(shift(liveOOF, 0), shift(attOOF, 0), 0.5)
 			cv = &met
 		}
 		*part.l = *l
@@ -152,6 +168,83 @@ func shift(z []float64, d float64) []float64 {
 		out[i] = sigmoid(v + d)
 	}
 	return out
+}
+
+// affine returns a·z + b for each z.
+func affine(z []float64, a, b float64) []float64 {
+	out := make([]float64, len(z))
+	for i, v := range z {
+		out[i] = a*v + b
+	}
+	return out
+}
+
+// platt fits P(live | z) = sigmoid(a·z + b) to live and attack logits by
+// damped Newton steps, each class weighing half, with a weak ridge on
+// a−1 and b so that separable data keep finite values.
+func platt(live, attack []float64) (a, b float64) {
+	wl, wa := 0.5/float64(max(1, len(live))), 0.5/float64(max(1, len(attack)))
+	const ridge = 1e-3
+	loss := func(a, b float64) float64 {
+		l := ridge / 2 * ((a-1)*(a-1) + b*b)
+		for _, z := range live {
+			l += wl * softplus(-(a*z + b))
+		}
+		for _, z := range attack {
+			l += wa * softplus(a*z+b)
+		}
+		return l
+	}
+	a, b = 1, 0
+	cur := loss(a, b)
+	for range 100 {
+		ga, gb := -ridge*(a-1), -ridge*b
+		haa, hab, hbb := ridge, 0.0, ridge
+		for k, zs := range [][]float64{live, attack} {
+			y, w := 1.0, wl
+			if k == 1 {
+				y, w = 0, wa
+			}
+			for _, z := range zs {
+				mu := sigmoid(a*z + b)
+				r := w * (y - mu)
+				v := w * math.Max(mu*(1-mu), 1e-12)
+				ga += r * z
+				gb += r
+				haa += v * z * z
+				hab += v * z
+				hbb += v
+			}
+		}
+		det := haa*hbb - hab*hab
+		if !(det > 0) {
+			break
+		}
+		da := (hbb*ga - hab*gb) / det
+		db := (haa*gb - hab*ga) / det
+		step := 1.0
+		for ; step > 1e-6; step /= 2 {
+			if l := loss(a+step*da, b+step*db); l <= cur {
+				a, b, cur = a+step*da, b+step*db, l
+				break
+			}
+		}
+		if step <= 1e-6 || step*(math.Abs(da)+math.Abs(db)) < 1e-9 {
+			break
+		}
+	}
+	if !(a > 0) || !finite(a) || !finite(b) {
+		return 1, 0
+	}
+	return a, b
+}
+
+// softplus is log(1 + e^x) without overflow.
+func softplus(x float64) float64 {
+	if x > 30 {
+		return x
+	}
+	return math.Log1p(math.Exp(x))
 }
 
 // quantile returns the q-quantile of sorted values (linear interpolation).
@@ -180,10 +273,21 @@ func outOfFold(samples []Sample, names []string, o FitOptions) (live, attack []f
 		keys = append(keys, g)
 	}
 	slices.Sort(keys)
-	for _, g := range keys {
+	fold := map[string]int{}
+	for i, g := range keys {
+		fold[g] = i
+		if o.Folds >= 2 {
+			fold[g] = i % o.Folds
+		}
+	}
+	nf := len(keys)
+	if o.Folds >= 2 {
+		nf = min(nf, o.Folds)
+	}
+	for k := range nf {
 		var train, test []Sample
 		for _, s := range samples {
-			if s.Group == g {
+			if fold[s.Group] == k {
 				test = append(test, s)
 			} else {
 				train = append(train, s)
@@ -191,7 +295,7 @@ func outOfFold(samples []Sample, names []string, o FitOptions) (live, attack []f
 		}
 		l, err := fitLogistic(train, names, o)
 		if err != nil {
-			return nil, nil, fmt.Errorf("fold %s: %w", g, err)
+			return nil, nil, fmt.Errorf("fold %d: %w", k, err)
 		}
 		for i := range test {
 			var f featureVec

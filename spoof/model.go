@@ -27,11 +27,15 @@ var defaultModelJSON []byte
 type Model struct {
 	// Data says what the model was fit on.
 	Data string `json:"data"`
-	// Threshold is the operating point: a frame whose Score is below it
-	// is classified as an attack presentation.
-	Threshold float64 `json:"threshold"`
-	// Confident is the score below which a frame is a confident attack,
-	// one that fails a session at once.
+	// Threshold is the operating point of colour frames: a frame whose
+	// Score is below it is classified as an attack presentation.
+	// GrayThreshold is that of grey frames (Threshold when zero).
+	Threshold     float64 `json:"threshold"`
+	GrayThreshold float64 `json:"gray_threshold,omitempty"`
+	// Confident is the score below which a frame is a confident attack:
+	// 2 log-odds below the operating point, or the lowest out-of-fold
+	// bona fide score if that is lower. It fails a session alone only
+	// with SessionThresholds.ConfidentFrames set.
 	Confident float64 `json:"confident"`
 	// Color scores frames with colour, Gray frames without.
 	Color Logistic `json:"color"`
@@ -101,8 +105,9 @@ func (m *Model) WriteJSON(w io.Writer) error {
 }
 
 func (m *Model) prepare() error {
-	if !(m.Threshold > 0 && m.Threshold < 1) || !(m.Confident >= 0 && m.Confident <= m.Threshold) {
-		return fmt.Errorf("%w: thresholds %v, %v", ErrModel, m.Threshold, m.Confident)
+	if !(m.Threshold > 0 && m.Threshold < 1) || !(m.Confident >= 0 && m.Confident <= m.Threshold) ||
+		!(m.GrayThreshold >= 0 && m.GrayThreshold < 1) || m.Confident > m.threshold(false) {
+		return fmt.Errorf("%w: thresholds %v, %v, %v", ErrModel, m.Threshold, m.GrayThreshold, m.Confident)
 	}
 	if b := m.Border; !finite(b.Min) || !finite(b.MinContext) || !(b.Penalty >= 0) || !finite(b.Penalty) {
 		return fmt.Errorf("%w: border rule %+v", ErrModel, b)
@@ -187,6 +192,14 @@ func (m *Model) score(sg *Signals) (float64, group) {
 		}
 	}
 	return sigmoid(z), worst
+}
+
+// threshold is the operating point of colour or grey frames.
+func (m *Model) threshold(color bool) float64 {
+	if !color && m.GrayThreshold > 0 {
+		return m.GrayThreshold
+	}
+	return m.Threshold
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

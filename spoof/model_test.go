@@ -19,7 +19,8 @@ func TestDefaultModel(t *testing.T) {
 	if !strings.Contains(strings.ToLower(m.Data), "nuaa") {
 		t.Errorf("Data = %q", m.Data)
 	}
-	if m.CV == nil || m.CV.AUC < 0.95 {
+	// The recorded out-of-fold AUC of the pooled corpus (docs/evaluation.md).
+	if m.CV == nil || m.CV.AUC < 0.93 {
 		t.Errorf("recorded cross-validation %+v", m.CV)
 	}
 	if len(m.Color.Features) != numFeatures {

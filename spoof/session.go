@@ -4,6 +4,8 @@ import (
 	"image"
 	"math"
 	"math/bits"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -19,7 +21,12 @@ const (
 	CauseDiscontinuity = "face_discontinuity" // the face jumped: another subject
 	CauseFrameAttack   = "frame_attack"       // a confident per-frame attack
 	CauseFrameScore    = "frame_score"        // most frames below the operating point
+	CauseFrameEvidence = "frame_evidence"     // per-frame attack evidence accumulated
 )
+
+// FailedScoreMax bounds SessionResult.Score once a session failed: a
+// failed session never reports a live confidence above it.
+const FailedScoreMax = 0.05
 
 // FrameInfo is what a Session needs of one frame. Fields may be left zero
 // when unknown: a frame without Points does not enter the motion test, a
@@ -77,6 +84,14 @@ type SessionSignals struct {
 	MeanScore       float64 `json:"mean_score"`
 	AttackFrames    int     `json:"attack_frames"`
 	ConfidentFrames int     `json:"confident_frames"`
+	// MeanLogit is the mean per-frame log-odds of live, each frame's
+	// clamped to ±SessionThresholds.EvidenceCap.
+	MeanLogit float64 `json:"mean_logit"`
+	// Evidence is the accumulated attack evidence (a CUSUM of the
+	// frames' log-odds, see SessionThresholds.EvidenceFail); MaxEvidence
+	// its largest value so far.
+	Evidence    float64 `json:"evidence"`
+	MaxEvidence float64 `json:"max_evidence"`
 }
 
 // SessionResult is the state of a Session after a frame.
@@ -89,10 +104,17 @@ type SessionResult struct {
 	Reason   string `json:"reason,omitempty"`
 	Cause    string `json:"cause,omitempty"`
 	FailedAt int    `json:"failed_at,omitempty"`
-	// Score is the session's liveness score, 0 to 1: the mean per-frame
-	// score (1 before any), so low-confidence frames lower it.
-	Score   float64        `json:"score"`
-	Signals SessionSignals `json:"signals"`
+	// Score is the session's liveness confidence, 0 to 1: the logistic
+	// of the mean calibrated per-frame log-odds of live (MeanLogit; 1
+	// before any frame is scored), at most FailedScoreMax once Failed.
+	Score float64 `json:"score"`
+	// AttackSignals names the evidence behind a failure, for review:
+	// "frozen_frame", "looped_clip", "planar_motion", "face_swap", or the
+	// per-frame signal groups that lowered the attack frames' scores most
+	// ("screen_moire", "display_color", "specular_glare", "frame_edges",
+	// "screen_light", "texture", "blur"). Empty while not failed.
+	AttackSignals []string       `json:"attack_signals,omitempty"`
+	Signals       SessionSignals `json:"signals"`
 }
 
 // SessionThresholds are the decision rules of a Session. Box moves are
@@ -100,11 +122,16 @@ type SessionResult struct {
 // spread, view differences in grey levels (mean absolute difference of
 // 32×32 reductions of the thumbs).
 type SessionThresholds struct {
-	// FrozenRun identical consecutive views fail the session (default 5:
-	// a still repeated is caught on its 6th frame). Sensor noise keeps a
-	// live face from giving bit-identical views; a compressed stream may
-	// repeat a frame now and then.
+	// FrozenRun identical consecutive views fail the session (default 5)
+	// once they span FrozenSpan: a still at 25 frames per second is
+	// caught on frame 21. Sensor noise keeps a live face from giving
+	// bit-identical views; a compressed stream may repeat a frame now and
+	// then.
 	FrozenRun int
+	// FrozenSpan is the shortest time the identical views must span
+	// (default 800 ms): a camera or a low-rate stream stalls for a few
+	// frames now and then, an injected still does not move at all.
+	FrozenSpan time.Duration
 	// A loop frame moves (view difference to the previous frame at least
 	// LoopMove, default 1.0), repeats a frame at least LoopLag frames back
 	// (default 3) within LoopMatch (default 0.3), and is the LoopRun-th
@@ -141,39 +168,51 @@ type SessionThresholds struct {
 	JumpMove, JumpScale, JumpShape, JumpAppearance float64
 	JumpGap                                        time.Duration
 	JumpFrames                                     int
-	// ScoreFrames: once this many frames are scored (default 10), the
-	// session fails when more than half are below the operating point.
+	// ScoreFrames: once this many frames are scored, the session fails
+	// when more than half are below the operating point (default 0: off,
+	// the evidence rule below replaces it).
 	ScoreFrames int
-	// ConfidentFrames confident per-frame attacks fail the session at
-	// once (default 1).
+	// ConfidentFrames confident per-frame attacks fail the session
+	// (default 0: off; one frame never ends a session by default).
 	ConfidentFrames int
+	// The evidence rule accumulates the frames' log-odds above the
+	// operating point m (Result.Margin, clamped to ±EvidenceCap, default
+	// 3) as a CUSUM: E = max(0, E − m − EvidenceDrift), EvidenceDrift
+	// default 0.5, and fails the session when E reaches EvidenceFail
+	// (default 12). With the cap, no fewer than
+	// EvidenceFail/(EvidenceCap−EvidenceDrift) frames (5 by default) can
+	// fail a session, and frames above the operating point pull the sum
+	// back down.
+	EvidenceCap, EvidenceDrift, EvidenceFail float64
 }
 
 // DefaultSessionThresholds returns the documented defaults.
 func DefaultSessionThresholds() SessionThresholds {
 	return SessionThresholds{
-		FrozenRun:       5,
-		LoopMove:        1.0,
-		LoopMatch:       0.3,
-		LoopBoxMove:     0.05,
-		LoopLag:         3,
-		LoopRun:         3,
-		LoopFrames:      2,
-		LoopHistory:     150,
-		ShapeMin:        0.02,
-		TexturePlanar:   0.2,
-		TextureDepth:    0.3,
-		PlanarRatio:     0.55,
-		DepthRatio:      0.65,
-		PlanarFrames:    5,
-		JumpMove:        0.5,
-		JumpScale:       1.5,
-		JumpShape:       0.15,
-		JumpAppearance:  25,
-		JumpGap:         500 * time.Millisecond,
-		JumpFrames:      1,
-		ScoreFrames:     10,
-		ConfidentFrames: 1,
+		FrozenRun:      5,
+		FrozenSpan:     800 * time.Millisecond,
+		LoopMove:       1.0,
+		LoopMatch:      0.3,
+		LoopBoxMove:    0.05,
+		LoopLag:        3,
+		LoopRun:        3,
+		LoopFrames:     2,
+		LoopHistory:    150,
+		ShapeMin:       0.02,
+		TexturePlanar:  0.2,
+		TextureDepth:   0.3,
+		PlanarRatio:    0.55,
+		DepthRatio:     0.65,
+		PlanarFrames:   5,
+		JumpMove:       0.5,
+		JumpScale:      1.5,
+		JumpShape:      0.15,
+		JumpAppearance: 25,
+		JumpGap:        500 * time.Millisecond,
+		JumpFrames:     1,
+		EvidenceCap:    3,
+		EvidenceDrift:  0.5,
+		EvidenceFail:   12,
 	}
 }
 
@@ -211,6 +250,11 @@ type Session struct {
 	proj     [][2]float64
 	tex      textureWork
 	scoreSum float64
+	logitSum float64
+	// frozenSince is the time of the first view of the current run of
+	// identical views.
+	frozenSince time.Duration
+	causes      map[string]int // per-frame causes of attack frames
 }
 
 type faceState struct {
@@ -244,12 +288,19 @@ func (s *Session) Result() SessionResult { return s.res }
 // Observe adds one frame and returns the session state after it. Once
 // failed, a session stays failed; later frames still update Signals.
 func (s *Session) Observe(f FrameInfo) SessionResult {
+	s.observe(f)
+	s.finishScore()
+	return s.res
+}
+
+func (s *Session) observe(f FrameInfo) {
 	r := &s.res
 	r.Signals.Frames++
 	frame := r.Signals.Frames
 	fail := func(cause string) {
 		if !r.Failed {
 			r.Failed, r.Reason, r.Cause, r.FailedAt = true, ReasonSpoofDetected, cause, frame
+			r.AttackSignals = s.attackSignals(cause)
 		}
 	}
 	if f.Frame != nil {
@@ -257,22 +308,38 @@ func (s *Session) Observe(f FrameInfo) SessionResult {
 		sg.Scored++
 		s.scoreSum += f.Frame.Score
 		sg.MeanScore = s.scoreSum / float64(sg.Scored)
-		r.Score = sg.MeanScore
+		z, e := logit(f.Frame.Score), f.Frame.Margin
+		if c := s.th.EvidenceCap; c > 0 {
+			z, e = max(-c, min(c, z)), max(-c, min(c, e))
+		}
+		s.logitSum += z
+		sg.MeanLogit = s.logitSum / float64(sg.Scored)
+		sg.Evidence = max(0, sg.Evidence-e-s.th.EvidenceDrift)
+		sg.MaxEvidence = max(sg.MaxEvidence, sg.Evidence)
 		if f.Frame.Attack {
 			sg.AttackFrames++
+			if f.Frame.Cause != "" {
+				if s.causes == nil {
+					s.causes = map[string]int{}
+				}
+				s.causes[f.Frame.Cause]++
+			}
 		}
 		if f.Frame.Confident {
 			sg.ConfidentFrames++
-			if sg.ConfidentFrames >= s.th.ConfidentFrames {
+			if s.th.ConfidentFrames > 0 && sg.ConfidentFrames >= s.th.ConfidentFrames {
 				fail(CauseFrameAttack)
 			}
 		}
-		if sg.Scored >= s.th.ScoreFrames && 2*sg.AttackFrames > sg.Scored {
+		if s.th.ScoreFrames > 0 && sg.Scored >= s.th.ScoreFrames && 2*sg.AttackFrames > sg.Scored {
 			fail(CauseFrameScore)
+		}
+		if s.th.EvidenceFail > 0 && sg.Evidence >= s.th.EvidenceFail {
+			fail(CauseFrameEvidence)
 		}
 	}
 	if f.Box.Empty() {
-		return *r
+		return
 	}
 	r.Signals.Faces++
 	cur := &faceState{t: f.Time, box: f.Box}
@@ -285,7 +352,7 @@ func (s *Session) Observe(f FrameInfo) SessionResult {
 	}
 	if cur.has {
 		s.repetition(cur)
-		if r.Signals.FrozenRun >= s.th.FrozenRun {
+		if r.Signals.FrozenRun >= s.th.FrozenRun && f.Time-s.frozenSince >= s.th.FrozenSpan {
 			fail(CauseFrozen)
 		}
 		if r.Signals.LoopFrames >= s.th.LoopFrames {
@@ -302,7 +369,92 @@ func (s *Session) Observe(f FrameInfo) SessionResult {
 		}
 	}
 	s.prev = cur
-	return *r
+}
+
+// finishScore sets Score from the mean log-odds, bounded once failed.
+func (s *Session) finishScore() {
+	r := &s.res
+	if r.Signals.Scored > 0 {
+		r.Score = sigmoid(r.Signals.MeanLogit)
+	}
+	if r.Failed {
+		r.Score = min(r.Score, FailedScoreMax)
+	}
+}
+
+// causeSignals names the session causes in SessionResult.AttackSignals.
+var causeSignals = map[string]string{
+	CauseFrozen:        "frozen_frame",
+	CauseLooped:        "looped_clip",
+	CausePlanar:        "planar_motion",
+	CauseDiscontinuity: "face_swap",
+}
+
+// groupSignals names the per-frame signal groups (Result.Cause) in
+// SessionResult.AttackSignals.
+var groupSignals = map[string]string{
+	"blur":      "blur",
+	"texture":   "texture",
+	"frequency": "screen_moire",
+	"color":     "display_color",
+	"specular":  "specular_glare",
+	"border":    "frame_edges",
+	"light":     "screen_light",
+}
+
+// attackSignals lists the evidence of a failure: the session signal that
+// failed it, then the per-frame groups that lowered at least a quarter of
+// the attack frames most, most frequent first.
+func (s *Session) attackSignals(cause string) []string {
+	var out []string
+	if n, ok := causeSignals[cause]; ok {
+		out = append(out, n)
+	}
+	total := 0
+	for _, c := range s.causes {
+		total += c
+	}
+	type gc struct {
+		name string
+		n    int
+	}
+	var gs []gc
+	for g, c := range s.causes {
+		if 4*c >= total {
+			gs = append(gs, gc{g, c})
+		}
+	}
+	slices.SortFunc(gs, func(a, b gc) int {
+		if a.n != b.n {
+			return b.n - a.n
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	for _, g := range gs {
+		if n, ok := groupSignals[g.name]; ok {
+			out = append(out, n)
+		} else {
+			out = append(out, g.name)
+		}
+	}
+	return out
+}
+
+// logit is the inverse of sigmoid, finite for scores of 0 and 1.
+func logit(p float64) float64 {
+	p = max(1e-9, min(1-1e-9, p))
+	return math.Log(p / (1 - p))
+}
+
+// centroid is the mean of the points.
+func centroid(p [][2]float64) [2]float64 {
+	var c [2]float64
+	for _, q := range p {
+		c[0] += q[0]
+		c[1] += q[1]
+	}
+	n := float64(len(p))
+	return [2]float64{c[0] / n, c[1] / n}
 }
 
 // reduce writes the 2×2 means of t into out.
@@ -320,6 +472,9 @@ func (s *Session) repetition(cur *faceState) {
 	if p := s.prev; p != nil && p.has {
 		if p.box == cur.box && p.thumb == cur.thumb {
 			sg.FrozenRun++
+			if sg.FrozenRun == 1 {
+				s.frozenSince = p.t
+			}
 		} else {
 			sg.FrozenRun = 0
 		}
@@ -521,6 +676,16 @@ func (s *Session) jump(a, b *faceState) bool {
 	scale := math.Sqrt(float64(b.box.Dx()*b.box.Dy())) / size
 	if scale < 1 {
 		scale = 1 / scale
+	}
+	if len(a.points) > 0 && len(a.points) == len(b.points) {
+		// With landmarks, the face itself must jump: a box that changes
+		// from the detector's to the landmarks' bounds is the same face.
+		sa, sb := rmsSpread(a.points), rmsSpread(b.points)
+		if sa > 0 && sb > 0 {
+			ca, cb := centroid(a.points), centroid(b.points)
+			move = math.Hypot(cb[0]-ca[0], cb[1]-ca[1]) / size
+			scale = max(sb/sa, sa/sb)
+		}
 	}
 	if move < s.th.JumpMove && scale < s.th.JumpScale {
 		return false

@@ -61,6 +61,21 @@ type Signals struct {
 	// Context is the fraction of the context view that lies inside the
 	// frame; Border is meaningful only when it is high.
 	Context float64 `json:"context"`
+	// CbMean and CrMean are the signed mean chroma of the face (64×64),
+	// the colour cast of a display or of ink (zero without colour).
+	CbMean float64 `json:"cb_mean"`
+	CrMean float64 `json:"cr_mean"`
+	// FaceLight is the log of the face's mean luma over that of the
+	// context around it (within the frame): an emissive screen lights the
+	// face apart from the room.
+	FaceLight float64 `json:"face_light"`
+	// ContextSharp is log(1 + mean squared Laplacian) of the context view
+	// outside the face: bezels, hands and paper edges around the face.
+	ContextSharp float64 `json:"context_sharp"`
+	// ChromaHF is the log ratio of the high-frequency energy of the
+	// chroma planes to that of the luma at the same scale: the colour
+	// sub-pixel structure and colour moiré of a re-captured screen.
+	ChromaHF float64 `json:"chroma_hf"`
 }
 
 // work holds every buffer of one per-frame analysis; a Detector keeps
@@ -172,6 +187,7 @@ func (w *work) measure(sg *Signals) {
 	}
 	w.specular(sg)
 	w.border(sg)
+	w.screenStats(sg)
 }
 
 // lbpLabel maps an 8-bit neighbourhood pattern to its riu2 label: the

@@ -91,6 +91,9 @@ type SessionData struct {
 	Score  *float64 `json:"score,omitempty"`
 	// Reason explains a failure, cancellation or expiry.
 	Reason string `json:"reason,omitempty"`
+	// AttackSignals names the evidence of a presentation-attack failure
+	// (for example "screen_moire", "frozen_frame"), for manual review.
+	AttackSignals []string `json:"attack_signals,omitempty"`
 	// Challenges lists the session's challenge names, in order.
 	Challenges []string  `json:"challenges,omitempty"`
 	Evidence   *Evidence `json:"evidence,omitempty"`

@@ -161,6 +161,8 @@ type resultView struct {
 	Frames             int               `json:"frames"`
 	CompletedAt        *string           `json:"completed_at"`
 	Match              *liveness.Match   `json:"match,omitempty"`
+	// AttackSignals names the evidence of a spoof failure.
+	AttackSignals []string `json:"attack_signals,omitempty"`
 }
 
 type passedChallenge struct {
@@ -474,6 +476,7 @@ func (h *Handler) resultOf(s *liveness.Session) resultView {
 			reason := s.Reason
 			v.Reason = &reason
 		}
+		v.AttackSignals = s.AttackSignals
 		if !s.CompletedAt.IsZero() {
 			at := s.CompletedAt.UTC().Format(time.RFC3339)
 			v.CompletedAt = &at

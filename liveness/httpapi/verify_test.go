@@ -16,6 +16,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
@@ -137,6 +139,9 @@ func TestVerifyRealFrames(t *testing.T) {
 		if r.str("verdict") != "FAIL" || r.str("reason") != "spoof_detected" {
 			t.Errorf("result %s", r.body)
 		}
+		// The confidence of a spoof failure is low, and the evidence is named.
+		assert.LessOrEqual(t, r.json["confidence"], 0.05)
+		assert.Contains(t, r.json["attack_signals"], "frozen_frame")
 	})
 }
 

@@ -1,7 +1,17 @@
 // Command spooffit fits the per-frame presentation-attack model of package
-// spoof to labelled folders of face images, and cross-validates it.
+// spoof, and reports how it does on data it was not fitted to.
 //
-// Usage:
+// The shipped model is refitted from the shared corpus with one command:
+//
+//	go run ./spoof/cmd/spooffit -root ../shared/facedata -out spoof/model.json [-items CACHE.jsonl] [-scores FILE.csv] [-folds DIR]
+//
+// It measures every crop of pad/crops, every NUAA crop and every 2nd frame
+// of pad/bonafide, pad/attack and video/ as the liveness engine sees them
+// (face detector box, tight crops padded), prints the held-out report
+// (each crop source, NUAA subject and video person left out in turn) and
+// fits the model on everything (docs/spoof.md).
+//
+// Fitting on your own labelled folders of face crops:
 //
 //	go run ./spoof/cmd/spooffit -live DIR -attack DIR [-out spoof/model.json] [-cv]
 //
@@ -53,8 +63,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	augment := fl.Int("augment", fitdata.Shipped.N, "add this many degraded copies of every image (smaller, softer, compressed)")
 	minSide := fl.Int("min-side", fitdata.Shipped.MinSide, "smallest face side of a degraded copy, in pixels")
 	seed := fl.Uint64("seed", fitdata.Shipped.Seed, "seed of the degradations")
+	root := fl.String("root", "", "fit on the shared corpus below this folder (../shared/facedata) instead of -live/-attack")
+	items := fl.String("items", "", "with -root: cache of the measured corpus (JSON lines), read if present, written otherwise")
+	folds := fl.String("folds", "", "with -root: write each unit's held-out model to this folder")
+	itemScores := fl.String("scores", "", "with -root: write every item's held-out score to this CSV file")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *root != "" {
+		return runCorpus(ctx, *root, *items, *out, *folds, *itemScores, *l2, stdout)
 	}
 	if *live == "" || *attack == "" {
 		return errors.New("need -live and -attack")

@@ -30,7 +30,9 @@ type Augment struct {
 	Seed    uint64
 }
 
-// Shipped is the augmentation the default model was fit with.
+// Shipped is the default augmentation of spooffit -live/-attack (the
+// former NUAA-only model was fit with it; the shipped model now comes
+// from spooffit -root, internal/padfit).
 var Shipped = Augment{N: 6, MinSide: 64, Seed: 1}
 
 // Load measures every JPEG or PNG image under dir, in lexical order, as a
@@ -128,7 +130,7 @@ func Degrade(img image.Image, rng *rand.Rand, minSide int) (image.Image, error) 
 	return jpeg.Decode(&buf)
 }
 
-// ShippedOptions are the Fit options of the default model.
+// ShippedOptions are the default Fit options of spooffit -live/-attack.
 func ShippedOptions() *spoof.FitOptions {
 	return &spoof.FitOptions{
 		L2:          1,
