@@ -94,7 +94,7 @@
 //     on the distance and resolution, and was not validated).
 //   - The per-frame model is fit on one research data set of printed
 //     photos under webcam capture: its out-of-fold APCER on that data is
-//     reported in README.md and it will be higher on unseen attack
+//     reported in docs/evaluation.md and it will be higher on unseen attack
 //     instruments, cameras and lighting.
 //
 // What integrators should add: the challenge-response actions of the

@@ -22,7 +22,7 @@ import (
 )
 
 // The evaluations of the spoof package over ../shared/facedata. They print
-// the figures of the README table; run them with
+// the figures of docs/evaluation.md (Measured (spoof)); run them with
 //
 //	go test -tags eval -run Eval -v ./spoof/
 
@@ -101,7 +101,7 @@ func TestEvalNUAACrossValidation(t *testing.T) {
 }
 
 // TestEvalShippedModelReproducible refits the default model the way the
-// README says and compares it with the embedded one.
+// docs/spoof.md says and compares it with the embedded one.
 func TestEvalShippedModelReproducible(t *testing.T) {
 	samples := nuaaSamples(t)
 	m, err := spoof.Fit(samples, fitdata.ShippedOptions())
@@ -122,7 +122,7 @@ func TestEvalShippedModelReproducible(t *testing.T) {
 			diff = math.Max(diff, math.Abs(p.got.Mean[i]-p.want.Mean[i])/p.want.Scale[i])
 		}
 		if diff > 1e-6 {
-			t.Errorf("%s: refit differs from spoof/model.json by %g: rerun spooffit (see README)", p.name, diff)
+			t.Errorf("%s: refit differs from spoof/model.json by %g: rerun spooffit (see docs/spoof.md)", p.name, diff)
 		}
 	}
 }
