@@ -48,6 +48,6 @@
 // audit/boltstore, others written against the conformance suite in
 // audit/audittest. Export and Import move a log as JSON Lines.
 //
-// The exact byte formats, with a test vector, are documented in the audit
-// section of the repository README and in testdata/vector.json.
+// The exact byte formats, with a test vector, are documented in
+// docs/audit.md of the repository and in testdata/vector.json.
 package audit

@@ -55,7 +55,7 @@ func makeVector(t *testing.T) []byte {
 	}
 	s := audittest.Signer("k1", 1)
 	v := vector{
-		Comment:               "openliveness audit log test vector; the rules are in the audit section of README.md",
+		Comment:               "openliveness audit log test vector; the rules are in docs/audit.md",
 		Seed:                  strings.Repeat("01", 32),
 		KeyID:                 s.KeyID(),
 		PublicKey:             base64.StdEncoding.EncodeToString(s.Public()),
@@ -85,7 +85,7 @@ func TestVectorGolden(t *testing.T) {
 }
 
 // TestVectorFromDocumentedRules recomputes testdata/vector.json the way a
-// verifier in another language would, from the README rules alone: string
+// verifier in another language would, from the docs/audit.md rules alone: string
 // concatenation, SHA-256, Ed25519 and the RFC 6962 tree.
 func TestVectorFromDocumentedRules(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "vector.json"))

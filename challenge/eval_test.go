@@ -21,7 +21,7 @@ import (
 	"github.com/openliveness/openliveness/face"
 )
 
-// The measured-results checks of the README, on ../shared/facedata through
+// The measured-results checks of docs/evaluation.md, on ../shared/facedata through
 // the face package. Frames are analysed as the engine analyses a session's
 // frames: the first without a previous face, each later one tracked from
 // the previous frame's landmarks (face.AnalyzeOptions.Previous), and

@@ -16,7 +16,7 @@ import (
 //
 // The defaults suit the measures of this module's face package (MediaPipe
 // face-mesh landmarks); they were set on the evaluation data described in
-// the README. Other landmark sources scale the ratios differently (a 68-point
+// docs/challenges.md. Other landmark sources scale the ratios differently (a 68-point
 // EAR drops less when the eyes close, for example) and should re-calibrate.
 type Thresholds struct {
 	// Baseline: the first BaselineFrames observations with one face that is

@@ -308,7 +308,7 @@ func (a *Analyzer) landmarksIn(img image.Image, c cropBox, ws *workspace) (Face,
 // Crop calibration. The landmark model expects a square crop about 1.46
 // times the height of the face mesh, centred on the mesh; pigo's box is
 // smaller and sits slightly higher. The constants were fitted on the shared
-// evaluation data (see README): the crop centre is the box centre moved by
+// evaluation data (see docs/face.md): the crop centre is the box centre moved by
 // (detCX, detCY) box sides and the side is detSide box sides.
 const (
 	detCX        = 0.0

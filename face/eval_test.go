@@ -21,7 +21,7 @@ import (
 )
 
 // The evaluations of the face package over ../shared/facedata. They print
-// the figures of the README table; run them with
+// the figures of docs/evaluation.md (Measured (face)); run them with
 //
 //	go test -tags eval -run Eval -v ./face/
 

@@ -696,19 +696,19 @@ func TestBrowserSDKAbort(t *testing.T) {
 	}
 }
 
-// TestBrowserREADMEExample runs the complete HTML example of README.md, as
+// TestBrowserREADMEExample runs the complete HTML example of docs/browser.md, as
 // written there, on a partner page: its backend endpoints are served by the
 // test, and only the liveness server URL is replaced.
 func TestBrowserREADMEExample(t *testing.T) {
 	b := webtest.NewBrowser(t)
 	video := stillVideo(t, false)
-	readme, err := os.ReadFile(filepath.Join(moduleRoot(t), "README.md"))
+	readme, err := os.ReadFile(filepath.Join(moduleRoot(t), "docs", "browser.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, after, ok := strings.Cut(string(readme), "A complete page")
 	if !ok {
-		t.Fatal("README.md has no complete SDK page example")
+		t.Fatal("docs/browser.md has no complete SDK page example")
 	}
 	_, after, _ = strings.Cut(after, "```html\n")
 	page, _, ok := strings.Cut(after, "```\n")
