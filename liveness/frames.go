@@ -97,6 +97,7 @@ var historyPoints = [...]int{
 type analysed struct {
 	data  []byte
 	img   image.Image // only while the frame is analysed
+	match *float64    // similarity with the session's reference (verify.go), nil if not compared
 	res   *face.Result
 	rec   FrameRecord
 	took  time.Duration
@@ -217,6 +218,9 @@ func (e *Engine) analyseFrames(ctx context.Context, rt *runtime, s *Session, fra
 			}
 		}
 		a, err := e.decodeAnalyse(ctx, f.Data, i, rt.prev)
+		if err == nil {
+			a.match = e.matchScore(s, a.img, a.res) // verify.go
+		}
 		a.img = nil
 		if slots != nil {
 			slots.Release()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"slices"
 	"sync"
@@ -135,27 +136,14 @@ func (e *Engine) reference(ctx context.Context, data []byte) (*Reference, error)
 // observeMatch compares a frame with the reference when it is among the
 // matchFrames most frontal frames so far.
 func (e *Engine) observeMatch(s *Session, a analysed, rec FrameRecord) {
-	if s.Reference == nil || a.img == nil || a.res == nil || rec.Obs.FaceCount != 1 || a.res.Faces[0].Landmarks == nil {
+	if s.Reference == nil || a.match == nil || rec.Obs.FaceCount != 1 {
 		return
 	}
 	deg := math.Abs(rec.Obs.Yaw) + math.Abs(rec.Obs.Pitch)
-	if deg > maxMatchDeg || rec.Obs.EARLeft < 0.15 || rec.Obs.EARRight < 0.15 {
-		return
-	}
 	if len(s.MatchFrames) >= matchFrames && deg >= s.MatchFrames[len(s.MatchFrames)-1].Deg {
 		return
 	}
-	em, err := e.embedder()
-	if err != nil {
-		return
-	}
-	live, err := em.Embed(a.img, a.res.Faces[0].Landmarks)
-	if err != nil || len(s.Reference.Embedding) != face.EmbeddingDim {
-		return
-	}
-	var ref face.Embedding
-	copy(ref[:], s.Reference.Embedding)
-	mf := MatchFrame{Frame: s.Frames, Deg: round3(deg), Score: round3(face.Similarity(&ref, live))}
+	mf := MatchFrame{Frame: s.Frames, Deg: round3(deg), Score: round3(*a.match)}
 	i, _ := slices.BinarySearchFunc(s.MatchFrames, mf, func(x, y MatchFrame) int {
 		switch {
 		case x.Deg < y.Deg:
@@ -169,6 +157,39 @@ func (e *Engine) observeMatch(s *Session, a analysed, rec FrameRecord) {
 	if len(s.MatchFrames) > matchFrames {
 		s.MatchFrames = s.MatchFrames[:matchFrames]
 	}
+}
+
+// matchScore compares the main face of a frame being analysed with the
+// session's reference, while the decoded image is still at hand (the
+// engine keeps no decoded image past analysis). It returns nil when the
+// session has no reference or the frame cannot enter the session's most
+// frontal frames (one face, |yaw| + |pitch| within maxMatchDeg, eyes open,
+// more frontal than the current third): each comparison costs one
+// embedding.
+func (e *Engine) matchScore(s *Session, img image.Image, res *face.Result) *float64 {
+	if s.Reference == nil || img == nil || res == nil || len(res.Faces) != 1 || res.Faces[0].Landmarks == nil {
+		return nil
+	}
+	f := res.Faces[0]
+	deg := math.Abs(f.Pose.Yaw) + math.Abs(f.Pose.Pitch)
+	if deg > maxMatchDeg || f.Measures.EARLeft < 0.15 || f.Measures.EARRight < 0.15 {
+		return nil
+	}
+	if len(s.MatchFrames) >= matchFrames && deg >= s.MatchFrames[len(s.MatchFrames)-1].Deg {
+		return nil
+	}
+	em, err := e.embedder()
+	if err != nil || len(s.Reference.Embedding) != face.EmbeddingDim {
+		return nil
+	}
+	live, err := em.Embed(img, f.Landmarks)
+	if err != nil {
+		return nil
+	}
+	var ref face.Embedding
+	copy(ref[:], s.Reference.Embedding)
+	v := face.Similarity(&ref, live)
+	return &v
 }
 
 // applyMatch decides the face comparison of a session that passed its

@@ -52,8 +52,8 @@ func TestCreateWithReference(t *testing.T) {
 	}
 }
 
-// TestMatchDecision drives observeMatch with the test portrait and checks
-// each decision of applyMatch.
+// TestMatchDecision drives matchScore and observeMatch with the test
+// portrait and checks each decision of applyMatch.
 func TestMatchDecision(t *testing.T) {
 	e := verifyEngine(t)
 	ctx := context.Background()
@@ -65,13 +65,18 @@ func TestMatchDecision(t *testing.T) {
 	require.NoError(t, err)
 	res, err := e.analyzer.Analyze(ctx, img, nil)
 	require.NoError(t, err)
-	a := analysed{img: img, res: res}
 	rec := FrameRecord{Obs: e.observation(res, 0, false)}
 	require.Equal(t, 1, rec.Obs.FaceCount)
 
 	s := &Session{Reference: ref, Status: StatusPassed, Verdict: VerdictPass, Challenges: []challenge.ID{challenge.Blink}}
 	for i := range 5 {
 		s.Frames = i + 1
+		a := analysed{res: res, match: e.matchScore(s, img, res)}
+		if i < matchFrames {
+			require.NotNil(t, a.match, "frame %d enters the most frontal frames", i+1)
+		} else {
+			require.Nil(t, a.match, "frame %d is no more frontal than the kept ones: no embedding", i+1)
+		}
 		e.observeMatch(s, a, rec)
 	}
 	require.Len(t, s.MatchFrames, matchFrames, "keeps the most frontal frames")
@@ -109,7 +114,8 @@ func TestMatchDecision(t *testing.T) {
 
 	// Without a reference nothing changes; a failed session is left alone.
 	plain := &Session{Status: StatusPassed, Verdict: VerdictPass}
-	e.observeMatch(plain, a, rec)
+	assert.Nil(t, e.matchScore(plain, img, res), "no reference: no embedding")
+	e.observeMatch(plain, analysed{res: res}, rec)
 	e.applyMatch(plain)
 	assert.Nil(t, plain.Match)
 	failed := &Session{Reference: ref, Status: StatusFailed, Verdict: VerdictFail}

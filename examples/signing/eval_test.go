@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openliveness/openliveness/internal/facedata"
 )
@@ -66,11 +67,19 @@ func TestEvalSigningEndToEnd(t *testing.T) {
 	// The demo runs with a BLINK-only check; the video answers it.
 	var last map[string]any
 	var burst []string
-	for k := 0; k < len(frames); k += 3 {
+	// The recording from 1.6 s before its first eye closure (frames
+	// 139–194): a person who closes the eyes when asked, within the
+	// response window. This is the real program on the wall clock, so the
+	// bursts of 10 frames 120 ms apart are sent at the camera's pace, as
+	// the hosted page sends them (about 8 s in all).
+	pace := time.NewTicker(1200 * time.Millisecond)
+	defer pace.Stop()
+	for k := 99; k < len(frames); k += 3 {
 		burst = append(burst, base64.StdEncoding.EncodeToString(frames[k]))
 		if len(burst) < 10 {
 			continue
 		}
+		<-pace.C
 		body, _ := json.Marshal(map[string]any{"frames_b64": burst, "interval_ms": 120})
 		burst = burst[:0]
 		last = nil
