@@ -140,7 +140,7 @@ func (e *Engine) observeMatch(s *Session, a analysed, rec FrameRecord) {
 		return
 	}
 	deg := math.Abs(rec.Obs.Yaw) + math.Abs(rec.Obs.Pitch)
-	if len(s.MatchFrames) >= matchFrames && deg >= s.MatchFrames[len(s.MatchFrames)-1].Deg {
+	if len(s.MatchFrames) >= matchFrames && round3(deg) >= s.MatchFrames[len(s.MatchFrames)-1].Deg {
 		return
 	}
 	mf := MatchFrame{Frame: s.Frames, Deg: round3(deg), Score: round3(*a.match)}
@@ -175,7 +175,7 @@ func (e *Engine) matchScore(s *Session, img image.Image, res *face.Result) *floa
 	if deg > maxMatchDeg || f.Measures.EARLeft < 0.15 || f.Measures.EARRight < 0.15 {
 		return nil
 	}
-	if len(s.MatchFrames) >= matchFrames && deg >= s.MatchFrames[len(s.MatchFrames)-1].Deg {
+	if len(s.MatchFrames) >= matchFrames && round3(deg) >= s.MatchFrames[len(s.MatchFrames)-1].Deg {
 		return nil
 	}
 	em, err := e.embedder()
