@@ -197,7 +197,11 @@ func TestEvalCooperativeUsers(t *testing.T) {
 				reasons := map[string]int{}
 				k := 0
 				err := rp.cooperativeRuns(context.Background(), p, n, length, o, 1, func(seq []challenge.ID, s *liveness.Session, took time.Duration) {
-					reasons[final(s).Reason]++
+					r := final(s).Reason
+					if len(s.AttackSignals) > 0 {
+						r += "[" + strings.Join(s.AttackSignals, ",") + "]"
+					}
+					reasons[r]++
 					if s.Status == liveness.StatusPassed {
 						k++
 						times = append(times, took)
