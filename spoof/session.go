@@ -60,8 +60,9 @@ type SessionSignals struct {
 	LoopFrames int `json:"loop_frames"`
 	// PlanarFrames counts frames that changed shape beyond a similarity
 	// (out-of-plane motion) while one homography still explains their
-	// motion; DepthFrames those where it does not (a head, or a face that
-	// changes expression).
+	// motion, each in a new pose (SessionThresholds.PlanarStep);
+	// DepthFrames those where it does not (a head, or a face that changes
+	// expression).
 	PlanarFrames int `json:"planar_frames"`
 	DepthFrames  int `json:"depth_frames"`
 	// ShapeChange is the last frame's out-of-plane shape change: how far
@@ -159,6 +160,14 @@ type SessionThresholds struct {
 	// PlanarFrames planar frames fail the session (default 5) unless
 	// depth frames are at least half as many.
 	PlanarFrames int
+	// PlanarStep is the out-of-plane shape change a planar frame must
+	// show against the last frame counted as planar before it counts too
+	// (default 0.01; 0 counts every planar frame). A head held still in
+	// a pose a little off the reference one gives the same measurement
+	// frame after frame, with too little parallax for the texture test
+	// to see depth: repeating it is no new evidence of a plane. A moving
+	// photograph shows a new pose on every frame it moves.
+	PlanarStep float64
 	// JumpMove (default 0.5 box sizes), JumpScale (default 1.5×),
 	// JumpShape (default 0.15) and JumpAppearance (default 25 grey levels)
 	// define a discontinuity between consecutive face frames less than
@@ -204,6 +213,7 @@ func DefaultSessionThresholds() SessionThresholds {
 		PlanarRatio:    0.55,
 		DepthRatio:     0.65,
 		PlanarFrames:   5,
+		PlanarStep:     0.01,
 		JumpMove:       0.5,
 		JumpScale:      1.5,
 		JumpShape:      0.15,
@@ -245,12 +255,15 @@ type Session struct {
 	ringNext int
 	ringLen  int
 
-	ref      *faceState // reference frame of the motion test
-	refSprd  float64
-	proj     [][2]float64
-	tex      textureWork
-	scoreSum float64
-	logitSum float64
+	ref     *faceState // reference frame of the motion test
+	refSprd float64
+	// planarPoses are the landmarks of the frames counted as planar
+	// (at most maxPlanarPoses, the latest).
+	planarPoses [][][2]float64
+	proj        [][2]float64
+	tex         textureWork
+	scoreSum    float64
+	logitSum    float64
 	// frozenSince is the time of the first view of the current run of
 	// identical views.
 	frozenSince time.Duration
@@ -612,17 +625,7 @@ func (s *Session) planar(cur *faceState) bool {
 	if !ok {
 		return false
 	}
-	// The shape change that one homography carries: how far the landmarks'
-	// best homography departs from a similarity. Expressions change the
-	// landmarks without it; a turning head or a tilting photo changes it.
-	if cap(s.proj) < len(pts) {
-		s.proj = make([][2]float64, len(pts))
-	}
-	proj := s.proj[:len(pts)]
-	for i, p := range ref.points {
-		proj[i] = h.Apply(p)
-	}
-	shape := similarityResidual(ref.points, proj) / s.refSprd
+	shape := s.shapeChange(&h, ref.points, s.refSprd)
 	sg.ShapeChange = shape
 	if shape < s.th.ShapeMin {
 		return false // no out-of-plane change: uninformative
@@ -641,11 +644,57 @@ func (s *Session) planar(cur *faceState) bool {
 	}
 	switch {
 	case planar:
-		sg.PlanarFrames++
+		if s.newPlanarPose(pts) {
+			sg.PlanarFrames++
+			if len(s.planarPoses) == maxPlanarPoses {
+				s.planarPoses = slices.Delete(s.planarPoses, 0, 1)
+			}
+			s.planarPoses = append(s.planarPoses, slices.Clone(pts))
+		}
 	case depth:
 		sg.DepthFrames++
 	}
 	return sg.PlanarFrames >= s.th.PlanarFrames && 2*sg.DepthFrames < sg.PlanarFrames
+}
+
+// shapeChange is the out-of-plane shape change that the homography h
+// from the landmarks src carries: how far it departs from a similarity
+// on src, over spread (src's RMS spread). Expressions change the landmarks
+// without it; a turning head or a tilting photo changes it.
+func (s *Session) shapeChange(h *Homography, src [][2]float64, spread float64) float64 {
+	if cap(s.proj) < len(src) {
+		s.proj = make([][2]float64, len(src))
+	}
+	proj := s.proj[:len(src)]
+	for i, p := range src {
+		proj[i] = h.Apply(p)
+	}
+	return similarityResidual(src, proj) / spread
+}
+
+// maxPlanarPoses bounds the planar poses a Session remembers.
+const maxPlanarPoses = 32
+
+// newPlanarPose reports whether a frame judged planar, with landmarks
+// pts, shows a pose at least PlanarStep of shape change away from every
+// frame counted as planar before.
+func (s *Session) newPlanarPose(pts [][2]float64) bool {
+	if s.th.PlanarStep <= 0 {
+		return true
+	}
+	for _, pose := range s.planarPoses {
+		if len(pose) != len(pts) {
+			continue
+		}
+		sp := rmsSpread(pose)
+		if sp <= 0 {
+			continue
+		}
+		if h, ok := FitHomography(pose, pts); ok && s.shapeChange(&h, pose, sp) < s.th.PlanarStep {
+			return false
+		}
+	}
+	return true
 }
 
 // thumbHomography is the landmarks' homography from the reference thumb
