@@ -482,6 +482,15 @@ func (e *Engine) rebuild(rt *runtime, s *Session) error {
 
 // observation converts an analysis to the challenge detectors' input.
 func (e *Engine) observation(res *face.Result, at time.Duration, mirrored bool) challenge.Observation {
+	return ObservationOf(res, at, mirrored)
+}
+
+// ObservationOf converts a face analysis to the challenge detectors' input
+// as the engine does: the largest face's pose, eye, mouth and brow
+// measures, eye band and width share, at time at (since the session
+// started); mirrored declares a mirrored frame. The replay and evaluation
+// tools use it so that their detectors see exactly what the engine's see.
+func ObservationOf(res *face.Result, at time.Duration, mirrored bool) challenge.Observation {
 	f := challenge.ImageFrame{Time: at}
 	if res != nil && len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
 		top := res.Faces[0]

@@ -360,17 +360,5 @@ func TestEvalStrikeLevels(t *testing.T) {
 
 // observationOf converts a cached analysis as the engine does (unmirrored).
 func observationOf(res *face.Result, at time.Duration) challenge.Observation {
-	f := challenge.ImageFrame{Time: at}
-	if res != nil && len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
-		top := res.Faces[0]
-		f.FaceCount = len(res.Faces)
-		f.Yaw, f.Pitch, f.Roll = top.Pose.Yaw, top.Pose.Pitch, top.Pose.Roll
-		f.EARImageLeft, f.EARImageRight = top.Measures.EARLeft, top.Measures.EARRight
-		f.MAR, f.Smile, f.Brow = top.Measures.MAR, top.Measures.Smile, top.Measures.Brow
-		f.EyeBand = top.EyeBand
-		if res.Width > 0 {
-			f.FaceWidthFrac = float64(top.Box.Dx()) / float64(res.Width)
-		}
-	}
-	return f.Observation(false)
+	return liveness.ObservationOf(res, at, false)
 }
