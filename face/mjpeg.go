@@ -2,9 +2,11 @@ package face
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // ErrBadMJPEG is returned by MJPEGReader for a stream that is not a
@@ -120,5 +122,27 @@ func (m *MJPEGReader) Next() ([]byte, error) {
 			// progressive JPEG).
 			inScan = marker == 0xDA
 		}
+	}
+}
+
+// ReadMJPEGFile returns every frame of the Motion-JPEG file at path, in
+// order: ReadMJPEGFile(path)[k-1] is frame k. A malformed frame fails the
+// whole read with an error naming the frame.
+func ReadMJPEGFile(path string) ([][]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := NewMJPEGReader(bytes.NewReader(data), 0)
+	var out [][]byte
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s frame %d: %w", path, len(out)+1, err)
+		}
+		out = append(out, f)
 	}
 }

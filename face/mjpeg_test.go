@@ -5,7 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestMJPEGReader(t *testing.T) {
@@ -71,4 +76,24 @@ func FuzzMJPEGReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReadMJPEGFile(t *testing.T) {
+	a := encodeJPEG(t, quadrants(16, 8))
+	b := encodeJPEG(t, quadrants(8, 8))
+	dir := t.TempDir()
+	path := filepath.Join(dir, "clip.mjpeg")
+	require.NoError(t, os.WriteFile(path, bytes.Join([][]byte{a, b, a}, nil), 0o600))
+	got, err := ReadMJPEGFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, [][]byte{a, b, a}, got)
+
+	// A truncated last frame names the file and the frame.
+	require.NoError(t, os.WriteFile(path, append(append([]byte{}, a...), b[:len(b)/2]...), 0o600))
+	_, err = ReadMJPEGFile(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "clip.mjpeg frame 2")
+
+	_, err = ReadMJPEGFile(filepath.Join(dir, "absent.mjpeg"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
 }

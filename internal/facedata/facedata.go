@@ -5,10 +5,7 @@
 package facedata
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -76,21 +73,4 @@ func Path(tb testing.TB, rel string) string {
 
 // Frames returns the JPEG frames of a Motion-JPEG file; Frames(...)[k-1] is
 // frame k of the file's .dlib.csv labels.
-func Frames(path string) ([][]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	r := face.NewMJPEGReader(bytes.NewReader(data), 0)
-	var out [][]byte
-	for {
-		f, err := r.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s frame %d: %w", path, len(out)+1, err)
-		}
-		out = append(out, f)
-	}
-}
+func Frames(path string) ([][]byte, error) { return face.ReadMJPEGFile(path) }

@@ -2,7 +2,6 @@ package padfit
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -119,7 +118,7 @@ func LoadCorpus(ctx context.Context, root string, a *face.Analyzer, det *spoof.D
 		} else {
 			it.Unit = "video/" + name
 		}
-		frames, err := Frames(p)
+		frames, err := face.ReadMJPEGFile(p)
 		if err != nil {
 			return nil, err
 		}
@@ -141,26 +140,6 @@ func LoadCorpus(ctx context.Context, root string, a *face.Analyzer, det *spoof.D
 		}
 	}
 	return items, nil
-}
-
-// Frames splits a Motion-JPEG file into its JPEG frames.
-func Frames(path string) ([][]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	r := face.NewMJPEGReader(bytes.NewReader(data), 0)
-	var out [][]byte
-	for {
-		f, err := r.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s frame %d: %w", path, len(out)+1, err)
-		}
-		out = append(out, f)
-	}
 }
 
 // WriteItems writes items as JSON lines (a cache of LoadCorpus).
