@@ -24,8 +24,3 @@ func (k kernels) pointwise(out, in []float32, npix, cin, ostride int, w, bias, s
 	}
 	nn.Pointwise(k.simd, out, in, npix, cin, ostride, w, bias, slope, res, cres)
 }
-
-// biasAct adds the bias to every pixel of row and applies ReLU if asked.
-func (k kernels) biasAct(row, bias []float32, relu bool) {
-	nn.BiasAct(k.wide, row, bias, relu)
-}

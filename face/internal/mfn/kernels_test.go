@@ -92,24 +92,3 @@ func TestPointwise(t *testing.T) {
 		}
 	}
 }
-
-func TestBiasAct(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for _, c := range []int{16, 64, 8, 24} {
-		for _, relu := range []bool{false, true} {
-			in, bias := randVec(r, 5*c), randVec(r, c)
-			want := make([]float32, len(in))
-			for i, v := range in {
-				want[i] = v + bias[i%c]
-				if relu {
-					want[i] = max(want[i], 0)
-				}
-			}
-			for name, k := range kernelModes() {
-				row := append([]float32(nil), in...)
-				k.biasAct(row, bias, relu)
-				require.Equal(t, want, row, "%s: c %d relu %v", name, c, relu)
-			}
-		}
-	}
-}

@@ -124,8 +124,7 @@ func (m *Model) exec(ws *workspace, L *layer, in []float32) {
 			r := src.off + (y*L.stride-L.padTop+1)*irs
 			o := out.interior() + y*ors
 			row := a[o : o+out.w*out.c]
-			nn.DepthwiseRow(m.k.simd, row, a[r:r+irs], a[r+irs:r+2*irs], a[r+2*irs:r+3*irs], L.w, out.w, L.cin, L.stride, off)
-			m.k.biasAct(row, L.bias, L.relu)
+			nn.DepthwiseRowBias(m.k.simd, row, a[r:r+irs], a[r+irs:r+2*irs], a[r+2*irs:r+3*irs], L.w, L.bias, L.relu, out.w, L.cin, L.stride, off)
 		}
 	case layerGDC:
 		src := m.p.tensors[L.in]
@@ -160,10 +159,19 @@ func (m *Model) stem(ws *workspace, L *layer, in []float32) {
 	for oy := range out.h {
 		for ox := range out.w {
 			d := col[ox*kk : ox*kk+kk]
+			ix0 := ox*L.stride - L.padLeft
 			for ky := range k {
 				iy := oy*L.stride - L.padTop + ky
+				if run := k * c; run == 9 && iy >= 0 && iy < InputSize && ix0 >= 0 && ix0+k <= InputSize {
+					// A whole 3×3 patch row of 3 channels: inline moves
+					// are much cheaper than three small copy calls.
+					dd, s := d[ky*run:ky*run+9], in[(iy*InputSize+ix0)*c:][:9]
+					dd[0], dd[1], dd[2], dd[3], dd[4] = s[0], s[1], s[2], s[3], s[4]
+					dd[5], dd[6], dd[7], dd[8] = s[5], s[6], s[7], s[8]
+					continue
+				}
 				for kx := range k {
-					ix := ox*L.stride - L.padLeft + kx
+					ix := ix0 + kx
 					dd := d[(ky*k+kx)*c : (ky*k+kx)*c+c]
 					if iy < 0 || iy >= InputSize || ix < 0 || ix >= InputSize {
 						clear(dd)

@@ -204,6 +204,51 @@ func dwRowGo(out, r0, r1, r2, k []float32, ow, c, stride, off int) {
 	}
 }
 
+// DepthwiseRowBias is DepthwiseRow followed by adding bias (c values) to
+// every pixel and, with relu, a clamp at zero, in one pass; the result is
+// that of the two passes. The
+// assembly form sweeps the row pixel by pixel with the channels inside,
+// which suits wide channel counts (64 and more) better than DepthwiseRow's
+// channel-group sweep.
+func DepthwiseRowBias(simd bool, out, r0, r1, r2, k, bias []float32, relu bool, ow, c, stride, off int) {
+	if ow <= 0 {
+		return
+	}
+	last := ((ow-1)*stride + off + 3) * c
+	_, _, _ = r0[last-1], r1[last-1], r2[last-1]
+	_ = out[ow*c-1]
+	_ = k[9*c-1]
+	_ = bias[c-1]
+	if c%8 != 0 || off < 0 || stride <= 0 {
+		panic("nn: bad depthwise shape")
+	}
+	if simd {
+		dwRowBiasSIMD(&out[0], &r0[0], &r1[0], &r2[0], &k[0], &bias[0], ow, c, stride, off, relu)
+		return
+	}
+	dwRowGo(out, r0, r1, r2, k, ow, c, stride, off)
+	biasAct(out[:ow*c], bias[:c], relu)
+}
+
+// biasAct adds bias (c = len(bias) values) to every pixel of row and, with
+// relu, clamps the result at zero.
+func biasAct(row, bias []float32, relu bool) {
+	c := len(bias)
+	for p := 0; p+c <= len(row); p += c {
+		v := row[p : p+c]
+		b := bias[:len(v)]
+		if relu {
+			for i := range v {
+				v[i] = max(v[i]+b[i], 0)
+			}
+		} else {
+			for i := range v {
+				v[i] += b[i]
+			}
+		}
+	}
+}
+
 // PoolRow computes one output row of a 2×2 stride-2 max-pool from the two
 // input rows r0 and r1 (without border), c channels per pixel, c a multiple
 // of 8. The values are finite, so the NaN rules of max do not matter.

@@ -71,6 +71,11 @@ func pointwiseSIMD(out, in, w, bias, slope, res *float32, npix, cin, ostride, co
 //go:noescape
 func dwRowSIMD(out, r0, r1, r2, k *float32, ow, c, stride, off int)
 
+// dwRowBiasSIMD is the AVX2 form of DepthwiseRowBias.
+//
+//go:noescape
+func dwRowBiasSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool)
+
 // poolRowSIMD is the AVX2 form of poolRowGo; see poolRow.
 //
 //go:noescape
@@ -87,11 +92,6 @@ func fmaPeakAVX2(n int)
 //
 //go:noescape
 func pointwise512(out, in, w, bias, slope, res *float32, npix, cin, ostride, coutP, cres int)
-
-// biasAct512 is the AVX-512 form of BiasAct for c a multiple of 16.
-//
-//go:noescape
-func biasAct512(row, bias *float32, npix, c int, relu bool)
 
 // FMAPeak runs n iterations of 12 independent 8-wide FMAs, 192 float32
 // FLOP each, for measuring the machine's one-core FMA peak. It reports

@@ -669,39 +669,84 @@ done:
 	VZEROUPPER
 	RET
 
-// func biasAct512(row, bias *float32, npix, c int, relu bool)
+// func dwRowBiasSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool)
 //
-// row[p·c + i] += bias[i], then max(·, 0) when relu; c is a multiple of 16.
-TEXT ·biasAct512(SB), NOSPLIT, $0-33
-	MOVQ   row+0(FP), DI
-	MOVQ   npix+16(FP), R9
-	MOVQ   c+24(FP), R11
-	SHLQ   $2, R11
-	MOVBQZX relu+32(FP), R10
-	VPXORD Z30, Z30, Z30
+// The depthwise row of dwRowSIMD followed by the bias and, with relu, a
+// clamp at zero, in one pass. For wide channel counts the row is swept
+// pixel by pixel, channel groups inside, so that each step reads
+// contiguous memory; the taps are read from memory (they stay in L1). The
+// arithmetic is that of dwRowSIMD then BiasAct, in the same order.
+//
+// Registers: CX c·4, R8 byte offset of the pixel's first column, DI pixels
+// left, R9 output; per group R10/R11/R12 the three rows, R13/AX/BX taps 0,
+// 3 and 6, DX bias, SI bytes left.
+TEXT ·dwRowBiasSIMD(SB), NOSPLIT, $0-81
+	MOVQ    c+56(FP), CX
+	SHLQ    $2, CX
+	MOVQ    off+72(FP), R8
+	IMULQ   CX, R8
+	MOVQ    out+0(FP), R9
+	MOVQ    ow+48(FP), DI
+	VXORPS  Y15, Y15, Y15
 
-pixel:
-	CMPQ R9, $0
-	JLE  bdone
-	MOVQ bias+8(FP), SI
-	XORQ AX, AX
+dbpix:
+	MOVQ r0+8(FP), R10
+	ADDQ R8, R10
+	MOVQ r1+16(FP), R11
+	ADDQ R8, R11
+	MOVQ r2+24(FP), R12
+	ADDQ R8, R12
+	MOVQ k+32(FP), R13
+	LEAQ (R13)(CX*2), AX
+	ADDQ CX, AX
+	LEAQ (AX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ bias+40(FP), DX
+	MOVQ CX, SI
 
-chan:
-	VMOVUPS (DI)(AX*1), Z0
-	VADDPS  (SI)(AX*1), Z0, Z0
-	TESTQ   R10, R10
-	JZ      store
-	VMAXPS  Z30, Z0, Z0
+dbgroup:
+	VMOVUPS     (R13), Y0
+	VMULPS      (R10), Y0, Y1
+	VMOVUPS     (R13)(CX*1), Y2
+	VFMADD231PS (R10)(CX*1), Y2, Y1
+	VMOVUPS     (R13)(CX*2), Y3
+	VFMADD231PS (R10)(CX*2), Y3, Y1
+	VMOVUPS     (AX), Y4
+	VMULPS      (R11), Y4, Y5
+	VMOVUPS     (AX)(CX*1), Y6
+	VFMADD231PS (R11)(CX*1), Y6, Y5
+	VMOVUPS     (AX)(CX*2), Y7
+	VFMADD231PS (R11)(CX*2), Y7, Y5
+	VMOVUPS     (BX), Y8
+	VMULPS      (R12), Y8, Y9
+	VMOVUPS     (BX)(CX*1), Y10
+	VFMADD231PS (R12)(CX*1), Y10, Y9
+	VMOVUPS     (BX)(CX*2), Y11
+	VFMADD231PS (R12)(CX*2), Y11, Y9
+	VADDPS      Y5, Y1, Y1
+	VADDPS      Y9, Y1, Y1
+	VADDPS      (DX), Y1, Y1
+	CMPB        relu+80(FP), $0
+	JEQ         dbstore
+	VMAXPS      Y15, Y1, Y1
 
-store:
-	VMOVUPS Z0, (DI)(AX*1)
-	ADDQ    $64, AX
-	CMPQ    AX, R11
-	JLT     chan
-	ADDQ    R11, DI
-	DECQ    R9
-	JMP     pixel
+dbstore:
+	VMOVUPS Y1, (R9)
+	ADDQ    $32, R10
+	ADDQ    $32, R11
+	ADDQ    $32, R12
+	ADDQ    $32, R13
+	ADDQ    $32, AX
+	ADDQ    $32, BX
+	ADDQ    $32, DX
+	ADDQ    $32, R9
+	SUBQ    $32, SI
+	JNZ     dbgroup
 
-bdone:
+	MOVQ  stride+64(FP), SI
+	IMULQ CX, SI
+	ADDQ  SI, R8
+	DECQ  DI
+	JNZ   dbpix
 	VZEROUPPER
 	RET

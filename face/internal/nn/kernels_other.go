@@ -21,6 +21,10 @@ func dwRowSIMD(out, r0, r1, r2, k *float32, ow, c, stride, off int) {
 	panic("nn: no assembly kernels in this build")
 }
 
+func dwRowBiasSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool) {
+	panic("nn: no assembly kernels in this build")
+}
+
 func poolRowSIMD(out, r0, r1 *float32, ow, c int) {
 	panic("nn: no assembly kernels in this build")
 }

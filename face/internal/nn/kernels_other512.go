@@ -5,7 +5,3 @@ package nn
 func pointwise512(out, in, w, bias, slope, res *float32, npix, cin, ostride, coutP, cres int) {
 	panic("nn: no AVX-512 kernel in this build")
 }
-
-func biasAct512(row, bias *float32, npix, c int, relu bool) {
-	panic("nn: no AVX-512 kernel in this build")
-}

@@ -140,6 +140,20 @@ func TestDepthwiseAndPool(t *testing.T) {
 				got := make([]float32, tc.ow*tc.c)
 				DepthwiseRow(simd, got, rows[0], rows[1], rows[2], k, tc.ow, tc.c, tc.stride, tc.off)
 				requireClose(t, want, got, "depthwise "+modeName(simd))
+				bias := randVec(r, tc.c)
+				for _, relu := range []bool{false, true} {
+					// The fused form is bit-identical to the two passes.
+					two := append([]float32(nil), got...)
+					for i := range two {
+						two[i] += bias[i%tc.c]
+						if relu {
+							two[i] = max(two[i], 0)
+						}
+					}
+					fused := make([]float32, tc.ow*tc.c)
+					DepthwiseRowBias(simd, fused, rows[0], rows[1], rows[2], k, bias, relu, tc.ow, tc.c, tc.stride, tc.off)
+					require.Equal(t, two, fused, "depthwise+bias %s relu %v", modeName(simd), relu)
+				}
 				pooled := make([]float32, tc.ow*tc.c)
 				PoolRow(simd, pooled, p0, p1, tc.ow, tc.c)
 				for i := range pooled {
@@ -147,31 +161,6 @@ func TestDepthwiseAndPool(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestBiasAct(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	wides := []bool{false}
-	if HaveAVX512() {
-		wides = append(wides, true)
-	}
-	for _, c := range []int{16, 64, 8, 24} {
-		for _, relu := range []bool{false, true} {
-			in, bias := randVec(r, 5*c), randVec(r, c)
-			want := make([]float32, len(in))
-			for i, v := range in {
-				want[i] = v + bias[i%c]
-				if relu {
-					want[i] = max(want[i], 0)
-				}
-			}
-			for _, wide := range wides {
-				row := append([]float32(nil), in...)
-				BiasAct(wide, row, bias, relu)
-				require.Equal(t, want, row, "c %d relu %v wide %v", c, relu, wide)
-			}
-		}
 	}
 }
 

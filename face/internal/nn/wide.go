@@ -30,27 +30,3 @@ func Pointwise512(out, in []float32, npix, cin, ostride int, w, bias, slope, res
 func Fits512(npix, cin, ostride, coutP, cres int) bool {
 	return npix > 0 && cin > 0 && npix%7 == 0 && coutP > 0 && coutP%32 == 0 && cres%32 == 0 && ostride >= coutP
 }
-
-// BiasAct adds bias (c = len(bias) values) to every pixel of row and, with
-// relu, clamps the result at zero. wide selects the AVX-512 form, which
-// only a CPU for which HaveAVX512 reports true runs.
-func BiasAct(wide bool, row, bias []float32, relu bool) {
-	c := len(bias)
-	if wide && c%16 == 0 && c > 0 && len(row) >= c {
-		biasAct512(&row[0], &bias[0], len(row)/c, c, relu)
-		return
-	}
-	for p := 0; p+c <= len(row); p += c {
-		v := row[p : p+c]
-		b := bias[:len(v)]
-		if relu {
-			for i := range v {
-				v[i] = max(v[i]+b[i], 0)
-			}
-		} else {
-			for i := range v {
-				v[i] += b[i]
-			}
-		}
-	}
-}
