@@ -20,23 +20,24 @@ type view struct {
 	stride  int // floats per row
 }
 
-// im2colRow gathers the k×k patches of output row oy into col, laid out as
-// [ow][ky][kx][c] to match the filter layout. Outside pixels are zero.
-func im2colRow(col []float32, src *view, L *convLayer, oy int) {
+// im2colRow gathers the k×k patches of output row oy, from output column
+// from on, into col, laid out as [ox−from][ky][kx][c] to match the filter
+// layout. Outside pixels are zero.
+func im2colRow(col []float32, src *view, L *convLayer, oy, from int) {
 	c, k := src.c, L.k
 	run := k * c // one kernel row of one patch
 	for ky := range k {
 		iy := oy*L.stride - L.padTop + ky
 		if iy < 0 || iy >= src.h {
-			for ox := range L.outW {
-				n := (ox*k + ky) * run
+			for ox := from; ox < L.outW; ox++ {
+				n := ((ox-from)*k + ky) * run
 				clear(col[n : n+run])
 			}
 			continue
 		}
 		row := src.data[iy*src.stride : iy*src.stride+src.w*c]
-		for ox := range L.outW {
-			n := (ox*k + ky) * run
+		for ox := from; ox < L.outW; ox++ {
+			n := ((ox-from)*k + ky) * run
 			d := col[n : n+run]
 			ix0 := ox*L.stride - L.padLeft
 			if ix0 >= 0 && ix0+k <= src.w {

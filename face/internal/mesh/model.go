@@ -184,9 +184,22 @@ func (m *Model) execConv(ws *workspace, st *step, in []float32) {
 			continue
 		}
 		kk := L.k * L.k * L.cin
-		col := ws.col[:L.outW*kk]
-		im2colRow(col, &src, L, y)
-		nn.Pointwise(m.simd, dst, col, L.outW, kk, L.cout, L.w, L.bias, L.slope, nil, 0)
+		// The first layer (3×3, 3 channels) reads the rows directly where
+		// whole groups of patches lie inside the input (nn.Conv3, the same
+		// sums); the rest goes through the im2col gather.
+		n := 0
+		if iy := y*L.stride - L.padTop; L.k == 3 && L.cin == 3 && L.padLeft == 0 && iy >= 0 && iy+3 <= src.h {
+			n = min((src.w-3)/L.stride+1, L.outW) / 6 * 6
+			r := src.data[iy*src.stride:]
+			w3 := src.w * 3
+			nn.Conv3(m.simd, dst, r[:w3], r[src.stride:src.stride+w3], r[2*src.stride:2*src.stride+w3], ws.col, n, L.stride*3, L.cout, L.w, L.bias, L.slope)
+		}
+		if n == L.outW {
+			continue
+		}
+		col := ws.col[:(L.outW-n)*kk]
+		im2colRow(col, &src, L, y, n)
+		nn.Pointwise(m.simd, dst[n*L.cout:], col, L.outW-n, kk, L.cout, L.w, L.bias, L.slope, nil, 0)
 	}
 	if out.padded {
 		zeroBorder(a, out)

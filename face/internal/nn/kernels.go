@@ -161,6 +161,44 @@ func pointwiseGo(out, in []float32, npix, cin, ostride int, w, bias, slope, res 
 	}
 }
 
+// Conv3 is a 3×3 convolution of 3 input channels over npix output pixels
+// of one row, the first layer of the networks, with the epilogue of
+// Pointwise (bias and PReLU, no residual). r0, r1 and r2 are the three
+// input rows starting at the first pixel's patch: output pixel p reads
+// rk[p·step : p·step+9] (three columns of three channels), so every patch
+// must lie inside the rows; the caller handles padded edges. w is the
+// BlockFilter layout of the [cout][27] filter in (ky, kx, ci) order and
+// col is scratch for npix·27 values. The result is that of gathering the
+// patches (im2col) and running Pointwise, which is what the portable and
+// NEON forms do; the AVX2 form reads the rows directly when npix is a
+// multiple of 6.
+func Conv3(simd bool, out, r0, r1, r2, col []float32, npix, step, ostride int, w, bias, slope []float32) {
+	coutP := len(bias)
+	if npix <= 0 {
+		return
+	}
+	last := (npix-1)*step + 9
+	_, _, _ = r0[last-1], r1[last-1], r2[last-1]
+	_ = out[(npix-1)*ostride+coutP-1]
+	_ = w[coutP*27-1]
+	_ = slope[coutP-1]
+	if coutP%BlockWidth != 0 || (npix > 1 && ostride < coutP) || step <= 0 {
+		panic("nn: bad conv3 shape")
+	}
+	if simd && conv3Asm && npix%6 == 0 {
+		conv3SIMD(&out[0], &r0[0], &r1[0], &r2[0], &w[0], &bias[0], &slope[0], npix, step, ostride, coutP)
+		return
+	}
+	col = col[:npix*27]
+	for p := range npix {
+		d := col[p*27 : p*27+27]
+		copy(d[0:9], r0[p*step:p*step+9])
+		copy(d[9:18], r1[p*step:p*step+9])
+		copy(d[18:27], r2[p*step:p*step+9])
+	}
+	Pointwise(simd, out, col, npix, 27, ostride, w, bias, slope, nil, 0)
+}
+
 // DepthwiseRow computes one output row of a 3×3 depthwise convolution. r0,
 // r1 and r2 are the three input rows including their zero border; output
 // pixel x reads the bordered columns x·stride+off … x·stride+off+2. k is [9][c] and

@@ -76,6 +76,14 @@ func dwRowSIMD(out, r0, r1, r2, k *float32, ow, c, stride, off int)
 //go:noescape
 func dwRowBiasSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool)
 
+// conv3Asm reports that conv3SIMD is implemented in this build.
+const conv3Asm = true
+
+// conv3SIMD is the AVX2 form of Conv3 for npix a multiple of 6.
+//
+//go:noescape
+func conv3SIMD(out, r0, r1, r2, w, bias, slope *float32, npix, step, ostride, coutP int)
+
 // poolRowSIMD is the AVX2 form of poolRowGo; see poolRow.
 //
 //go:noescape

@@ -28,3 +28,10 @@ func dwRowBiasSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, re
 func poolRowSIMD(out, r0, r1 *float32, ow, c int) {
 	panic("nn: no assembly kernels in this build")
 }
+
+// conv3Asm reports that this build has no assembly form of Conv3.
+const conv3Asm = false
+
+func conv3SIMD(out, r0, r1, r2, w, bias, slope *float32, npix, step, ostride, coutP int) {
+	panic("nn: no conv3 assembly in this build")
+}

@@ -171,3 +171,53 @@ func TestPointwiseShapePanics(t *testing.T) {
 	require.Panics(t, func() { Pointwise(false, make([]float32, 16), make([]float32, 4), 1, 4, 16, w, v[:12], v[:12], nil, 0) }, "coutP not a multiple of 16")
 	require.Panics(t, func() { DepthwiseRow(false, make([]float32, 12), v, v, v, make([]float32, 9*12), 1, 12, 1, 0) }, "c not a multiple of 8")
 }
+
+func TestConv3(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct{ npix, step, cout, extra int }{
+		{6, 6, 16, 0},  // stride 2
+		{12, 3, 16, 0}, // stride 1
+		{90, 6, 16, 0}, // the landmark model's stem
+		{54, 6, 64, 0}, // the face embedding network's stem
+		{5, 6, 32, 16}, // not a multiple of 6: gathered
+		{1, 6, 16, 0},
+	} {
+		t.Run(fmt.Sprintf("%d px step %d → %d", tc.npix, tc.step, tc.cout), func(t *testing.T) {
+			n := (tc.npix-1)*tc.step + 9
+			rows := [3][]float32{randVec(r, n), randVec(r, n), randVec(r, n)}
+			w := randVec(r, tc.cout*27)
+			bias, slope := randVec(r, tc.cout), randVec(r, tc.cout)
+			ostride := tc.cout + tc.extra
+			bw := BlockFilter(w, tc.cout, 27)
+			want := make([]float64, (tc.npix-1)*ostride+tc.cout)
+			col := make([]float32, tc.npix*27)
+			for p := range tc.npix {
+				for ky := range 3 {
+					copy(col[p*27+ky*9:p*27+ky*9+9], rows[ky][p*tc.step:])
+				}
+				for o := range tc.cout {
+					s := float64(bias[o])
+					for i := range 27 {
+						s += float64(col[p*27+i]) * float64(w[o*27+i])
+					}
+					if s < 0 {
+						s *= float64(slope[o])
+					}
+					want[p*ostride+o] = s
+				}
+			}
+			for _, simd := range modes() {
+				// The gathered form through Pointwise is the reference
+				// the direct form must match exactly.
+				viaCol := make([]float32, len(want))
+				Pointwise(simd, viaCol, col, tc.npix, 27, ostride, bw, bias, slope, nil, 0)
+				got := make([]float32, len(want))
+				Conv3(simd, got, rows[0], rows[1], rows[2], make([]float32, tc.npix*27), tc.npix, tc.step, ostride, bw, bias, slope)
+				requireClose(t, want, got, "conv3 "+modeName(simd))
+				for p := range tc.npix {
+					require.Equal(t, viaCol[p*ostride:p*ostride+tc.cout], got[p*ostride:p*ostride+tc.cout], "%s pixel %d", modeName(simd), p)
+				}
+			}
+		})
+	}
+}
