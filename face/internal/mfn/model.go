@@ -155,21 +155,27 @@ func (m *Model) stem(ws *workspace, L *layer, in []float32) {
 	out := m.p.tensors[L.out]
 	k, c := L.k, L.cin
 	kk := k * k * c
-	col := ws.col[:out.w*kk]
 	for oy := range out.h {
-		for ox := range out.w {
-			d := col[ox*kk : ox*kk+kk]
+		o := out.interior() + oy*out.rowStride()
+		dst := a[o : o+out.w*out.c]
+		// Whole groups of patches inside the input are read straight from
+		// the rows (nn.Conv3, the same sums as the gather below).
+		n := 0
+		if iy := oy*L.stride - L.padTop; k == 3 && c == 3 && L.padLeft == 0 && iy >= 0 && iy+3 <= InputSize {
+			n = min((InputSize-3)/L.stride+1, out.w) / 6 * 6
+			const w3 = InputSize * 3
+			r := in[iy*w3:]
+			nn.Conv3(m.k.simd, dst, r[:w3], r[w3:2*w3], r[2*w3:3*w3], ws.col, n, L.stride*3, L.cout, L.w, L.bias, L.slope)
+		}
+		if n == out.w {
+			continue
+		}
+		col := ws.col[:(out.w-n)*kk]
+		for ox := n; ox < out.w; ox++ {
+			d := col[(ox-n)*kk : (ox-n)*kk+kk]
 			ix0 := ox*L.stride - L.padLeft
 			for ky := range k {
 				iy := oy*L.stride - L.padTop + ky
-				if run := k * c; run == 9 && iy >= 0 && iy < InputSize && ix0 >= 0 && ix0+k <= InputSize {
-					// A whole 3×3 patch row of 3 channels: inline moves
-					// are much cheaper than three small copy calls.
-					dd, s := d[ky*run:ky*run+9], in[(iy*InputSize+ix0)*c:][:9]
-					dd[0], dd[1], dd[2], dd[3], dd[4] = s[0], s[1], s[2], s[3], s[4]
-					dd[5], dd[6], dd[7], dd[8] = s[5], s[6], s[7], s[8]
-					continue
-				}
 				for kx := range k {
 					ix := ix0 + kx
 					dd := d[(ky*k+kx)*c : (ky*k+kx)*c+c]
@@ -181,8 +187,7 @@ func (m *Model) stem(ws *workspace, L *layer, in []float32) {
 				}
 			}
 		}
-		o := out.interior() + oy*out.rowStride()
-		m.k.pointwise(a[o:o+out.w*out.c], col, out.w, kk, L.cout, L.w, L.bias, L.slope, nil, 0)
+		m.k.pointwise(dst[n*out.c:], col, out.w-n, kk, L.cout, L.w, L.bias, L.slope, nil, 0)
 	}
 }
 
