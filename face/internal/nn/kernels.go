@@ -215,7 +215,7 @@ func DepthwiseRow(simd bool, out, r0, r1, r2, k []float32, ow, c, stride, off in
 		panic("nn: bad depthwise shape")
 	}
 	if simd {
-		dwRowSIMD(&out[0], &r0[0], &r1[0], &r2[0], &k[0], ow, c, stride, off)
+		dwRowSIMD(&out[0], &r0[0], &r1[0], &r2[0], &k[0], nil, ow, c, stride, off, false)
 		return
 	}
 	dwRowGo(out, r0, r1, r2, k, ow, c, stride, off)
@@ -244,10 +244,9 @@ func dwRowGo(out, r0, r1, r2, k []float32, ow, c, stride, off int) {
 
 // DepthwiseRowBias is DepthwiseRow followed by adding bias (c values) to
 // every pixel and, with relu, a clamp at zero, in one pass; the result is
-// that of the two passes. The
-// assembly form sweeps the row pixel by pixel with the channels inside,
-// which suits wide channel counts (64 and more) better than DepthwiseRow's
-// channel-group sweep.
+// that of the two passes. On amd64 a stride-2 row is swept pixel by pixel
+// with the channels inside, which suits the wide channel counts of strided
+// layers better than DepthwiseRow's channel-group sweep.
 func DepthwiseRowBias(simd bool, out, r0, r1, r2, k, bias []float32, relu bool, ow, c, stride, off int) {
 	if ow <= 0 {
 		return
@@ -259,6 +258,10 @@ func DepthwiseRowBias(simd bool, out, r0, r1, r2, k, bias []float32, relu bool, 
 	_ = bias[c-1]
 	if c%8 != 0 || off < 0 || stride <= 0 {
 		panic("nn: bad depthwise shape")
+	}
+	if simd && stride == 1 {
+		dwRowSIMD(&out[0], &r0[0], &r1[0], &r2[0], &k[0], &bias[0], ow, c, stride, off, relu)
+		return
 	}
 	if simd {
 		dwRowBiasSIMD(&out[0], &r0[0], &r1[0], &r2[0], &k[0], &bias[0], ow, c, stride, off, relu)

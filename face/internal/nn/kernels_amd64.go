@@ -66,12 +66,14 @@ func xgetbv() (eax, edx uint32)
 //go:noescape
 func pointwiseSIMD(out, in, w, bias, slope, res *float32, npix, cin, ostride, coutP, cres int)
 
-// dwRowSIMD is the AVX2 form of dwRowGo; see dwRow.
+// dwRowSIMD is the AVX2 form of the depthwise row, with an optional bias
+// (nil for none) and ReLU; see DepthwiseRow and DepthwiseRowBias.
 //
 //go:noescape
-func dwRowSIMD(out, r0, r1, r2, k *float32, ow, c, stride, off int)
+func dwRowSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool)
 
-// dwRowBiasSIMD is the AVX2 form of DepthwiseRowBias.
+// dwRowBiasSIMD is the AVX2 form of DepthwiseRowBias that sweeps the row
+// pixel by pixel (used for strides other than 1).
 //
 //go:noescape
 func dwRowBiasSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool)

@@ -377,21 +377,26 @@ done:
 	VZEROUPPER
 	RET
 
-// func dwRowSIMD(out, r0, r1, r2, k *float32, ow, c, stride, off int)
+// func dwRowSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool)
 //
 // For each group of 8 channels the nine taps stay in Y0–Y8 while the row is
 // swept. Output pixel x reads columns x·stride+off … +2 of the three rows.
+// The sum of the three rows' products is formed as (row 0 + row 1) +
+// row 2; then, when bias is not nil, the bias is added and, with relu,
+// the result clamped at zero.
 //
 // Registers: CX c·4, DX channel group offset, R10 input step per output
-// pixel, R12 initial column offset, SI/DI/R8 row pointers, R9 output,
-// R11 pixels left, AX scratch.
-TEXT ·dwRowSIMD(SB), NOSPLIT, $0-72
-	MOVQ c+48(FP), CX
+// pixel, R12 initial column offset, R13 3·c·4, SI/DI/R8 row pointers, R9
+// output, R11 pixels left, BX bias (0 if none), Y15 the group's bias, AX
+// scratch.
+TEXT ·dwRowSIMD(SB), NOSPLIT, $0-81
+	MOVQ c+56(FP), CX
 	SHLQ $2, CX
-	MOVQ stride+56(FP), R10
+	MOVQ stride+64(FP), R10
 	IMULQ CX, R10
-	MOVQ off+64(FP), R12
+	MOVQ off+72(FP), R12
 	IMULQ CX, R12
+	LEAQ (CX)(CX*2), R13
 	XORQ DX, DX
 
 group:
@@ -412,6 +417,13 @@ group:
 	VMOVUPS (AX), Y6
 	VMOVUPS (AX)(CX*1), Y7
 	VMOVUPS (AX)(CX*2), Y8
+	MOVQ bias+40(FP), BX
+	TESTQ BX, BX
+	JZ   rows
+	ADDQ DX, BX
+	VMOVUPS (BX), Y15
+
+rows:
 	MOVQ r0+8(FP), SI
 	ADDQ R12, SI
 	ADDQ DX, SI
@@ -423,7 +435,66 @@ group:
 	ADDQ DX, R8
 	MOVQ out+0(FP), R9
 	ADDQ DX, R9
-	MOVQ ow+40(FP), R11
+	MOVQ ow+48(FP), R11
+	CMPQ stride+64(FP), $1
+	JNE  xloop
+
+	// Stride 1: two output pixels per step share the middle columns of
+	// each row (12 loads instead of 18); the sums are formed as below.
+xpair:
+	CMPQ R11, $2
+	JLT  xtail
+	VMOVUPS     (SI)(CX*1), Y12
+	VMOVUPS     (SI)(CX*2), Y13
+	VMULPS      (SI), Y0, Y9
+	VFMADD231PS Y12, Y1, Y9
+	VFMADD231PS Y13, Y2, Y9
+	VMULPS      Y12, Y0, Y10
+	VFMADD231PS Y13, Y1, Y10
+	VFMADD231PS (SI)(R13*1), Y2, Y10
+	VMOVUPS     (DI)(CX*1), Y12
+	VMOVUPS     (DI)(CX*2), Y13
+	VMULPS      (DI), Y3, Y11
+	VFMADD231PS Y12, Y4, Y11
+	VFMADD231PS Y13, Y5, Y11
+	VMULPS      Y12, Y3, Y14
+	VFMADD231PS Y13, Y4, Y14
+	VFMADD231PS (DI)(R13*1), Y5, Y14
+	VADDPS      Y11, Y9, Y9
+	VADDPS      Y14, Y10, Y10
+	VMOVUPS     (R8)(CX*1), Y12
+	VMOVUPS     (R8)(CX*2), Y13
+	VMULPS      (R8), Y6, Y11
+	VFMADD231PS Y12, Y7, Y11
+	VFMADD231PS Y13, Y8, Y11
+	VMULPS      Y12, Y6, Y14
+	VFMADD231PS Y13, Y7, Y14
+	VFMADD231PS (R8)(R13*1), Y8, Y14
+	VADDPS      Y11, Y9, Y9
+	VADDPS      Y14, Y10, Y10
+	TESTQ       BX, BX
+	JZ          pairstore
+	VADDPS      Y15, Y9, Y9
+	VADDPS      Y15, Y10, Y10
+	CMPB        relu+80(FP), $0
+	JEQ         pairstore
+	VXORPS      Y11, Y11, Y11
+	VMAXPS      Y11, Y9, Y9
+	VMAXPS      Y11, Y10, Y10
+
+pairstore:
+	VMOVUPS     Y9, (R9)
+	VMOVUPS     Y10, (R9)(CX*1)
+	LEAQ        (SI)(CX*2), SI
+	LEAQ        (DI)(CX*2), DI
+	LEAQ        (R8)(CX*2), R8
+	LEAQ        (R9)(CX*2), R9
+	SUBQ        $2, R11
+	JMP         xpair
+
+xtail:
+	TESTQ R11, R11
+	JZ    xnext
 
 xloop:
 	VMULPS      (SI), Y0, Y9
@@ -437,6 +508,15 @@ xloop:
 	VFMADD231PS (R8)(CX*2), Y8, Y11
 	VADDPS      Y10, Y9, Y9
 	VADDPS      Y11, Y9, Y9
+	TESTQ       BX, BX
+	JZ          store
+	VADDPS      Y15, Y9, Y9
+	CMPB        relu+80(FP), $0
+	JEQ         store
+	VXORPS      Y10, Y10, Y10
+	VMAXPS      Y10, Y9, Y9
+
+store:
 	VMOVUPS     Y9, (R9)
 	ADDQ R10, SI
 	ADDQ R10, DI
@@ -445,6 +525,7 @@ xloop:
 	DECQ R11
 	JNZ  xloop
 
+xnext:
 	ADDQ $32, DX
 	JMP  group
 

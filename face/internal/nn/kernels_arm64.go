@@ -27,8 +27,8 @@ func pointwiseSIMD(out, in, w, bias, slope, res *float32, npix, cin, ostride, co
 //go:noescape
 func dwRowNEON(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool)
 
-func dwRowSIMD(out, r0, r1, r2, k *float32, ow, c, stride, off int) {
-	dwRowNEON(out, r0, r1, r2, k, nil, ow, c, stride, off, false)
+func dwRowSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool) {
+	dwRowNEON(out, r0, r1, r2, k, bias, ow, c, stride, off, relu)
 }
 
 func dwRowBiasSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool) {

@@ -17,7 +17,7 @@ func pointwiseSIMD(out, in, w, bias, slope, res *float32, npix, cin, ostride, co
 	panic("nn: no assembly kernels in this build")
 }
 
-func dwRowSIMD(out, r0, r1, r2, k *float32, ow, c, stride, off int) {
+func dwRowSIMD(out, r0, r1, r2, k, bias *float32, ow, c, stride, off int, relu bool) {
 	panic("nn: no assembly kernels in this build")
 }
 
