@@ -27,7 +27,7 @@ type flaky struct {
 	log  *audit.Log
 }
 
-func (f *flaky) isDown() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.down }
+func (f *flaky) isDown() bool  { f.mu.Lock(); defer f.mu.Unlock(); return f.down }
 func (f *flaky) set(down bool) { f.mu.Lock(); f.down = down; f.mu.Unlock() }
 
 func (f *flaky) Notify(ctx context.Context, ev liveness.Event) error {
