@@ -416,7 +416,11 @@ func (m *MemoryEvidence) SessionsBefore(_ context.Context, t time.Time) ([]strin
 }
 
 // DirEvidence is an EvidenceStore in a directory: one sub-directory per
-// session, files written atomically (temporary file, fsync, rename).
+// session, files written atomically (temporary file, rename). Frames are
+// not synced one by one: writing the manifest, when the session ends and
+// before its end is committed, syncs every file of the session and the
+// directory, so a crash can lose only frames of a session that had not
+// ended (the best frontal frame is then missing from the face crop).
 // Safe for concurrent use.
 type DirEvidence struct {
 	dir string
@@ -460,16 +464,46 @@ func (d *DirEvidence) Put(_ context.Context, sid, name string, data []byte) erro
 		os.Remove(f.Name())
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
 	if err := f.Close(); err != nil {
 		os.Remove(f.Name())
 		return err
 	}
-	return os.Rename(f.Name(), filepath.Join(dir, name))
+	if err := os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	if name == "manifest.json" {
+		return syncDir(dir)
+	}
+	return nil
+}
+
+// syncDir fsyncs every file of dir, then dir itself.
+func syncDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, en := range ents {
+		if en.IsDir() {
+			continue
+		}
+		if err := syncPath(filepath.Join(dir, en.Name())); err != nil {
+			return err
+		}
+	}
+	return syncPath(dir)
+}
+
+func syncPath(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Get implements EvidenceStore.
