@@ -39,7 +39,7 @@ var (
 type StateError struct{ Status Status }
 
 func (e *StateError) Error() string {
-	return fmt.Sprintf("Session is already '%s'", e.Status)
+	return fmt.Sprintf("liveness: session is already %s", e.Status)
 }
 
 // Is makes errors.Is(err, ErrNotPending) true.
@@ -415,14 +415,14 @@ func failureKey(owner, ref string) string {
 // Create starts a session with a random challenge sequence.
 func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) {
 	if o.ChallengeCount < 0 || o.ChallengeCount > 8 {
-		return nil, fmt.Errorf("%w: challenge_count must be 1–8", ErrBadRequest)
+		return nil, outOfRange("challenge_count", 1, 8)
 	}
 	ttl := o.TTL
 	if ttl == 0 {
 		ttl = e.cfg.ttl
 	}
 	if ttl < 10*time.Second || ttl > e.cfg.maxTTL {
-		return nil, fmt.Errorf("%w: ttl must be between 10 s and %s", ErrBadRequest, e.cfg.maxTTL)
+		return nil, outOfRange("ttl", 10, int64(e.cfg.maxTTL/time.Second))
 	}
 	if o.ReferenceID != "" {
 		wait, err := e.cfg.failures.Check(ctx, failureKey(o.Owner, o.ReferenceID), e.cfg.clock())
@@ -435,11 +435,11 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	}
 	seq, err := challenge.NewSequence(o.ChallengeCount, &challenge.SequenceOptions{Allow: o.Challenges, Rand: e.cfg.rand})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		return nil, badRequest("challenges", err)
 	}
 	if len(o.Sequence) > 0 {
 		if _, err := challenge.NewTracker(o.Sequence); err != nil || len(o.Sequence) > challenge.MaxLength {
-			return nil, fmt.Errorf("%w: sequence %v", ErrBadRequest, o.Sequence)
+			return nil, badRequest("sequence", nil)
 		}
 		seq = append([]challenge.ID(nil), o.Sequence...)
 	}
@@ -478,7 +478,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	}
 	switch {
 	case o.ReferenceImage != nil && o.ReferenceImageID != "":
-		return nil, fmt.Errorf("%w: give a reference image or a reference image id, not both", ErrBadRequest)
+		return nil, badRequest("reference_image_id", ErrBothReferences)
 	case o.ReferenceImage != nil:
 		if s.Reference, err = e.reference(ctx, o.ReferenceImage); err != nil {
 			return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"image"
 	"time"
 
@@ -118,7 +117,7 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 		return nil, ErrNoFrames
 	}
 	if len(frames) > e.cfg.maxBurstFrames {
-		return nil, fmt.Errorf("%w: at most %d frames per request", ErrBadRequest, e.cfg.maxBurstFrames)
+		return nil, outOfRange("frames", 1, int64(e.cfg.maxBurstFrames))
 	}
 	var interval time.Duration
 	var slots Slots
@@ -126,7 +125,7 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 		interval, slots = opts.Interval, opts.Slots
 	}
 	if interval < 0 || interval > 2*time.Second {
-		return nil, fmt.Errorf("%w: interval_ms must be 0–2000", ErrBadRequest)
+		return nil, outOfRange("interval_ms", 0, 2000)
 	}
 	arrival := e.cfg.clock()
 
@@ -244,13 +243,13 @@ func (e *Engine) decodeAnalyse(ctx context.Context, data []byte, i int, prev *fa
 	if e.cfg.frameAnalyzer != nil {
 		a, err := e.analyse(ctx, data, nil, prev)
 		if errors.Is(err, ErrBadFrame) {
-			err = fmt.Errorf("frame %d: %w", i+1, err)
+			err = &Error{Code: CodeBadFrame, Frame: i + 1, Err: err}
 		}
 		return a, err
 	}
 	img, err := face.Decode(data, &e.cfg.decode)
 	if err != nil {
-		return analysed{}, fmt.Errorf("%w: frame %d: %w", ErrBadFrame, i+1, err)
+		return analysed{}, &Error{Code: CodeBadFrame, Frame: i + 1, Err: err}
 	}
 	a, err := e.analyse(ctx, data, img, prev)
 	a.img = img
@@ -277,7 +276,7 @@ func (e *Engine) analyse(ctx context.Context, data []byte, img image.Image, prev
 		if ctx.Err() != nil {
 			return analysed{}, ctx.Err()
 		}
-		return analysed{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return analysed{}, unavailable(err)
 	}
 	res := fa.Result
 	if res == nil {

@@ -28,10 +28,10 @@ type ReviewDecision struct {
 // rejected session's status becomes failed with reason manual_review_rejected.
 func (e *Engine) Review(ctx context.Context, id string, d ReviewDecision) (*Session, error) {
 	if d.Verdict != VerdictPass && d.Verdict != VerdictFail {
-		return nil, fmt.Errorf("%w: decision must be PASS or FAIL", ErrBadRequest)
+		return nil, badRequest("decision", nil)
 	}
 	if d.Reviewer == "" {
-		return nil, fmt.Errorf("%w: reviewer is required", ErrBadRequest)
+		return nil, badRequest("reviewer", nil)
 	}
 	s, err := e.update(ctx, id, func(s *Session, c *change) error {
 		if s.Verdict != VerdictReview {

@@ -207,10 +207,10 @@ func (n *WebhookNotifier) SendTest(ctx context.Context, url string, format webho
 func (n *WebhookNotifier) SendTenantTest(ctx context.Context, tenant, url string, format webhook.Format) (webhook.Delivery, []webhook.Attempt, error) {
 	e, ok := n.tenants[tenant]
 	if !ok {
-		return webhook.Delivery{}, nil, fmt.Errorf("%w: no webhook endpoint is registered for this key's tenant", webhook.ErrBadEndpoint)
+		return webhook.Delivery{}, nil, ErrNoTenantEndpoint
 	}
 	if url != "" && url != e.URL {
-		return webhook.Delivery{}, nil, fmt.Errorf("%w: url is not the webhook endpoint registered for this key's tenant", webhook.ErrBadEndpoint)
+		return webhook.Delivery{}, nil, ErrNotTenantEndpoint
 	}
 	e.ID = "test-" + e.ID
 	del, err := n.d.SendTest(ctx, e, format)
