@@ -153,6 +153,9 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 			}
 			return nil, ErrExpired
 		}
+		if consentPending(s) {
+			return nil, ErrConsentRequired // consent.go
+		}
 		if rt.version != s.Version || rt.tracker == nil {
 			if err := e.rebuild(rt, s); err != nil {
 				return nil, err

@@ -55,6 +55,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusNotFound, msgNotFound
 	case errors.Is(err, liveness.ErrExpired):
 		return http.StatusGone, msgExpired
+	case errors.Is(err, liveness.ErrConsentRequired):
+		return http.StatusConflict, publicText(err)
 	case errors.Is(err, face.ErrImageTooLarge):
 		return http.StatusRequestEntityTooLarge, publicText(err)
 	case errors.Is(err, liveness.ErrBadFrame), errors.Is(err, liveness.ErrNoFrames), errors.Is(err, liveness.ErrBadRequest):
