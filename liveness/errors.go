@@ -29,6 +29,7 @@ const (
 	CodeUnavailable     Code = "unavailable"       // the analysis models could not run
 	CodeInvalidToken    Code = "invalid_token"     // a wrong client token
 	CodeConflict        Code = "conflict"          // the session kept changing concurrently
+	CodeConsentRequired Code = "consent_required"  // frames before the session's consent was accepted
 )
 
 // Causes of CodeBadRequest errors about references.
@@ -107,15 +108,16 @@ func (e *Error) Is(target error) bool {
 }
 
 var sentinels = map[Code]error{
-	CodeNotFound:     ErrNotFound,
-	CodeExpired:      ErrExpired,
-	CodeNotPending:   ErrNotPending,
-	CodeBadRequest:   ErrBadRequest,
-	CodeBadFrame:     ErrBadFrame,
-	CodeNoFrames:     ErrNoFrames,
-	CodeUnavailable:  ErrUnavailable,
-	CodeInvalidToken: ErrInvalidToken,
-	CodeConflict:     ErrConflict,
+	CodeNotFound:        ErrNotFound,
+	CodeExpired:         ErrExpired,
+	CodeNotPending:      ErrNotPending,
+	CodeBadRequest:      ErrBadRequest,
+	CodeBadFrame:        ErrBadFrame,
+	CodeNoFrames:        ErrNoFrames,
+	CodeUnavailable:     ErrUnavailable,
+	CodeInvalidToken:    ErrInvalidToken,
+	CodeConflict:        ErrConflict,
+	CodeConsentRequired: ErrConsentRequired,
 }
 
 // badRequest is a CodeBadRequest error about field.
@@ -154,7 +156,7 @@ func CodeOf(err error) Code {
 	case errors.Is(err, ErrNotInReview):
 		return CodeNotInReview
 	}
-	for _, c := range []Code{CodeNotFound, CodeExpired, CodeNotPending, CodeBadFrame, CodeNoFrames, CodeUnavailable, CodeInvalidToken, CodeConflict, CodeBadRequest} {
+	for _, c := range []Code{CodeNotFound, CodeExpired, CodeNotPending, CodeBadFrame, CodeNoFrames, CodeUnavailable, CodeInvalidToken, CodeConflict, CodeConsentRequired, CodeBadRequest} {
 		if errors.Is(err, sentinels[c]) {
 			return c
 		}

@@ -76,6 +76,9 @@ type Manifest struct {
 	CompletedAt  time.Time         `json:"completed_at"`
 	Items        []EvidenceItem    `json:"items"`
 	Frames       []FrameSummary    `json:"frames"`
+
+	// ConsentAcceptedAt is when the subject accepted the consent text.
+	ConsentAcceptedAt time.Time `json:"consent_accepted_at,omitzero"`
 }
 
 // FrameSummary is the per-frame analysis record kept in the manifest.
@@ -223,7 +226,7 @@ func (e *Engine) sealEvidence(s *Session, frames []FrameRecord, puts *[]pendingP
 	m := Manifest{
 		SessionID: s.ID, ReferenceID: s.ReferenceID, Challenges: s.Challenges, Passed: s.Passed,
 		Status: s.Status, Verdict: s.Verdict, Reason: s.Reason, Score: s.Score, ModelVersion: s.ModelVersion,
-		ConsentHash: s.ConsentHash, Match: s.Match, CreatedAt: s.CreatedAt, CompletedAt: s.CompletedAt,
+		ConsentHash: s.ConsentHash, ConsentAcceptedAt: s.ConsentAcceptedAt, Match: s.Match, CreatedAt: s.CreatedAt, CompletedAt: s.CompletedAt,
 		Items: append([]EvidenceItem{}, s.Evidence...), Frames: []FrameSummary{},
 	}
 	if m.Passed == nil {

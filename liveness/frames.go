@@ -146,6 +146,9 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 		if !arrival.Before(s.ExpiresAt) {
 			return ErrExpired
 		}
+		if consentPending(s) {
+			return ErrConsentRequired // consent.go
+		}
 		if rt.dirty || rt.version != s.Version || rt.tracker == nil {
 			if err := e.rebuild(ctx, rt, s); err != nil {
 				return err

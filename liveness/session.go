@@ -132,6 +132,9 @@ type Session struct {
 	// subject, recorded at creation (ConsentAt).
 	ConsentHash string    `json:"consent_hash,omitempty"`
 	ConsentAt   time.Time `json:"consent_at,omitzero"`
+	// ConsentAcceptedAt is when the subject accepted the consent text
+	// (Engine.AcceptConsent); frames are refused until then.
+	ConsentAcceptedAt time.Time `json:"consent_accepted_at,omitzero"`
 
 	// Evidence lists the stored evidence objects; EvidenceHash is the hash
 	// of the sealed manifest once the session ended; EvidencePurgedAt is

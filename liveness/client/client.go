@@ -183,6 +183,9 @@ type Session struct {
 	Messages    map[string]map[string]string `json:"messages,omitempty"`
 	// Privacy is what the server declares it keeps (nil: not declared).
 	Privacy *Privacy `json:"privacy,omitempty"`
+	// ConsentAcceptedAt is when the subject's acceptance of ConsentText
+	// was recorded (RFC 3339), nil before.
+	ConsentAcceptedAt *string `json:"consent_accepted_at,omitempty"`
 	// ChallengeTimeLeftMS is what is left of the current challenge's
 	// response window, nil while no challenge is timed; ChallengeWindowMS
 	// is the whole window.
@@ -376,6 +379,23 @@ func (c *Client) Result(ctx context.Context, id string) (*Result, error) {
 func (c *Client) Cancel(ctx context.Context, id string) (*Session, error) {
 	var out Session
 	return &out, c.do(ctx, http.MethodPost, sessionPath(id)+"/cancel", nil, http.StatusOK, &out)
+}
+
+// ConsentRequest is the body of AcceptConsent.
+type ConsentRequest struct {
+	// Accepted must be true: a subject who does not agree cancels.
+	Accepted bool `json:"accepted"`
+	// ConsentHash, optional, is "sha256:<hex>" of the consent text shown;
+	// the server checks it is the session's.
+	ConsentHash string `json:"consent_hash,omitempty"`
+}
+
+// AcceptConsent records that the subject accepted the session's consent
+// text (client token or API key). A session with consent text refuses
+// frames with an *Error of status 409 (ErrConflict) until then.
+func (c *Client) AcceptConsent(ctx context.Context, id string, req ConsentRequest) (*Session, error) {
+	var out Session
+	return &out, c.do(ctx, http.MethodPost, sessionPath(id)+"/consent", req, http.StatusOK, &out)
 }
 
 // Evidence reads a session's evidence bundle (API key), once the session

@@ -64,6 +64,7 @@ var engineErrors = map[liveness.Code]wording{
 	liveness.CodeUnavailable:     {http.StatusBadGateway, fixed(msgUnavailable)},
 	liveness.CodeInvalidToken:    {http.StatusUnauthorized, fixed(msgBadToken)},
 	liveness.CodeConflict:        {http.StatusServiceUnavailable, fixed(msgRetry)},
+	liveness.CodeConsentRequired: {http.StatusConflict, fixed("consent required: accept the session's consent text before sending frames")},
 	liveness.CodeInternal:        {http.StatusInternalServerError, fixed(msgInternal)},
 }
 
@@ -101,6 +102,10 @@ func fieldText(e *liveness.Error) string {
 			return "give a reference image or a reference image id, not both"
 		}
 		return "reference_image_id: unknown reference"
+	case "consent_hash":
+		return "consent_hash does not match the session's consent text"
+	case "consent":
+		return "the session has no consent text"
 	case "decision":
 		return `decision must be "PASS" or "FAIL"`
 	case "reviewer":

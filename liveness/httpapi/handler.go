@@ -281,6 +281,7 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		{pattern: "/v1/sessions/{id}", methods: map[string]http.HandlerFunc{http.MethodGet: h.getSession}, cors: true},
 		{pattern: "/v1/sessions/{id}/verify", methods: map[string]http.HandlerFunc{http.MethodPost: h.verify}, cors: true},
 		{pattern: "/v1/sessions/{id}/result", methods: map[string]http.HandlerFunc{http.MethodGet: h.result}},
+		{pattern: "/v1/sessions/{id}/consent", methods: map[string]http.HandlerFunc{http.MethodPost: h.consent}, cors: true},
 		{pattern: "/v1/sessions/{id}/cancel", methods: map[string]http.HandlerFunc{http.MethodPost: h.cancel}},
 		{pattern: "/v1/sessions/{id}/evidence", methods: map[string]http.HandlerFunc{http.MethodGet: h.evidence}},
 		{pattern: "/v1/sessions/{id}/evidence/{name}", methods: map[string]http.HandlerFunc{http.MethodGet: h.evidenceObject}},

@@ -120,6 +120,9 @@ type sessionView struct {
 	Theme       *theme   `json:"theme,omitempty"`
 	Messages    messages `json:"messages,omitempty"`
 	Privacy     *privacy `json:"privacy,omitempty"`
+	// ConsentAcceptedAt is when POST /v1/sessions/{id}/consent recorded
+	// the subject's acceptance (absent before; frames are refused then).
+	ConsentAcceptedAt *string `json:"consent_accepted_at,omitempty"`
 	challengeTiming
 
 	// API key only.
@@ -401,6 +404,7 @@ func (h *Handler) view(s *liveness.Session, acc access) sessionView {
 		Messages:         s.Messages,
 		challengeTiming:  timing(s, h.cfg.now()),
 	}
+	v.ConsentAcceptedAt = consentAcceptedAt(s) // consent.go
 	if s.Theme != (liveness.Theme{}) {
 		t := theme(s.Theme)
 		v.Theme = &t

@@ -3,6 +3,7 @@ package webtest
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -81,6 +82,7 @@ type session struct {
 	parentOrigin string
 	expires      time.Time
 	page         map[string]any // consent_text, retry_url, theme, messages
+	consentAt    time.Time      // when the consent was accepted
 	challengeAt  time.Time      // when the current challenge began
 	seq          int
 	challengeSeq int
@@ -177,6 +179,7 @@ func NewServer(judge Judge, frameAncestors []string, opts ...Option) (*Server, e
 	s.mux.HandleFunc("GET /v1/sessions/{id}", s.get)
 	s.mux.HandleFunc("GET /v1/sessions/{id}/result", s.result)
 	s.mux.HandleFunc("POST /v1/sessions/{id}/cancel", s.cancel)
+	s.mux.HandleFunc("POST /v1/sessions/{id}/consent", s.consent)
 	s.mux.HandleFunc("POST /v1/sessions/{id}/verify", s.verify)
 	return s, nil
 }
@@ -400,6 +403,9 @@ func (s *Server) state(ss *session) map[string]any {
 	if s.privacy != nil {
 		m["privacy"] = s.privacy
 	}
+	if !ss.consentAt.IsZero() {
+		m["consent_accepted_at"] = ss.consentAt.UTC().Format(time.RFC3339Nano)
+	}
 	s.timing(ss, m)
 	if ss.status == StatusPassed {
 		m["score"] = ss.score
@@ -459,6 +465,61 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ss.status, ss.reason = StatusCancelled, "cancelled"
+	writeJSON(w, http.StatusOK, s.state(ss))
+}
+
+// ConsentAcceptedAt returns when the session's consent was accepted (zero:
+// not accepted, or no such session).
+func (s *Server) ConsentAcceptedAt(sessionID string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss := s.sessions[sessionID]; ss != nil {
+		return ss.consentAt
+	}
+	return time.Time{}
+}
+
+// consentPending reports whether ss has consent text not accepted yet.
+func consentPending(ss *session) bool {
+	text, _ := ss.page["consent_text"].(string)
+	return text != "" && ss.consentAt.IsZero()
+}
+
+// consent records the acceptance of the consent text, as the real
+// server's POST /v1/sessions/{id}/consent does.
+func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Accepted    bool   `json:"accepted"`
+		ConsentHash string `json:"consent_hash"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	decErr := dec.Decode(&body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(w, r)
+	if ss == nil {
+		return
+	}
+	text, _ := ss.page["consent_text"].(string)
+	sum := sha256.Sum256([]byte(text))
+	switch {
+	case ss.status == StatusExpired:
+		writeError(w, http.StatusGone, "session expired")
+		return
+	case ss.status != StatusPending:
+		writeError(w, http.StatusConflict, "session is "+ss.status)
+		return
+	case decErr != nil || !body.Accepted || text == "":
+		writeError(w, http.StatusBadRequest, "accepted must be true, for a session with consent text")
+		return
+	case body.ConsentHash != "" && body.ConsentHash != "sha256:"+hex.EncodeToString(sum[:]):
+		writeError(w, http.StatusBadRequest, "consent_hash does not match the session's consent text")
+		return
+	}
+	if ss.consentAt.IsZero() {
+		ss.consentAt = s.now()
+	}
 	writeJSON(w, http.StatusOK, s.state(ss))
 }
 
@@ -554,6 +615,11 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		record(http.StatusConflict)
 		s.mu.Unlock()
 		writeError(w, http.StatusConflict, "session is "+ss.status)
+		return
+	case consentPending(ss):
+		record(http.StatusConflict)
+		s.mu.Unlock()
+		writeError(w, http.StatusConflict, "consent required: accept the session's consent text before sending frames")
 		return
 	}
 

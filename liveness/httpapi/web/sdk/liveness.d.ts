@@ -9,6 +9,7 @@ export type LivenessErrorCode =
   | 'unauthorized'
   | 'not_found'
   | 'bad_request'
+  | 'consent_required'
   | 'network'
   | 'bad_response';
 
@@ -50,6 +51,8 @@ export interface SessionState {
   parent_origin?: string;
   mirrored?: boolean;
   consent_text?: string;
+  /** When the user's acceptance of consent_text was recorded (RFC 3339); absent before. */
+  consent_accepted_at?: string;
   retry_url?: string;
   theme?: { accent?: string; accent_text?: string; background?: string; surface?: string; text?: string };
   messages?: Record<string, Record<string, string>>;
@@ -125,6 +128,11 @@ export class LivenessClient {
   getSession(sessionId: string, clientToken: string, options?: { signal?: AbortSignal }): Promise<SessionState>;
   /** Cancels a pending session; resolves to its final state. */
   cancelSession(sessionId: string, clientToken: string, options?: { signal?: AbortSignal }): Promise<SessionState>;
+  /**
+   * Records that the user accepted the session's consent text (call it
+   * only after they agreed); frames are refused until then.
+   */
+  acceptConsent(sessionId: string, clientToken: string, options?: { consentText?: string; signal?: AbortSignal }): Promise<SessionState>;
   startCamera(video: HTMLVideoElement, options?: { facingMode?: string; signal?: AbortSignal }): Promise<MediaStream>;
   /** Runs the whole check until the session reaches a final status. */
   run(sessionId: string, video: HTMLVideoElement, clientToken: string, options?: RunOptions): Promise<LivenessResult>;
