@@ -339,6 +339,12 @@ func (rp *replayer) cooperate(ctx context.Context, p *simPerson, seq []challenge
 			// Done but not passed: try again, as a user still asked to
 			// would.
 			act = newAction(k, t+reaction())
+		case out.Step.Hint == challenge.HintNeutral && t >= act.start && act.release == maxDuration:
+			// "Relax your face first, then do it": the action was seen
+			// under way before the prompt (at a slow cadence the face
+			// may not have been captured at rest in between). Relax now;
+			// the next answer after the way back starts a new try.
+			act.release = t
 		}
 	}
 	return s, rp.now.Sub(start), ft.reuse, nil
@@ -405,11 +411,11 @@ func (p *simPerson) neutralFrames() int {
 // maxLength returns the longest session (at most 5 challenges) p's
 // footage allows without showing a video frame twice: distinct segments
 // for every challenge (drawPerformable), and neutral frames for the first
-// burst of 8 frames and the slowest reaction (1.5 s, 13 frames at 120 ms)
-// before each challenge. 0 means none.
+// burst of 8 frames and, before each challenge, the slowest reaction
+// (1.5 s, 13 frames at 120 ms) and 3 more (a late answer). 0 means none.
 func (p *simPerson) maxLength() int {
 	var key [32]byte
-	for l := min(5, (p.neutralFrames()-8)/13); l >= 1; l-- {
+	for l := min(5, (p.neutralFrames()-8)/16); l >= 1; l-- {
 		if _, ok, err := drawPerformable(p, l, rand.NewChaCha8(key)); err == nil && ok {
 			return l
 		}
