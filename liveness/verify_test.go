@@ -96,9 +96,9 @@ func TestMatchDecision(t *testing.T) {
 		wantReason  string
 		decision    string
 	}{
-		{0.95, true, StatusPassed, VerdictPass, "", MatchSame},
-		{0.80, true, StatusPassed, VerdictReview, ReasonFaceReview, MatchReview},
-		{0.40, true, StatusFailed, VerdictFail, ReasonFaceMismatch, MatchDifferent},
+		{face.MatchThreshold + 0.02, true, StatusPassed, VerdictPass, "", MatchSame},
+		{(face.MatchThreshold + MatchReviewThreshold) / 2, true, StatusPassed, VerdictReview, ReasonFaceReview, MatchReview},
+		{MatchReviewThreshold - 0.04, true, StatusFailed, VerdictFail, ReasonFaceMismatch, MatchDifferent},
 		{0, false, StatusPassed, VerdictReview, ReasonFaceReview, MatchNoFace},
 	} {
 		s := &Session{Reference: ref, Status: StatusPassed, Verdict: VerdictPass}
