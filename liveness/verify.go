@@ -183,6 +183,9 @@ func (e *Engine) matchScore(s *Session, img image.Image, res *face.Result) *floa
 	if err != nil || len(s.Reference.Embedding) != face.EmbeddingDim {
 		return nil
 	}
+	if s.Reference.Model != "" && s.Reference.Model != face.EmbeddingModelVersion {
+		return nil // a reference embedded by another model cannot be compared
+	}
 	live, err := em.Embed(img, f.Landmarks)
 	if err != nil {
 		return nil

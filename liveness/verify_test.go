@@ -112,6 +112,11 @@ func TestMatchDecision(t *testing.T) {
 		assert.Equal(t, tc.wantReason, s.Reason, tc.score)
 	}
 
+	// A reference embedded by another model version is not compared.
+	old := *ref
+	old.Model = "mobilefacenet-192-hm3.0.4+mesh-eyes-mouth-112"
+	assert.Nil(t, e.matchScore(&Session{Reference: &old}, img, res), "other model: no comparison")
+
 	// Without a reference nothing changes; a failed session is left alone.
 	plain := &Session{Status: StatusPassed, Verdict: VerdictPass}
 	assert.Nil(t, e.matchScore(plain, img, res), "no reference: no embedding")

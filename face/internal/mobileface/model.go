@@ -112,12 +112,18 @@ func parse(jsonData, bin []byte) (*Model, error) {
 		for _, w := range g.Weights {
 			n := 1
 			for _, d := range w.Shape {
+				if d < 0 || d > len(bin) || n*d > (len(bin)-off)/4 {
+					return nil, fmt.Errorf("%w: weights shorter than the manifest", ErrModel)
+				}
 				n *= d
 			}
 			if len(w.Quantization) > 0 && string(w.Quantization) != "null" {
 				return nil, fmt.Errorf("%w: %s is quantized", ErrModel, w.Name)
 			}
-			if n < 0 || off+4*n > len(bin) {
+			if w.Dtype != "float32" && w.Dtype != "int32" {
+				return nil, fmt.Errorf("%w: %s has dtype %q", ErrModel, w.Name, w.Dtype)
+			}
+			if off+4*n > len(bin) {
 				return nil, fmt.Errorf("%w: weights shorter than the manifest", ErrModel)
 			}
 			v := make([]float32, n)

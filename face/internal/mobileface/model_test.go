@@ -100,6 +100,9 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestRunAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	m, err := Load()
 	require.NoError(t, err)
 	in, out := syntheticInput(), make([]float32, Dim)
