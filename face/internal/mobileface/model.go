@@ -2,15 +2,12 @@ package mobileface
 
 import (
 	_ "embed"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 
-	"github.com/openliveness/openliveness/face/internal/mesh"
+	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
 // InputSize is the side of the square face crop Run reads.
@@ -54,6 +51,7 @@ type stage struct {
 // A Model is immutable after Load and safe for concurrent use; each Run
 // takes a workspace from a pool inside the Model.
 type Model struct {
+	simd        bool    // run the assembly kernels
 	mean, scale float32 // input normalisation (v − mean)·scale
 	stem        []float32
 	stemSlope   []float32
@@ -71,81 +69,18 @@ type workspace struct {
 	flat []float32
 }
 
-type graphFile struct {
-	Format          string `json:"format"`
-	GeneratedBy     string `json:"generatedBy"`
-	WeightsManifest []struct {
-		Weights []struct {
-			Name         string          `json:"name"`
-			Shape        []int           `json:"shape"`
-			Dtype        string          `json:"dtype"`
-			Quantization json.RawMessage `json:"quantization"`
-		} `json:"weights"`
-	} `json:"weightsManifest"`
-	ModelTopology struct {
-		Node []struct {
-			Name  string   `json:"name"`
-			Op    string   `json:"op"`
-			Input []string `json:"input"`
-		} `json:"node"`
-	} `json:"modelTopology"`
-}
-
 // Load parses the embedded model files.
 func Load() (*Model, error) { return parse(modelJSON, modelBin) }
 
 func parse(jsonData, bin []byte) (*Model, error) {
-	var f graphFile
-	if err := json.Unmarshal(jsonData, &f); err != nil {
+	g, err := nn.ParseGraph(jsonData, bin)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
-	}
-	if f.Format != "graph-model" {
-		return nil, fmt.Errorf("%w: format %q", ErrModel, f.Format)
-	}
-	type tensor struct {
-		shape []int
-		v     []float32
-	}
-	ws := map[string]tensor{}
-	off := 0
-	for _, g := range f.WeightsManifest {
-		for _, w := range g.Weights {
-			n := 1
-			for _, d := range w.Shape {
-				if d < 0 || d > len(bin) || n*d > (len(bin)-off)/4 {
-					return nil, fmt.Errorf("%w: weights shorter than the manifest", ErrModel)
-				}
-				n *= d
-			}
-			if len(w.Quantization) > 0 && string(w.Quantization) != "null" {
-				return nil, fmt.Errorf("%w: %s is quantized", ErrModel, w.Name)
-			}
-			if w.Dtype != "float32" && w.Dtype != "int32" {
-				return nil, fmt.Errorf("%w: %s has dtype %q", ErrModel, w.Name, w.Dtype)
-			}
-			if off+4*n > len(bin) {
-				return nil, fmt.Errorf("%w: weights shorter than the manifest", ErrModel)
-			}
-			v := make([]float32, n)
-			for i := range v {
-				u := binary.LittleEndian.Uint32(bin[off+4*i:])
-				if w.Dtype == "int32" {
-					v[i] = float32(int32(u))
-				} else {
-					v[i] = math.Float32frombits(u)
-				}
-			}
-			off += 4 * n
-			ws[w.Name] = tensor{w.Shape, v}
-		}
-	}
-	if off != len(bin) {
-		return nil, fmt.Errorf("%w: %d bytes of weights, manifest has %d", ErrModel, len(bin), off)
 	}
 	// The graph must be the one this package computes: its non-constant
 	// nodes, in order, are checked against the expected operation list.
 	var ops []string
-	for _, n := range f.ModelTopology.Node {
+	for _, n := range g.Nodes() {
 		if n.Op != "Const" {
 			ops = append(ops, n.Op)
 		}
@@ -153,12 +88,38 @@ func parse(jsonData, bin []byte) (*Model, error) {
 	if !slices.Equal(ops, expectedOps()) {
 		return nil, fmt.Errorf("%w: graph operations differ from MobileFace's", ErrModel)
 	}
-	get := func(name string, shape ...int) ([]float32, error) {
-		t, ok := ws[name]
-		if !ok || !slices.Equal(t.shape, shape) {
-			return nil, fmt.Errorf("%w: %s: shape %v, want %v", ErrModel, name, t.shape, shape)
+	// constant returns the value and shape of the constant called name,
+	// read through the first node that consumes it.
+	constant := func(name string) ([]float32, []int, error) {
+		for _, c := range g.Consumers(name) {
+			for k := range c.Input {
+				if in := g.Input(c, k); in != nil && in.Name == name {
+					if v, shape, err := g.FloatConst(c, k); err == nil {
+						return v, shape, nil
+					}
+					iv, err := g.IntConst(c, k)
+					if err != nil {
+						return nil, nil, err
+					}
+					v := make([]float32, len(iv))
+					for i, x := range iv {
+						v[i] = float32(x)
+					}
+					return v, []int{len(iv) / 2, 2}, nil
+				}
+			}
 		}
-		return t.v, nil
+		return nil, nil, fmt.Errorf("%w: no constant %q", ErrModel, name)
+	}
+	get := func(name string, shape ...int) ([]float32, error) {
+		v, got, err := constant(name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrModel, err)
+		}
+		if !slices.Equal(got, shape) {
+			return nil, fmt.Errorf("%w: %s: shape %v, want %v", ErrModel, name, got, shape)
+		}
+		return v, nil
 	}
 	var errs []error
 	must := func(name string, shape ...int) []float32 {
@@ -166,7 +127,7 @@ func parse(jsonData, bin []byte) (*Model, error) {
 		errs = append(errs, err)
 		return v
 	}
-	m := &Model{zero: make([]float32, 128), ones: make([]float32, 256)}
+	m := &Model{simd: nn.HaveSIMD(), zero: make([]float32, 128), ones: make([]float32, 256)}
 	for i := range m.ones {
 		m.ones[i] = 1
 	}
@@ -188,7 +149,7 @@ func parse(jsonData, bin []byte) (*Model, error) {
 		pre := fmt.Sprintf("stage%d_unit1_", s+1)
 		pw := must(pre+"conv0_0_weight", 1, 1, c[0], c[1])
 		if pw != nil {
-			st.pw = mesh.BlockFilter(transpose(pw, c[0], c[1]), c[1], c[0])
+			st.pw = nn.BlockFilter(transpose(pw, c[0], c[1]), c[1], c[0])
 		}
 		for k, name := range []string{"conv0_1_df", "conv1_df", "conv2_df"} {
 			st.dw[k] = must(pre+name, 3, 3, c[1], 1)
@@ -203,7 +164,7 @@ func parse(jsonData, bin []byte) (*Model, error) {
 		return nil, err
 	}
 	m.mean, m.scale = mean[0], scale[0]
-	m.stem = mesh.BlockFilter(transpose(stem, stemK, stemC), stemC, stemK)
+	m.stem = nn.BlockFilter(transpose(stem, stemK, stemC), stemC, stemK)
 	// dense·diag(bnMul): the batch-norm scale folded into the matrix.
 	d := transpose(dense, flatSize, Dim)
 	for o := range Dim {
@@ -211,7 +172,7 @@ func parse(jsonData, bin []byte) (*Model, error) {
 			d[o*flatSize+i] *= bnMul[o]
 		}
 	}
-	m.dense = mesh.BlockFilter(d, Dim, flatSize)
+	m.dense = nn.BlockFilter(d, Dim, flatSize)
 	m.pool.New = func() any {
 		w := &workspace{
 			pad:  make([]float32, (InputSize+2)*(InputSize+2)*3),
@@ -290,7 +251,7 @@ func (m *Model) Run(in, out []float32) error {
 				copy(col[9*ky:9*ky+9], w.pad[o:o+9])
 			}
 		}
-		mesh.Pointwise(stemOut[((oy+1)*(ss+2)+1)*stemC:], w.col, ss, stemK, stemC, m.stem, m.zero[:stemC], m.stemSlope, nil, 0)
+		nn.Pointwise(m.simd, stemOut[((oy+1)*(ss+2)+1)*stemC:], w.col, ss, stemK, stemC, m.stem, m.zero[:stemC], m.stemSlope, nil, 0)
 	}
 	x := stemOut
 	for s := range m.stages {
@@ -302,7 +263,7 @@ func (m *Model) Run(in, out []float32) error {
 	for y := range fs {
 		copy(w.flat[y*fs*128:(y+1)*fs*128], x[((y+1)*(fs+2)+1)*128:((y+1)*(fs+2)+1+fs)*128])
 	}
-	mesh.Pointwise(out, w.flat, 1, flatSize, Dim, m.dense, m.denseBias, m.ones, nil, 0)
+	nn.Pointwise(m.simd, out, w.flat, 1, flatSize, Dim, m.dense, m.denseBias, m.ones, nil, 0)
 	return nil
 }
 
@@ -325,7 +286,7 @@ func (m *Model) stage(st *stage, x []float32, w *workspace) []float32 {
 	clear(y)
 	for r := range n {
 		in := x[((r+1)*p+1)*st.cin : ((r+1)*p+1+n)*st.cin]
-		mesh.Pointwise(y[((r+1)*p+1)*c:], in, n, st.cin, c, st.pw, m.zero[:c], m.ones[:c], nil, 0)
+		nn.Pointwise(m.simd, y[((r+1)*p+1)*c:], in, n, st.cin, c, st.pw, m.zero[:c], m.ones[:c], nil, 0)
 	}
 	// Stride-2 depthwise convolution with PReLU.
 	h := (n + 1) / 2
@@ -352,7 +313,7 @@ func (m *Model) depthwise(out, in []float32, ip, h, c, stride int, k, slope []fl
 	for oy := range h {
 		r := oy * stride
 		o := out[((oy+1)*q+1)*c : ((oy+1)*q+1+h)*c]
-		mesh.DepthwiseRow(o, in[r*ip*c:(r+1)*ip*c], in[(r+1)*ip*c:(r+2)*ip*c], in[(r+2)*ip*c:(r+3)*ip*c], k, h, c, stride, 0)
+		nn.DepthwiseRow(m.simd, o, in[r*ip*c:(r+1)*ip*c], in[(r+1)*ip*c:(r+2)*ip*c], in[(r+2)*ip*c:(r+3)*ip*c], k, h, c, stride, 0)
 		for i := range o {
 			if v := o[i]; v < 0 {
 				o[i] = v * slope[i%c]
