@@ -56,6 +56,9 @@ func load(jsonData, bin []byte) (*Model, error) {
 	}
 	p, err := compile(g)
 	if err != nil {
+		if !errors.Is(err, ErrModel) {
+			err = fmt.Errorf("%w: %w", ErrModel, err)
+		}
 		return nil, err
 	}
 	m := &Model{p: p, k: bestKernels()}
