@@ -24,18 +24,22 @@ const (
 	layerGDC                   // depthwise over the whole map (VALID), bias
 )
 
-// tensor is an activation of batch 1, NHWC, with a one-pixel zero border.
+// tensor is an activation of batch 1, NHWC. The inputs of depthwise
+// layers have a one-pixel zero border (pad 1); the others have none, so
+// that their rows are contiguous and a 1×1 convolution between them runs
+// as one call over the whole map.
 type tensor struct {
 	h, w, c int
+	pad     int // border width: 1 or 0
 	off     int // arena offset
 	last    int // index of the last layer that reads it
 }
 
-func (t *tensor) rowStride() int { return (t.w + 2) * t.c }
-func (t *tensor) size() int      { return (t.h + 2) * t.rowStride() }
+func (t *tensor) rowStride() int { return (t.w + 2*t.pad) * t.c }
+func (t *tensor) size() int      { return (t.h + 2*t.pad) * t.rowStride() }
 
 // interior is the arena offset of pixel (0, 0).
-func (t *tensor) interior() int { return t.off + t.rowStride() + t.c }
+func (t *tensor) interior() int { return t.off + t.pad*(t.rowStride()+t.c) }
 
 type layer struct {
 	kind            layerKind
@@ -457,6 +461,9 @@ func (c *compiler) allocate() {
 			if id >= 0 {
 				p.tensors[id].last = i
 			}
+		}
+		if L.kind == layerDW && L.in >= 0 {
+			p.tensors[L.in].pad = 1
 		}
 	}
 	type buf struct{ off, size int }

@@ -42,12 +42,20 @@
 // forward pass reproduces them to within 2e-7 per value.
 //
 // The graph reader and the kernels are package nn's, shared with the
-// landmark model. On amd64 CPUs with AVX-512F the 1×1 convolutions (seven
-// pixels × 32 output channels per step) and the bias/ReLU pass run in
-// nn's AVX-512 assembly; otherwise, and for the shapes it does not cover,
-// nn.Pointwise runs (AVX2 and FMA assembly, or portable Go with the purego
-// build tag). The 3×3 depthwise rows always use nn.DepthwiseRow. Run does not allocate. It costs about 3.9 ms of CPU per face with
-// AVX-512 and 6.1 ms with AVX2 only (BenchmarkRun, cpu-ms/op).
+// landmark model. On amd64 CPUs with AVX-512F the 1×1 convolutions run in
+// nn's AVX-512 kernel (seven pixels × 32 output channels per step) where
+// the shape suits it; otherwise nn.Pointwise runs (AVX2 and FMA assembly
+// on amd64, NEON on arm64, or portable Go with the purego build tag). The
+// stem reads the input rows directly (nn.Conv3), the depthwise rows add
+// bias and ReLU in the same pass (nn.DepthwiseRowBias), and only the
+// inputs of depthwise layers carry a zero border, so that a 1×1
+// convolution between two borderless maps runs as one call over the whole
+// map. Every path computes the same sums as before these changes, bit for
+// bit. Run does not allocate. It costs about 6.3 ms of CPU per face with
+// AVX2 only and 4.4 ms with AVX-512, measured on a shared 2-core Xeon at
+// load average 12–19, where the code before these changes took 7.8 and
+// 5.1 ms (BenchmarkRun, cpu-ms/op; on an idle machine the figures are
+// lower, see docs/evaluation.md).
 //
 // # Concurrency
 //

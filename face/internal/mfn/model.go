@@ -56,6 +56,9 @@ func load(jsonData, bin []byte) (*Model, error) {
 	}
 	p, err := compile(g)
 	if err != nil {
+		if !errors.Is(err, ErrModel) {
+			err = fmt.Errorf("%w: %w", ErrModel, err)
+		}
 		return nil, err
 	}
 	m := &Model{p: p, k: bestKernels()}
@@ -106,6 +109,18 @@ func (m *Model) exec(ws *workspace, L *layer, in []float32) {
 			break
 		}
 		src := m.p.tensors[L.in]
+		if n := out.h * out.w; out.pad == 0 && src.pad == 0 && (res == nil || res.pad == 0) && n%2 == 0 {
+			// Contiguous maps: one call over all pixels. An even count
+			// keeps every pixel on the kernels' multi-pixel paths, which
+			// sum in the same order as per row.
+			o, s := out.interior(), src.interior()
+			var r []float32
+			if res != nil {
+				r = a[res.interior() : res.interior()+n*res.c]
+			}
+			m.k.pointwise(a[o:o+n*out.c], a[s:s+n*src.c], n, L.cin, L.cout, L.w, L.bias, L.slope, r, L.cout*boolInt(r != nil))
+			break
+		}
 		for y := range out.h {
 			o := out.interior() + y*ors
 			s := src.interior() + y*src.rowStride()
@@ -191,8 +206,11 @@ func (m *Model) stem(ws *workspace, L *layer, in []float32) {
 	}
 }
 
-// zeroBorder clears the one-pixel border of a tensor.
+// zeroBorder clears the one-pixel border of a tensor, if it has one.
 func zeroBorder(a []float32, t *tensor) {
+	if t.pad == 0 {
+		return
+	}
 	rs := t.rowStride()
 	base := a[t.off : t.off+t.size()]
 	clear(base[:rs])
