@@ -76,6 +76,8 @@ func FuzzParseGraph(f *testing.F) {
 	f.Add([]byte(tinyModel), tinyWeights())
 	f.Add([]byte(tinyModel), tinyWeights()[:6])
 	f.Add([]byte(`{"format":"graph-model","modelTopology":{"node":[{"name":"a","op":"Relu","input":["^a:1"]}]}}`), []byte(nil))
+	// A shape whose element count overflows int.
+	f.Add([]byte(`{"format":"graph-model","modelTopology":{"node":[]},"weightsManifest":[{"paths":["w.bin"],"weights":[{"name":"w","shape":[2147483648,2147483648],"dtype":"float32"}]}]}`), []byte{0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, js, bin []byte) {
 		g, err := ParseGraph(js, bin)
 		if err != nil {
