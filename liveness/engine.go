@@ -19,6 +19,7 @@ import (
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/face"
+	"github.com/openliveness/openliveness/liveness/limits"
 	"github.com/openliveness/openliveness/spoof"
 )
 
@@ -240,18 +241,20 @@ type runtime struct {
 
 // New returns an Engine. Models are loaded once here.
 func New(opts ...Option) (*Engine, error) {
+	lim := limits.Default()
 	cfg := config{
 		clock:          time.Now,
 		rand:           rand.Reader,
-		ttl:            5 * time.Minute,
-		maxTTL:         time.Hour,
-		maxFrames:      400,
-		defaultCount:   5,
+		ttl:            lim.DefaultTTL,
+		maxTTL:         lim.MaxTTL,
+		maxFrames:      lim.MaxSessionFrames,
+		defaultCount:   lim.DefaultChallenges,
 		passScore:      0.5,
 		reviewScore:    0.3,
 		cacheSize:      10000,
 		sweepInterval:  5 * time.Second,
-		maxBurstFrames: 20,
+		maxBurstFrames: lim.MaxBurstFrames,
+		decode:         face.DecodeOptions{MaxPixels: lim.MaxFramePixels},
 		minFrames:      8,
 		lateGrace:      2 * time.Second,
 	}
@@ -375,15 +378,16 @@ func failureKey(owner, ref string) string {
 
 // Create starts a session with a random challenge sequence.
 func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) {
-	if o.ChallengeCount < 0 || o.ChallengeCount > 8 {
-		return nil, outOfRange("challenge_count", 1, 8)
+	lim := e.Limits()
+	if o.ChallengeCount != 0 && (o.ChallengeCount < lim.MinChallenges || o.ChallengeCount > lim.MaxChallenges) {
+		return nil, outOfRange("challenge_count", int64(lim.MinChallenges), int64(lim.MaxChallenges))
 	}
 	ttl := o.TTL
 	if ttl == 0 {
 		ttl = e.cfg.ttl
 	}
-	if ttl < 10*time.Second || ttl > e.cfg.maxTTL {
-		return nil, outOfRange("ttl", 10, int64(e.cfg.maxTTL/time.Second))
+	if ttl < lim.MinTTL || ttl > lim.MaxTTL {
+		return nil, outOfRange("ttl_seconds", int64(lim.MinTTL/time.Second), int64(lim.MaxTTL/time.Second))
 	}
 	if o.ReferenceID != "" {
 		wait, err := e.cfg.failures.Check(ctx, failureKey(o.Owner, o.ReferenceID), e.cfg.clock())

@@ -39,6 +39,7 @@ var operations = map[string]string{
 	"testWebhook":          "TestWebhook",
 	"getOpenAPI":           "OpenAPI",
 	"health":               "Health",
+	"getLimits":            "Limits",
 	"metrics":              "Metrics",
 	"addReferenceImage":    "AddReferenceImage",
 	"deleteReferenceImage": "DeleteReferenceImage",
