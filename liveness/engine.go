@@ -33,7 +33,7 @@ var (
 	ErrBadRequest    = errors.New("liveness: invalid request")
 	ErrUnavailable   = errors.New("liveness: analysis engine unavailable")
 	ErrInvalidToken  = errors.New("liveness: invalid client token")
-	errRetryConflict = errors.New("liveness: session kept changing concurrently")
+	errRetryConflict = fmt.Errorf("%w: kept changing while retried", ErrConflict)
 )
 
 // StateError reports an operation on a session that has already ended.
