@@ -24,7 +24,7 @@ import (
 const ReasonManualReview = "requires_manual_review"
 
 // WebhookNotifier is the Notifier that delivers session events as signed
-// webhooks through a outbox.Dispatcher (a durable outbox: an event is
+// webhooks through an outbox.Dispatcher (a durable outbox: an event is
 // stored before Notify returns and survives a restart with a durable
 // store).
 //

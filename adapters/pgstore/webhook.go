@@ -16,7 +16,7 @@ import (
 	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
-// WebhookStore is a outbox.Store in PostgreSQL (tables webhook_endpoints,
+// WebhookStore is an outbox.Store in PostgreSQL (tables webhook_endpoints,
 // webhook_deliveries and webhook_attempts; run Migrate first). Every
 // method is one transaction and durable once it returns. It is safe for
 // concurrent use, also by several processes: ClaimDue locks the rows it
