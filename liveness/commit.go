@@ -26,7 +26,7 @@ type AuditIndex interface {
 }
 
 // Pruner deletes records that were completed before a time, for
-// retention: webhook.MemoryStore and webhook/boltstore.Store delete their
+// retention: outbox.MemoryStore and liveness/outbox/boltstore.Store delete their
 // delivered and failed deliveries (see WithRetention).
 type Pruner interface {
 	Prune(ctx context.Context, before time.Time) (int, error)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // Code says what kind of failure an engine error is. The engine returns
@@ -39,10 +39,10 @@ var (
 )
 
 // Errors of TestWebhook for a key whose tenant has an endpoint of its own;
-// both match webhook.ErrBadEndpoint.
+// both match outbox.ErrBadEndpoint.
 var (
-	ErrNoTenantEndpoint  = fmt.Errorf("%w: no endpoint is registered for the tenant", webhook.ErrBadEndpoint)
-	ErrNotTenantEndpoint = fmt.Errorf("%w: url is not the endpoint registered for the tenant", webhook.ErrBadEndpoint)
+	ErrNoTenantEndpoint  = fmt.Errorf("%w: no endpoint is registered for the tenant", outbox.ErrBadEndpoint)
+	ErrNotTenantEndpoint = fmt.Errorf("%w: url is not the endpoint registered for the tenant", outbox.ErrBadEndpoint)
 )
 
 // Error is an engine error as data: a code and the details that go with

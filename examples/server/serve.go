@@ -22,8 +22,8 @@ import (
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	livebolt "github.com/openliveness/openliveness/liveness/boltstore"
+	hookbolt "github.com/openliveness/openliveness/liveness/outbox/boltstore"
 	"github.com/openliveness/openliveness/liveness/server"
-	hookbolt "github.com/openliveness/openliveness/webhook/boltstore"
 )
 
 // serve runs the server until ctx ends, then shuts it down gracefully.

@@ -15,6 +15,7 @@ import (
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/limits"
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -144,9 +145,9 @@ func webhookText(err error) string {
 		return "no webhook endpoint is registered for this key's tenant"
 	case errors.Is(err, liveness.ErrNotTenantEndpoint):
 		return "url is not the webhook endpoint registered for this key's tenant"
-	case errors.Is(err, webhook.ErrInsecureURL):
+	case errors.Is(err, outbox.ErrInsecureURL):
 		return "not an https URL with a host (https required)"
-	case errors.Is(err, webhook.ErrForbiddenAddress):
+	case errors.Is(err, outbox.ErrForbiddenAddress):
 		return "the host is a loopback, private or otherwise reserved address"
 	case errors.Is(err, webhook.ErrNoSecret):
 		return "no webhook secret is configured"
@@ -163,10 +164,10 @@ func statusOf(err error) (int, string, string) {
 		return ae.status, codeOfStatus(ae.status), ae.msg
 	}
 	switch {
-	case errors.Is(err, webhook.ErrInsecureURL), errors.Is(err, webhook.ErrForbiddenAddress),
-		errors.Is(err, webhook.ErrNoSecret), errors.Is(err, webhook.ErrBadEndpoint):
+	case errors.Is(err, outbox.ErrInsecureURL), errors.Is(err, outbox.ErrForbiddenAddress),
+		errors.Is(err, webhook.ErrNoSecret), errors.Is(err, outbox.ErrBadEndpoint):
 		return http.StatusBadRequest, codeOfStatus(http.StatusBadRequest), webhookText(err)
-	case errors.Is(err, webhook.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, outbox.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, string(liveness.CodeUnavailable), msgRetry
 	}
 	code := liveness.CodeOf(err)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // TestErrorTable: every engine code has a status and a message, and the
@@ -36,7 +36,7 @@ func TestErrorTable(t *testing.T) {
 		{&liveness.Error{Code: liveness.CodeBadRequest, Field: "reference_image_id", Err: liveness.ErrBothReferences}, 400, "bad_request", "give a reference image or a reference image id, not both"},
 		{liveness.ErrNotInReview, 409, "not_in_review", "Session is not awaiting manual review"},
 		{&liveness.TooManyFailuresError{RetryAfter: 1}, 429, "too_many_failures", "too many failed sessions for this reference_id; try again later"},
-		{fmt.Errorf("%w: scheme http", webhook.ErrInsecureURL), 400, "invalid_request", "not an https URL with a host (https required)"},
+		{fmt.Errorf("%w: scheme http", outbox.ErrInsecureURL), 400, "invalid_request", "not an https URL with a host (https required)"},
 		{liveness.ErrNoTenantEndpoint, 400, "invalid_request", "no webhook endpoint is registered for this key's tenant"},
 		{errors.New("liveness: secret detail"), 500, "internal", "internal error"},
 		{errorf(http.StatusUnauthorized, msgNoKey), 401, "unauthorized", msgNoKey},

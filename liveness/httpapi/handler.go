@@ -17,9 +17,10 @@ import (
 
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/httpapi/web"
 	"github.com/openliveness/openliveness/liveness/limits"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // Engine is what the handler needs of a *liveness.Engine.
@@ -42,7 +43,7 @@ type KeyVerifier interface {
 // *liveness.WebhookNotifier implements it.
 type Webhooks interface {
 	CheckURL(raw string) error
-	SendTest(ctx context.Context, url string, format webhook.Format) (webhook.Delivery, []webhook.Attempt, error)
+	SendTest(ctx context.Context, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error)
 }
 
 // Defaults of the handler options.

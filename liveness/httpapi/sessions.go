@@ -16,7 +16,7 @@ import (
 
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // maxSmallBody bounds the bodies of requests that carry no frames.
@@ -262,7 +262,7 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 		}
 		if err := h.cfg.webhooks.CheckURL(req.WebhookURL); err != nil {
 			hint := ""
-			if errors.Is(err, webhook.ErrInsecureURL) || errors.Is(err, webhook.ErrForbiddenAddress) {
+			if errors.Is(err, outbox.ErrInsecureURL) || errors.Is(err, outbox.ErrForbiddenAddress) {
 				hint = "; for local testing, the reference server accepts http and private addresses with -webhook-allow-private"
 			}
 			return bad("webhook_url: %s%s", webhookText(err), hint)

@@ -14,7 +14,9 @@ import (
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/httpapi"
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -28,11 +30,11 @@ type Config struct {
 	DevAPIKey            string         // an admin API key to accept; empty: generated when no key store has a key
 	WebhookURL           string         // server-wide webhook endpoint
 	WebhookSecret        string         // signing secret; empty: kept in StateDir or generated
-	WebhookFormat        webhook.Format // payload of WebhookURL
-	SessionWebhookFormat webhook.Format // payload of per-session webhook_url
+	WebhookFormat        event.Format   // payload of WebhookURL
+	SessionWebhookFormat event.Format   // payload of per-session webhook_url
 	WebhookAllowPrivate  bool           // development: http and private webhook targets
 	WebhookSchemes       webhook.Scheme // signature schemes of every webhook
-	WebhookRetry         webhook.RetryPolicy
+	WebhookRetry         outbox.RetryPolicy
 	WebhookTimeout       time.Duration // bound of one webhook attempt
 	TenantWebhooks       string        // JSON file of per-tenant webhook endpoints
 	FrameAncestors       []string
@@ -72,7 +74,7 @@ type Stores struct {
 	Sessions       liveness.Store
 	Evidence       liveness.EvidenceStore
 	FailureLimiter liveness.FailureLimiter
-	Webhooks       webhook.Store
+	Webhooks       outbox.Store
 	Audit          *audit.Log
 	RateLimiter    httpapi.RateLimiter
 	// Keys verify API keys; HasKeys reports that they hold an active key
@@ -94,11 +96,11 @@ type Stores struct {
 func DefaultConfig() Config {
 	return Config{
 		Addr:                 "127.0.0.1:8080",
-		WebhookFormat:        webhook.FormatEvent,
-		SessionWebhookFormat: webhook.FormatCompleted,
+		WebhookFormat:        event.FormatEvent,
+		SessionWebhookFormat: event.FormatCompleted,
 		WebhookSchemes:       webhook.SchemeBody | webhook.SchemeStandard,
-		WebhookRetry:         webhook.DefaultRetryPolicy(),
-		WebhookTimeout:       webhook.DefaultAttemptTimeout,
+		WebhookRetry:         outbox.DefaultRetryPolicy(),
+		WebhookTimeout:       outbox.DefaultAttemptTimeout,
 		RateLimit:            30,
 		RateWindow:           10 * time.Second,
 		LogLevel:             slog.LevelInfo,
@@ -177,8 +179,8 @@ func RegisterFlags(fs *flag.FlagSet, def Config) func() (Config, error) {
 
 // Validate reports the first setting Run would refuse.
 func (c *Config) Validate() error {
-	for _, f := range []webhook.Format{c.WebhookFormat, c.SessionWebhookFormat} {
-		if f != webhook.FormatEvent && f != webhook.FormatCompleted {
+	for _, f := range []event.Format{c.WebhookFormat, c.SessionWebhookFormat} {
+		if f != event.FormatEvent && f != event.FormatCompleted {
 			return fmt.Errorf("webhook format %q: want event or completed", f)
 		}
 	}
@@ -212,16 +214,16 @@ func ParseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 
 // ParseRetry reads a -webhook-retry value: default, once, none, or a
 // comma-separated list of positive delays.
-func ParseRetry(v string) (webhook.RetryPolicy, error) {
+func ParseRetry(v string) (outbox.RetryPolicy, error) {
 	switch v {
 	case "default":
-		return webhook.DefaultRetryPolicy(), nil
+		return outbox.DefaultRetryPolicy(), nil
 	case "once":
-		return webhook.RetryOncePolicy(), nil
+		return outbox.RetryOncePolicy(), nil
 	case "none":
-		return webhook.NoRetryPolicy(), nil
+		return outbox.NoRetryPolicy(), nil
 	}
-	p := webhook.RetryPolicy{Jitter: 0.1}
+	p := outbox.RetryPolicy{Jitter: 0.1}
 	for _, s := range SplitList(v) {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
@@ -236,8 +238,8 @@ func ParseRetry(v string) (webhook.RetryPolicy, error) {
 }
 
 // retryText is the -webhook-retry text of p.
-func retryText(p webhook.RetryPolicy) string {
-	for name, q := range map[string]webhook.RetryPolicy{"default": webhook.DefaultRetryPolicy(), "once": webhook.RetryOncePolicy(), "none": webhook.NoRetryPolicy()} {
+func retryText(p outbox.RetryPolicy) string {
+	for name, q := range map[string]outbox.RetryPolicy{"default": outbox.DefaultRetryPolicy(), "once": outbox.RetryOncePolicy(), "none": outbox.NoRetryPolicy()} {
 		if slices.Equal(p.Delays, q.Delays) {
 			return name
 		}
@@ -260,8 +262,8 @@ func SplitList(s string) []string {
 	return out
 }
 
-// formatValue is a webhook.Format flag.
-type formatValue struct{ f *webhook.Format }
+// formatValue is a event.Format flag.
+type formatValue struct{ f *event.Format }
 
 func (v formatValue) String() string {
 	if v.f == nil {
@@ -271,8 +273,8 @@ func (v formatValue) String() string {
 }
 
 func (v formatValue) Set(s string) error {
-	switch f := webhook.Format(s); f {
-	case webhook.FormatEvent, webhook.FormatCompleted:
+	switch f := event.Format(s); f {
+	case event.FormatEvent, event.FormatCompleted:
 		*v.f = f
 		return nil
 	}

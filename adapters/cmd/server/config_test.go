@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/server"
 	"github.com/openliveness/openliveness/webhook"
 )
@@ -32,7 +34,7 @@ func TestParseConfig(t *testing.T) {
 			assert.Nil(t, c.auditSigner)
 			assert.Equal(t, 30, c.RateLimit)
 			assert.Equal(t, 10*time.Second, c.RateWindow)
-			assert.Equal(t, webhook.FormatEvent, c.WebhookFormat)
+			assert.Equal(t, event.FormatEvent, c.WebhookFormat)
 			assert.Zero(t, c.EvidenceRetention)
 		}},
 		{name: "from the environment", env: map[string]string{
@@ -46,7 +48,7 @@ func TestParseConfig(t *testing.T) {
 			assert.Equal(t, "r7", c.Replica)
 			require.NotNil(t, c.auditSigner)
 			assert.Equal(t, "k1", c.auditSigner.KeyID())
-			assert.Equal(t, webhook.RetryOncePolicy().Delays, c.WebhookRetry.Delays)
+			assert.Equal(t, outbox.RetryOncePolicy().Delays, c.WebhookRetry.Delays)
 			assert.True(t, c.TLSSelfSigned)
 			assert.Equal(t, "127.0.0.1:9090", c.MetricsAddr)
 		}},
