@@ -40,7 +40,7 @@ func ScoreFeaturesOf(sr spoof.SessionResult) ScoreFeatures {
 // The session score model: a logistic regression on the mean per-frame
 // log-odds, fitted on session-level data of ../shared/facedata by
 // TestEvalSessionScore (examples/analyze), which refits it, grades it
-// leave one source out and fails when these coefficients drift from the
+// leave one person out and fails when these coefficients drift from the
 // fit. MaxEvidence and AttackFraction did not improve the held-out
 // calibration and are not used.
 const (

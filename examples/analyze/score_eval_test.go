@@ -44,8 +44,8 @@ import (
 // not fail (a failed session's score is capped by the failure rule): its
 // ScoreFeatures at its last frame, labelled live or attack. The logistic
 // model of liveness.LiveProbability is refitted here on all of them and,
-// for the figures, once per source without that source's sessions
-// (leave one source out): the reliability table of the held-out
+// for the figures, once per person without that person's sessions
+// (leave one person out): the reliability table of the held-out
 // predictions is what docs/evaluation.md shows. Run with
 //
 //	go test -count=1 -tags eval -run EvalSessionScore -v ./examples/analyze/
@@ -338,28 +338,38 @@ func calibrationSet(recs []scoreRecord) (set []scoreRecord, ws []float64) {
 	return set, ws
 }
 
+// personOf is the hold-out group of a source: the person of a pad video
+// (A01_p01_… and B01_p01_… are both p01), the video itself otherwise.
+func personOf(source string) string {
+	if f := strings.Split(source, "_"); len(f) > 2 && (strings.HasPrefix(source, "A") || strings.HasPrefix(source, "B")) && strings.HasPrefix(f[1], "p") {
+		return f[1]
+	}
+	return source
+}
+
 // loso returns, for every session, the prediction of the model fitted
-// without the sessions of its source.
+// without the sessions of its person (leave one person out: every source
+// of that person, bona fide and attack, is left out together).
 func loso(set []scoreRecord, xs [][]float64, ys []bool, ws []float64, ridge float64) []float64 {
 	held := make([]float64, len(set))
-	var srcs []string
+	var people []string
 	for _, r := range set {
-		if !slices.Contains(srcs, r.Source) {
-			srcs = append(srcs, r.Source)
+		if p := personOf(r.Source); !slices.Contains(people, p) {
+			people = append(people, p)
 		}
 	}
-	for _, src := range srcs {
+	for _, p := range people {
 		var tx [][]float64
 		var ty []bool
 		var tw []float64
 		for i, r := range set {
-			if r.Source != src {
+			if personOf(r.Source) != p {
 				tx, ty, tw = append(tx, xs[i]), append(ty, ys[i]), append(tw, ws[i])
 			}
 		}
 		b := fitLogisticR(tx, ty, tw, ridge)
 		for i, r := range set {
-			if r.Source == src {
+			if personOf(r.Source) == p {
 				held[i] = logistic(vdot(b, append([]float64{1}, xs[i]...)))
 			}
 		}
@@ -452,7 +462,7 @@ func TestEvalSessionScore(t *testing.T) {
 		assert.InDelta(t, all[i], emb[i], 0.05, "coefficient %d: the embedded model (liveness/score.go) is not the fit; update it and docs/evaluation.md", i)
 	}
 
-	// Leave one source out.
+	// Leave one person out.
 	held := loso(set, xs, ys, ws, scoreRidge)
 	t.Log("held out | predicted | sessions (bona fide/attack) | mean predicted | observed bona fide")
 	rows := reliability(held, ys, ws)
