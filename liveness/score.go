@@ -9,7 +9,8 @@ import (
 // ScoreFeatures are the session-level measurements the score of a session
 // that completed its challenges is computed from (docs/engine.md,
 // "Session score"). The zero value is a session without per-frame spoof
-// scores.
+// scores. A ScoreFeatures is a plain value: safe to copy and to use from
+// several goroutines.
 type ScoreFeatures struct {
 	// MeanLogit is the mean per-frame log-odds of live
 	// (spoof.SessionSignals.MeanLogit).
