@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/openliveness/openliveness/audit"
@@ -13,15 +12,16 @@ import (
 // ErrConsentRequired is returned by Submit for a session with consent text
 // whose consent has not been accepted (AcceptConsent) yet: no frame is
 // analysed before the subject agreed.
-var ErrConsentRequired = errors.New("liveness: consent required: accept the session's consent text before sending frames")
+var ErrConsentRequired = errors.New("liveness: consent required")
 
 // ErrConsentMismatch means AcceptConsent was given the hash of another
 // text than the session's consent text.
-var ErrConsentMismatch = fmt.Errorf("%w: consent_hash does not match the session's consent text", ErrBadRequest)
+// It is the cause of a CodeBadRequest error about field "consent_hash".
+var ErrConsentMismatch = errors.New("liveness: consent_hash does not match the session's consent text")
 
 // errNoConsent means AcceptConsent was called on a session without
 // consent text.
-var errNoConsent = fmt.Errorf("%w: the session has no consent text", ErrBadRequest)
+var errNoConsent = errors.New("liveness: the session has no consent text")
 
 // consentPending reports whether s asks for consent not yet accepted.
 func consentPending(s *Session) bool {
@@ -47,39 +47,36 @@ func ConsentPayload(s *Session) []byte {
 // accepted. Accepting again returns the session unchanged. The session
 // must be pending and have consent text.
 func (e *Engine) AcceptConsent(ctx context.Context, id, hash string) (*Session, error) {
-	for range 5 {
-		s, err := e.cfg.store.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
+	expired := false
+	s, err := e.update(ctx, id, func(s *Session, c *change) error {
 		if s.Status.Final() {
-			return nil, &StateError{s.Status}
+			return &StateError{s.Status}
 		}
-		if !e.cfg.clock().Before(s.ExpiresAt) {
-			if _, err := e.expire(ctx, id); err != nil {
-				return nil, err
-			}
-			return nil, ErrExpired
+		if !c.now.Before(s.ExpiresAt) {
+			expired = true
+			return errNoChange
 		}
 		if s.ConsentHash == "" {
-			return nil, errNoConsent
+			return badRequest("consent", errNoConsent)
 		}
 		if hash != "" && hash != s.ConsentHash {
-			return nil, ErrConsentMismatch
+			return badRequest("consent_hash", ErrConsentMismatch)
 		}
 		if !s.ConsentAcceptedAt.IsZero() {
-			return s.clone(), nil
+			return errNoChange
 		}
-		s.ConsentAcceptedAt = e.cfg.clock().UTC()
-		err = e.cfg.store.Update(ctx, s)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil {
+		s.ConsentAcceptedAt = c.now
+		c.audit(audit.Record{SessionID: s.ID, Type: audit.ConsentRecorded, Payload: ConsentPayload(s)})
+		return nil
+	})
+	if expired {
+		if _, err := e.expire(ctx, id); err != nil {
 			return nil, err
 		}
-		e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.ConsentRecorded, Payload: ConsentPayload(s)}, "")
-		return s.clone(), nil
+		return nil, ErrExpired
 	}
-	return nil, errRetryConflict
+	if err != nil && !errors.Is(err, errNoChange) {
+		return nil, err
+	}
+	return s.clone(), nil
 }

@@ -3,7 +3,6 @@ package liveness
 import (
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"math"
 	"slices"
@@ -112,30 +111,30 @@ func (e *Engine) embedder() (*face.Embedder, error) {
 func (e *Engine) reference(ctx context.Context, data []byte) (*Reference, error) {
 	img, err := face.Decode(data, &e.cfg.decode)
 	if err != nil {
-		return nil, fmt.Errorf("%w: reference image: %w", ErrBadRequest, err)
+		return nil, badRequest("reference_image", err)
 	}
 	em, err := e.embedder()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, unavailable(err)
 	}
 	emb, err := em.EmbedPhoto(ctx, e.analyzer, img)
 	switch {
 	case errors.Is(err, face.ErrNoFace):
-		return nil, fmt.Errorf("%w: reference image: no face found", ErrBadRequest)
+		return nil, badRequest("reference_image", err)
 	case errors.Is(err, face.ErrManyFaces):
-		return nil, fmt.Errorf("%w: reference image: more than one face", ErrBadRequest)
+		return nil, badRequest("reference_image", err)
 	case err != nil:
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, unavailable(err)
 	}
 	return &Reference{SHA256: sha256Hex(data), Model: face.EmbeddingModelVersion, Embedding: emb[:]}, nil
 }
 
 // observeMatch compares a frame with the reference when it is among the
 // matchFrames most frontal frames so far.
-func (e *Engine) observeMatch(s *Session, a analysed, rec FrameRecord) {
+func (e *Engine) observeMatch(s *Session, a analysed, rec frameRec) {
 	if s.Reference == nil || a.match == nil || rec.Obs.FaceCount != 1 {
 		return
 	}

@@ -296,7 +296,7 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:9999" || c.DevAPIKey != "from-the-environment-1" || c.WebhookFormat != webhook.FormatEvent || c.SessionFormat != webhook.FormatCompleted {
+	if c.Addr != "127.0.0.1:9999" || c.DevAPIKey != "from-the-environment-1" || c.WebhookFormat != webhook.FormatEvent || c.SessionWebhookFormat != webhook.FormatCompleted {
 		t.Errorf("config %+v", c)
 	}
 	c, err = parseConfig([]string{"-addr", ":1", "-cors-origins", "https://a.example.com, https://b.example.com", "-frame-ancestors", "'self'"}, getenv, io.Discard)

@@ -32,8 +32,13 @@ var (
 // Error is an error answer of the API.
 type Error struct {
 	StatusCode int
-	// Message is the server's {"error": ...} text.
+	// Message is the server's {"error": ...} text, for people.
 	Message string
+	// Code is the server's {"code": ...}, stable, for programs: the
+	// engine's liveness.Code values (not_pending, bad_frame ...) or the API
+	// layer's own (invalid_request, unauthorized ...); empty when the
+	// server sent none.
+	Code string
 	// RetryAfter is the server's Retry-After (429), zero if absent.
 	RetryAfter time.Duration
 }
@@ -502,9 +507,10 @@ func (c *Client) do(ctx context.Context, method, path string, in any, want int, 
 		e := &Error{StatusCode: res.StatusCode}
 		var eb struct {
 			Error string `json:"error"`
+			Code  string `json:"code"`
 		}
 		if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
-			e.Message = eb.Error
+			e.Message, e.Code = eb.Error, eb.Code
 		} else {
 			e.Message = strings.TrimSpace(string(b[:min(len(b), 200)]))
 		}

@@ -138,7 +138,7 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 	_, err = c.Cancel(ctx, s.SessionID)
 	var apiErr *client.Error
-	if !errors.Is(err, client.ErrConflict) || !errors.As(err, &apiErr) || apiErr.Message != "Session is already 'cancelled'" {
+	if !errors.Is(err, client.ErrConflict) || !errors.As(err, &apiErr) || apiErr.Code != "not_pending" || apiErr.Message == "" {
 		t.Errorf("second cancel: %v", err)
 	}
 	r, _ = c.Result(ctx, s.SessionID)

@@ -265,7 +265,7 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 			if errors.Is(err, webhook.ErrInsecureURL) || errors.Is(err, webhook.ErrForbiddenAddress) {
 				hint = "; for local testing, the reference server accepts http and private addresses with -webhook-allow-private"
 			}
-			return bad("webhook_url: %s%s", publicText(err), hint)
+			return bad("webhook_url: %s%s", webhookText(err), hint)
 		}
 		o.WebhookURL = req.WebhookURL
 	}

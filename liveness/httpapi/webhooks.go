@@ -94,7 +94,7 @@ func (h *Handler) webhookTest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.cfg.webhooks.CheckURL(req.URL); err != nil {
-		h.fail(w, r, errorf(http.StatusBadRequest, "url: "+publicText(err)))
+		h.fail(w, r, errorf(http.StatusBadRequest, "url: "+webhookText(err)))
 		return
 	}
 	del, att, err := h.cfg.webhooks.SendTest(r.Context(), req.URL, format)

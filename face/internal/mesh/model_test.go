@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
 // Landmark subsets of spec §8.2 and §8.3, in refinement order.
@@ -107,7 +109,7 @@ func TestLoadStructure(t *testing.T) {
 		t.Error("face flag is not sigmoided")
 	}
 	for i, g := range p.grid {
-		want := float16to32(f16FromFloat(-1 + 2*float64(i)/15))
+		want := nn.Float16to32(f16FromFloat(-1 + 2*float64(i)/15))
 		if g != want {
 			t.Errorf("grid[%d] = %v, want float16 %v", i, g, want)
 		}
@@ -261,7 +263,7 @@ func TestConcurrentRun(t *testing.T) {
 
 // TestAssemblyMatchesGo runs the whole network with both kernel sets.
 func TestAssemblyMatchesGo(t *testing.T) {
-	if !haveSIMD {
+	if !nn.HaveSIMD() {
 		t.Skip("no assembly kernels on this machine or build")
 	}
 	asm := loadModel(t)

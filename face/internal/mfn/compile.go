@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/openliveness/openliveness/face/internal/mesh"
+	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
 // This file turns the graph into a fixed list of layers. The converter
@@ -92,7 +92,7 @@ type compiler struct {
 
 func compile(g *graph) (*program, error) {
 	c := &compiler{g: g, p: &program{byName: map[string]int{}}, vals: map[string]value{}, prod: map[int]*layer{}}
-	for _, n := range g.nodes {
+	for _, n := range g.Nodes() {
 		if err := c.node(n); err != nil {
 			return nil, err
 		}
@@ -115,8 +115,8 @@ func (c *compiler) newTensor(name string, h, w, ch int) int {
 }
 
 // tensorIn returns the tensor id at input k of n (-1 for the network input).
-func (c *compiler) tensorIn(n *node, k int) (int, error) {
-	p := c.g.input(n, k)
+func (c *compiler) tensorIn(n *nn.Node, k int) (int, error) {
+	p := c.g.Input(n, k)
 	if p == nil {
 		return 0, fmt.Errorf("%w: %q lacks input %d", ErrModel, n.Name, k)
 	}
@@ -138,8 +138,8 @@ func (c *compiler) shape(id int) (h, w, ch int) {
 	return t.h, t.w, t.c
 }
 
-func (c *compiler) val(n *node, k int) (value, bool) {
-	p := c.g.input(n, k)
+func (c *compiler) val(n *nn.Node, k int) (value, bool) {
+	p := c.g.Input(n, k)
 	if p == nil {
 		return value{}, false
 	}
@@ -147,7 +147,7 @@ func (c *compiler) val(n *node, k int) (value, bool) {
 	return v, ok
 }
 
-func (c *compiler) node(n *node) error {
+func (c *compiler) node(n *nn.Node) error {
 	bad := func(why string) error { return fmt.Errorf("%w: %s %q: %s", ErrModel, n.Op, n.Name, why) }
 	switch n.Op {
 	case "Const":
@@ -187,7 +187,7 @@ func (c *compiler) node(n *node) error {
 		}
 		switch a.kind {
 		case valueNeg:
-			m, _, err := c.g.floatConst(n, 1)
+			m, _, err := c.g.FloatConst(n, 1)
 			if err != nil {
 				return err
 			}
@@ -234,18 +234,18 @@ func (c *compiler) node(n *node) error {
 		return nil
 	case "Sum":
 		a, ok := c.val(n, 0)
-		ax, _, _ := c.g.floatConst(n, 1)
+		ax, _, _ := c.g.FloatConst(n, 1)
 		if !ok || a.kind != valueSumSq || ax != nil {
 			return bad("not a sum of squares")
 		}
-		if p := c.g.input(n, 1); p == nil || p.Op != "Const" {
+		if p := c.g.Input(n, 1); p == nil || p.Op != "Const" {
 			return bad("axis is not constant")
 		}
 		c.vals[n.Name] = value{kind: valueSumSq, t: a.t}
 		return nil
 	case "Maximum":
 		a, ok := c.val(n, 0)
-		eps, _, err := c.g.floatConst(n, 1)
+		eps, _, err := c.g.FloatConst(n, 1)
 		if !ok || a.kind != valueSumSq || err != nil || len(eps) != 1 {
 			return bad("not max(Σx², ε)")
 		}
@@ -269,7 +269,7 @@ const (
 	outputName = "embeddings"
 )
 
-func (c *compiler) add(n *node) error {
+func (c *compiler) add(n *nn.Node) error {
 	bad := func(why string) error { return fmt.Errorf("%w: Add %q: %s", ErrModel, n.Name, why) }
 	a, okA := c.val(n, 0)
 	b, okB := c.val(n, 1)
@@ -283,7 +283,7 @@ func (c *compiler) add(n *node) error {
 	case a.kind == valueTensor && a.nonneg && b.kind == valueNegScaled && a.t == b.t:
 		// The converter fused the Relu of Relu(x) + (x − |x|)·m into the
 		// depthwise layer producing x, so x ≥ 0 and the sum is x.
-		if c.g.consumers[c.nameOf(a.t)] != 3 {
+		if len(c.g.Consumers(c.nameOf(a.t))) != 3 {
 			return bad("ReLU input is shared")
 		}
 		c.vals[n.Name] = value{kind: valueTensor, t: a.t, nonneg: true}
@@ -292,22 +292,22 @@ func (c *compiler) add(n *node) error {
 		// PReLU(x) = Relu(x) + (x − |x|)·m; x must feed nothing else.
 		x := a.t
 		L := c.prod[x]
-		if L == nil || c.g.consumers[c.nameOf(x)] != 3 {
+		if L == nil || len(c.g.Consumers(c.nameOf(x))) != 3 {
 			return bad("PReLU input is shared")
 		}
 		if L.kind != layerConv || L.res >= 0 || !allOnes(L.slope) {
 			return bad("PReLU after an unsupported layer")
 		}
-		L.slope = padVector(b.slope, len(L.bias), 1)
+		L.slope = nn.PadVector(b.slope, len(L.bias), 1)
 		c.vals[n.Name] = value{kind: valueTensor, t: x}
 		return nil
 	case a.kind == valueTensor && b.kind == valueTensor:
 		for range 2 {
 			L := c.prod[a.t]
-			if L != nil && L.kind == layerConv && L.res < 0 && allOnes(L.slope) && c.g.consumers[c.nameOf(a.t)] == 1 {
+			if L != nil && L.kind == layerConv && L.res < 0 && allOnes(L.slope) && len(c.g.Consumers(c.nameOf(a.t))) == 1 {
 				ha, wa, ca := c.shape(a.t)
 				hb, wb, cb := c.shape(b.t)
-				if ha != hb || wa != wb || ca != cb || ca%mesh.BlockWidth != 0 {
+				if ha != hb || wa != wb || ca != cb || ca%nn.BlockWidth != 0 {
 					return bad("residual shapes differ")
 				}
 				L.res = b.t
@@ -338,15 +338,15 @@ func samePad(in, k, s int) (out, before int) {
 	return out, total / 2
 }
 
-func (c *compiler) conv(n *node) error {
+func (c *compiler) conv(n *nn.Node) error {
 	bad := func(why string) error { return fmt.Errorf("%w: _FusedConv2D %q: %s", ErrModel, n.Name, why) }
-	if ops := n.attrStrings("fused_ops"); !slices.Equal(ops, []string{"BiasAdd"}) {
+	if ops := n.AttrStrings("fused_ops"); !slices.Equal(ops, []string{"BiasAdd"}) {
 		return bad(fmt.Sprintf("fused ops %q", ops))
 	}
-	if d := n.attrInts("dilations"); d != nil && !slices.Equal(d, []int{1, 1, 1, 1}) {
+	if d := n.AttrInts("dilations"); d != nil && !slices.Equal(d, []int{1, 1, 1, 1}) {
 		return bad("dilated")
 	}
-	st := n.attrInts("strides")
+	st := n.AttrInts("strides")
 	if len(st) != 4 || st[1] != st[2] || st[1] < 1 {
 		return bad("strides")
 	}
@@ -354,23 +354,23 @@ func (c *compiler) conv(n *node) error {
 	if err != nil {
 		return err
 	}
-	w, ws, err := c.g.floatConst(n, 1)
+	w, ws, err := c.g.FloatConst(n, 1)
 	if err != nil {
 		return err
 	}
-	bias, _, err := c.g.floatConst(n, 2)
+	bias, _, err := c.g.FloatConst(n, 2)
 	if err != nil {
 		return err
 	}
 	h, wd, cin := c.shape(in)
-	if len(ws) != 4 || ws[0] != ws[1] || ws[2] != cin || len(bias) != ws[3] || ws[3]%mesh.BlockWidth != 0 {
+	if len(ws) != 4 || ws[0] != ws[1] || ws[2] != cin || len(bias) != ws[3] || ws[3]%nn.BlockWidth != 0 {
 		return bad(fmt.Sprintf("filter %v on %d channels", ws, cin))
 	}
 	k, cout, s := ws[0], ws[3], st[1]
 	L := &layer{kind: layerConv, name: n.Name, in: in, res: -1, k: k, stride: s, cin: cin, cout: cout,
-		w: mesh.BlockFilter(transposeHWIO(w, k, k, cin, cout), cout, k*k*cin), bias: bias, slope: padVector(nil, cout, 1)}
+		w: nn.BlockFilter(nn.TransposeHWIO(w, k, k, cin, cout), cout, k*k*cin), bias: bias, slope: nn.PadVector(nil, cout, 1)}
 	var oh, ow int
-	switch n.attrString("padding") {
+	switch n.AttrString("padding") {
 	case "SAME":
 		oh, L.padTop = samePad(h, k, s)
 		ow, L.padLeft = samePad(wd, k, s)
@@ -393,16 +393,16 @@ func (c *compiler) conv(n *node) error {
 	return nil
 }
 
-func (c *compiler) depthwise(n *node) error {
+func (c *compiler) depthwise(n *nn.Node) error {
 	bad := func(why string) error {
 		return fmt.Errorf("%w: FusedDepthwiseConv2dNative %q: %s", ErrModel, n.Name, why)
 	}
-	ops := n.attrStrings("fused_ops")
+	ops := n.AttrStrings("fused_ops")
 	relu := slices.Equal(ops, []string{"BiasAdd", "Relu"})
 	if !relu && !slices.Equal(ops, []string{"BiasAdd"}) {
 		return bad(fmt.Sprintf("fused ops %q", ops))
 	}
-	st := n.attrInts("strides")
+	st := n.AttrInts("strides")
 	if len(st) != 4 || st[1] != st[2] || (st[1] != 1 && st[1] != 2) {
 		return bad("strides")
 	}
@@ -410,11 +410,11 @@ func (c *compiler) depthwise(n *node) error {
 	if err != nil || in < 0 {
 		return bad("input")
 	}
-	w, ws, err := c.g.floatConst(n, 1)
+	w, ws, err := c.g.FloatConst(n, 1)
 	if err != nil {
 		return err
 	}
-	bias, _, err := c.g.floatConst(n, 2)
+	bias, _, err := c.g.FloatConst(n, 2)
 	if err != nil {
 		return err
 	}
@@ -425,7 +425,7 @@ func (c *compiler) depthwise(n *node) error {
 	k := ws[0]
 	L := &layer{name: n.Name, in: in, res: -1, k: k, stride: st[1], cin: ch, cout: ch, w: w, bias: bias, relu: relu}
 	var oh, ow int
-	switch pad := n.attrString("padding"); {
+	switch pad := n.AttrString("padding"); {
 	case pad == "SAME" && k == 3:
 		L.kind = layerDW
 		oh, L.padTop = samePad(h, 3, L.stride)
@@ -490,27 +490,6 @@ func (c *compiler) allocate() {
 			}
 		}
 	}
-}
-
-// transposeHWIO converts a [kh][kw][cin][cout] filter to [cout][kh·kw·cin].
-func transposeHWIO(w []float32, kh, kw, cin, cout int) []float32 {
-	k := kh * kw * cin
-	out := make([]float32, cout*k)
-	for i := range k {
-		for o := range cout {
-			out[o*k+i] = w[i*cout+o]
-		}
-	}
-	return out
-}
-
-func padVector(v []float32, n int, fill float32) []float32 {
-	out := make([]float32, n)
-	copy(out, v)
-	for i := len(v); i < n; i++ {
-		out[i] = fill
-	}
-	return out
 }
 
 func allOnes(v []float32) bool {

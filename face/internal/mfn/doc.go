@@ -41,12 +41,12 @@
 // and of the aligned crop of the repository's test portrait. The Go
 // forward pass reproduces them to within 2e-7 per value.
 //
-// On amd64 CPUs with AVX-512F the 1×1 convolutions (seven pixels × 32
-// output channels per step) and the bias/ReLU pass run in this package's
-// assembly; otherwise, and for the shapes it does not cover, the pointwise
-// kernel of package mesh runs (AVX2 and FMA assembly, or portable Go with
-// the purego build tag). The 3×3 depthwise rows always use package mesh's
-// kernel. Run does not allocate. It costs about 3.9 ms of CPU per face with
+// The graph reader and the kernels are package nn's, shared with the
+// landmark model. On amd64 CPUs with AVX-512F the 1×1 convolutions (seven
+// pixels × 32 output channels per step) and the bias/ReLU pass run in
+// nn's AVX-512 assembly; otherwise, and for the shapes it does not cover,
+// nn.Pointwise runs (AVX2 and FMA assembly, or portable Go with the purego
+// build tag). The 3×3 depthwise rows always use nn.DepthwiseRow. Run does not allocate. It costs about 3.9 ms of CPU per face with
 // AVX-512 and 6.1 ms with AVX2 only (BenchmarkRun, cpu-ms/op).
 //
 // # Concurrency

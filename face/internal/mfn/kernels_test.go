@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/openliveness/openliveness/face/internal/mesh"
+	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
 func randVec(r *rand.Rand, n int) []float32 {
@@ -38,6 +38,18 @@ func naivePointwise(out, in []float32, npix, cin, ostride int, w [][]float32, bi
 	}
 }
 
+// kernelModes are the kernel selections this CPU runs, portable first.
+func kernelModes() map[string]kernels {
+	modes := map[string]kernels{"go": {}}
+	if nn.HaveSIMD() {
+		modes["simd"] = kernels{simd: true}
+	}
+	if nn.HaveAVX512() {
+		modes["avx512"] = kernels{simd: true, wide: true}
+	}
+	return modes
+}
+
 func TestPointwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct{ npix, cin, cout, extra, cres int }{
@@ -60,7 +72,7 @@ func TestPointwise(t *testing.T) {
 			wm[o] = randVec(r, tc.cin)
 			flat = append(flat, wm[o]...)
 		}
-		w := mesh.BlockFilter(flat, tc.cout, tc.cin)
+		w := nn.BlockFilter(flat, tc.cout, tc.cin)
 		in := randVec(r, tc.npix*tc.cin)
 		bias, slope := randVec(r, tc.cout), randVec(r, tc.cout)
 		var res []float32
@@ -69,29 +81,14 @@ func TestPointwise(t *testing.T) {
 		}
 		got := make([]float32, (tc.npix-1)*ostride+tc.cout)
 		want := make([]float32, len(got))
-		pointwise(got, in, tc.npix, tc.cin, ostride, w, bias, slope, res, tc.cres)
 		naivePointwise(want, in, tc.npix, tc.cin, ostride, wm, bias, slope, res, tc.cres)
-		for i := range got {
-			tol := 1e-4 * (1 + math.Abs(float64(want[i])))
-			require.InDelta(t, want[i], got[i], tol, "shape %+v, value %d", tc, i)
-		}
-	}
-}
-
-func TestBiasAct(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for _, c := range []int{16, 64, 8, 24} {
-		for _, relu := range []bool{false, true} {
-			row, bias := randVec(r, 5*c), randVec(r, c)
-			want := make([]float32, len(row))
-			for i, v := range row {
-				want[i] = v + bias[i%c]
-				if relu {
-					want[i] = max(want[i], 0)
-				}
+		for name, k := range kernelModes() {
+			clear(got)
+			k.pointwise(got, in, tc.npix, tc.cin, ostride, w, bias, slope, res, tc.cres)
+			for i := range got {
+				tol := 1e-4 * (1 + math.Abs(float64(want[i])))
+				require.InDelta(t, want[i], got[i], tol, "%s: shape %+v, value %d", name, tc, i)
 			}
-			biasAct(row, bias, relu)
-			require.Equal(t, want, row, "c %d relu %v", c, relu)
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"math"
 	"sync"
 
-	"github.com/openliveness/openliveness/face/internal/mesh"
+	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
 // InputSize is the side of the square RGB input, in pixels.
@@ -36,6 +36,7 @@ var modelBin []byte
 // takes a private workspace from an internal pool.
 type Model struct {
 	p    *program
+	k    kernels
 	pool sync.Pool
 }
 
@@ -57,7 +58,7 @@ func load(jsonData, bin []byte) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{p: p}
+	m := &Model{p: p, k: bestKernels()}
 	m.pool.New = func() any {
 		return &workspace{arena: make([]float32, p.arena), col: make([]float32, p.col), dw: make([]float32, 512)}
 	}
@@ -113,7 +114,7 @@ func (m *Model) exec(ws *workspace, L *layer, in []float32) {
 				ro := res.interior() + y*res.rowStride()
 				r = a[ro : ro+res.w*res.c]
 			}
-			pointwise(a[o:o+out.w*out.c], a[s:s+src.w*src.c], out.w, L.cin, L.cout, L.w, L.bias, L.slope, r, L.cout*boolInt(r != nil))
+			m.k.pointwise(a[o:o+out.w*out.c], a[s:s+src.w*src.c], out.w, L.cin, L.cout, L.w, L.bias, L.slope, r, L.cout*boolInt(r != nil))
 		}
 	case layerDW:
 		src := m.p.tensors[L.in]
@@ -123,8 +124,7 @@ func (m *Model) exec(ws *workspace, L *layer, in []float32) {
 			r := src.off + (y*L.stride-L.padTop+1)*irs
 			o := out.interior() + y*ors
 			row := a[o : o+out.w*out.c]
-			mesh.DepthwiseRow(row, a[r:r+irs], a[r+irs:r+2*irs], a[r+2*irs:r+3*irs], L.w, out.w, L.cin, L.stride, off)
-			biasAct(row, L.bias, L.relu)
+			nn.DepthwiseRowBias(m.k.simd, row, a[r:r+irs], a[r+irs:r+2*irs], a[r+2*irs:r+3*irs], L.w, L.bias, L.relu, out.w, L.cin, L.stride, off)
 		}
 	case layerGDC:
 		src := m.p.tensors[L.in]
@@ -155,14 +155,29 @@ func (m *Model) stem(ws *workspace, L *layer, in []float32) {
 	out := m.p.tensors[L.out]
 	k, c := L.k, L.cin
 	kk := k * k * c
-	col := ws.col[:out.w*kk]
 	for oy := range out.h {
-		for ox := range out.w {
-			d := col[ox*kk : ox*kk+kk]
+		o := out.interior() + oy*out.rowStride()
+		dst := a[o : o+out.w*out.c]
+		// Whole groups of patches inside the input are read straight from
+		// the rows (nn.Conv3, the same sums as the gather below).
+		n := 0
+		if iy := oy*L.stride - L.padTop; k == 3 && c == 3 && L.padLeft == 0 && iy >= 0 && iy+3 <= InputSize {
+			n = min((InputSize-3)/L.stride+1, out.w) / 6 * 6
+			const w3 = InputSize * 3
+			r := in[iy*w3:]
+			nn.Conv3(m.k.simd, dst, r[:w3], r[w3:2*w3], r[2*w3:3*w3], ws.col, n, L.stride*3, L.cout, L.w, L.bias, L.slope)
+		}
+		if n == out.w {
+			continue
+		}
+		col := ws.col[:(out.w-n)*kk]
+		for ox := n; ox < out.w; ox++ {
+			d := col[(ox-n)*kk : (ox-n)*kk+kk]
+			ix0 := ox*L.stride - L.padLeft
 			for ky := range k {
 				iy := oy*L.stride - L.padTop + ky
 				for kx := range k {
-					ix := ox*L.stride - L.padLeft + kx
+					ix := ix0 + kx
 					dd := d[(ky*k+kx)*c : (ky*k+kx)*c+c]
 					if iy < 0 || iy >= InputSize || ix < 0 || ix >= InputSize {
 						clear(dd)
@@ -172,29 +187,7 @@ func (m *Model) stem(ws *workspace, L *layer, in []float32) {
 				}
 			}
 		}
-		o := out.interior() + oy*out.rowStride()
-		pointwise(a[o:o+out.w*out.c], col, out.w, kk, L.cout, L.w, L.bias, L.slope, nil, 0)
-	}
-}
-
-func biasAct(row, bias []float32, relu bool) {
-	c := len(bias)
-	if have512 && c%16 == 0 && c > 0 && len(row) >= c {
-		biasAct512(&row[0], &bias[0], len(row)/c, c, relu)
-		return
-	}
-	for p := 0; p+c <= len(row); p += c {
-		v := row[p : p+c]
-		b := bias[:len(v)]
-		if relu {
-			for i := range v {
-				v[i] = max(v[i]+b[i], 0)
-			}
-		} else {
-			for i := range v {
-				v[i] += b[i]
-			}
-		}
+		m.k.pointwise(dst[n*out.c:], col, out.w-n, kk, L.cout, L.w, L.bias, L.slope, nil, 0)
 	}
 }
 

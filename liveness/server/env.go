@@ -1,4 +1,4 @@
-package serverkit
+package server
 
 import (
 	"flag"

@@ -1,11 +1,11 @@
-package mesh
+package nn
 
 import "math"
 
-// float16to32 widens an IEEE-754 binary16 value to float32 exactly,
+// Float16to32 widens an IEEE-754 binary16 value to float32 exactly,
 // including subnormals, signed zeros, infinities and NaNs (the NaN payload
 // is kept in the top mantissa bits).
-func float16to32(h uint16) float32 {
+func Float16to32(h uint16) float32 {
 	sign := uint32(h&0x8000) << 16
 	exp := uint32(h>>10) & 0x1f
 	mant := uint32(h & 0x3ff)

@@ -1,9 +1,4 @@
-// Package serverkit is the process plumbing shared by the reference
-// servers (examples/server, adapters/cmd/server): the HTTP server's
-// limits, the run loop with its background workers, and the graceful
-// shutdown that finishes requests in flight and leaves undelivered webhooks
-// in the outbox.
-package serverkit
+package server
 
 import (
 	"context"
@@ -53,17 +48,17 @@ func durationMS(_ []string, a slog.Attr) slog.Attr {
 	return slog.Float64(key, float64(a.Value.Duration().Microseconds())/1000)
 }
 
-// Dispatcher is what Run needs of the webhook dispatcher.
-type Dispatcher interface {
+// dispatcher is what serveUntilDone needs of the webhook dispatcher.
+type dispatcher interface {
 	Shutdown(ctx context.Context) error
 	Close() error
 }
 
-// Params describe one run.
-type Params struct {
+// params describe one run.
+type params struct {
 	Listener   net.Listener
 	Server     *http.Server
-	Dispatcher Dispatcher
+	Dispatcher dispatcher
 	// Workers run in the background until shutdown (the webhook
 	// dispatcher, the engine's expiry sweep, retention, checkpoints).
 	Workers         []func(ctx context.Context)
@@ -71,11 +66,11 @@ type Params struct {
 	ShutdownTimeout time.Duration
 }
 
-// Run serves until ctx ends, then shuts down gracefully: it stops
+// serveUntilDone serves until ctx ends, then shuts down gracefully: it stops
 // accepting, lets requests in flight finish, then webhook attempts in
 // flight (what is not delivered stays in the outbox), then stops the
 // workers. A failure of the listener ends the run with its error.
-func Run(ctx context.Context, p Params) error {
+func serveUntilDone(ctx context.Context, p params) error {
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for _, w := range p.Workers {

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"crypto/ecdsa"
@@ -29,24 +29,24 @@ type tlsSetup struct {
 }
 
 // serverTLS returns the TLS configuration of cfg, nil without TLS. A
-// self-signed certificate is kept in the data directory
+// self-signed certificate is kept in the state directory
 // (tls-self-signed.pem) when there is one, so that a device that accepted it
 // keeps accepting it after a restart.
-func serverTLS(cfg *config, addr string, now time.Time) (*tlsSetup, error) {
+func serverTLS(cfg *Config, addr string, now time.Time) (*tlsSetup, error) {
 	switch {
-	case cfg.tlsCert != "":
-		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+	case cfg.TLSCert != "":
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
 			return nil, fmt.Errorf("TLS: %w", err)
 		}
 		return &tlsSetup{config: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}, nil
-	case !cfg.tlsSelfSigned:
+	case !cfg.TLSSelfSigned:
 		return nil, nil
 	}
 	dns, ips := localNames(addr)
 	var path string
-	if cfg.dataDir != "" {
-		path = filepath.Join(cfg.dataDir, "tls-self-signed.pem")
+	if cfg.StateDir != "" {
+		path = filepath.Join(cfg.StateDir, "tls-self-signed.pem")
 	}
 	certPEM, keyPEM, err := loadSelfSigned(path, dns, ips, now)
 	if err != nil {
