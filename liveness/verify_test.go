@@ -100,9 +100,9 @@ func TestMatchDecision(t *testing.T) {
 		wantReason  string
 		decision    string
 	}{
-		{0.95, true, StatusPassed, VerdictPass, "", MatchSame},
-		{0.80, true, StatusPassed, VerdictReview, ReasonFaceReview, MatchReview},
-		{0.40, true, StatusFailed, VerdictFail, ReasonFaceMismatch, MatchDifferent},
+		{face.MatchThreshold + 0.02, true, StatusPassed, VerdictPass, "", MatchSame},
+		{(face.MatchThreshold + MatchReviewThreshold) / 2, true, StatusPassed, VerdictReview, ReasonFaceReview, MatchReview},
+		{MatchReviewThreshold - 0.04, true, StatusFailed, VerdictFail, ReasonFaceMismatch, MatchDifferent},
 		{0, false, StatusPassed, VerdictReview, ReasonFaceReview, MatchNoFace},
 	} {
 		s := &Session{Reference: ref, Status: StatusPassed, Verdict: VerdictPass}
@@ -115,6 +115,11 @@ func TestMatchDecision(t *testing.T) {
 		assert.Equal(t, tc.wantVerdict, s.Verdict, tc.score)
 		assert.Equal(t, tc.wantReason, s.Reason, tc.score)
 	}
+
+	// A reference embedded by another model version is not compared.
+	old := *ref
+	old.Model = "mobilefacenet-192-hm3.0.4+mesh-eyes-mouth-112"
+	assert.Nil(t, e.matchScore(&Session{Reference: &old}, img, res), "other model: no comparison")
 
 	// Without a reference nothing changes; a failed session is left alone.
 	plain := &Session{Status: StatusPassed, Verdict: VerdictPass}

@@ -137,8 +137,9 @@ type Event struct {
 // The event id and the timestamp are inside the signed body, so a receiver
 // checking only the body signature (SchemeBody) can still drop duplicates
 // (by event_id) and stale replays (by timestamp: see CheckFresh). The
-// evidence fields appear only when the session has evidence. It is a
-// value, safe to copy.
+// evidence fields appear only when the session has evidence, match only
+// for a session created with a reference photo. It is a value, safe to
+// copy (Match is shared).
 type Completed struct {
 	Event EventType `json:"event"`
 	// EventID is the event's id ("evt_…"), the same on every retry.
@@ -153,6 +154,8 @@ type Completed struct {
 	EvidenceHash    string `json:"evidence_hash,omitempty"`
 	EvidenceURL     string `json:"evidence_url,omitempty"`
 	EvidenceExpires string `json:"evidence_url_expires,omitempty"`
+	// Match is the face comparison with the session's reference photo.
+	Match *Match `json:"match,omitempty"`
 }
 
 // NewEventID returns "evt_" and 32 lowercase hex digits read from r (use
@@ -266,6 +269,7 @@ func (e Event) Completed() (Completed, error) {
 	default:
 		return Completed{}, fmt.Errorf("%w: %s has no %s payload", ErrFiltered, e.Type, FormatCompleted)
 	}
+	c.Match = e.Data.Match
 	if ev := e.Data.Evidence; ev != nil {
 		c.EvidenceHash = ev.Hash
 		c.EvidenceURL = ev.URL

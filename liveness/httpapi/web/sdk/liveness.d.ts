@@ -36,7 +36,30 @@ export type Reason =
   | 'cancelled'
   | 'frame_limit'
   | 'low_score'
+  | 'face_mismatch'
+  | 'face_match_review'
   | (string & {});
+
+/**
+ * The comparison of the live face with the session's reference photo, in
+ * the API-key result (GET /v1/sessions/{id}/result) and in webhooks of
+ * sessions created with a reference. Client-token views (what this SDK
+ * reads in the browser) never carry it: the browser only sees the reason.
+ * Webhooks carry score, threshold and decision.
+ */
+export interface Match {
+  /** Mean similarity of the most frontal live frames with the reference, −1…1. */
+  score: number;
+  /** The score at which the faces count as the same person. */
+  threshold: number;
+  /** Lower end of the manual-review band (result only). */
+  review_threshold?: number;
+  decision: 'match' | 'review' | 'no_match' | 'no_frontal_face';
+  /** The live frames compared (result only). */
+  frames?: number[];
+  /** Hex SHA-256 of the reference image (result only). */
+  reference_sha256?: string;
+}
 
 /** The session state read with the client token (GET /v1/sessions/{id}). */
 export interface SessionState {
