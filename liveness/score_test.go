@@ -17,7 +17,7 @@ func TestLiveProbability(t *testing.T) {
 	}{
 		{"no per-frame scores", spoof.SessionResult{Score: 1}, 1},
 		{"every frame at the cap", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 3}}, 0.977},
-		{"the midpoint", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 21.16 / 8.30}}, 0.5},
+		{"the midpoint", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 20.62 / 8.12}}, 0.5},
 		{"a mean log-odds of 1", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 1}}, 0},
 		{"attack frames", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: -3, AttackFrames: 20}}, 0},
 	}
