@@ -44,7 +44,7 @@ bench:
 # landmark and face embedding models on them, the portable JPEG inverse
 # DCT): the tests are cross-compiled and run under qemu-user (Debian
 # package qemu-user-static), from each package's directory as go test does.
-ARM64_PKGS ?= face/internal/nn face/internal/mesh face/internal/mfn face/internal/mobileface face/internal/jpeg
+ARM64_PKGS ?= face/internal/nn face/internal/mesh face/internal/mobileface face/internal/jpeg
 QEMU_ARM64 ?= qemu-aarch64-static
 .PHONY: arm64
 arm64:

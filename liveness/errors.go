@@ -55,12 +55,12 @@ type Error struct {
 	// Status is the session's status (CodeNotPending).
 	Status Status
 	// Field names the request parameter at fault (CodeBadRequest), as in
-	// the REST API: "ttl", "challenge_count", "interval_ms", "frames",
+	// the REST API: "ttl_seconds", "challenge_count", "interval_ms", "frames",
 	// "challenges", "sequence", "reference_image", "reference_image_id",
 	// "decision", "reviewer".
 	Field string
 	// Min and Max are the allowed range of Field when it is out of range
-	// (seconds for ttl, milliseconds for interval_ms, counts otherwise).
+	// (seconds for ttl_seconds, milliseconds for interval_ms, counts otherwise).
 	Min, Max int64
 	// Frame is the 1-based position of the bad frame in its request
 	// (CodeBadFrame).

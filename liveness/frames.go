@@ -116,16 +116,17 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 	if len(frames) == 0 {
 		return nil, ErrNoFrames
 	}
-	if len(frames) > e.cfg.maxBurstFrames {
-		return nil, outOfRange("frames", 1, int64(e.cfg.maxBurstFrames))
+	lim := e.Limits()
+	if len(frames) > lim.MaxBurstFrames {
+		return nil, outOfRange("frames", 1, int64(lim.MaxBurstFrames))
 	}
 	var interval time.Duration
 	var slots Slots
 	if opts != nil {
 		interval, slots = opts.Interval, opts.Slots
 	}
-	if interval < 0 || interval > 2*time.Second {
-		return nil, outOfRange("interval_ms", 0, 2000)
+	if interval < time.Duration(lim.MinIntervalMS)*time.Millisecond || interval > time.Duration(lim.MaxIntervalMS)*time.Millisecond {
+		return nil, outOfRange("interval_ms", int64(lim.MinIntervalMS), int64(lim.MaxIntervalMS))
 	}
 	arrival := e.cfg.clock()
 

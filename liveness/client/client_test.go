@@ -114,7 +114,7 @@ func TestSessionLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !v.FaceDetected || v.SessionStatus != "pending" || v.CurrentChallenge != s.Challenges[0] || v.Hint == "" {
+	if !v.FaceDetected || v.SessionStatus != "pending" || v.CurrentChallenge == nil || *v.CurrentChallenge != s.Challenges[0] || v.Hint == "" {
 		t.Errorf("verify %+v", v)
 	}
 	clk.Advance(300 * time.Millisecond)

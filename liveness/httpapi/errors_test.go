@@ -31,7 +31,7 @@ func TestErrorTable(t *testing.T) {
 		msg    string
 	}{
 		{&liveness.StateError{Status: liveness.StatusPassed}, 409, "not_pending", "Session is already 'passed'"},
-		{&liveness.Error{Code: liveness.CodeBadRequest, Field: "ttl", Min: 10, Max: 3600}, 400, "bad_request", "ttl must be between 10 and 3600 seconds"},
+		{&liveness.Error{Code: liveness.CodeBadRequest, Field: "ttl_seconds", Min: 10, Max: 3600}, 400, "bad_request", "ttl_seconds must be between 10 and 3600"},
 		{&liveness.Error{Code: liveness.CodeBadFrame, Frame: 2, Err: fmt.Errorf("%w: EOF", face.ErrCorruptImage)}, 400, "bad_frame", "bad frame: frame 2: corrupt image"},
 		{&liveness.Error{Code: liveness.CodeBadRequest, Field: "reference_image_id", Err: liveness.ErrBothReferences}, 400, "bad_request", "give a reference image or a reference image id, not both"},
 		{liveness.ErrNotInReview, 409, "not_in_review", "Session is not awaiting manual review"},

@@ -239,8 +239,8 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 	}
 	switch {
 	case req.ChallengeCount != nil:
-		if *req.ChallengeCount < 1 || *req.ChallengeCount > 8 {
-			return bad("challenge_count must be between 1 and 8")
+		if lim := h.cfg.limits; *req.ChallengeCount < lim.MinChallenges || *req.ChallengeCount > lim.MaxChallenges {
+			return o, outOfRange("challenge_count", lim.MinChallenges, lim.MaxChallenges)
 		}
 		o.ChallengeCount = *req.ChallengeCount
 		if len(distinct) == 1 && o.ChallengeCount > 1 {
@@ -284,8 +284,8 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 		o.ParentOrigin = origin
 	}
 	if req.TTLSeconds != nil {
-		if *req.TTLSeconds <= 0 || *req.TTLSeconds > 24*3600 {
-			return bad("ttl_seconds out of range")
+		if lim := h.cfg.limits; *req.TTLSeconds < int(lim.MinTTL/time.Second) || *req.TTLSeconds > int(lim.MaxTTL/time.Second) {
+			return o, outOfRange("ttl_seconds", int(lim.MinTTL/time.Second), int(lim.MaxTTL/time.Second))
 		}
 		o.TTL = time.Duration(*req.TTLSeconds) * time.Second
 	}
