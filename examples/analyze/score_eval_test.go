@@ -502,6 +502,10 @@ func TestEvalSessionScore(t *testing.T) {
 		require.NotNil(t, v, k)
 		t.Logf("%s sessions: %d, held-out score ≥ 0.5 %d, 0.3–0.5 %d, < 0.3 %d", k, v.n, v.pass, v.review, v.n-v.pass-v.review)
 	}
+	// The figures of docs/evaluation.md.
+	assert.LessOrEqual(t, verdicts["attack window"].pass, 10, "attack sessions scored ≥ 0.5 held out")
+	assert.GreaterOrEqual(t, verdicts["cooperative"].pass, 858, "cooperative sessions scored ≥ 0.5 held out")
+	assert.GreaterOrEqual(t, verdicts["window"].pass, 610, "bona fide windows scored ≥ 0.5 held out")
 
 	// Per source, with the sessions failed on spoof (their score is capped).
 	t.Log("source | bona fide | sessions in the fit | failed on spoof (max score) | mean held-out score | min | max")
@@ -539,5 +543,8 @@ func TestEvalSessionScore(t *testing.T) {
 			mean += p
 		}
 		t.Logf("| %s | %v | %d | %d (%.3f) | %.3f | %.3f | %.3f |", src, live, len(ps), failed, maxFailed, mean/float64(len(ps)), slices.Min(ps), slices.Max(ps))
+		if src == "A07_p07_monitor_replay" {
+			assert.LessOrEqual(t, slices.Max(ps), 0.102, "the monitor replay's held-out scores")
+		}
 	}
 }
