@@ -544,7 +544,7 @@ func TestEvalSessionScore(t *testing.T) {
 		}
 		t.Logf("| %s | %v | %d | %d (%.3f) | %.3f | %.3f | %.3f |", src, live, len(ps), failed, maxFailed, mean/float64(len(ps)), slices.Min(ps), slices.Max(ps))
 		if src == "A07_p07_monitor_replay" {
-			assert.LessOrEqual(t, slices.Max(ps), 0.102, "the monitor replay's held-out scores")
+			assert.LessOrEqual(t, slices.Max(ps), 0.1015, "the monitor replay's held-out scores")
 		}
 	}
 }
