@@ -31,12 +31,12 @@
 // # Scoring
 //
 // When the last challenge passes (and at least MinFrames frames were
-// analysed), score = spoof × (0.5 + 0.5 × challenges), where spoof is the
-// session's presentation-attack score (the mean per-frame liveness score)
-// and challenges the mean confidence of the passed challenges. The verdict
-// is PASS at or above the pass threshold (default 0.5),
-// REQUIRES_MANUAL_REVIEW down to the review threshold (0.3) and FAIL below,
-// where the session ends failed with reason low_score. A confident
+// analysed), the score is the calibrated probability that a live person
+// completed the session: a logistic function of the session's mean
+// per-frame log-odds of live (ScoreFeatures.LiveProbability). The verdict
+// is PASS at or above the pass threshold (default 0.5) and
+// REQUIRES_MANUAL_REVIEW below it; with WithScoreBands a review threshold
+// above 0 makes lower scores FAIL with reason low_score. A confident
 // presentation attack, or a session-level signal (frozen or looped frames,
 // planar motion, a swapped face), fails the session at once with reason
 // spoof_detected.
