@@ -240,7 +240,7 @@ func TestReviewSettles(t *testing.T) {
 		// A session that ended in the review band.
 		s, _ := store.Get(ctx, c.Session.ID)
 		s.Status, s.Verdict, s.Score = liveness.StatusPassed, liveness.VerdictReview, 0.4
-		if err := store.Update(ctx, s); err != nil {
+		if err := store.Commit(ctx, &liveness.Change{Session: s}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.Review(ctx, s.ID, liveness.ReviewDecision{Verdict: tc.decision}); !errors.Is(err, liveness.ErrBadRequest) {

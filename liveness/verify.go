@@ -135,7 +135,7 @@ func (e *Engine) reference(ctx context.Context, data []byte) (*Reference, error)
 
 // observeMatch compares a frame with the reference when it is among the
 // matchFrames most frontal frames so far.
-func (e *Engine) observeMatch(s *Session, a analysed, rec FrameRecord) {
+func (e *Engine) observeMatch(s *Session, a analysed, rec frameRec) {
 	if s.Reference == nil || a.match == nil || rec.Obs.FaceCount != 1 {
 		return
 	}

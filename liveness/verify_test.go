@@ -65,7 +65,7 @@ func TestMatchDecision(t *testing.T) {
 	require.NoError(t, err)
 	res, err := e.analyzer.Analyze(ctx, img, nil)
 	require.NoError(t, err)
-	rec := FrameRecord{Obs: e.observation(res, 0, false)}
+	rec := frameRec{Obs: e.observation(res, 0, false)}
 	require.Equal(t, 1, rec.Obs.FaceCount)
 
 	s := &Session{Reference: ref, Status: StatusPassed, Verdict: VerdictPass, Challenges: []challenge.ID{challenge.Blink}}

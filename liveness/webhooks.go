@@ -249,13 +249,18 @@ func (n *WebhookNotifier) ownedSessionEndpoint(owner, url string) webhook.Endpoi
 	return e
 }
 
-// WebhookEvent returns the webhook event of ev (with a new event id).
+// WebhookEvent returns the webhook event of ev, with ev.ID as its id (a
+// new random id when ev.ID is empty).
 func (n *WebhookNotifier) WebhookEvent(ev Event) (webhook.Event, error) {
-	n.randMu.Lock()
-	id, err := webhook.NewEventID(n.rand)
-	n.randMu.Unlock()
-	if err != nil {
-		return webhook.Event{}, err
+	id := ev.ID
+	if id == "" {
+		n.randMu.Lock()
+		var err error
+		id, err = webhook.NewEventID(n.rand)
+		n.randMu.Unlock()
+		if err != nil {
+			return webhook.Event{}, err
+		}
 	}
 	d := WebhookData(ev)
 	if d.Evidence != nil && n.evidenceURLs != nil {
@@ -298,7 +303,9 @@ func WebhookData(ev Event) webhook.SessionData {
 // Notify implements Notifier: it stores one delivery per endpoint that
 // takes the event. Endpoints that do not take it (a "completed" endpoint
 // and a non-terminal event, an event filter) are skipped; other failures
-// are joined in the returned error, after every endpoint was tried.
+// are joined in the returned error, after every endpoint was tried. A
+// replayed event (ev.Replay) is not stored again for an endpoint that
+// already has a delivery with its id.
 func (n *WebhookNotifier) Notify(ctx context.Context, ev Event) error {
 	if ev.Session == nil {
 		return fmt.Errorf("%w: event without session", ErrBadRequest)
@@ -321,6 +328,16 @@ func (n *WebhookNotifier) Notify(ctx context.Context, ev Event) error {
 	}
 	var errs []error
 	for _, e := range targets {
+		if ev.Replay {
+			got, err := n.d.Deliveries(ctx, webhook.DeliveryFilter{EventID: we.ID, EndpointID: e.ID, Limit: 1})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("endpoint %s: %w", e.ID, err))
+				continue
+			}
+			if len(got) > 0 {
+				continue
+			}
+		}
 		if _, err := n.d.Enqueue(ctx, e, we); err != nil && !errors.Is(err, webhook.ErrFiltered) {
 			errs = append(errs, fmt.Errorf("endpoint %s: %w", e.ID, err))
 		}

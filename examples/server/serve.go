@@ -147,6 +147,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 
 	// Engine.
 	eopts := []liveness.Option{liveness.WithLogger(logger), liveness.WithNotifier(notifier), liveness.WithObserver(metrics), liveness.WithAuditor(auditLog)}
+	if p, ok := hookStore.(liveness.Pruner); ok { // both outboxes prune delivered records
+		eopts = append(eopts, liveness.WithRetention(24*time.Hour, 10*time.Minute, p))
+	}
 	if cfg.dataDir != "" {
 		ss, err := livebolt.Open(filepath.Join(cfg.dataDir, "sessions.db"))
 		if err != nil {

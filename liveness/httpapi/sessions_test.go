@@ -251,7 +251,7 @@ func TestResultAndCancel(t *testing.T) {
 		Score: 0.87, Verdict: liveness.VerdictPass, ModelVersion: "test-model", ReferenceID: "order-1", Frames: 12,
 		Passed: []liveness.PassedChallenge{{Challenge: challenge.Blink, Confidence: 0.9, Frame: 10, At: now}},
 	}
-	if err := store.Create(ctx, done); err != nil {
+	if err := store.Commit(ctx, &liveness.Change{Session: done, Create: true}); err != nil {
 		t.Fatal(err)
 	}
 
