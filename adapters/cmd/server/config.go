@@ -46,7 +46,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.redisURL, "redis-url", env("OPENLIVENESS_REDIS_URL", ""), "Redis URL, redis://[:PASSWORD@]HOST:PORT/DB or rediss:// (required)")
 	fs.StringVar(&c.redisPrefix, "redis-prefix", env("OPENLIVENESS_REDIS_PREFIX", redisstore.DefaultPrefix), "prefix of every Redis key")
 	fs.StringVar(&c.postgresURL, "postgres-url", env("OPENLIVENESS_POSTGRES_URL", ""), "PostgreSQL URL (required)")
-	fs.DurationVar(&c.sessionRetention, "session-retention", redisstore.DefaultRetention, "how long finished sessions stay readable")
+	fs.DurationVar(&c.sessionRetention, "session-retention", redisstore.DefaultRetention, "how long ended sessions and delivered webhook records are kept (pruned every 10 minutes)")
 	fs.StringVar(&c.keysFile, "keys-file", env("OPENLIVENESS_KEYS_FILE", ""), "keys.json of API keys")
 	fs.DurationVar(&c.webhookTimeout, "webhook-timeout", webhook.DefaultAttemptTimeout, "bound of one webhook attempt")
 	fs.StringVar(&auditKey, "audit-key", env("OPENLIVENESS_AUDIT_KEY", ""), "base64 Ed25519 seed signing the audit chain (default: no audit log)")

@@ -5,7 +5,8 @@
 //
 // What lives where:
 //
-//	Redis       sessions (optimistic, atomic updates), the per-session frame
+//	Redis       sessions (header, frame log and the outbox of intents, each
+//	            change one atomic script), the per-session frame
 //	            rate limit, failure limits per reference id
 //	PostgreSQL  the webhook outbox (every replica delivers; each delivery is
 //	            leased to one worker), the audit chain (one chain whatever
@@ -28,7 +29,8 @@
 //	-redis-prefix           prefix of every Redis key (OPENLIVENESS_REDIS_PREFIX, default openliveness:)
 //	-postgres-url           PostgreSQL URL (OPENLIVENESS_POSTGRES_URL, required); add
 //	                        search_path=SCHEMA to keep the tables in their own schema
-//	-session-retention      how long finished sessions stay readable (24h)
+//	-session-retention      how long ended sessions (with their frame logs) and delivered
+//	                        or failed webhook records are kept (24h); pruned every 10 minutes
 //	-dev-api-key            an API key to accept (OPENLIVENESS_DEV_API_KEY)
 //	-keys-file              a keys.json of API keys, as written by "examples/server keys"
 //	                        (OPENLIVENESS_KEYS_FILE); one of the two is required

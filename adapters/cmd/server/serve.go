@@ -105,6 +105,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	eopts := []liveness.Option{
 		liveness.WithLogger(logger), liveness.WithNotifier(notifier), liveness.WithObserver(metrics),
 		liveness.WithStore(redisstore.New(rdb, rprefix, redisstore.WithRetention(cfg.sessionRetention))),
+		// Ended sessions, their frame logs and delivered webhook records are
+		// pruned every 10 minutes once older than -session-retention.
+		liveness.WithRetention(cfg.sessionRetention, pruneEvery, hookStore),
 		liveness.WithFailureLimiter(redisstore.NewFailureLimiter(rdb, redisstore.DefaultMaxFailures, redisstore.DefaultFailureWindow, rprefix)),
 		liveness.WithEvidenceStore(pgstore.NewEvidenceStore(pool, nil)),
 	}
@@ -169,6 +172,10 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	logger.Info("stopped")
 	return nil
 }
+
+// pruneEvery is how often ended sessions and delivered webhook records
+// are pruned.
+const pruneEvery = 10 * time.Minute
 
 // purgeLockKey names the advisory lock that lets one replica at a time
 // purge evidence.
