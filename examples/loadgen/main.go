@@ -17,7 +17,9 @@
 // offset), otherwise from testdata/face.jpg placed on a 640×480 canvas at
 // a slowly moving position. Each session sends one frame every -interval
 // (800 ms, the page's default) or, with -burst N, N frames taken
-// -burst-interval apart per request; a session that ends is replaced by a
+// -burst-interval apart per request (with -burst-sessions M, only M more
+// sessions send bursts, as BLINK sessions do, besides the -sessions ones
+// sending single frames); a session that ends is replaced by a
 // new one. The report gives frames analysed per second, the latency of
 // verify requests (p50, p90, p99, max), errors by status, the server's
 // mean analysis time per frame and the heap per session.
@@ -75,6 +77,7 @@ type options struct {
 	interval      time.Duration
 	burst         int
 	burstInterval time.Duration
+	burstSessions int
 	frames        string
 	timeout       time.Duration
 	maxFrames     int
@@ -95,6 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.interval, "interval", 800*time.Millisecond, "time between requests of one session")
 	fs.IntVar(&o.burst, "burst", 1, "frames per request")
 	fs.DurationVar(&o.burstInterval, "burst-interval", 100*time.Millisecond, "capture interval of a burst's frames")
+	fs.IntVar(&o.burstSessions, "burst-sessions", 0, "with -burst: this many more sessions send bursts while the -sessions ones send one frame per request (0: every session sends bursts)")
 	fs.StringVar(&o.frames, "frames", "", "a .mjpeg or .jpg file (default: the shared videos, else testdata/face.jpg)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout")
 	fs.BoolVar(&o.timeline, "timeline", false, "also print the requests, median and maximum latency of each second")
@@ -104,8 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if o.duration <= 0 || o.duration > 10*time.Minute || o.sessions < 1 || o.sessions > 2000 || o.burst < 1 || o.burst > 20 || o.interval <= 0 {
-		fmt.Fprintln(stderr, "loadgen: -duration must be in (0, 10m], -sessions in [1, 2000], -burst in [1, 20], -interval > 0")
+	if o.duration <= 0 || o.duration > 10*time.Minute || o.sessions < 1 || o.sessions > 2000 || o.burst < 1 || o.burst > 20 || o.interval <= 0 || o.burstSessions < 0 || o.burstSessions > 2000 {
+		fmt.Fprintln(stderr, "loadgen: -duration must be in (0, 10m], -sessions in [1, 2000], -burst in [1, 20], -burst-sessions in [0, 2000], -interval > 0")
 		return 2
 	}
 	if err := loadgen(ctx, o, stdout, stderr); err != nil {
@@ -204,7 +208,7 @@ func loadgen(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	base := strings.TrimRight(o.url, "/")
 	hc := &http.Client{
 		Timeout:   o.timeout,
-		Transport: &http.Transport{MaxIdleConns: o.sessions * 2, MaxIdleConnsPerHost: o.sessions * 2, IdleConnTimeout: time.Minute},
+		Transport: &http.Transport{MaxIdleConns: (o.sessions + o.burstSessions) * 2, MaxIdleConnsPerHost: (o.sessions + o.burstSessions) * 2, IdleConnTimeout: time.Minute},
 	}
 	metricsBefore, _ := scrape(hc, base)
 
@@ -214,18 +218,23 @@ func loadgen(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer cancel()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for w := 0; w < o.sessions; w++ {
+	total := o.sessions + o.burstSessions
+	for w := 0; w < total; w++ {
+		wo := o
+		if o.burstSessions > 0 && w < o.sessions {
+			wo.burst = 1 // the burst sessions are the extra ones
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			// Spread the sessions over one interval so they do not beat in step.
-			offset := time.Duration(w) * o.interval / time.Duration(o.sessions)
+			offset := time.Duration(w) * o.interval / time.Duration(total)
 			select {
 			case <-time.After(offset):
 			case <-runCtx.Done():
 				return
 			}
-			worker(runCtx, hc, base, o, w*len(frames)/o.sessions, bodies, enc, st)
+			worker(runCtx, hc, base, wo, w*len(frames)/total, bodies, enc, st)
 		}()
 	}
 	wg.Wait()
@@ -281,7 +290,11 @@ func loadgen(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	pct := func(p float64) time.Duration { return quantile(lat, p) }
 	frameCount := st.frames.Load()
-	fmt.Fprintf(stdout, "loadgen: %d sessions, one request every %s per session, %d frame(s) per request, %s\n", o.sessions, o.interval, o.burst, elapsed.Round(time.Millisecond))
+	if o.burstSessions > 0 {
+		fmt.Fprintf(stdout, "loadgen: %d sessions of one frame per request and %d of %d-frame bursts, one request every %s per session, %s\n", o.sessions, o.burstSessions, o.burst, o.interval, elapsed.Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(stdout, "loadgen: %d sessions, one request every %s per session, %d frame(s) per request, %s\n", o.sessions, o.interval, o.burst, elapsed.Round(time.Millisecond))
+	}
 	fmt.Fprintf(stdout, "frames:   %s\n", source)
 	fmt.Fprintf(stdout, "machine:  %d CPUs, GOMAXPROCS %d, load average %s → %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), load0, load1)
 	fmt.Fprintf(stdout, "analysed: %d frames in %d requests = %.1f frames/s\n", frameCount, st.requests.Load(), float64(frameCount)/elapsed.Seconds())
