@@ -12,6 +12,9 @@
 //
 //	go run ./examples/loadgen -inprocess -duration 20s -sessions 60
 //
+// (add -data-dir DIR to keep the in-process server's sessions in bbolt
+// and its evidence in files, as the server's -data-dir does)
+//
 // Frames come from ../shared/facedata/video/*.mjpeg when present (real
 // 640×480 webcam and selfie videos, every session starting at its own
 // offset), otherwise from testdata/face.jpg placed on a 640×480 canvas at
@@ -61,6 +64,7 @@ import (
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/boltstore"
 	"github.com/openliveness/openliveness/liveness/httpapi"
 )
 
@@ -72,6 +76,7 @@ type options struct {
 	url           string
 	key           string
 	inprocess     bool
+	dataDir       string
 	duration      time.Duration
 	sessions      int
 	interval      time.Duration
@@ -93,6 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
 	fs.StringVar(&o.key, "key", os.Getenv("OPENLIVENESS_API_KEY"), "API key (OPENLIVENESS_API_KEY)")
 	fs.BoolVar(&o.inprocess, "inprocess", false, "run the server in this process on a loopback port (ignores -url and -key)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "with -inprocess: keep sessions (bbolt) and evidence files in this new or empty directory, as the server's -data-dir does (default: memory)")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to send frames (at most 10m)")
 	fs.IntVar(&o.sessions, "sessions", 40, "concurrent sessions")
 	fs.DurationVar(&o.interval, "interval", 800*time.Millisecond, "time between requests of one session")
@@ -192,7 +198,7 @@ func loadgen(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 	var heapBefore uint64
 	if o.inprocess {
-		srvURL, key, stop, err := inProcessServer()
+		srvURL, key, stop, err := inProcessServer(o.dataDir)
 		if err != nil {
 			return err
 		}
@@ -538,11 +544,30 @@ func loadAvg() string {
 }
 
 // inProcessServer starts the engine and handler on a loopback port.
-func inProcessServer() (string, string, func(), error) {
+func inProcessServer(dataDir string) (string, string, func(), error) {
 	quiet := slog.New(slog.DiscardHandler)
 	metrics := httpapi.NewMetrics()
-	e, err := liveness.New(liveness.WithLogger(quiet), liveness.WithObserver(metrics))
+	opts := []liveness.Option{liveness.WithLogger(quiet), liveness.WithObserver(metrics)}
+	closeStore := func() {}
+	if dataDir != "" {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return "", "", nil, err
+		}
+		ss, err := boltstore.Open(filepath.Join(dataDir, "sessions.db"))
+		if err != nil {
+			return "", "", nil, err
+		}
+		ev, err := liveness.NewDirEvidence(filepath.Join(dataDir, "evidence"))
+		if err != nil {
+			ss.Close()
+			return "", "", nil, err
+		}
+		opts = append(opts, liveness.WithStore(ss), liveness.WithEvidenceStore(ev))
+		closeStore = func() { ss.Close() }
+	}
+	e, err := liveness.New(opts...)
 	if err != nil {
+		closeStore()
 		return "", "", nil, err
 	}
 	keys := apikey.NewMemoryStore()
@@ -558,7 +583,7 @@ func inProcessServer() (string, string, func(), error) {
 		return "", "", nil, err
 	}
 	srv := httptest.NewServer(h)
-	return srv.URL, key, srv.Close, nil
+	return srv.URL, key, func() { srv.Close(); closeStore() }, nil
 }
 
 // loadFrames returns 640×480 JPEG frames and a description of them.

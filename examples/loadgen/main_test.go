@@ -77,3 +77,13 @@ func TestBurstSessions(t *testing.T) {
 	require.Regexp(t, `sessions: 2 created`, out.String())
 	require.Equal(t, 2, run(context.Background(), []string{"-burst-sessions", "-1"}, io.Discard, io.Discard))
 }
+
+func TestInProcessDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"-inprocess", "-data-dir", dir, "-duration", "1500ms", "-sessions", "2", "-interval", "300ms", "-max-frames", "4",
+		"-frames", filepath.Join("..", "..", "testdata", "face.jpg")}, &out, io.Discard)
+	require.Zero(t, code, out.String())
+	require.Regexp(t, `analysed: [1-9]\d* frames`, out.String())
+	require.FileExists(t, filepath.Join(dir, "sessions.db"))
+}
