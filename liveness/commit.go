@@ -79,7 +79,7 @@ func (c *change) seal() {
 	for i := range c.Intents {
 		it := &c.Intents[i]
 		it.SessionID = s.ID
-		it.ID = fmt.Sprintf("%s/%d/%d", s.ID, next, i)
+		it.ID = fmt.Sprintf("%s/%010d/%03d", s.ID, next, i) // sorts in commit order
 		if it.Kind == IntentWebhook {
 			if snap == nil {
 				snap = s.clone()

@@ -146,6 +146,9 @@ func putHeader(tx *bolt.Tx, sess, old *liveness.Session) error {
 	}
 	p, e := tx.Bucket(bucketPending), tx.Bucket(bucketEnded)
 	if old != nil {
+		if old.Status == sess.Status && old.ExpiresAt.Equal(sess.ExpiresAt) && old.CompletedAt.Equal(sess.CompletedAt) {
+			return nil // the indexes are right: leave their pages clean
+		}
 		if err := p.Delete(timeKey(old.ExpiresAt, old.ID)); err != nil {
 			return err
 		}
