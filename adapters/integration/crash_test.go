@@ -215,6 +215,7 @@ type crashTarget struct {
 	bin    string
 	args   []string
 	apiKey string
+	kills  int // 0: crashKills
 	// audit returns the stored audit entries and the keyring that verifies
 	// them; it is called while no server process runs.
 	audit func(t *testing.T) ([]audit.Entry, *audit.Keyring)
@@ -257,6 +258,18 @@ func TestCrashDataDir(t *testing.T) {
 // TestCrashRedisPostgres is the crash test of adapters/cmd/server with
 // sessions in Redis and the outbox and audit chain in PostgreSQL.
 func TestCrashRedisPostgres(t *testing.T) {
+	crashReplica(t, crashKills(t))
+}
+
+// TestCrashPostgresSessions is the crash test of adapters/cmd/server with
+// the sessions in PostgreSQL too (-sessions-in postgres), where a change
+// and its intents are one transaction; a quarter of the kills, as the
+// relay and reconciler are those of the other runs.
+func TestCrashPostgresSessions(t *testing.T) {
+	crashReplica(t, max(crashKills(t)/4, 1), "-sessions-in", "postgres")
+}
+
+func crashReplica(t *testing.T, kills int, extra ...string) {
 	c := newCluster(t, 0)
 	rc := &crashReceiver{verifier: &webhook.Verifier{Scheme: webhook.SchemeBody, Secrets: []string{c.secret}}}
 	hooks := httptest.NewServer(rc)
@@ -275,6 +288,8 @@ func TestCrashRedisPostgres(t *testing.T) {
 			return readAudit(t, pgstore.NewAuditStore(c.pool), ed25519.NewKeyFromSeed(c.auditSeed))
 		},
 	}
+	target.args = append(target.args, extra...)
+	target.kills = kills
 	runCrash(t, target, rc)
 }
 
@@ -396,7 +411,10 @@ func (cc *crashClients) work(ctx context.Context, r *mrand.Rand) {
 // runCrash kills the target's server crashKills times during traffic,
 // restarts it, waits for it to settle and checks the invariants.
 func runCrash(t *testing.T, target crashTarget, rc *crashReceiver) {
-	kills, seed := crashKills(t), crashSeed(t)
+	kills, seed := target.kills, crashSeed(t)
+	if kills == 0 {
+		kills = crashKills(t)
+	}
 	t.Logf("%d kills, OPENLIVENESS_CRASH_SEED=%d", kills, seed)
 	r := mrand.New(mrand.NewPCG(seed, 17))
 	jpg, err := os.ReadFile(filepath.Join("..", "..", "testdata", "face.jpg"))

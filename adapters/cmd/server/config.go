@@ -28,6 +28,7 @@ type config struct {
 	redisPrefix      string
 	postgresURL      string
 	sessionRetention time.Duration
+	sessionsIn       string
 	keysFile         string
 	webhookTimeout   time.Duration
 	auditSigner      *audit.Signer
@@ -46,6 +47,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.redisURL, "redis-url", env("OPENLIVENESS_REDIS_URL", ""), "Redis URL, redis://[:PASSWORD@]HOST:PORT/DB or rediss:// (required)")
 	fs.StringVar(&c.redisPrefix, "redis-prefix", env("OPENLIVENESS_REDIS_PREFIX", redisstore.DefaultPrefix), "prefix of every Redis key")
 	fs.StringVar(&c.postgresURL, "postgres-url", env("OPENLIVENESS_POSTGRES_URL", ""), "PostgreSQL URL (required)")
+	fs.StringVar(&c.sessionsIn, "sessions-in", env("OPENLIVENESS_SESSIONS_IN", "redis"), "where sessions are kept: redis, or postgres (one transaction per change with its intents)")
 	fs.DurationVar(&c.sessionRetention, "session-retention", redisstore.DefaultRetention, "how long ended sessions and delivered webhook records are kept (pruned every 10 minutes)")
 	fs.StringVar(&c.keysFile, "keys-file", env("OPENLIVENESS_KEYS_FILE", ""), "keys.json of API keys")
 	fs.DurationVar(&c.webhookTimeout, "webhook-timeout", webhook.DefaultAttemptTimeout, "bound of one webhook attempt")
@@ -75,6 +77,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, errors.New("-webhook-secret (or OPENLIVENESS_WEBHOOK_SECRET) is required: every replica must sign with the same secret")
 	case c.DevAPIKey == "" && c.keysFile == "":
 		return nil, errors.New("-dev-api-key or -keys-file is required: every replica must accept the same keys")
+	case c.sessionsIn != "redis" && c.sessionsIn != "postgres":
+		return nil, errors.New("-sessions-in must be redis or postgres")
 	case c.webhookTimeout <= 0 || c.sessionRetention <= 0:
 		return nil, errors.New("-webhook-timeout and -session-retention must be positive")
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -22,6 +24,7 @@ func TestParseConfig(t *testing.T) {
 		check   func(t *testing.T, c *config)
 	}{
 		{name: "minimal", args: required, check: func(t *testing.T, c *config) {
+			assert.Equal(t, "redis", c.sessionsIn)
 			if c.redisPrefix != "openliveness:" || c.sessionRetention != 24*time.Hour || c.auditSigner != nil ||
 				c.RateLimit != 30 || c.RateWindow != 10*time.Second || c.WebhookFormat != webhook.FormatEvent {
 				t.Errorf("defaults: %+v", c)
@@ -42,6 +45,10 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("audit signer %v", c.auditSigner)
 			}
 		}},
+		{name: "sessions in postgres", args: append([]string{"-sessions-in", "postgres"}, required...), check: func(t *testing.T, c *config) {
+			assert.Equal(t, "postgres", c.sessionsIn)
+		}},
+		{name: "bad sessions-in", args: append([]string{"-sessions-in", "mysql"}, required...), wantErr: "-sessions-in"},
 		{name: "no redis", args: required[2:], wantErr: "-redis-url"},
 		{name: "no postgres", args: append(required[:2:2], required[4:]...), wantErr: "-postgres-url"},
 		{name: "no secret", args: append(required[:4:4], required[6:]...), wantErr: "-webhook-secret"},

@@ -29,6 +29,8 @@
 //	-redis-prefix           prefix of every Redis key (OPENLIVENESS_REDIS_PREFIX, default openliveness:)
 //	-postgres-url           PostgreSQL URL (OPENLIVENESS_POSTGRES_URL, required); add
 //	                        search_path=SCHEMA to keep the tables in their own schema
+//	-sessions-in            where sessions are kept: redis (default) or postgres, where a
+//	                        change and its intents are one transaction (OPENLIVENESS_SESSIONS_IN)
 //	-session-retention      how long ended sessions (with their frame logs) and delivered
 //	                        or failed webhook records are kept (24h); pruned every 10 minutes
 //	-dev-api-key            an API key to accept (OPENLIVENESS_DEV_API_KEY)

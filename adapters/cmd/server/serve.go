@@ -104,7 +104,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	// Engine.
 	eopts := []liveness.Option{
 		liveness.WithLogger(logger), liveness.WithNotifier(notifier), liveness.WithObserver(metrics),
-		liveness.WithStore(redisstore.New(rdb, rprefix, redisstore.WithRetention(cfg.sessionRetention))),
+		liveness.WithStore(sessionStore(cfg, rdb, pool)),
 		// Ended sessions, their frame logs and delivered webhook records are
 		// pruned every 10 minutes once older than -session-retention.
 		liveness.WithRetention(cfg.sessionRetention, pruneEvery, hookStore),
@@ -171,6 +171,14 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready fun
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// sessionStore returns the session store -sessions-in names.
+func sessionStore(cfg *config, rdb *redis.Client, pool *pgxpool.Pool) liveness.Store {
+	if cfg.sessionsIn == "postgres" {
+		return pgstore.NewSessionStore(pool)
+	}
+	return redisstore.New(rdb, redisstore.WithPrefix(cfg.redisPrefix), redisstore.WithRetention(cfg.sessionRetention))
 }
 
 // pruneEvery is how often ended sessions and delivered webhook records
