@@ -43,7 +43,7 @@ import (
 // session must be consistent with what was sent and recorded about it:
 //
 //   - a stored session has its session.created event and SESSION_CREATED
-//     audit entry; an ended one its terminal event (session.cancelled,
+//     audit entry, one with frames its session.started event; an ended one its terminal event (session.cancelled,
 //     session.expired, session.failed or session.verified, matching its
 //     status) and LIVENESS_RESULT entry;
 //   - no event or audit entry exists for a change that did not happen (a
@@ -459,6 +459,7 @@ func runCrash(t *testing.T, target crashTarget, rc *crashReceiver) {
 		time.Sleep(d) // the expiry sweep runs every 5 s
 	}
 	states := map[string]string{}
+	started := map[string]bool{} // sessions with frames
 	readStates := func(ids []string) {
 		for _, id := range ids {
 			if _, ok := states[id]; ok || id == "" {
@@ -469,9 +470,11 @@ func runCrash(t *testing.T, target crashTarget, rc *crashReceiver) {
 			case http.StatusOK:
 				var out struct {
 					Status string `json:"status"`
+					Frames int    `json:"frames"`
 				}
 				require.NoError(t, json.Unmarshal(b, &out))
 				states[id] = out.Status
+				started[id] = out.Frames > 0
 			case http.StatusNotFound:
 				states[id] = "absent"
 			default:
@@ -495,7 +498,7 @@ func runCrash(t *testing.T, target crashTarget, rc *crashReceiver) {
 	for {
 		receipts, _ := rc.snapshot()
 		readStates(ids(receipts))
-		if len(eventProblems(states, receipts)) == 0 || time.Now().After(deadline) {
+		if len(eventProblems(states, started, receipts)) == 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(time.Second)
@@ -520,7 +523,7 @@ func runCrash(t *testing.T, target crashTarget, rc *crashReceiver) {
 	}
 
 	require.Zero(t, invalid, "webhook requests with a bad signature or payload")
-	problems := eventProblems(states, receipts)
+	problems := eventProblems(states, started, receipts)
 	problems = append(problems, auditProblems(states, entries)...)
 	counts := map[string]int{}
 	for _, st := range states {
@@ -555,7 +558,7 @@ func isTerminalEvent(typ string) bool {
 }
 
 // eventProblems checks the webhook events against the sessions' states.
-func eventProblems(states map[string]string, receipts []crashReceipt) []string {
+func eventProblems(states map[string]string, started map[string]bool, receipts []crashReceipt) []string {
 	type key struct{ session, typ string }
 	byKey := map[key]map[string]bool{} // -> event ids
 	bySession := map[string][]string{}
@@ -583,6 +586,9 @@ func eventProblems(states map[string]string, receipts []crashReceipt) []string {
 			continue
 		case !slices.Contains(types, "session.created"):
 			problems = append(problems, fmt.Sprintf("session %s (%s): no session.created event", id, st))
+		}
+		if got := slices.Contains(types, "session.started"); got != started[id] {
+			problems = append(problems, fmt.Sprintf("session %s (%s): frames stored %v, session.started sent %v", id, st, started[id], got))
 		}
 		want := terminalEvents[st]
 		var got []string
