@@ -54,7 +54,8 @@ import (
 //
 // TestCrashDataDir runs examples/server with -data-dir (bbolt);
 // TestCrashRedisPostgres runs adapters/cmd/server with Redis and
-// PostgreSQL. Both use only the servers' command-line flags, so they test
+// PostgreSQL, TestCrashPostgresSessions with the sessions in PostgreSQL
+// too. Both use only the servers' command-line flags, so they test
 // the built binaries as operators run them.
 
 const defaultCrashKills = 100
@@ -459,7 +460,7 @@ func runCrash(t *testing.T, target crashTarget, rc *crashReceiver) {
 		time.Sleep(d) // the expiry sweep runs every 5 s
 	}
 	states := map[string]string{}
-	started := map[string]bool{} // sessions with frames
+	started := map[string]bool{} // sessions with stored frames
 	readStates := func(ids []string) {
 		for _, id := range ids {
 			if _, ok := states[id]; ok || id == "" {
