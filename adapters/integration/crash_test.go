@@ -366,7 +366,7 @@ func (cc *crashClients) work(ctx context.Context, r *mrand.Rand) {
 	for ctx.Err() == nil {
 		switch p := r.IntN(100); {
 		case p < 30:
-			ttl := 600
+			ttl := 3600 // the longest allowed: never expires during the test
 			if r.IntN(3) == 0 {
 				ttl = 10 + r.IntN(5) // the shortest allowed: expires during the run or after the last restart
 			}
