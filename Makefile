@@ -13,7 +13,7 @@ test: vet unit eval browser adapters arm64
 # and fail instead under CI=true.
 .PHONY: adapters
 adapters:
-	cd adapters && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd adapters && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 20m ./...
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }

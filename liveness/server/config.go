@@ -83,6 +83,10 @@ type Stores struct {
 	HasKeys bool
 	// Durable: webhooks not delivered at shutdown stay in the outbox.
 	Durable bool
+	// Retention is how long ended sessions (with their frame logs) and
+	// delivered or failed webhook records are kept; they are pruned every
+	// 10 minutes (0: 24 h).
+	Retention time.Duration
 	// Exclusive, when not nil, runs f unless another replica is running
 	// it (the evidence purge); it returns nil when skipped.
 	Exclusive func(ctx context.Context, f func(context.Context) error) error

@@ -170,9 +170,15 @@ func Run(ctx context.Context, cfg Config) (err error) {
 
 	// Engine.
 	eopts := []liveness.Option{liveness.WithLogger(logger), liveness.WithNotifier(notifier), liveness.WithObserver(metrics)}
-	if p, ok := hookStore.(liveness.Pruner); ok { // both outboxes prune delivered records
-		eopts = append(eopts, liveness.WithRetention(24*time.Hour, 10*time.Minute, p))
+	retention := stores.Retention
+	if retention <= 0 {
+		retention = 24 * time.Hour
 	}
+	var pruners []liveness.Pruner
+	if p, ok := hookStore.(liveness.Pruner); ok { // the outboxes prune delivered records
+		pruners = append(pruners, p)
+	}
+	eopts = append(eopts, liveness.WithRetention(retention, 10*time.Minute, pruners...))
 	if stores.Sessions != nil {
 		eopts = append(eopts, liveness.WithStore(stores.Sessions))
 	}

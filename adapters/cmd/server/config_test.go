@@ -36,7 +36,12 @@ func TestParseConfig(t *testing.T) {
 			assert.Equal(t, 10*time.Second, c.RateWindow)
 			assert.Equal(t, event.FormatEvent, c.WebhookFormat)
 			assert.Zero(t, c.EvidenceRetention)
+			assert.Equal(t, "redis", c.sessionsIn)
 		}},
+		{name: "sessions in postgres", args: append([]string{"-sessions-in", "postgres"}, required...), check: func(t *testing.T, c *config) {
+			assert.Equal(t, "postgres", c.sessionsIn)
+		}},
+		{name: "bad sessions-in", args: append([]string{"-sessions-in", "mysql"}, required...), wantErr: "-sessions-in"},
 		{name: "from the environment", env: map[string]string{
 			"OPENLIVENESS_REDIS_URL": "redis://r/1", "OPENLIVENESS_POSTGRES_URL": "postgres://p/db",
 			"OPENLIVENESS_WEBHOOK_SECRET": "whsec_x", "OPENLIVENESS_KEYS_FILE": "/etc/keys.json",

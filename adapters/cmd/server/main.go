@@ -31,7 +31,10 @@
 //	-redis-prefix           prefix of every Redis key (default openliveness:)
 //	-postgres-url           PostgreSQL URL (required); add search_path=SCHEMA to keep the
 //	                        tables in their own schema
-//	-session-retention      how long finished sessions stay readable (24h)
+//	-sessions-in            where sessions are kept: redis (default) or postgres, where a
+//	                        change and its intents are one transaction
+//	-session-retention      how long ended sessions (with their frame logs) and delivered
+//	                        or failed webhook records are kept (24h); pruned every 10 minutes
 //	-keys-file              a keys.json of API keys, as written by "examples/server keys";
 //	                        it or -dev-api-key is required
 //	-audit-key              base64 Ed25519 seed (32 bytes) signing the audit chain, the same
