@@ -32,7 +32,7 @@ type config struct {
 }
 
 // backendFlags are the flags of this server beyond server.SharedFlags.
-var backendFlags = []string{"replica", "redis-url", "redis-prefix", "postgres-url", "session-retention", "keys-file", "audit-key", "audit-key-id"}
+var backendFlags = []string{"replica", "redis-url", "redis-prefix", "postgres-url", "sessions-in", "session-retention", "keys-file", "audit-key", "audit-key-id"}
 
 // defaults are the shared flags' defaults for replicas: evidence is kept
 // until -evidence-retention is set.
