@@ -61,8 +61,8 @@ type Reference struct {
 	Model     string    `json:"model"`
 	Embedding []float32 `json:"embedding"`
 	// Owner is the tenant a registered reference belongs to (empty: none
-	// recorded); CreatedAt is when it was registered. Both are kept by
-	// the ReferenceStore for retention.
+	// recorded; AddReference does not set it yet); CreatedAt is when it
+	// was registered. Both are kept by the ReferenceStore.
 	Owner     string    `json:"owner,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
 }
