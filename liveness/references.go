@@ -95,6 +95,7 @@ func (e *Engine) AddReference(ctx context.Context, image []byte) (*Reference, er
 		return nil, err
 	}
 	r.ID = "ref_" + hex.EncodeToString(b[:])
+	r.CreatedAt = e.cfg.clock().UTC()
 	if err := e.referenceStore().PutReference(ctx, r); err != nil {
 		return nil, err
 	}

@@ -1,7 +1,10 @@
 // Package pgstore keeps the durable state that several server replicas
 // must share in PostgreSQL: the webhook outbox ([WebhookStore], a
 // outbox.Store), the audit chain ([AuditStore], an audit.Store),
-// evidence objects ([EvidenceStore], a liveness.EvidenceStore) and,
+// evidence objects ([EvidenceStore], a liveness.EvidenceStore),
+// registered reference faces ([ReferenceStore], a
+// liveness.ReferenceStore: embedding, model, image hash, owner and
+// creation time as a versioned JSON record, never the image) and,
 // optionally, the sessions themselves ([SessionStore], a liveness.Store).
 //
 // # Schema

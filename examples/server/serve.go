@@ -93,6 +93,7 @@ func openStores(ctx context.Context, dataDir string, logger *slog.Logger) (st *s
 	}
 	closers = append(closers, ss.Close)
 	st.Sessions = ss
+	st.References = ss // registered reference faces: a bucket of sessions.db
 	ev, err := liveness.NewDirEvidence(filepath.Join(dataDir, "evidence"))
 	if err != nil {
 		return st, fmt.Errorf("evidence store: %w", err)

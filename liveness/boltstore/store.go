@@ -16,6 +16,9 @@
 // A Store is safe for concurrent use by the goroutines of one process; the
 // file is locked against other processes (use a shared store such as Redis
 // for several replicas).
+//
+// A Store is also a liveness.ReferenceStore: registered reference faces
+// are kept in their own bucket of the same file (references.go).
 package boltstore
 
 import (
@@ -61,7 +64,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketSessions, bucketFrames, bucketPending, bucketEnded, bucketIntents, bucketMeta} {
+		for _, b := range [][]byte{bucketSessions, bucketFrames, bucketPending, bucketEnded, bucketIntents, bucketMeta, bucketReferences} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

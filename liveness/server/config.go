@@ -73,6 +73,7 @@ type Config struct {
 type Stores struct {
 	Sessions       liveness.Store
 	Evidence       liveness.EvidenceStore
+	References     liveness.ReferenceStore
 	FailureLimiter liveness.FailureLimiter
 	Webhooks       outbox.Store
 	Audit          *audit.Log

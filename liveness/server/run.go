@@ -182,6 +182,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if stores.Sessions != nil {
 		eopts = append(eopts, liveness.WithStore(stores.Sessions))
 	}
+	if stores.References != nil {
+		eopts = append(eopts, liveness.WithReferenceStore(stores.References))
+	}
 	if stores.Evidence != nil {
 		eopts = append(eopts, liveness.WithEvidenceStore(stores.Evidence))
 	} else {

@@ -9,7 +9,7 @@
 //	            rate limit, failure limits per reference id
 //	PostgreSQL  the webhook outbox (every replica delivers; each delivery is
 //	            leased to one worker), the audit chain (one chain whatever
-//	            replica appends), evidence objects
+//	            replica appends), evidence objects, registered reference faces
 //	each replica  the analysis engine and its caches (rebuilt from Redis
 //	            when a session's frames move to another replica)
 //

@@ -62,6 +62,7 @@ func openStores(ctx context.Context, cfg *config, logger *slog.Logger) (*server.
 		Retention:      cfg.sessionRetention,
 		FailureLimiter: redisstore.NewFailureLimiter(rdb, redisstore.DefaultMaxFailures, redisstore.DefaultFailureWindow, rprefix),
 		Evidence:       pgstore.NewEvidenceStore(pool, nil),
+		References:     pgstore.NewReferenceStore(pool),
 		Webhooks:       pgstore.NewWebhookStore(pool),
 		RateLimiter:    redisstore.NewRateLimiter(rdb, cfg.RateLimit, cfg.RateWindow, rprefix),
 		Durable:        true,
