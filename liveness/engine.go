@@ -492,7 +492,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 			return nil, err
 		}
 	case o.ReferenceImageID != "":
-		if s.Reference, err = e.storedReference(ctx, o.ReferenceImageID); err != nil {
+		if s.Reference, err = e.storedReference(ctx, o.ReferenceImageID, o.Owner); err != nil {
 			return nil, err
 		}
 	}

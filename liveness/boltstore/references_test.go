@@ -36,7 +36,7 @@ func TestReferenceSurvivesRestart(t *testing.T) {
 	require.NoError(t, err)
 	e, err := liveness.New(liveness.WithStore(s), liveness.WithReferenceStore(s), liveness.WithClock(clock))
 	require.NoError(t, err)
-	ref, err := e.AddReference(ctx, photo)
+	ref, err := e.AddReference(ctx, photo, "")
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
@@ -57,7 +57,7 @@ func TestReferenceSurvivesRestart(t *testing.T) {
 	assert.Equal(t, stored.Embedding, c.Session.Reference.Embedding)
 
 	// Retention: a deleted reference is gone after a restart too.
-	require.NoError(t, e.DeleteReference(ctx, ref.ID))
+	require.NoError(t, e.DeleteReference(ctx, ref.ID, ""))
 	require.NoError(t, s.Close())
 	s = open(t, path)
 	_, err = s.GetReference(ctx, ref.ID)
