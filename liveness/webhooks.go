@@ -55,7 +55,7 @@ type WebhookNotifier struct {
 	sessionFormat event.Format
 	sessionScheme webhook.Scheme
 	insecure      bool
-	evidenceURLs  *EvidenceURLs
+	evidenceURLs  EvidenceLinker
 	logger        *slog.Logger
 	tenants       map[string]outbox.Endpoint
 
@@ -123,10 +123,16 @@ func WebhookInsecureTargets() WebhookOption {
 	return func(n *WebhookNotifier) { n.insecure = true }
 }
 
+// EvidenceLinker makes time-limited links to a session's evidence and says
+// when they expire; *httpapi.EvidenceURLs is one.
+type EvidenceLinker interface {
+	URL(id string) (string, time.Time)
+}
+
 // WebhookEvidenceURLs adds a time-limited signed link to the evidence
 // (evidence_url and its expiry) to events of sessions whose evidence is
-// sealed.
-func WebhookEvidenceURLs(u *EvidenceURLs) WebhookOption {
+// sealed. u must not be a nil pointer.
+func WebhookEvidenceURLs(u EvidenceLinker) WebhookOption {
 	return func(n *WebhookNotifier) { n.evidenceURLs = u }
 }
 

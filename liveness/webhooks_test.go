@@ -19,6 +19,7 @@ import (
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/httpapi"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
@@ -281,7 +282,7 @@ func TestWebhookNotifierSendTest(t *testing.T) {
 
 func TestWebhookNotifierEvidenceHash(t *testing.T) {
 	f := newWebhookFixture(t)
-	urls := &liveness.EvidenceURLs{Secret: []byte("k"), BaseURL: "https://lv.example.com", TTL: time.Hour, Now: func() time.Time { return evTime }}
+	urls := &httpapi.EvidenceURLs{Secret: []byte("k"), BaseURL: "https://lv.example.com", TTL: time.Hour, Now: func() time.Time { return evTime }}
 	n := f.notifier(t, liveness.WebhookEvidenceURLs(urls))
 	s := session(liveness.StatusPassed, liveness.VerdictPass, "", 0.9)
 	s.WebhookURL = f.sessURL

@@ -132,7 +132,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	metrics := httpapi.NewMetrics()
 	// Evidence links in results and webhooks are signed with a key derived
 	// from the webhook secret, so replicas sharing it accept each other's.
-	evidenceURLs := &liveness.EvidenceURLs{Secret: liveness.EvidenceURLKey(secret), BaseURL: strings.TrimSuffix(publicURL, "/")}
+	evidenceURLs := &httpapi.EvidenceURLs{Secret: httpapi.EvidenceURLKey(secret), BaseURL: strings.TrimSuffix(publicURL, "/")}
 
 	// Webhook outbox and dispatcher.
 	var hookStore outbox.Store = outbox.NewMemoryStore()
