@@ -14,6 +14,7 @@ import (
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/evidence"
 	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
@@ -237,7 +238,7 @@ func TestNewChecksOptionalFeatures(t *testing.T) {
 	_, err := liveness.New(liveness.WithAuditor(appendOnly{}), liveness.WithAnalyzer(analyzer(t)))
 	require.ErrorIs(t, err, liveness.ErrBadRequest)
 	assert.Contains(t, err.Error(), "AuditIndex")
-	_, err = liveness.New(liveness.WithEvidenceStore(unlistedEvidence{liveness.NewMemoryEvidence(nil)}), liveness.WithAnalyzer(analyzer(t)))
+	_, err = liveness.New(liveness.WithEvidenceStore(unlistedEvidence{evidence.NewMemory(nil)}), liveness.WithAnalyzer(analyzer(t)))
 	require.ErrorIs(t, err, liveness.ErrBadRequest)
 	assert.Contains(t, err.Error(), "EvidenceLister")
 	_, err = liveness.New(liveness.WithRetention(-time.Hour, time.Minute), liveness.WithAnalyzer(analyzer(t)))

@@ -14,6 +14,7 @@ import (
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/client"
 	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/evidence"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
@@ -49,7 +50,7 @@ func newEvalServer(t *testing.T) *evalServer {
 	}
 	e := newEnv(t, envOptions{
 		engine: func(clk *fakeClock) Engine {
-			return newEngine(t, clk, liveness.WithNotifier(n), liveness.WithEvidenceStore(liveness.NewMemoryEvidence(clk.Now)))
+			return newEngine(t, clk, liveness.WithNotifier(n), liveness.WithEvidenceStore(evidence.NewMemory(clk.Now)))
 		},
 		handler: []Option{WithWebhooks(n)},
 	})

@@ -21,6 +21,7 @@ import (
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/evidence"
 	"github.com/openliveness/openliveness/liveness/httpapi"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
@@ -188,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if stores.Evidence != nil {
 		eopts = append(eopts, liveness.WithEvidenceStore(stores.Evidence))
 	} else {
-		eopts = append(eopts, liveness.WithEvidenceStore(liveness.NewMemoryEvidence(nil)))
+		eopts = append(eopts, liveness.WithEvidenceStore(evidence.NewMemory(nil)))
 	}
 	if stores.FailureLimiter != nil {
 		eopts = append(eopts, liveness.WithFailureLimiter(stores.FailureLimiter))
