@@ -15,7 +15,6 @@ import (
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/evidence"
-	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 var errDown = errors.New("down")
@@ -154,26 +153,6 @@ func TestReconcileAfterLostDelete(t *testing.T) {
 		assert.Equal(t, f.rec.events[i].ID, ev.ID, "a repeat has the id of the first delivery")
 	}
 	assert.Equal(t, []audit.EventType{audit.SessionCreated, audit.LivenessResult}, auditTypes(t, f.log, c.Session.ID), "no duplicate audit entry")
-}
-
-// TestWebhookNotifierDropsReplays: a replayed event already in the
-// webhook outbox is not queued again; a new one is.
-func TestWebhookNotifierDropsReplays(t *testing.T) {
-	ctx := context.Background()
-	f := newWebhookFixture(t)
-	n := f.notifier(t)
-	s := session(liveness.StatusPending, "", "", 0)
-	ev := liveness.Event{ID: liveness.EventID(s.ID, 1, liveness.EventCreated), Type: liveness.EventCreated, Session: s, Time: evTime}
-	require.NoError(t, n.Notify(ctx, ev))
-	ev.Replay = true
-	require.NoError(t, n.Notify(ctx, ev))
-	got, err := f.d.Deliveries(ctx, outbox.DeliveryFilter{EventID: ev.ID})
-	require.NoError(t, err)
-	assert.Len(t, got, 1)
-	ev.ID = liveness.EventID(s.ID, 2, liveness.EventCreated)
-	require.NoError(t, n.Notify(ctx, ev))
-	got, _ = f.d.Deliveries(ctx, outbox.DeliveryFilter{})
-	assert.Len(t, got, 2)
 }
 
 type cutoffs struct {

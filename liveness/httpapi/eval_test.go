@@ -15,6 +15,7 @@ import (
 	"github.com/openliveness/openliveness/liveness/client"
 	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/evidence"
+	"github.com/openliveness/openliveness/liveness/notify"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
@@ -44,7 +45,7 @@ func newEvalServer(t *testing.T) *evalServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	go d.Run(ctx)
 	t.Cleanup(func() { cancel(); d.Close() })
-	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(testSecret), liveness.WebhookInsecureTargets(), liveness.WebhookLogger(quiet))
+	n, err := notify.New(d, notify.WithSessionSecret(testSecret), notify.WithInsecureTargets(), notify.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ type KeyVerifier interface {
 }
 
 // Webhooks validates per-session webhook URLs and sends test deliveries;
-// *liveness.WebhookNotifier implements it.
+// *notify.Notifier implements it.
 type Webhooks interface {
 	CheckURL(raw string) error
 	SendTest(ctx context.Context, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error)
