@@ -119,8 +119,8 @@ func WithFrameAncestors(origins ...string) Option {
 }
 
 // WithCORSOrigins sets the origins whose pages may call GET
-// /v1/sessions/{id} and POST /v1/sessions/{id}/verify with a client token
-// (the SDK on a customer's page). "*" allows every origin: client tokens are
+// /v1/sessions/{id}, POST /v1/sessions/{id}/verify and consent with a
+// client token, and GET /v1/limits (the SDK on a customer's page). "*" allows every origin: client tokens are
 // bearer tokens, never cookies. Default: none (same origin only).
 func WithCORSOrigins(origins ...string) Option {
 	return func(c *config) { c.corsOrigins = append(c.corsOrigins, origins...) }
@@ -305,7 +305,7 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		{pattern: "/v1/webhooks/test", methods: map[string]http.HandlerFunc{http.MethodPost: h.webhookTest}},
 		{pattern: "/openapi.yaml", methods: map[string]http.HandlerFunc{http.MethodGet: serveOpenAPI}},
 		{pattern: "/healthz", methods: map[string]http.HandlerFunc{http.MethodGet: serveHealth}},
-		{pattern: "/v1/limits", methods: map[string]http.HandlerFunc{http.MethodGet: h.serveLimits}},
+		{pattern: "/v1/limits", methods: map[string]http.HandlerFunc{http.MethodGet: h.serveLimits}, cors: true},
 	}
 	if !cfg.noMetrics {
 		h.routes = append(h.routes, route{pattern: "/metrics", methods: map[string]http.HandlerFunc{http.MethodGet: cfg.metrics.ServeHTTP}})

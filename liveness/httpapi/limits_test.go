@@ -109,3 +109,14 @@ func TestLimitsRoute(t *testing.T) {
 	assert.Equal(t, string(liveness.CodeBadRequest), bad.str("code"))
 	assert.Equal(t, "ttl_seconds must be between 10 and 7200", bad.str("error"))
 }
+
+// TestLimitsCORS: the SDK on another origin reads the bounds it keeps to.
+func TestLimitsCORS(t *testing.T) {
+	e := newEnv(t, envOptions{handler: []Option{WithCORSOrigins("https://app.example.com")}})
+	r := e.do(req{method: "GET", path: "/v1/limits", header: map[string]string{"Origin": "https://app.example.com"}}).expect(t, 200)
+	assert.Equal(t, "https://app.example.com", r.header.Get("Access-Control-Allow-Origin"))
+	r = e.do(req{method: "GET", path: "/v1/limits", header: map[string]string{"Origin": "https://evil.example.com"}}).expect(t, 200)
+	assert.Empty(t, r.header.Get("Access-Control-Allow-Origin"))
+	e.do(req{method: "OPTIONS", path: "/v1/limits", header: map[string]string{"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}}).expect(t, 204)
+	e.do(req{method: "OPTIONS", path: "/v1/limits", header: map[string]string{"Origin": "https://evil.example.com", "Access-Control-Request-Method": "GET"}}).expect(t, 403)
+}

@@ -12,6 +12,7 @@ import (
 	"image/jpeg"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,9 +25,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/internal/facedata"
 	"github.com/openliveness/openliveness/liveness/httpapi/webtest"
+	"github.com/openliveness/openliveness/liveness/limits"
 )
 
 // The browser tests run the hosted page and the SDK in headless Chromium
@@ -300,6 +303,43 @@ func TestBrowserSDKBlinkPasses(t *testing.T) {
 	b := webtest.NewBrowser(t)
 	_, target := newMockTarget(t, b, webtest.PassAfter(4))
 	sdkBlinkPasses(t, b, target, time.Minute)
+}
+
+// TestBrowserSDKKeepsServerLimits: the SDK reads GET /v1/limits and keeps
+// its bursts and frames within narrower bounds than its own defaults.
+func TestBrowserSDKKeepsServerLimits(t *testing.T) {
+	b := webtest.NewBrowser(t)
+	lim := limits.Default()
+	lim.MaxBurstFrames, lim.MaxIntervalMS, lim.MaxFramePixels = 3, 90, 320*240
+	srv, target := newMockTarget(t, b, webtest.PassAfter(4), webtest.WithLimits(lim))
+	sess := newSession(t, target, webtest.SessionRequest{Challenges: []string{"BLINK"}})
+	res := run(t, b, webtest.Job{Scenario: webtest.ScenarioSDK, Video: blinkVideo(t), Target: target, Session: sess, Timeout: time.Minute})
+	logRequests(t, res, target)
+	checkClean(t, res, "")
+	r, ok := res.SDK()
+	require.True(t, ok, "run() did not settle")
+	assert.True(t, r.Passed, "run() = %+v", r)
+	read := 0
+	for _, q := range res.Requests {
+		if strings.HasSuffix(q.URL, "/v1/limits") {
+			read++
+			assert.Equal(t, http.StatusOK, q.Status)
+		}
+	}
+	assert.Equal(t, 1, read, "GET /v1/limits once")
+	subs := srv.Submissions(sess.ID)
+	require.NotEmpty(t, subs)
+	require.True(t, subs[0].Burst, "BLINK starts with a burst")
+	side := int(math.Sqrt(float64(lim.MaxFramePixels)))
+	for _, s := range subs {
+		if s.Burst {
+			assert.LessOrEqual(t, len(s.Frames), lim.MaxBurstFrames, "submission %d", s.Seq)
+			assert.LessOrEqual(t, s.IntervalMS, lim.MaxIntervalMS, "submission %d", s.Seq)
+		}
+		for _, f := range s.Frames {
+			assert.LessOrEqual(t, max(f.Width, f.Height), side, "submission %d: frame %dx%d", s.Seq, f.Width, f.Height)
+		}
+	}
 }
 
 // TestBrowserStillPhotoFails: the mock's judge plays the server detecting

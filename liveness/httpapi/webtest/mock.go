@@ -68,7 +68,8 @@ type Server struct {
 
 	// What session states declare for the hosted page.
 	privacy         map[string]any
-	challengeWindow time.Duration // 0: no challenge time limit
+	challengeWindow time.Duration  // 0: no challenge time limit
+	served          *limits.Limits // GET /v1/limits; nil: limits.Default()
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -147,6 +148,11 @@ func WithEvidenceRetentionDays(days int) Option {
 // mock does not fail a late challenge; its Judge decides).
 func WithChallengeWindow(d time.Duration) Option { return func(s *Server) { s.challengeWindow = d } }
 
+// WithLimits sets the bounds GET /v1/limits serves (default
+// limits.Default()), to test that clients keep to narrower ones; the mock
+// still checks requests against limits.Default().
+func WithLimits(l limits.Limits) Option { return func(s *Server) { s.served = &l } }
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
@@ -185,6 +191,13 @@ func NewServer(judge Judge, frameAncestors []string, opts ...Option) (*Server, e
 	s.mux.HandleFunc("POST /v1/sessions/{id}/cancel", s.cancel)
 	s.mux.HandleFunc("POST /v1/sessions/{id}/consent", s.consent)
 	s.mux.HandleFunc("POST /v1/sessions/{id}/verify", s.verify)
+	s.mux.HandleFunc("GET /v1/limits", func(w http.ResponseWriter, _ *http.Request) {
+		lim := limits.Default()
+		if s.served != nil {
+			lim = *s.served
+		}
+		writeJSON(w, http.StatusOK, lim.JSON())
+	})
 	return s, nil
 }
 

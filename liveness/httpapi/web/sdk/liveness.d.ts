@@ -142,6 +142,23 @@ export interface ClientOptions extends RunOptions {
   cameraTimeout?: number;
 }
 
+/** The server's request bounds (GET /v1/limits, liveness/limits). */
+export interface Limits {
+  min_ttl_seconds: number;
+  max_ttl_seconds: number;
+  default_ttl_seconds: number;
+  min_challenges: number;
+  max_challenges: number;
+  default_challenges: number;
+  min_interval_ms: number;
+  max_interval_ms: number;
+  max_burst_frames: number;
+  max_frame_bytes: number;
+  max_frame_pixels: number;
+  max_body_bytes: number;
+  max_session_frames: number;
+}
+
 /** Talks to one openliveness server; holds no per-session state. */
 export class LivenessClient {
   constructor(options?: ClientOptions);
@@ -156,6 +173,11 @@ export class LivenessClient {
    * only after they agreed); frames are refused until then.
    */
   acceptConsent(sessionId: string, clientToken: string, options?: { consentText?: string; signal?: AbortSignal }): Promise<SessionState>;
+  /**
+   * The server's request bounds, read once per client; null when the
+   * server does not say. run keeps its frames and bursts within them.
+   */
+  getLimits(options?: { signal?: AbortSignal }): Promise<Limits | null>;
   startCamera(video: HTMLVideoElement, options?: { facingMode?: string; signal?: AbortSignal }): Promise<MediaStream>;
   /** Runs the whole check until the session reaches a final status. */
   run(sessionId: string, video: HTMLVideoElement, clientToken: string, options?: RunOptions): Promise<LivenessResult>;

@@ -145,6 +145,33 @@ export class LivenessClient {
     return stream;
   }
 
+  // getLimits reads the server's request bounds once per client
+  // (GET {apiUrl}/v1/limits, the server's liveness/limits value):
+  // {max_burst_frames, min_interval_ms, max_interval_ms, max_frame_pixels,
+  //  max_frame_bytes, max_session_frames, ...}. It resolves to null when
+  // the server does not say (an older server or a failed request); run
+  // then keeps its own options, and otherwise keeps them within the bounds.
+  async getLimits({ signal } = {}) {
+    if (this._limits) return this._limits;
+    let res;
+    try {
+      res = await this._fetch('GET', 'v1/limits', '', undefined, signal, this.options.requestTimeout);
+    } catch (err) {
+      throwIfAborted(signal);
+      return null;
+    }
+    if (!res.ok) {
+      discard(res);
+      return null;
+    }
+    try {
+      this._limits = await readJSON(res);
+    } catch (err) {
+      return null;
+    }
+    return this._limits;
+  }
+
   // run performs the whole check and resolves to
   // {passed, score, sessionId, status, reason} once the session reaches a
   // final status (passed, failed, expired or cancelled). It rejects with a
@@ -170,6 +197,7 @@ export class LivenessClient {
     if (session.consent_text && !session.consent_accepted_at) {
       throw new LivenessError('consent_required', 'the session needs the user to accept its consent text first (acceptConsent)');
     }
+    Object.assign(o, bounded(o, await this.getLimits({ signal })));
 
     let stream = null;
     if (!hasLiveVideo(video)) stream = await this.startCamera(video, { signal });
@@ -214,7 +242,7 @@ export class LivenessClient {
         if (bursting) {
           if (!burst) burst = new Burst(capturer, o);
           const frames = await burst.take(Math.max(nextSend, now() + o.burstInterval), signal);
-          const spacing = frameSpacing(frames, o.burstInterval);
+          const spacing = frameSpacing(frames, o.burstInterval, o.minIntervalMs, o.maxIntervalMs);
           body = { frames_b64: frames.map((f) => f.b64), interval_ms: spacing };
           burstCovered += frames[frames.length - 1].t - frames[0].t + spacing;
         } else {
@@ -469,10 +497,29 @@ function timing(r) {
   };
 }
 
-function frameSpacing(frames, fallback) {
-  if (frames.length < 2) return fallback;
+// frameSpacing is the interval_ms of a burst: the mean spacing of its
+// frames, within the server's bounds (min, max: undefined for none).
+function frameSpacing(frames, fallback, min = 1, max = Infinity) {
+  if (frames.length < 2) return Math.min(max, Math.max(min, fallback));
   const ms = (frames[frames.length - 1].t - frames[0].t) / (frames.length - 1);
-  return Math.max(1, Math.round(ms));
+  return Math.min(max, Math.max(min, 1, Math.round(ms)));
+}
+
+// bounded returns the options of o that the server's limits lim (from
+// getLimits; null: none) narrow: at most max_burst_frames per burst, burst
+// spacing within min_interval_ms..max_interval_ms, frames of at most
+// max_frame_pixels (the longer side at most its square root).
+function bounded(o, lim) {
+  const b = {};
+  if (!lim) return b;
+  if (lim.max_burst_frames > 0) {
+    b.maxBurstFrames = Math.min(o.maxBurstFrames, lim.max_burst_frames);
+    b.burstFrames = Math.min(o.burstFrames, b.maxBurstFrames);
+  }
+  if (lim.min_interval_ms > 0) b.minIntervalMs = lim.min_interval_ms;
+  if (lim.max_interval_ms > 0) b.maxIntervalMs = lim.max_interval_ms;
+  if (lim.max_frame_pixels > 0) b.maxSide = Math.min(o.maxSide, Math.floor(Math.sqrt(lim.max_frame_pixels)));
+  return b;
 }
 
 function backoff(failures) {

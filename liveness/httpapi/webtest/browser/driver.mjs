@@ -150,7 +150,7 @@ async function main() {
     page.on('pageerror', (err) => out.pageErrors.push(String(err && err.stack ? err.stack : err)));
     const reqs = new Map();
     page.on('request', (req) => {
-      if (!/\/v1\/sessions/.test(req.url())) return;
+      if (!/\/v1\/(sessions|limits)/.test(req.url())) return;
       const r = { method: req.method(), url: req.url(), t: Date.now(), bytes: (req.postDataBuffer() || Buffer.alloc(0)).length, status: 0, failure: '' };
       reqs.set(req, r);
       out.requests.push(r);
