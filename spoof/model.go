@@ -16,12 +16,12 @@ var ErrModel = errors.New("spoof: bad model")
 //go:embed model.json
 var defaultModelJSON []byte
 
-// Model turns Signals into a liveness score: two logistic models over
-// standardised features, one for colour frames and one for grey frames,
-// and a hand-set rule for the border signal, which face-crop training
-// data cannot teach.
+// Model turns Signals into a liveness score: logistic models over
+// standardised features, for colour frames (Color, and optionally a
+// Print head) and for grey frames (Gray), and a hand-set rule for the
+// border signal, which face-crop training data cannot teach.
 //
-// Both logistic models are calibrated so that the operating point is
+// The logistic models are calibrated so that the operating point is
 // Score = Threshold; a Model is immutable once built and safe for
 // concurrent use.
 type Model struct {
