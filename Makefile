@@ -40,10 +40,11 @@ browser:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# The portable kernels on arm64 (landmark model, JPEG inverse DCT):
-# the tests are cross-compiled and run under qemu-user (Debian package
-# qemu-user-static), from each package's directory as go test does.
-ARM64_PKGS ?= face/internal/mesh face/internal/jpeg
+# The arm64 kernels (NEON and portable Go kernels of face/internal/nn, the
+# landmark and face embedding models on them, the portable JPEG inverse
+# DCT): the tests are cross-compiled and run under qemu-user (Debian
+# package qemu-user-static), from each package's directory as go test does.
+ARM64_PKGS ?= face/internal/nn face/internal/mesh face/internal/mobileface face/internal/jpeg
 QEMU_ARM64 ?= qemu-aarch64-static
 .PHONY: arm64
 arm64:

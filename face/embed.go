@@ -8,27 +8,31 @@ import (
 	"math"
 	"sync"
 
-	"github.com/openliveness/openliveness/face/internal/mfn"
+	"github.com/openliveness/openliveness/face/internal/mobileface"
 )
 
 // EmbeddingModelVersion identifies the face embedding model and its input
 // alignment; record it with stored embeddings, since embeddings of
 // different versions cannot be compared.
-const EmbeddingModelVersion = "mobilefacenet-192-hm3.0.4+mesh-eyes-mouth-112"
+const EmbeddingModelVersion = "mobileface-256-hm3.0.4+mesh-5pt-112"
 
 // EmbeddingDim is the number of values in an Embedding.
-const EmbeddingDim = mfn.Dim
+const EmbeddingDim = mobileface.Dim
 
 // AlignSize is the side of the aligned face crop the embedding model reads.
-const AlignSize = mfn.InputSize
+const AlignSize = mobileface.InputSize
 
 // MatchThreshold is the similarity at or above which two embeddings are
 // taken to show the same person: the threshold for a false-match rate of
 // 0.1 % over the 176,958 impostor pairs of the shared evaluation data
-// (0.0995 % measured). At it, 49 % of same-person frontal pairs match: the
-// model is weak, see docs/verify.md and docs/evaluation.md ("Face
-// verification") before relying on it.
-const MatchThreshold = 0.93
+// (their 0.1 % point 0.424, rounded up; 0.076 % measured at 0.43). At it,
+// 97 % of same-person frontal Yale pairs match, 75 % of pairs from
+// different recordings. Checked on held-out people: a 0.1 % threshold
+// fitted on one half of the people reaches 0.05–0.16 % on the other half.
+// Grey-scale photos of different people score higher (1.4 % of Yale
+// impostor pairs reach 0.43). See docs/verify.md and docs/evaluation.md
+// ("Face verification").
+const MatchThreshold = 0.43
 
 var (
 	// ErrNoFace is returned when an image holds no face with landmarks.
@@ -40,8 +44,8 @@ var (
 	ErrNoLandmarks = errors.New("face: embedding needs landmarks")
 )
 
-// Embedding is the descriptor of one face: the MobileFaceNet output minus
-// its output for a mid-grey crop, L2-normalised. Two embeddings of the same
+// Embedding is the descriptor of one face: the MobileFace network's output,
+// L2-normalised. Two embeddings of the same
 // person have a higher Similarity than embeddings of different people.
 type Embedding [EmbeddingDim]float32
 
@@ -68,12 +72,12 @@ func Match(a, b *Embedding) (score float64, same bool) {
 	return s, s >= MatchThreshold
 }
 
-// Embedder computes face embeddings with MobileFaceNet, run in pure Go.
+// Embedder computes face embeddings with the MobileFace network, run in
+// pure Go.
 //
 // An Embedder is immutable after NewEmbedder and safe for concurrent use.
 type Embedder struct {
-	model *mfn.Model
-	grey  [EmbeddingDim]float32 // the network's output for a mid-grey crop
+	model *mobileface.Model
 	pool  sync.Pool
 }
 
@@ -85,24 +89,18 @@ type embedWorkspace struct {
 // NewEmbedder loads the embedded embedding model (a few tens of
 // milliseconds).
 func NewEmbedder() (*Embedder, error) {
-	m, err := mfn.Load()
+	m, err := mobileface.Load()
 	if err != nil {
 		return nil, fmt.Errorf("face: loading the embedding model: %w", err)
 	}
 	e := &Embedder{model: m}
-	// The network's output has a large component that hardly depends on
-	// the input: a mid-grey crop and a face have a cosine similarity near
-	// 0.99. Embeddings are taken relative to the mid-grey response, which
-	// needs no data to compute (see docs/verify.md).
-	if err := m.Run(make([]float32, AlignSize*AlignSize*3), e.grey[:]); err != nil {
-		return nil, err
-	}
 	e.pool.New = func() any { return &embedWorkspace{in: make([]float32, AlignSize*AlignSize*3)} }
 	return e, nil
 }
 
 // Embed computes the embedding of the face with landmarks lm in img. The
-// face is aligned on its eye centres and mouth corners (see AlignFace).
+// face is aligned on its eye centres, nose tip and mouth corners (see
+// AlignFace).
 func (e *Embedder) Embed(img image.Image, lm *Landmarks) (*Embedding, error) {
 	if img == nil {
 		return nil, ErrNilImage
@@ -118,9 +116,8 @@ func (e *Embedder) Embed(img image.Image, lm *Landmarks) (*Embedding, error) {
 		return nil, err
 	}
 	var n float64
-	for i := range out {
-		out[i] -= e.grey[i]
-		n += float64(out[i]) * float64(out[i])
+	for _, v := range out {
+		n += float64(v) * float64(v)
 	}
 	if n > 0 {
 		s := 1 / math.Sqrt(n)
@@ -149,23 +146,26 @@ func (e *Embedder) EmbedPhoto(ctx context.Context, a *Analyzer, img image.Image)
 	return e.Embed(img, res.Faces[0].Landmarks)
 }
 
+// alignPoints is the number of alignment points.
+const alignPoints = 5
+
 // alignTemplate is where the alignment points land in the 112×112 crop:
-// the centres of the image-left and image-right eyes and the image-left
-// and image-right mouth corners, as in the five-point template the
-// embedding network was trained with (its nose point is not used).
-var alignTemplate = [4][2]float64{
-	{38.2946, 51.6963}, {73.5318, 51.5014}, {41.5493, 92.3655}, {70.7299, 92.2041},
+// the centres of the image-left and image-right eyes, the nose tip and the
+// image-left and image-right mouth corners, the five-point template of
+// ArcFace/InsightFace crops that the embedding network was trained on.
+var alignTemplate = [alignPoints][2]float64{
+	{38.2946, 51.6963}, {73.5318, 51.5014}, {56.0252, 71.7366}, {41.5493, 92.3655}, {70.7299, 92.2041},
 }
 
-// alignPoints returns the image positions of the alignment points: eye
-// centres as the midpoints of the eye corners (33/133 and 362/263) and the
-// outer mouth corners (61 and 291).
-func alignPoints(lm *Landmarks) [4][2]float64 {
+// alignSource returns the image positions of the alignment points: eye
+// centres as the midpoints of the eye corners (33/133 and 362/263), the
+// nose tip (1) and the outer mouth corners (61 and 291).
+func alignSource(lm *Landmarks) [alignPoints][2]float64 {
 	p := &lm.Points
 	mid := func(a, b int) [2]float64 {
 		return [2]float64{(p[a].X + p[b].X) / 2, (p[a].Y + p[b].Y) / 2}
 	}
-	return [4][2]float64{mid(33, 133), mid(362, 263), {p[61].X, p[61].Y}, {p[291].X, p[291].Y}}
+	return [alignPoints][2]float64{mid(33, 133), mid(362, 263), {p[1].X, p[1].Y}, {p[61].X, p[61].Y}, {p[291].X, p[291].Y}}
 }
 
 // similarity is x' = a·x − b·y + tx, y' = b·x + a·y + ty.
@@ -173,13 +173,13 @@ type similarity struct{ a, b, tx, ty float64 }
 
 // fitSimilarity is the least-squares similarity transform taking src to
 // dst (Umeyama's solution without reflection).
-func fitSimilarity(src, dst [4][2]float64) similarity {
+func fitSimilarity(src, dst [alignPoints][2]float64) similarity {
 	var msx, msy, mdx, mdy float64
 	for i := range src {
-		msx += src[i][0] / 4
-		msy += src[i][1] / 4
-		mdx += dst[i][0] / 4
-		mdy += dst[i][1] / 4
+		msx += src[i][0] / alignPoints
+		msy += src[i][1] / alignPoints
+		mdx += dst[i][0] / alignPoints
+		mdy += dst[i][1] / alignPoints
 	}
 	var sxx, sxy, ss float64
 	for i := range src {
@@ -209,8 +209,8 @@ func (t similarity) apply(x, y float64) (float64, float64) {
 
 // AlignFace returns the aligned AlignSize×AlignSize RGB crop that Embed
 // feeds to the network: the similarity transform that best maps the eye
-// centres and mouth corners of lm onto the network's template, sampled
-// bilinearly (outside the image is black). It is exported for inspection
+// centres, nose tip and mouth corners of lm onto the network's template,
+// sampled bilinearly (outside the image is black). It is exported for inspection
 // and tests; Embed does not need it.
 func AlignFace(img image.Image, lm *Landmarks) *image.RGBA {
 	in := make([]float32, AlignSize*AlignSize*3)
@@ -219,7 +219,7 @@ func AlignFace(img image.Image, lm *Landmarks) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, AlignSize, AlignSize))
 	for i := range AlignSize * AlignSize {
 		for k := range 3 {
-			v := math.Round(float64(in[3*i+k])*128 + 127.5)
+			v := math.Round(float64(in[3*i+k]))
 			out.Pix[4*i+k] = uint8(max(0, min(255, v)))
 		}
 		out.Pix[4*i+3] = 255
@@ -227,11 +227,11 @@ func AlignFace(img image.Image, lm *Landmarks) *image.RGBA {
 	return out
 }
 
-// alignFace writes the aligned crop to dst as NHWC RGB scaled to
-// (v − 127.5)/128, the network's training normalisation.
+// alignFace writes the aligned crop to dst as NHWC RGB on the 0–255 scale
+// (the network normalises its input itself).
 func alignFace(img image.Image, lm *Landmarks, dst []float32, reg *rgbRegion) {
 	b := img.Bounds()
-	inv := fitSimilarity(alignPoints(lm), alignTemplate).inverse()
+	inv := fitSimilarity(alignSource(lm), alignTemplate).inverse()
 	// Image rectangle covering the sampling grid.
 	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for _, c := range [4][2]float64{{0, 0}, {AlignSize - 1, 0}, {0, AlignSize - 1}, {AlignSize - 1, AlignSize - 1}} {
@@ -243,7 +243,7 @@ func alignFace(img image.Image, lm *Landmarks, dst []float32, reg *rgbRegion) {
 	rr := reg.rect.Sub(b.Min)
 	rw, rh := rr.Dx(), rr.Dy()
 	pix := reg.pix
-	const black = float32(-127.5 / 128)
+	const black = 0
 	for i := range AlignSize {
 		row := dst[i*AlignSize*3 : (i+1)*AlignSize*3]
 		for j := range AlignSize {
@@ -261,7 +261,7 @@ func alignFace(img image.Image, lm *Landmarks, dst []float32, reg *rgbRegion) {
 			for k := range 3 {
 				top := float32(p00[k]) + (float32(p00[k+3])-float32(p00[k]))*fx
 				bot := float32(p10[k]) + (float32(p10[k+3])-float32(p10[k]))*fx
-				o[k] = (top + (bot-top)*fy - 127.5) / 128
+				o[k] = top + (bot-top)*fy
 			}
 		}
 	}

@@ -5,9 +5,11 @@ package face_test
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"image/color"
 	"image/draw"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -234,6 +236,26 @@ func padImage(img image.Image) image.Image {
 	return dst
 }
 
+var halfName = []string{"A", "B"}
+
+// personHalf puts each identity in half 0 (A) or 1 (B) by the FNV-1a hash
+// of its name.
+func personHalf(person string) int {
+	h := fnv.New32a()
+	h.Write([]byte(person))
+	return int(h.Sum32() % 2)
+}
+
+func itemsOfHalf(items []verifyItem, half int) []verifyItem {
+	var out []verifyItem
+	for _, it := range items {
+		if personHalf(it.person) == half {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
 var yaleSideLight = map[string]bool{"leftlight": true, "rightlight": true}
 
 // genuineClass names the class of a same-person pair for the report.
@@ -354,16 +376,54 @@ func TestEvalVerify(t *testing.T) {
 	// graded on the other sources, and the other way round.
 	thrY, _ := thresholdAt(ps.impYale, 0.001)
 	thrO, _ := thresholdAt(ps.impOther, 0.001)
-	t.Logf("threshold for 0.1 %% FMR fitted on Yale impostors: %.3f; FMR on the other sources %.3f %%, TMR video/crops other clip %.1f %%",
-		thrY, 100*rateAbove(ps.impOther, thrY), 100*rateAbove(ps.genuine["video/crops, other clip"], thrY))
+	t.Logf("threshold for 0.1 %% FMR fitted on Yale impostors: %.3f; FMR on the other sources %.3f %%, TMR video/crops other clip %.1f %%, TMR Yale frontal %.1f %%",
+		thrY, 100*rateAbove(ps.impOther, thrY), 100*rateAbove(ps.genuine["video/crops, other clip"], thrY), 100*rateAbove(ps.genuine["Yale, frontal"], thrY))
 	t.Logf("threshold for 0.1 %% FMR fitted on the other sources: %.3f; FMR on Yale %.3f %%, TMR Yale frontal %.1f %%",
 		thrO, 100*rateAbove(ps.impYale, thrO), 100*rateAbove(ps.genuine["Yale, frontal"], thrO))
 
-	// The library's threshold.
+	// Held out by people: the identities are split in two halves by a hash
+	// of their name; a threshold for 0.1 % FMR fitted on one half's
+	// impostor pairs is graded on the other half's pairs.
+	halves := [2]pairScores{scorePairs(itemsOfHalf(items, 0)), scorePairs(itemsOfHalf(items, 1))}
+	for fit := range 2 {
+		thr, _ := thresholdAt(halves[fit].impostor, 0.001)
+		other := halves[1-fit]
+		row := fmt.Sprintf("| half %s (%d impostor pairs) | %.3f | %.3f %% (%d pairs) |", halfName[fit], len(halves[fit].impostor), thr, 100*rateAbove(other.impostor, thr), len(other.impostor))
+		for _, c := range genuineClasses {
+			row += fmt.Sprintf(" %.1f %% (%d) |", 100*rateAbove(other.genuine[c], thr), len(other.genuine[c]))
+		}
+		t.Log(row)
+	}
+
+	// The library's threshold on every pair, on each half of the people and
+	// on each source.
 	fmrLib := rateAbove(ps.impostor, face.MatchThreshold)
-	t.Logf("MatchThreshold %.2f: FMR %.4f %%", face.MatchThreshold, 100*fmrLib)
+	t.Logf("MatchThreshold %.2f: FMR all %.4f %%, half A %.4f %%, half B %.4f %%, Yale–Yale %.3f %%, neither from Yale %.4f %%",
+		face.MatchThreshold, 100*fmrLib, 100*rateAbove(halves[0].impostor, face.MatchThreshold), 100*rateAbove(halves[1].impostor, face.MatchThreshold),
+		100*rateAbove(ps.impYale, face.MatchThreshold), 100*rateAbove(ps.impOther, face.MatchThreshold))
 	for _, c := range genuineClasses {
-		t.Logf("MatchThreshold %.2f: TMR %s %.1f %%", face.MatchThreshold, c, 100*rateAbove(ps.genuine[c], face.MatchThreshold))
+		t.Logf("MatchThreshold %.2f: TMR %s all %.1f %%, half A %.1f %%, half B %.1f %%", face.MatchThreshold, c,
+			100*rateAbove(ps.genuine[c], face.MatchThreshold), 100*rateAbove(halves[0].genuine[c], face.MatchThreshold), 100*rateAbove(halves[1].genuine[c], face.MatchThreshold))
+	}
+	// Other-clip pairs per person: which cross-clip comparisons fail.
+	perPerson := map[string][2]int{}
+	for i := range items {
+		for j := i + 1; j < len(items); j++ {
+			a, b := &items[i], &items[j]
+			if a.person != b.person || a.source == "yale" || a.clip == b.clip {
+				continue
+			}
+			v := perPerson[a.person]
+			v[1]++
+			if face.Similarity(a.emb, b.emb) >= face.MatchThreshold {
+				v[0]++
+			}
+			perPerson[a.person] = v
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(perPerson)) {
+		v := perPerson[p]
+		t.Logf("other clip, %s (half %s): %d of %d pairs match (%.1f %%)", p, halfName[personHalf(p)], v[0], v[1], 100*float64(v[0])/float64(v[1]))
 	}
 	for _, c := range genuineClasses {
 		g := slices.Clone(ps.genuine[c])
@@ -376,14 +436,25 @@ func TestEvalVerify(t *testing.T) {
 	slices.Sort(imp)
 	t.Logf("impostor median %.3f, 99.9th percentile %.3f, max %.3f", imp[len(imp)/2], imp[len(imp)*999/1000], imp[len(imp)-1])
 
-	// The figures docs/evaluation.md states (measured, then rounded down).
-	// The ≥ 95 % true-match target at 0.1 % FMR is NOT met by this model.
+	// The figures docs/evaluation.md states (measured, then rounded down
+	// to a whole percent).
 	assert.Greater(t, len(ps.impostor), 150000, "impostor pairs")
-	assert.LessOrEqual(t, fmrLib, 0.0011, "FMR at MatchThreshold")
-	assert.GreaterOrEqual(t, rateAbove(ps.genuine["Yale, frontal"], face.MatchThreshold), 0.48, "TMR Yale frontal at MatchThreshold")
-	assert.GreaterOrEqual(t, rateAbove(ps.genuine["Yale, glasses"], face.MatchThreshold), 0.40, "TMR Yale glasses at MatchThreshold")
-	assert.GreaterOrEqual(t, rateAbove(ps.genuine["video/crops, other clip"], face.MatchThreshold), 0.56, "TMR other clip at MatchThreshold")
-	assert.GreaterOrEqual(t, rateAbove(ps.genuine["video/crops, same clip"], face.MatchThreshold), 0.65, "TMR same clip at MatchThreshold")
-	assert.GreaterOrEqual(t, tmrAt[0.1]["Yale, frontal"], 0.89, "TMR Yale frontal at 10 % FMR")
+	assert.LessOrEqual(t, fmrLib, 0.001, "FMR at MatchThreshold")
+	assert.LessOrEqual(t, rateAbove(ps.impOther, face.MatchThreshold), 0.001, "FMR at MatchThreshold, no Yale image")
+	for c, floor := range map[string]float64{
+		"Yale, frontal": 0.97, "Yale, glasses": 0.87, "Yale, side light": 0.76,
+		"video/crops, other clip": 0.74, "video/crops, same clip": 0.93,
+	} {
+		assert.GreaterOrEqual(t, rateAbove(ps.genuine[c], face.MatchThreshold), floor, "TMR %s at MatchThreshold", c)
+	}
+	assert.GreaterOrEqual(t, tmrAt[0.001]["Yale, frontal"], 0.97, "TMR Yale frontal at 0.1 % FMR")
+	// Held out by people: the threshold fitted on one half reaches at most
+	// 0.17 % FMR on the other half and keeps frontal TMR ≥ 97 % there.
+	for fit := range 2 {
+		thr, _ := thresholdAt(halves[fit].impostor, 0.001)
+		other := halves[1-fit]
+		assert.LessOrEqual(t, rateAbove(other.impostor, thr), 0.0017, "held-out FMR, fitted on half %s", halfName[fit])
+		assert.GreaterOrEqual(t, rateAbove(other.genuine["Yale, frontal"], thr), 0.97, "held-out TMR Yale frontal, fitted on half %s", halfName[fit])
+	}
 	_ = thrAt
 }

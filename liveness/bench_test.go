@@ -20,25 +20,18 @@ import (
 // a session; "tracked" any later frame. cpu-ms/op is the process CPU time
 // per frame (all threads), the figure the performance goals are set in.
 // Sessions are capped at 60 frames (WithMaxFrames), about the length of a
-// three-challenge session, because the session store's cost grows with the
-// session's history (BenchmarkEngineFrameLongSession).
+// three-challenge session; BenchmarkFrameSessionLength shows that a frame
+// costs the same at any point of a session.
 //
 //	go test -run '^$' -bench EngineFrame -benchmem -cpu 1 ./liveness/
-//
-// "tracked-sharedstore" is "tracked" with a session store that keeps the
-// session in memory without encoding it (sharedStore, for this benchmark
-// only), to separate the analysis from the memory store's JSON round trip.
 func BenchmarkEngineFrame(b *testing.B) {
 	frames, err := facedata.Frames(facedata.Path(b, "video/webcam_headmove_cap12.mjpeg"))
 	require.NoError(b, err)
 	ctx := context.Background()
-	for _, mode := range []string{"first", "tracked", "tracked-sharedstore"} {
+	for _, mode := range []string{"first", "tracked"} {
 		b.Run(mode, func(b *testing.B) {
 			clk := newClock()
 			opts := []liveness.Option{liveness.WithEvidenceStore(liveness.NewMemoryEvidence(clk.Now)), liveness.WithMaxFrames(60)}
-			if mode == "tracked-sharedstore" {
-				opts = append(opts, liveness.WithStore(&sharedStore{m: map[string]*liveness.Session{}}))
-			}
 			e := newEngine(b, clk, opts...)
 			var id string
 			k, sessions := 0, 0
@@ -78,44 +71,4 @@ func BenchmarkEngineFrame(b *testing.B) {
 			b.ReportMetric(float64(k)/float64(sessions), "frames/session")
 		})
 	}
-}
-
-// sharedStore is a Store for BenchmarkEngineFrame that keeps sessions as
-// shallow copies (the history's records are shared, never modified by the
-// engine) instead of encoding them; one goroutine only.
-type sharedStore struct {
-	m map[string]*liveness.Session
-}
-
-func (st *sharedStore) Create(_ context.Context, s *liveness.Session) error {
-	s.Version = 1
-	c := *s
-	st.m[s.ID] = &c
-	return nil
-}
-
-func (st *sharedStore) Get(_ context.Context, id string) (*liveness.Session, error) {
-	s, ok := st.m[id]
-	if !ok {
-		return nil, liveness.ErrNotFound
-	}
-	c := *s
-	c.History = append([]liveness.FrameRecord(nil), s.History...)
-	c.Passed = append([]liveness.PassedChallenge(nil), s.Passed...)
-	c.Evidence = append([]liveness.EvidenceItem(nil), s.Evidence...)
-	return &c, nil
-}
-
-func (st *sharedStore) Update(_ context.Context, s *liveness.Session) error {
-	old, ok := st.m[s.ID]
-	if !ok {
-		return liveness.ErrNotFound
-	}
-	if old.Version != s.Version {
-		return liveness.ErrConflict
-	}
-	s.Version++
-	c := *s
-	st.m[s.ID] = &c
-	return nil
 }

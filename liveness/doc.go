@@ -13,15 +13,20 @@
 //
 // # Sessions and state
 //
-// A session's state lives in a Store with optimistic concurrency: every
-// stored change increments Session.Version, and an update based on an
-// older version fails with ErrConflict and is retried on fresh state. The
-// detectors' state is not stored as such: each session keeps a compact
-// record per analysed frame (the measures, a landmark subset, a 32×32 face
-// thumbnail and the per-frame spoof result), and any process can rebuild
-// the detectors by replaying them, so frames of one session may land on
-// different replicas. Within a process, the rebuilt state is cached and
-// frames of one session are serialised.
+// A session's state lives in a Store as a small header (the Session) and
+// an append-only log of FrameRecords. Every change is one atomic Commit of
+// the new header, the frame records it appends and the webhook events and
+// audit entries it causes (Intents), with optimistic concurrency: every
+// commit increments Session.Version, and a change based on an older
+// version fails with ErrConflict and is retried on fresh state. Committed
+// intents are relayed to the Notifier and the Auditor, and relayed again
+// by Engine.Reconcile after a crash. The detectors' state is not stored as
+// such: each analysed frame appends a compact record (the measures, a
+// landmark subset, a 64×64 face thumbnail and the per-frame spoof result),
+// and any process can rebuild the detectors by replaying the log, so
+// frames of one session may land on different replicas. Within a process,
+// the detectors are cached and frames of one session are serialised, so a
+// frame reads only the header. See docs/storage.md.
 //
 // # Scoring
 //

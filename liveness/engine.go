@@ -19,6 +19,7 @@ import (
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/face"
+	"github.com/openliveness/openliveness/liveness/limits"
 	"github.com/openliveness/openliveness/spoof"
 )
 
@@ -32,14 +33,14 @@ var (
 	ErrBadRequest    = errors.New("liveness: invalid request")
 	ErrUnavailable   = errors.New("liveness: analysis engine unavailable")
 	ErrInvalidToken  = errors.New("liveness: invalid client token")
-	errRetryConflict = errors.New("liveness: session kept changing concurrently")
+	errRetryConflict = fmt.Errorf("%w: kept changing while retried", ErrConflict)
 )
 
 // StateError reports an operation on a session that has already ended.
 type StateError struct{ Status Status }
 
 func (e *StateError) Error() string {
-	return fmt.Sprintf("Session is already '%s'", e.Status)
+	return fmt.Sprintf("liveness: session is already %s", e.Status)
 }
 
 // Is makes errors.Is(err, ErrNotPending) true.
@@ -57,13 +58,22 @@ const (
 
 // Event is a change of a session, for webhooks.
 type Event struct {
+	// ID is the event id, derived from the session id, the version the
+	// change created and Type (EventID): a repeated event has the same id.
+	ID      string
 	Type    string
 	Session *Session
 	Time    time.Time
+	// Replay is set when the event is relayed again by the reconciler and
+	// may have been handed over before: the Notifier should then drop it
+	// where it already holds an event with this ID.
+	Replay bool
 }
 
-// Notifier receives session events after they are stored. Implementations
-// should hand them to a durable outbox quickly (see WebhookNotifier).
+// Notifier receives session events after they are committed (as intents,
+// with the change that caused them, see Store). Implementations should
+// hand them to a durable outbox quickly (see WebhookNotifier); an error
+// leaves the event in the session store's outbox for Engine.Reconcile.
 type Notifier interface {
 	Notify(ctx context.Context, ev Event) error
 }
@@ -105,6 +115,11 @@ type config struct {
 	lateGrace      time.Duration
 	frameAnalyzer  FrameAnalyzer
 	spoofSessions  func() SpoofSession
+	retention      time.Duration // commit.go
+	pruneEvery     time.Duration
+	pruners        []Pruner
+	reconcileEvery time.Duration
+	reconcileAge   time.Duration
 }
 
 // SpoofSession is the per-session presentation-attack state the engine
@@ -173,7 +188,8 @@ func WithEvidenceStore(s EvidenceStore) Option { return func(c *config) { c.evid
 
 // WithAuditor sets the audit log that receives SESSION_CREATED,
 // CONSENT_RECORDED, CHALLENGE_PASSED, LIVENESS_RESULT and EVIDENCE_PURGED
-// entries (default: none).
+// entries (default: none). It must implement AuditIndex (New fails
+// otherwise), so that a reconciled entry is never appended twice.
 func WithAuditor(a Auditor) Option { return func(c *config) { c.auditor = a } }
 
 // WithFailureLimiter sets the limit on failed sessions per reference id
@@ -223,37 +239,50 @@ type Engine struct {
 
 	modelVersion string
 
-	mu    sync.Mutex
-	cache map[string]*runtime
+	mu       sync.Mutex
+	cache    map[string]*runtime
+	inflight map[string]struct{} // intents being relayed (commit.go)
 
 	verify verifier // face verification (verify.go)
 }
 
 // runtime is the live detector state of a session in this process.
+// Its detectors are current when version is the session's stored version
+// and dirty is false; otherwise they are rebuilt from the frame log.
 type runtime struct {
 	mu      sync.Mutex
 	version int64
+	dirty   bool
 	tracker *challenge.Tracker
 	spoof   SpoofSession
 	prev    *face.Face
+	// last is the capture time of the session's last frame (hasLast).
+	last    time.Duration
+	hasLast bool
 }
 
 // New returns an Engine. Models are loaded once here.
 func New(opts ...Option) (*Engine, error) {
+	lim := limits.Default()
 	cfg := config{
 		clock:          time.Now,
 		rand:           rand.Reader,
-		ttl:            5 * time.Minute,
-		maxTTL:         time.Hour,
-		maxFrames:      400,
-		defaultCount:   5,
+		ttl:            lim.DefaultTTL,
+		maxTTL:         lim.MaxTTL,
+		maxFrames:      lim.MaxSessionFrames,
+		defaultCount:   lim.DefaultChallenges,
 		passScore:      0.5,
 		reviewScore:    0.3,
 		cacheSize:      10000,
 		sweepInterval:  5 * time.Second,
-		maxBurstFrames: 20,
+		maxBurstFrames: lim.MaxBurstFrames,
+		decode:         face.DecodeOptions{MaxPixels: lim.MaxFramePixels},
 		minFrames:      8,
 		lateGrace:      2 * time.Second,
+		retention:      24 * time.Hour,
+		pruneEvery:     10 * time.Minute,
+		reconcileEvery: 30 * time.Second,
+		reconcileAge:   time.Minute,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -267,6 +296,19 @@ func New(opts ...Option) (*Engine, error) {
 	if cfg.failures == nil {
 		cfg.failures = NewMemoryFailureLimiter(5, 3*time.Minute)
 	}
+	if cfg.auditor != nil {
+		if _, ok := cfg.auditor.(AuditIndex); !ok {
+			return nil, fmt.Errorf("%w: the auditor must implement liveness.AuditIndex (BySession)", ErrBadRequest)
+		}
+	}
+	if cfg.evidence != nil {
+		if _, ok := cfg.evidence.(EvidenceLister); !ok {
+			return nil, fmt.Errorf("%w: the evidence store must implement liveness.EvidenceLister (SessionsBefore) for retention", ErrBadRequest)
+		}
+	}
+	if cfg.retention < 0 || (cfg.retention > 0 && cfg.pruneEvery <= 0) || cfg.reconcileEvery <= 0 || cfg.reconcileAge < 0 {
+		return nil, fmt.Errorf("%w: retention and reconcile options", ErrBadRequest)
+	}
 	if cfg.ttl <= 0 || cfg.maxTTL < cfg.ttl || cfg.maxFrames <= 0 || cfg.reviewScore > cfg.passScore || cfg.window < 0 {
 		return nil, fmt.Errorf("%w: engine options", ErrBadRequest)
 	}
@@ -276,7 +318,7 @@ func New(opts ...Option) (*Engine, error) {
 	if _, err := challenge.NewTracker([]challenge.ID{challenge.Blink}, challenge.WithThresholds(cfg.thresholds)); err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, analyzer: cfg.analyzer, spoofDet: cfg.spoofDet, cache: map[string]*runtime{}}
+	e := &Engine{cfg: cfg, analyzer: cfg.analyzer, spoofDet: cfg.spoofDet, cache: map[string]*runtime{}, inflight: map[string]struct{}{}}
 	var err error
 	if e.analyzer == nil {
 		if e.analyzer, err = face.NewAnalyzer(face.WithLogger(cfg.logger)); err != nil {
@@ -375,15 +417,16 @@ func failureKey(owner, ref string) string {
 
 // Create starts a session with a random challenge sequence.
 func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) {
-	if o.ChallengeCount < 0 || o.ChallengeCount > 8 {
-		return nil, fmt.Errorf("%w: challenge_count must be 1–8", ErrBadRequest)
+	lim := e.Limits()
+	if o.ChallengeCount != 0 && (o.ChallengeCount < lim.MinChallenges || o.ChallengeCount > lim.MaxChallenges) {
+		return nil, outOfRange("challenge_count", int64(lim.MinChallenges), int64(lim.MaxChallenges))
 	}
 	ttl := o.TTL
 	if ttl == 0 {
 		ttl = e.cfg.ttl
 	}
-	if ttl < 10*time.Second || ttl > e.cfg.maxTTL {
-		return nil, fmt.Errorf("%w: ttl must be between 10 s and %s", ErrBadRequest, e.cfg.maxTTL)
+	if ttl < lim.MinTTL || ttl > lim.MaxTTL {
+		return nil, outOfRange("ttl_seconds", int64(lim.MinTTL/time.Second), int64(lim.MaxTTL/time.Second))
 	}
 	if o.ReferenceID != "" {
 		wait, err := e.cfg.failures.Check(ctx, failureKey(o.Owner, o.ReferenceID), e.cfg.clock())
@@ -396,11 +439,11 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	}
 	seq, err := challenge.NewSequence(o.ChallengeCount, &challenge.SequenceOptions{Allow: o.Challenges, Rand: e.cfg.rand})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		return nil, badRequest("challenges", err)
 	}
 	if len(o.Sequence) > 0 {
 		if _, err := challenge.NewTracker(o.Sequence); err != nil || len(o.Sequence) > challenge.MaxLength {
-			return nil, fmt.Errorf("%w: sequence %v", ErrBadRequest, o.Sequence)
+			return nil, badRequest("sequence", nil)
 		}
 		seq = append([]challenge.ID(nil), o.Sequence...)
 	}
@@ -439,7 +482,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 	}
 	switch {
 	case o.ReferenceImage != nil && o.ReferenceImageID != "":
-		return nil, fmt.Errorf("%w: give a reference image or a reference image id, not both", ErrBadRequest)
+		return nil, badRequest("reference_image_id", ErrBothReferences)
 	case o.ReferenceImage != nil:
 		if s.Reference, err = e.reference(ctx, o.ReferenceImage); err != nil {
 			return nil, err
@@ -449,10 +492,8 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 			return nil, err
 		}
 	}
-	if err := e.cfg.store.Create(ctx, s); err != nil {
-		return nil, err
-	}
-	e.notify(ctx, EventCreated, s)
+	c := &change{Change: Change{Session: s, Create: true}, now: now}
+	c.event(EventCreated)
 	createdFields := map[string]any{"challenges": s.Challenges, "reference_id": s.ReferenceID, "expires_at": s.ExpiresAt, "model_version": s.ModelVersion}
 	if s.Reference != nil {
 		createdFields["reference_sha256"] = s.Reference.SHA256
@@ -461,9 +502,12 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (*Created, error) 
 		}
 	}
 	created, _ := json.Marshal(createdFields)
-	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.SessionCreated, Payload: created}, "")
+	c.audit(audit.Record{SessionID: s.ID, Type: audit.SessionCreated, Payload: created})
 	if s.ConsentHash != "" {
-		e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.ConsentRecorded, PayloadHash: s.ConsentHash}, "")
+		c.audit(audit.Record{SessionID: s.ID, Type: audit.ConsentRecorded, PayloadHash: s.ConsentHash})
+	}
+	if err := e.commit(ctx, c); err != nil {
+		return nil, err
 	}
 	return &Created{Session: s.clone(), ClientToken: token}, nil
 }
@@ -500,7 +544,7 @@ func (e *Engine) timeOut(ctx context.Context, id string) (*Session, error) {
 		return nil
 	})
 	if errors.Is(err, errNoChange) {
-		return e.cfg.store.Get(ctx, id)
+		return s, nil
 	}
 	return s, err
 }
@@ -528,14 +572,10 @@ func (e *Engine) Cancel(ctx context.Context, id string) (*Session, error) {
 	})
 }
 
-// ExpireDue ends pending sessions whose lifetime is over, if the store can
-// list them; it returns how many it ended. Run calls it periodically.
+// ExpireDue ends pending sessions whose lifetime is over; it returns how
+// many it ended. Run calls it periodically.
 func (e *Engine) ExpireDue(ctx context.Context) (int, error) {
-	pl, ok := e.cfg.store.(PendingLister)
-	if !ok {
-		return 0, nil
-	}
-	ids, err := pl.ExpiredPending(ctx, e.cfg.clock(), 500)
+	ids, err := e.cfg.store.ExpiredPending(ctx, e.cfg.clock(), 500)
 	if err != nil {
 		return 0, err
 	}
@@ -548,18 +588,43 @@ func (e *Engine) ExpireDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Run expires due sessions every few seconds until ctx ends.
+// Run does the engine's background work until ctx ends: at start-up it
+// relays every intent left in the outbox (Reconcile); then it expires due
+// sessions every few seconds, reconciles intents older than the reconcile
+// age (WithReconcileInterval) and prunes ended sessions on the retention
+// schedule (WithRetention).
 func (e *Engine) Run(ctx context.Context) error {
-	t := time.NewTicker(e.cfg.sweepInterval)
-	defer t.Stop()
+	if _, err := e.Reconcile(ctx, e.cfg.clock()); err != nil && ctx.Err() == nil {
+		e.cfg.logger.Warn("liveness: reconciling the outbox at start-up", "err", err)
+	}
+	sweep := time.NewTicker(e.cfg.sweepInterval)
+	defer sweep.Stop()
+	rec := time.NewTicker(e.cfg.reconcileEvery)
+	defer rec.Stop()
+	var prune <-chan time.Time
+	if e.cfg.retention > 0 {
+		t := time.NewTicker(e.cfg.pruneEvery)
+		defer t.Stop()
+		prune = t.C
+	}
 	for {
+		var err error
+		var what string
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-t.C:
-			if _, err := e.ExpireDue(ctx); err != nil && ctx.Err() == nil {
-				e.cfg.logger.Warn("liveness: expiring sessions", "err", err)
-			}
+		case <-sweep.C:
+			_, err = e.ExpireDue(ctx)
+			what = "expiring sessions"
+		case <-rec.C:
+			_, err = e.Reconcile(ctx, e.cfg.clock().Add(-e.cfg.reconcileAge))
+			what = "reconciling the outbox"
+		case <-prune:
+			_, err = e.PruneEnded(ctx)
+			what = "pruning ended sessions"
+		}
+		if err != nil && ctx.Err() == nil {
+			e.cfg.logger.Warn("liveness: "+what, "err", err)
 		}
 	}
 }
@@ -576,42 +641,73 @@ func (e *Engine) expire(ctx context.Context, id string) (*Session, error) {
 		return nil
 	})
 	if errors.Is(err, errNoChange) {
-		return e.cfg.store.Get(ctx, id)
+		return s, nil
 	}
 	return s, err
 }
 
-var errNoChange = errors.New("no change")
-
-// end applies a terminal change with optimistic retries and notifies.
-func (e *Engine) end(ctx context.Context, id string, change func(*Session) error) (*Session, error) {
-	for range 5 {
-		s, err := e.cfg.store.Get(ctx, id)
-		if err != nil {
-			return nil, err
+// end applies a terminal change (one optimistic update) with its
+// consequences.
+func (e *Engine) end(ctx context.Context, id string, fn func(*Session) error) (*Session, error) {
+	s, err := e.update(ctx, id, func(s *Session, c *change) error {
+		if err := fn(s); err != nil {
+			return err
 		}
-		if err := change(s); err != nil {
-			return nil, err
+		return e.ending(ctx, s, c, nil)
+	})
+	if err != nil {
+		return s, err
+	}
+	e.dropRuntime(id)
+	e.endedLocal(ctx, s)
+	return s.clone(), nil
+}
+
+// ending adds what a change that ends s causes: the sealed evidence
+// (stored before the commit that references it), the LIVENESS_RESULT
+// audit entry and the terminal event. known are the frame records
+// already read or appended by this change (nil: read the frame log).
+func (e *Engine) ending(ctx context.Context, s *Session, c *change, known []FrameRecord) error {
+	if !s.Status.Final() {
+		return nil
+	}
+	if e.cfg.evidence != nil {
+		frames := known
+		if frames == nil {
+			var err error
+			if frames, err = e.cfg.store.Frames(ctx, s.ID, 0); err != nil {
+				return err
+			}
+			frames = append(frames, c.Frames...)
 		}
 		var puts []pendingPut
-		if s.Status.Final() {
-			e.sealEvidence(s, &puts)
-		}
+		e.sealEvidence(s, frames, &puts)
 		if err := e.putEvidence(ctx, s.ID, puts); err != nil {
-			return nil, err
+			return err
 		}
-		err = e.cfg.store.Update(ctx, s)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		e.dropRuntime(id)
-		e.ended(ctx, s)
-		return s.clone(), nil
 	}
-	return nil, errRetryConflict
+	fields := map[string]any{"status": s.Status, "verdict": s.Verdict, "score": s.Score, "reason": s.Reason, "model_version": s.ModelVersion}
+	if s.Match != nil {
+		fields["match"] = s.Match
+	}
+	if len(s.AttackSignals) > 0 {
+		fields["attack_signals"] = s.AttackSignals
+	}
+	result, _ := json.Marshal(fields)
+	c.audit(audit.Record{SessionID: s.ID, Type: audit.LivenessResult, Payload: result, EvidenceHash: s.EvidenceHash})
+	typ := EventFailed
+	switch s.Status {
+	case StatusPassed:
+		if s.Verdict == VerdictPass {
+			typ = EventVerified
+		}
+	case StatusCancelled:
+		typ = EventCancelled
+	case StatusExpired:
+		typ = EventExpired
+	}
+	c.event(typ)
+	return nil
 }
 
 // finish sets the terminal fields.
@@ -632,46 +728,16 @@ func (e *Engine) finish(s *Session, st Status, reason string, score float64) {
 	}
 }
 
-func (e *Engine) ended(ctx context.Context, s *Session) {
+// endedLocal does the in-process consequences of a committed ending: the
+// failure count of the reference id and the observer.
+func (e *Engine) endedLocal(ctx context.Context, s *Session) {
 	if s.Status == StatusFailed && s.ReferenceID != "" {
 		if err := e.cfg.failures.Failed(ctx, failureKey(s.Owner, s.ReferenceID), e.cfg.clock()); err != nil {
 			e.cfg.logger.Error("liveness: counting a failure", "reference_id", s.ReferenceID, "err", err)
 		}
 	}
-	fields := map[string]any{"status": s.Status, "verdict": s.Verdict, "score": s.Score, "reason": s.Reason, "model_version": s.ModelVersion}
-	if s.Match != nil {
-		fields["match"] = s.Match
-	}
-	if len(s.AttackSignals) > 0 {
-		fields["attack_signals"] = s.AttackSignals
-	}
-	result, _ := json.Marshal(fields)
-	e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.LivenessResult, Payload: result}, s.EvidenceHash)
 	if e.cfg.observer != nil {
 		e.cfg.observer.SessionEnded(s)
-	}
-	typ := EventFailed
-	switch s.Status {
-	case StatusPassed:
-		if s.Verdict == VerdictPass {
-			typ = EventVerified
-		}
-	case StatusCancelled:
-		typ = EventCancelled
-	case StatusExpired:
-		typ = EventExpired
-	}
-	e.notify(ctx, typ, s)
-}
-
-func (e *Engine) notify(ctx context.Context, typ string, s *Session) {
-	if e.cfg.notifier == nil {
-		return
-	}
-	ev := Event{Type: typ, Session: s.clone(), Time: e.cfg.clock().UTC()}
-	ev.Session.History = nil
-	if err := e.cfg.notifier.Notify(context.WithoutCancel(ctx), ev); err != nil {
-		e.cfg.logger.Error("liveness: event not queued", "type", typ, "session", s.ID, "err", err)
 	}
 }
 

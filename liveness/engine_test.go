@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/image/draw"
 
 	"github.com/openliveness/openliveness/challenge"
@@ -202,7 +203,7 @@ func TestStillPhotoNeverPasses(t *testing.T) {
 	// An ended session refuses frames with its status.
 	_, err = e.Submit(ctx, c.Session.ID, []liveness.Frame{{Data: frame}}, nil)
 	var se *liveness.StateError
-	if !errors.As(err, &se) || !errors.Is(err, liveness.ErrNotPending) || se.Error() != "Session is already 'failed'" {
+	if !errors.As(err, &se) || !errors.Is(err, liveness.ErrNotPending) || se.Status != liveness.StatusFailed || liveness.CodeOf(err) != liveness.CodeNotPending {
 		t.Errorf("frame after the end: %v", err)
 	}
 }
@@ -255,7 +256,7 @@ func TestExpiryAndCancel(t *testing.T) {
 	if err != nil || s.Status != liveness.StatusCancelled || s.Verdict != liveness.VerdictFail {
 		t.Fatalf("cancel: %v %+v", err, s)
 	}
-	if _, err := e.Cancel(ctx, c.Session.ID); err == nil || err.Error() != "Session is already 'cancelled'" {
+	if _, err := e.Cancel(ctx, c.Session.ID); liveness.CodeOf(err) != liveness.CodeNotPending {
 		t.Errorf("second cancel: %v", err)
 	}
 
@@ -313,8 +314,10 @@ func TestReplicasShareStore(t *testing.T) {
 	}
 	wg.Wait()
 	s, _ := e1.Get(ctx, c.Session.ID)
-	if s.Frames != 20 || len(s.History) != 20 || s.Version != 21 {
-		t.Errorf("frames %d history %d version %d, want 20, 20, 21", s.Frames, len(s.History), s.Version)
+	log, err := store.Frames(ctx, c.Session.ID, 0)
+	require.NoError(t, err)
+	if s.Frames != 20 || len(log) != 20 || s.Version != 21 {
+		t.Errorf("frames %d frame log %d version %d, want 20, 20, 21", s.Frames, len(log), s.Version)
 	}
 }
 
@@ -322,30 +325,21 @@ func TestMemoryStoreOptimistic(t *testing.T) {
 	m := liveness.NewMemoryStore()
 	ctx := context.Background()
 	s := &liveness.Session{ID: "a", Status: liveness.StatusPending}
-	if err := m.Create(ctx, s); err != nil || s.Version != 1 {
-		t.Fatal(err)
-	}
-	if err := m.Create(ctx, s); !errors.Is(err, liveness.ErrExists) {
-		t.Errorf("duplicate: %v", err)
-	}
+	require.NoError(t, m.Commit(ctx, &liveness.Change{Session: s, Create: true}))
+	require.EqualValues(t, 1, s.Version)
+	require.ErrorIs(t, m.Commit(ctx, &liveness.Change{Session: s, Create: true}), liveness.ErrExists)
 	r1, _ := m.Get(ctx, "a")
 	r2, _ := m.Get(ctx, "a")
 	r1.Frames = 1
-	if err := m.Update(ctx, r1); err != nil || r1.Version != 2 {
-		t.Fatalf("update: %v", err)
-	}
+	require.NoError(t, m.Commit(ctx, &liveness.Change{Session: r1}))
+	require.EqualValues(t, 2, r1.Version)
 	r2.Frames = 7
-	if err := m.Update(ctx, r2); !errors.Is(err, liveness.ErrConflict) {
-		t.Errorf("stale update: %v", err)
-	}
+	require.ErrorIs(t, m.Commit(ctx, &liveness.Change{Session: r2}), liveness.ErrConflict)
 	got, _ := m.Get(ctx, "a")
-	if got.Frames != 1 {
-		t.Errorf("stored %d frames", got.Frames)
-	}
+	require.Equal(t, 1, got.Frames)
 	r1.Frames = 99 // the caller's copy is not the stored one
-	if got, _ := m.Get(ctx, "a"); got.Frames != 1 {
-		t.Error("store shares memory with the caller")
-	}
+	got, _ = m.Get(ctx, "a")
+	require.Equal(t, 1, got.Frames, "store shares memory with the caller")
 }
 
 // exampleFrame is the still portrait used by the examples.

@@ -6,8 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"image"
-	"image/jpeg"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/image/draw"
+	"github.com/disintegration/imaging"
 
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
@@ -75,6 +75,9 @@ type Manifest struct {
 	CompletedAt  time.Time         `json:"completed_at"`
 	Items        []EvidenceItem    `json:"items"`
 	Frames       []FrameSummary    `json:"frames"`
+
+	// ConsentAcceptedAt is when the subject accepted the consent text.
+	ConsentAcceptedAt time.Time `json:"consent_accepted_at,omitzero"`
 }
 
 // FrameSummary is the per-frame analysis record kept in the manifest.
@@ -106,7 +109,7 @@ func sha256Hex(b []byte) string {
 
 // captureEvidence records the frame as evidence when it is the best frontal
 // frame so far or the frame a challenge passed on.
-func (e *Engine) captureEvidence(s *Session, a analysed, rec FrameRecord, step challenge.Step, puts *[]pendingPut) {
+func (e *Engine) captureEvidence(s *Session, a analysed, rec frameRec, step challenge.Step, puts *[]pendingPut) {
 	if e.cfg.evidence == nil || a.data == nil {
 		return
 	}
@@ -144,9 +147,10 @@ func (e *Engine) captureEvidence(s *Session, a analysed, rec FrameRecord, step c
 
 // addFaceCrop adds the face crop of the best frontal frame (KindFace) to
 // the evidence of an ending session: made once per session, from the best
-// frontal frame queued in puts or already stored.
-func (e *Engine) addFaceCrop(s *Session, puts *[]pendingPut) {
-	if s.BestFrontal < 1 || s.BestFrontal > len(s.History) {
+// frontal frame queued in puts or already stored; frames is the session's
+// frame log.
+func (e *Engine) addFaceCrop(s *Session, frames []FrameRecord, puts *[]pendingPut) {
+	if s.BestFrontal < 1 || s.BestFrontal > len(frames) {
 		return
 	}
 	var name string
@@ -180,7 +184,8 @@ func (e *Engine) addFaceCrop(s *Session, puts *[]pendingPut) {
 	if err != nil {
 		return
 	}
-	crop := faceCrop(img, s.History[s.BestFrontal-1].Box)
+	b := frames[s.BestFrontal-1].Box
+	crop := faceCrop(img, image.Rect(b[0], b[1], b[2], b[3]))
 	if crop == nil {
 		return
 	}
@@ -190,7 +195,8 @@ func (e *Engine) addFaceCrop(s *Session, puts *[]pendingPut) {
 	*puts = append(*puts, pendingPut{name: n, data: crop})
 }
 
-// faceCrop encodes the face box, enlarged by 40 %, as a JPEG.
+// faceCrop encodes the face box, enlarged by 40 % and resized to 256 pixels
+// wide, as a JPEG (quality 90).
 func faceCrop(img image.Image, box image.Rectangle) []byte {
 	if img == nil || box.Empty() {
 		return nil
@@ -199,37 +205,36 @@ func faceCrop(img image.Image, box image.Rectangle) []byte {
 	if r.Empty() {
 		return nil
 	}
-	side := 256
-	dst := image.NewRGBA(image.Rect(0, 0, side, side*r.Dy()/max(1, r.Dx())))
-	draw.BiLinear.Scale(dst, dst.Bounds(), img, r, draw.Src, nil)
+	dst := imaging.Resize(imaging.Crop(img, r), 256, 0, imaging.Linear)
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 90}); err != nil {
+	if err := imaging.Encode(&buf, dst, imaging.JPEG, imaging.JPEGQuality(90)); err != nil {
 		return nil
 	}
 	return buf.Bytes()
 }
 
-// sealEvidence builds the manifest of an ended session, sets
-// s.EvidenceHash and queues the manifest for storage.
-func (e *Engine) sealEvidence(s *Session, puts *[]pendingPut) {
+// sealEvidence builds the manifest of an ended session from its header and
+// its whole frame log, sets s.EvidenceHash and queues the manifest for
+// storage.
+func (e *Engine) sealEvidence(s *Session, frames []FrameRecord, puts *[]pendingPut) {
 	if e.cfg.evidence == nil {
 		return
 	}
-	e.addFaceCrop(s, puts)
+	e.addFaceCrop(s, frames, puts)
 	m := Manifest{
 		SessionID: s.ID, ReferenceID: s.ReferenceID, Challenges: s.Challenges, Passed: s.Passed,
 		Status: s.Status, Verdict: s.Verdict, Reason: s.Reason, Score: s.Score, ModelVersion: s.ModelVersion,
-		ConsentHash: s.ConsentHash, Match: s.Match, CreatedAt: s.CreatedAt, CompletedAt: s.CompletedAt,
+		ConsentHash: s.ConsentHash, ConsentAcceptedAt: s.ConsentAcceptedAt, Match: s.Match, CreatedAt: s.CreatedAt, CompletedAt: s.CompletedAt,
 		Items: append([]EvidenceItem{}, s.Evidence...), Frames: []FrameSummary{},
 	}
 	if m.Passed == nil {
 		m.Passed = []PassedChallenge{}
 	}
-	for i, r := range s.History {
+	for i, r := range frames {
 		fs := FrameSummary{
-			Frame: i + 1, TimeMS: r.Obs.Time.Milliseconds(), Faces: r.Obs.FaceCount,
-			Yaw: round3(r.Obs.Yaw), Pitch: round3(r.Obs.Pitch), Roll: round3(r.Obs.Roll),
-			EAR: round3((r.Obs.EARLeft + r.Obs.EARRight) / 2), MAR: round3(r.Obs.MAR), Smile: round3(r.Obs.Smile), Brow: round3(r.Obs.Brow),
+			Frame: i + 1, TimeMS: r.Time().Milliseconds(), Faces: r.Faces,
+			Yaw: round3(r.Yaw), Pitch: round3(r.Pitch), Roll: round3(r.Roll),
+			EAR: round3((r.EARLeft + r.EARRight) / 2), MAR: round3(r.MAR), Smile: round3(r.Smile), Brow: round3(r.Brow),
 		}
 		if r.Spoof != nil {
 			fs.SpoofScore, fs.LaplacianVar = round3(r.Spoof.Score), round3(r.Spoof.LaplacianVar)
@@ -287,50 +292,50 @@ func (e *Engine) Photo(ctx context.Context, id string) ([]byte, error) {
 // PurgeEvidence deletes the stored frames of sessions that ended before
 // cutoff (their hashes stay in the session, the manifest hash in the audit
 // log), records EvidencePurgedAt and writes an EVIDENCE_PURGED audit entry
-// per session. The store must list ended sessions (EvidenceLister).
+// per session, committed with that change. The evidence store lists the
+// sessions (EvidenceLister, checked by New).
 func (e *Engine) PurgeEvidence(ctx context.Context, cutoff time.Time) (int, error) {
-	lister, ok := e.cfg.evidence.(EvidenceLister)
-	if !ok {
+	if e.cfg.evidence == nil {
 		return 0, nil
 	}
-	ids, err := lister.SessionsBefore(ctx, cutoff)
+	ids, err := e.cfg.evidence.(EvidenceLister).SessionsBefore(ctx, cutoff)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, id := range ids {
 		s, err := e.cfg.store.Get(ctx, id)
-		if err == nil && (!s.Status.Final() || s.CompletedAt.After(cutoff)) {
+		switch {
+		case errors.Is(err, ErrNotFound): // pruned: only the audit entry is left to write
+		case err != nil:
+			return n, err
+		case !s.Status.Final() || s.CompletedAt.After(cutoff):
 			continue
 		}
 		if err := e.cfg.evidence.Delete(ctx, id); err != nil {
 			return n, err
 		}
 		n++
-		if s != nil {
-			for range 5 {
-				s.EvidencePurgedAt = e.cfg.clock().UTC()
-				if err := e.cfg.store.Update(ctx, s); err == nil {
-					break
-				}
-				if s, err = e.cfg.store.Get(ctx, id); err != nil {
-					break
-				}
-			}
+		rec := audit.Record{SessionID: id, Type: audit.EvidencePurged, Payload: []byte(cutoff.UTC().Format(time.RFC3339))}
+		if s == nil {
+			e.audit(ctx, rec, "")
+			continue
 		}
-		e.audit(ctx, audit.Record{SessionID: id, Type: audit.EvidencePurged, Payload: []byte(cutoff.UTC().Format(time.RFC3339))}, evidenceHashOf(s))
+		_, err = e.update(ctx, id, func(s *Session, c *change) error {
+			s.EvidencePurgedAt = e.cfg.clock().UTC()
+			rec.EvidenceHash = s.EvidenceHash
+			c.audit(rec)
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
 	}
 	return n, nil
 }
 
-func evidenceHashOf(s *Session) string {
-	if s == nil {
-		return ""
-	}
-	return s.EvidenceHash
-}
-
-// audit appends a record, logging (not failing) on error.
+// audit appends a record that belongs to no stored session (its session
+// was pruned), logging (not failing) on error.
 func (e *Engine) audit(ctx context.Context, r audit.Record, evidenceHash string) {
 	if e.cfg.auditor == nil {
 		return
@@ -412,7 +417,11 @@ func (m *MemoryEvidence) SessionsBefore(_ context.Context, t time.Time) ([]strin
 }
 
 // DirEvidence is an EvidenceStore in a directory: one sub-directory per
-// session, files written atomically (temporary file, fsync, rename).
+// session, files written atomically (temporary file, rename). Frames are
+// not synced one by one: writing the manifest, when the session ends and
+// before its end is committed, syncs every file of the session and the
+// directory, so a crash can lose only frames of a session that had not
+// ended (the best frontal frame is then missing from the face crop).
 // Safe for concurrent use.
 type DirEvidence struct {
 	dir string
@@ -456,16 +465,46 @@ func (d *DirEvidence) Put(_ context.Context, sid, name string, data []byte) erro
 		os.Remove(f.Name())
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
 	if err := f.Close(); err != nil {
 		os.Remove(f.Name())
 		return err
 	}
-	return os.Rename(f.Name(), filepath.Join(dir, name))
+	if err := os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	if name == "manifest.json" {
+		return syncDir(dir)
+	}
+	return nil
+}
+
+// syncDir fsyncs every file of dir, then dir itself.
+func syncDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, en := range ents {
+		if en.IsDir() {
+			continue
+		}
+		if err := syncPath(filepath.Join(dir, en.Name())); err != nil {
+			return err
+		}
+	}
+	return syncPath(dir)
+}
+
+func syncPath(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Get implements EvidenceStore.

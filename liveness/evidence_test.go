@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
@@ -35,6 +38,12 @@ func TestEvidenceAndAudit(t *testing.T) {
 	}
 	id := c.Session.ID
 	frame := stillFrame(t)
+	_, err = e.Submit(ctx, id, []liveness.Frame{{Data: frame}}, nil)
+	require.ErrorIs(t, err, liveness.ErrConsentRequired, "frames before the consent is accepted")
+	clk.Advance(time.Second)
+	accepted, err := e.AcceptConsent(ctx, id, c.Session.ConsentHash)
+	require.NoError(t, err)
+	require.Equal(t, clk.Now().UTC(), accepted.ConsentAcceptedAt)
 	var s *liveness.Session
 	for i := 0; i < 10; i++ {
 		clk.Advance(200 * time.Millisecond)
@@ -92,11 +101,10 @@ func TestEvidenceAndAudit(t *testing.T) {
 	for _, en := range entries {
 		types = append(types, en.EventType)
 	}
-	want := []audit.EventType{audit.SessionCreated, audit.ConsentRecorded, audit.LivenessResult}
-	if len(types) != len(want) || types[0] != want[0] || types[1] != want[1] || types[2] != want[2] {
-		t.Fatalf("audit entries %v, want %v", types, want)
-	}
-	if entries[2].EvidenceHash != s.EvidenceHash || entries[1].PayloadHash != s.ConsentHash {
+	want := []audit.EventType{audit.SessionCreated, audit.ConsentRecorded, audit.ConsentRecorded, audit.LivenessResult}
+	require.Equal(t, want, types, "audit entries")
+	assert.Equal(t, audit.Hash([]byte(`{"accepted":true,"consent_hash":"`+s.ConsentHash+`","accepted_at":"`+accepted.ConsentAcceptedAt.Format(time.RFC3339Nano)+`"}`)), entries[2].PayloadHash)
+	if entries[3].EvidenceHash != s.EvidenceHash || entries[1].PayloadHash != s.ConsentHash {
 		t.Errorf("audit hashes: %+v", entries)
 	}
 	if err := log.Verify(ctx); err != nil {
@@ -240,7 +248,7 @@ func TestReviewSettles(t *testing.T) {
 		// A session that ended in the review band.
 		s, _ := store.Get(ctx, c.Session.ID)
 		s.Status, s.Verdict, s.Score = liveness.StatusPassed, liveness.VerdictReview, 0.4
-		if err := store.Update(ctx, s); err != nil {
+		if err := store.Commit(ctx, &liveness.Change{Session: s}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.Review(ctx, s.ID, liveness.ReviewDecision{Verdict: tc.decision}); !errors.Is(err, liveness.ErrBadRequest) {

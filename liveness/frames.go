@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"image"
 	"time"
 
@@ -99,7 +98,7 @@ type analysed struct {
 	img   image.Image // only while the frame is analysed
 	match *float64    // similarity with the session's reference (verify.go), nil if not compared
 	res   *face.Result
-	rec   FrameRecord
+	rec   frameRec
 	took  time.Duration
 	faces int
 }
@@ -117,16 +116,17 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 	if len(frames) == 0 {
 		return nil, ErrNoFrames
 	}
-	if len(frames) > e.cfg.maxBurstFrames {
-		return nil, fmt.Errorf("%w: at most %d frames per request", ErrBadRequest, e.cfg.maxBurstFrames)
+	lim := e.Limits()
+	if len(frames) > lim.MaxBurstFrames {
+		return nil, outOfRange("frames", 1, int64(lim.MaxBurstFrames))
 	}
 	var interval time.Duration
 	var slots Slots
 	if opts != nil {
 		interval, slots = opts.Interval, opts.Slots
 	}
-	if interval < 0 || interval > 2*time.Second {
-		return nil, fmt.Errorf("%w: interval_ms must be 0–2000", ErrBadRequest)
+	if interval < time.Duration(lim.MinIntervalMS)*time.Millisecond || interval > time.Duration(lim.MaxIntervalMS)*time.Millisecond {
+		return nil, outOfRange("interval_ms", int64(lim.MinIntervalMS), int64(lim.MaxIntervalMS))
 	}
 	arrival := e.cfg.clock()
 
@@ -134,28 +134,25 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 
-	var results []analysed
-	for attempt := 0; attempt < 4; attempt++ {
-		s, err := e.cfg.store.Get(ctx, id)
-		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				e.dropRuntime(id) // no cache entries for unknown ids
-			}
-			return nil, err
-		}
+	var (
+		results []analysed
+		out     *Outcome
+		gone    error // the session is unknown or ended: drop the runtime
+	)
+	s, err := e.update(ctx, id, func(s *Session, c *change) error {
 		if s.Status.Final() {
-			e.dropRuntime(id)
-			return nil, &StateError{s.Status}
+			gone = &StateError{s.Status}
+			return gone
 		}
 		if !arrival.Before(s.ExpiresAt) {
-			if _, err := e.expire(ctx, id); err != nil {
-				return nil, err
-			}
-			return nil, ErrExpired
+			return ErrExpired
 		}
-		if rt.version != s.Version || rt.tracker == nil {
-			if err := e.rebuild(rt, s); err != nil {
-				return nil, err
+		if consentPending(s) {
+			return ErrConsentRequired // consent.go
+		}
+		if rt.dirty || rt.version != s.Version || rt.tracker == nil {
+			if err := e.rebuild(ctx, rt, s); err != nil {
+				return err
 			}
 		}
 		if results == nil {
@@ -163,47 +160,50 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 			// analyses to the fresh state. Frames are decoded and analysed
 			// one at a time, so a burst never holds more than one decoded
 			// image; a bad frame rejects the request and changes nothing.
+			var err error
 			if results, err = e.analyseFrames(ctx, rt, s, frames, slots); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err // the client went away: record nothing
+			return err // the client went away: record nothing
 		}
+		rt.dirty = true // until the commit succeeds
 		framesBefore := s.Frames
 		passedBefore := len(s.Passed)
 		var puts []pendingPut
-		out := e.apply(rt, s, results, arrival, interval, &puts)
+		out = e.apply(rt, s, c, results, arrival, interval, &puts)
 		if err := e.putEvidence(ctx, s.ID, puts); err != nil {
-			rt.tracker = nil
-			return nil, err
+			return err
 		}
-		err = e.cfg.store.Update(ctx, s)
-		if errors.Is(err, ErrConflict) {
-			rt.tracker = nil // rebuild from the stored history
-			continue
-		}
-		if err != nil {
-			rt.tracker = nil
-			return nil, err
-		}
-		rt.version = s.Version
 		if framesBefore == 0 && s.Frames > 0 {
-			e.notify(ctx, EventStarted, s)
+			c.event(EventStarted)
 		}
 		for _, p := range s.Passed[passedBefore:] {
 			pb, _ := json.Marshal(p)
-			e.audit(ctx, audit.Record{SessionID: s.ID, Type: audit.ChallengePassed, Payload: pb}, "")
+			c.audit(audit.Record{SessionID: s.ID, Type: audit.ChallengePassed, Payload: pb})
 		}
-		if s.Status.Final() {
-			e.dropRuntime(id)
-			e.ended(ctx, s)
+		return e.ending(ctx, s, c, nil)
+	})
+	switch {
+	case errors.Is(err, ErrNotFound) || gone != nil:
+		e.dropRuntime(id) // no cache entries for unknown or ended ids
+		return nil, err
+	case errors.Is(err, ErrExpired):
+		if _, err := e.expire(ctx, id); err != nil {
+			return nil, err
 		}
-		out.Session = s.clone()
-		out.Session.History = nil
-		return out, nil
+		return nil, ErrExpired
+	case err != nil:
+		return nil, err
 	}
-	return nil, errRetryConflict
+	rt.version, rt.dirty = s.Version, false
+	if s.Status.Final() {
+		e.dropRuntime(id)
+		e.endedLocal(ctx, s)
+	}
+	out.Session = s.clone()
+	return out, nil
 }
 
 // analyseFrames decodes and analyses frames in order, one at a time, each
@@ -247,13 +247,13 @@ func (e *Engine) decodeAnalyse(ctx context.Context, data []byte, i int, prev *fa
 	if e.cfg.frameAnalyzer != nil {
 		a, err := e.analyse(ctx, data, nil, prev)
 		if errors.Is(err, ErrBadFrame) {
-			err = fmt.Errorf("frame %d: %w", i+1, err)
+			err = &Error{Code: CodeBadFrame, Frame: i + 1, Err: err}
 		}
 		return a, err
 	}
 	img, err := face.Decode(data, &e.cfg.decode)
 	if err != nil {
-		return analysed{}, fmt.Errorf("%w: frame %d: %w", ErrBadFrame, i+1, err)
+		return analysed{}, &Error{Code: CodeBadFrame, Frame: i + 1, Err: err}
 	}
 	a, err := e.analyse(ctx, data, img, prev)
 	a.img = img
@@ -280,7 +280,7 @@ func (e *Engine) analyse(ctx context.Context, data []byte, img image.Image, prev
 		if ctx.Err() != nil {
 			return analysed{}, ctx.Err()
 		}
-		return analysed{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return analysed{}, unavailable(err)
 	}
 	res := fa.Result
 	if res == nil {
@@ -329,13 +329,9 @@ func (e *Engine) analyseBuiltin(ctx context.Context, img image.Image, prev *face
 	return fa, nil
 }
 
-// apply feeds analysed frames to the session's detectors and updates s.
-func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time.Time, interval time.Duration, puts *[]pendingPut) *Outcome {
-	defer func() {
-		if s.Status.Final() {
-			e.sealEvidence(s, puts)
-		}
-	}()
+// apply feeds analysed frames to the session's detectors, updates s and
+// appends the frames' records to c.
+func (e *Engine) apply(rt *runtime, s *Session, c *change, results []analysed, arrival time.Time, interval time.Duration, puts *[]pendingPut) *Outcome {
 	out := &Outcome{}
 	n := len(results)
 	if dl, ok := rt.tracker.Deadline(); ok && arrival.Sub(s.CreatedAt) > dl+e.cfg.lateGrace {
@@ -354,12 +350,13 @@ func (e *Engine) apply(rt *runtime, s *Session, results []analysed, arrival time
 			break
 		}
 		at := arrival.Sub(s.CreatedAt) - time.Duration(n-1-i)*interval
-		if k := len(s.History); k > 0 && at <= s.History[k-1].Obs.Time {
-			at = s.History[k-1].Obs.Time + time.Millisecond
+		if rt.hasLast && at <= rt.last {
+			at = rt.last + time.Millisecond
 		}
 		rec := a.rec
 		rec.Obs = e.observation(a.res, at, s.Mirrored)
-		s.History = append(s.History, rec)
+		c.Frames = append(c.Frames, rec.record())
+		rt.last, rt.hasLast = at, true
 		s.Frames++
 		if rec.Obs.FaceCount == 1 {
 			s.FacesSeen++
@@ -406,8 +403,8 @@ func (e *Engine) announce(rt *runtime, s *Session, arrival time.Time) {
 		return
 	}
 	at := arrival.Sub(s.CreatedAt)
-	if k := len(s.History); k > 0 {
-		at = max(at, s.History[k-1].Obs.Time)
+	if rt.hasLast {
+		at = max(at, rt.last)
 	}
 	rt.tracker.Announce(at)
 	got, ok := rt.tracker.Announced()
@@ -432,7 +429,7 @@ func (e *Engine) trackerThresholds(s *Session) challenge.Thresholds {
 }
 
 // feed applies one record to the runtime detectors.
-func (e *Engine) feed(rt *runtime, rec FrameRecord) (challenge.Step, spoof.SessionResult) {
+func (e *Engine) feed(rt *runtime, rec frameRec) (challenge.Step, spoof.SessionResult) {
 	step := rt.tracker.Observe(rec.Obs)
 	fi := spoof.FrameInfo{Time: rec.Obs.Time, Box: rec.Box, Frame: rec.Spoof}
 	if len(rec.Thumb) == spoof.ThumbSize*spoof.ThumbSize {
@@ -449,8 +446,17 @@ func (e *Engine) feed(rt *runtime, rec FrameRecord) (challenge.Step, spoof.Sessi
 	return step, rt.spoof.Observe(fi)
 }
 
-// rebuild recreates the detectors of a session from its stored history.
-func (e *Engine) rebuild(rt *runtime, s *Session) error {
+// rebuild recreates the detectors of a session from its frame log: the
+// only place a frame goes on reading it (a conflict, a restart, another
+// replica's frames, an evicted runtime).
+func (e *Engine) rebuild(ctx context.Context, rt *runtime, s *Session) error {
+	var log []FrameRecord
+	if s.Frames > 0 {
+		var err error
+		if log, err = e.cfg.store.Frames(ctx, s.ID, 0); err != nil {
+			return err
+		}
+	}
 	tr, err := challenge.NewTracker(s.Challenges, challenge.WithThresholds(e.trackerThresholds(s)), challenge.WithManualAnnounce())
 	if err != nil {
 		return err
@@ -465,8 +471,10 @@ func (e *Engine) rebuild(rt *runtime, s *Session) error {
 	} else {
 		rt.spoof = spoof.NewSession(sopts...)
 	}
-	rt.prev = nil
-	for _, rec := range s.History {
+	rt.prev, rt.hasLast, rt.last = nil, false, 0
+	for i := range log {
+		rec := log[i].frame()
+		rt.last, rt.hasLast = rec.Obs.Time, true
 		// Announcements are replayed before the frames that followed them.
 		if _, k, ok := tr.Current(); ok && k < len(s.AnnouncedAt) {
 			tr.Announce(s.AnnouncedAt[k].Sub(s.CreatedAt))
@@ -476,7 +484,7 @@ func (e *Engine) rebuild(rt *runtime, s *Session) error {
 	if _, k, ok := tr.Current(); ok && k < len(s.AnnouncedAt) {
 		tr.Announce(s.AnnouncedAt[k].Sub(s.CreatedAt))
 	}
-	rt.version = s.Version
+	rt.version, rt.dirty = s.Version, false
 	return nil
 }
 

@@ -3,7 +3,6 @@ package liveness
 import (
 	"context"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -113,11 +112,11 @@ func (e *Engine) DeleteReference(ctx context.Context, id string) error {
 // storedReference returns the registered reference id for a new session.
 func (e *Engine) storedReference(ctx context.Context, id string) (*Reference, error) {
 	if !strings.HasPrefix(id, "ref_") || len(id) > 64 {
-		return nil, fmt.Errorf("%w: reference_image_id: unknown reference", ErrBadRequest)
+		return nil, badRequest("reference_image_id", ErrUnknownReference)
 	}
 	r, err := e.referenceStore().GetReference(ctx, id)
 	if err == ErrNotFound {
-		return nil, fmt.Errorf("%w: reference_image_id: unknown reference", ErrBadRequest)
+		return nil, badRequest("reference_image_id", ErrUnknownReference)
 	}
 	return r, err
 }

@@ -28,44 +28,32 @@ type ReviewDecision struct {
 // rejected session's status becomes failed with reason manual_review_rejected.
 func (e *Engine) Review(ctx context.Context, id string, d ReviewDecision) (*Session, error) {
 	if d.Verdict != VerdictPass && d.Verdict != VerdictFail {
-		return nil, fmt.Errorf("%w: decision must be PASS or FAIL", ErrBadRequest)
+		return nil, badRequest("decision", nil)
 	}
 	if d.Reviewer == "" {
-		return nil, fmt.Errorf("%w: reviewer is required", ErrBadRequest)
+		return nil, badRequest("reviewer", nil)
 	}
-	var s *Session
-	for range 5 {
-		var err error
-		if s, err = e.cfg.store.Get(ctx, id); err != nil {
-			return nil, err
-		}
+	s, err := e.update(ctx, id, func(s *Session, c *change) error {
 		if s.Verdict != VerdictReview {
-			return nil, ErrNotInReview
+			return ErrNotInReview
 		}
 		s.Verdict = d.Verdict
 		s.ReviewedBy, s.ReviewReason, s.ReviewedAt = d.Reviewer, d.Reason, e.cfg.clock().UTC()
 		if d.Verdict == VerdictFail {
 			s.Status, s.Reason = StatusFailed, ReasonReviewRejected
 		}
-		err = e.cfg.store.Update(ctx, s)
-		if err == nil {
-			break
+		payload, _ := json.Marshal(map[string]any{"verdict": d.Verdict, "reviewer": d.Reviewer, "reason": d.Reason})
+		c.audit(audit.Record{SessionID: id, Type: audit.ManualReview, Payload: payload, EvidenceHash: s.EvidenceHash})
+		typ := EventFailed
+		if d.Verdict == VerdictPass {
+			typ = EventVerified
 		}
-		if err != ErrConflict {
-			return nil, err
-		}
-		s = nil
+		c.event(typ)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if s == nil {
-		return nil, errRetryConflict
-	}
-	payload, _ := json.Marshal(map[string]any{"verdict": d.Verdict, "reviewer": d.Reviewer, "reason": d.Reason})
-	e.audit(ctx, audit.Record{SessionID: id, Type: audit.ManualReview, Payload: payload}, s.EvidenceHash)
-	typ := EventFailed
-	if d.Verdict == VerdictPass {
-		typ = EventVerified
-	}
-	e.notify(ctx, typ, s)
 	return s.clone(), nil
 }
 

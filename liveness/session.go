@@ -1,7 +1,6 @@
 package liveness
 
 import (
-	"image"
 	"time"
 
 	"github.com/openliveness/openliveness/challenge"
@@ -51,8 +50,10 @@ const (
 	ReasonUnexpectedAction = challenge.ReasonUnexpected // "unexpected_action"
 )
 
-// Session is the stored state of one liveness check. Values returned by an
-// Engine are copies: modifying them changes nothing.
+// Session is the stored state of one liveness check: the header of its
+// record; the per-frame records are in the store's frame log (Store,
+// docs/storage.md). Values returned by an Engine are copies: modifying them
+// changes nothing.
 type Session struct {
 	ID string `json:"session_id"`
 	// Version increases with every stored change (optimistic concurrency).
@@ -131,6 +132,9 @@ type Session struct {
 	// subject, recorded at creation (ConsentAt).
 	ConsentHash string    `json:"consent_hash,omitempty"`
 	ConsentAt   time.Time `json:"consent_at,omitzero"`
+	// ConsentAcceptedAt is when the subject accepted the consent text
+	// (Engine.AcceptConsent); frames are refused until then.
+	ConsentAcceptedAt time.Time `json:"consent_accepted_at,omitzero"`
 
 	// Evidence lists the stored evidence objects; EvidenceHash is the hash
 	// of the sealed manifest once the session ended; EvidencePurgedAt is
@@ -150,10 +154,6 @@ type Session struct {
 	Reference   *Reference   `json:"reference,omitempty"`
 	MatchFrames []MatchFrame `json:"match_frames,omitempty"`
 	Match       *Match       `json:"match,omitempty"`
-
-	// History is what the detectors need to resume the session on any
-	// replica: one record per analysed frame.
-	History []FrameRecord `json:"history,omitempty"`
 }
 
 // Theme holds the hosted page's colours as CSS hex colours ("#1f5fd1");
@@ -172,16 +172,6 @@ type PassedChallenge struct {
 	Confidence float64      `json:"confidence"`
 	Frame      int          `json:"frame"`
 	At         time.Time    `json:"at"`
-}
-
-// FrameRecord is the compact analysis of one frame, enough to replay the
-// challenge tracker and the spoof session signals deterministically.
-type FrameRecord struct {
-	Obs   challenge.Observation `json:"obs"`
-	Box   image.Rectangle       `json:"box"`
-	Pts   [][2]float32          `json:"pts,omitempty"`
-	Thumb []byte                `json:"thumb,omitempty"`
-	Spoof *spoof.Result         `json:"spoof,omitempty"`
 }
 
 // TimeLeft returns how long the current challenge has left of its response
@@ -207,7 +197,6 @@ func (s *Session) clone() *Session {
 	c.Passed = append([]PassedChallenge(nil), s.Passed...)
 	c.AnnouncedAt = append([]time.Time(nil), s.AnnouncedAt...)
 	c.Evidence = append([]EvidenceItem(nil), s.Evidence...)
-	c.History = append([]FrameRecord(nil), s.History...)
 	c.MatchFrames = append([]MatchFrame(nil), s.MatchFrames...)
 	return &c
 }

@@ -18,8 +18,8 @@ import (
 
 // TestEvalVerifySession replays blink_selfie.mjpeg into a BLINK session
 // created with a reference photo: the person's own first frame (a
-// same-clip genuine reference, the easy case) must match (measured 0.994)
-// and a Yale subject's photo must fail with face_mismatch (measured 0.601).
+// same-clip genuine reference, the easy case) must match (measured 0.97)
+// and a Yale subject's photo must fail with face_mismatch (measured −0.047).
 func TestEvalVerifySession(t *testing.T) {
 	frames, err := facedata.Frames(facedata.Path(t, "video/blink_selfie.mjpeg"))
 	require.NoError(t, err)

@@ -40,15 +40,19 @@ func TestCreateWithReference(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		data []byte
-		msg  string
+		want error
 	}{
-		{"no face", blank.Bytes(), "no face found"},
-		{"not an image", []byte("GIF89a not an image"), "reference image"},
-		{"empty", []byte{}, "reference image"},
+		{"no face", blank.Bytes(), face.ErrNoFace},
+		{"not an image", []byte("GIF89a not an image"), face.ErrUnsupportedFormat},
+		{"empty", []byte{}, face.ErrEmptyImage},
 	} {
 		_, err := e.Create(ctx, CreateOptions{ReferenceImage: tc.data})
 		require.ErrorIs(t, err, ErrBadRequest, tc.name)
-		assert.Contains(t, err.Error(), tc.msg, tc.name)
+		var le *Error
+		require.ErrorAs(t, err, &le, tc.name)
+		assert.Equal(t, CodeBadRequest, le.Code, tc.name)
+		assert.Equal(t, "reference_image", le.Field, tc.name)
+		assert.ErrorIs(t, err, tc.want, tc.name)
 	}
 }
 
@@ -65,7 +69,7 @@ func TestMatchDecision(t *testing.T) {
 	require.NoError(t, err)
 	res, err := e.analyzer.Analyze(ctx, img, nil)
 	require.NoError(t, err)
-	rec := FrameRecord{Obs: e.observation(res, 0, false)}
+	rec := frameRec{Obs: e.observation(res, 0, false)}
 	require.Equal(t, 1, rec.Obs.FaceCount)
 
 	s := &Session{Reference: ref, Status: StatusPassed, Verdict: VerdictPass, Challenges: []challenge.ID{challenge.Blink}}
@@ -96,9 +100,9 @@ func TestMatchDecision(t *testing.T) {
 		wantReason  string
 		decision    string
 	}{
-		{0.95, true, StatusPassed, VerdictPass, "", MatchSame},
-		{0.80, true, StatusPassed, VerdictReview, ReasonFaceReview, MatchReview},
-		{0.40, true, StatusFailed, VerdictFail, ReasonFaceMismatch, MatchDifferent},
+		{face.MatchThreshold + 0.02, true, StatusPassed, VerdictPass, "", MatchSame},
+		{(face.MatchThreshold + MatchReviewThreshold) / 2, true, StatusPassed, VerdictReview, ReasonFaceReview, MatchReview},
+		{MatchReviewThreshold - 0.04, true, StatusFailed, VerdictFail, ReasonFaceMismatch, MatchDifferent},
 		{0, false, StatusPassed, VerdictReview, ReasonFaceReview, MatchNoFace},
 	} {
 		s := &Session{Reference: ref, Status: StatusPassed, Verdict: VerdictPass}
@@ -111,6 +115,11 @@ func TestMatchDecision(t *testing.T) {
 		assert.Equal(t, tc.wantVerdict, s.Verdict, tc.score)
 		assert.Equal(t, tc.wantReason, s.Reason, tc.score)
 	}
+
+	// A reference embedded by another model version is not compared.
+	old := *ref
+	old.Model = "mobilefacenet-192-hm3.0.4+mesh-eyes-mouth-112"
+	assert.Nil(t, e.matchScore(&Session{Reference: &old}, img, res), "other model: no comparison")
 
 	// Without a reference nothing changes; a failed session is left alone.
 	plain := &Session{Status: StatusPassed, Verdict: VerdictPass}
@@ -156,11 +165,11 @@ func TestStoredReference(t *testing.T) {
 	assert.Len(t, c.Session.Reference.Embedding, face.EmbeddingDim)
 
 	_, err = e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID, ReferenceImage: photo})
-	require.ErrorIs(t, err, ErrBadRequest)
+	require.ErrorIs(t, err, ErrBothReferences)
 	for _, id := range []string{"ref_00000000000000000000000000000000", "nope"} {
 		_, err = e.Create(ctx, CreateOptions{ReferenceImageID: id})
 		require.ErrorIs(t, err, ErrBadRequest, id)
-		assert.Contains(t, err.Error(), "unknown reference")
+		assert.ErrorIs(t, err, ErrUnknownReference)
 	}
 
 	var blank bytes.Buffer

@@ -1,6 +1,6 @@
 // Package pgstore keeps the durable state that several server replicas
 // must share in PostgreSQL: the webhook outbox ([WebhookStore], a
-// webhook.Store), the audit chain ([AuditStore], an audit.Store) and
+// outbox.Store), the audit chain ([AuditStore], an audit.Store) and
 // evidence objects ([EvidenceStore], a liveness.EvidenceStore).
 //
 // # Schema
@@ -20,7 +20,7 @@
 // SKIP LOCKED and set their lease in the same statement, so a delivery is
 // held by one worker at a time and each attempt happens once; a worker
 // whose lease passed (it died) loses the delivery to the next claim, and
-// its late update is refused with webhook.ErrLeaseLost.
+// its late update is refused with outbox.ErrLeaseLost.
 //
 // # Audit chain
 //

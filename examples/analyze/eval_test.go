@@ -167,88 +167,99 @@ func TestEvalScreenReplays(t *testing.T) {
 	}
 }
 
-// TestEvalCooperativeUsers simulates 1,000 five-challenge sessions per
-// person with segments for at least three challenges (segments.csv), at
-// 120 ms bursts of 8 frames and at one frame per 800 ms.
+// TestEvalCooperativeUsers simulates 1,000 sessions per person
+// (segments.csv) at 120 ms bursts of 8 frames and at one frame per 800 ms:
+// five-challenge sessions for every person with distinct segments for
+// them (drawPerformable), the longest sessions they can perform for the
+// others. Every session shows each video frame at most once (footage that
+// never repeats, as a camera filming a person), so the whole engine,
+// per-session spoof checks included, is graded.
 func TestEvalCooperativeUsers(t *testing.T) {
 	persons, err := loadPersons()
 	require.NoError(t, err)
 	an, sp := evalTools(t)
 	rp, err := newReplayer(an, sp, 1)
 	require.NoError(t, err)
-	n, length := evalN(1000), 5
+	defer func() { rp.noSpoof = false }()
+	n := evalN(1000)
+	// length[p]: the longest session p's footage allows.
+	length := map[*simPerson]int{}
+	for _, p := range persons {
+		length[p] = p.maxLength()
+		t.Logf("%s (%s): challenges %v, %d neutral frames, sessions of %d", p.name, p.video, p.challenges(), p.neutralFrames(), length[p])
+	}
+	covered := map[challenge.ID]int{}
 	for _, o := range []simOptions{
 		{cadence: 120 * time.Millisecond, burst: 8, fps: 25, limit: time.Minute},
 		{cadence: 800 * time.Millisecond, burst: 1, fps: 25, limit: time.Minute},
 	} {
-		// The challenge decisions alone (spoof signals replaced by a clean
-		// result: the simulator splices and replays frames back and forth,
-		// which the frozen-frame and continuity signals rightly notice),
-		// then the whole engine.
-		for _, noSpoof := range []bool{true, false} {
+		// The whole engine, then the challenge decisions alone (spoof
+		// signals replaced by a clean result).
+		for _, noSpoof := range []bool{false, true} {
 			rp.noSpoof = noSpoof
-			total, passed := 0, 0
-			var times []time.Duration
+			total, passed, reused := map[int]int{}, map[int]int{}, map[int]int{}
+			times := map[int][]time.Duration{}
 			for _, p := range persons {
-				if len(p.challenges()) < 3 {
+				l := length[p]
+				if l == 0 {
 					continue
 				}
 				rp.cache.frames = cachedVideo(t, filepath.Join(facedata.Dir(t), p.video+".mjpeg"))
 				reasons := map[string]int{}
-				k := 0
-				err := rp.cooperativeRuns(context.Background(), p, n, length, o, 1, func(seq []challenge.ID, s *liveness.Session, took time.Duration) {
-					r := final(s).Reason
-					if len(s.AttackSignals) > 0 {
-						r += "[" + strings.Join(s.AttackSignals, ",") + "]"
+				k, ru := 0, 0
+				err := rp.cooperativeRuns(context.Background(), p, n, l, o, 1, func(r simRun) {
+					s := r.session
+					f := final(s)
+					reason := f.Reason
+					if !f.Passed && f.PassedChallenges < len(s.Challenges) {
+						reason += "@" + f.FailedChallenge.String()
 					}
-					reasons[r]++
+					if len(s.AttackSignals) > 0 {
+						reason += "[" + strings.Join(s.AttackSignals, ",") + "]"
+					}
+					reasons[reason]++
+					if r.reused {
+						ru++
+					}
 					if s.Status == liveness.StatusPassed {
 						k++
-						times = append(times, took)
+						times[l] = append(times[l], r.took)
+					}
+					if !noSpoof {
+						for _, id := range r.seq {
+							covered[id]++
+						}
 					}
 				})
 				require.NoError(t, err)
-				total += n
-				passed += k
-				t.Logf("%s %v every %v ×%d, spoof signals off %v: %d/%d passed (%.1f%%), reasons %v", p.name, p.challenges(), o.cadence, o.burst, noSpoof, k, n, 100*float64(k)/float64(n), reasons)
+				total[l] += n
+				passed[l] += k
+				reused[l] += ru
+				t.Logf("%s %d-challenge sessions every %v ×%d, spoof signals off %v: %d/%d passed (%.1f%%), footage repeated in %d, reasons %v", p.name, l, o.cadence, o.burst, noSpoof, k, n, 100*float64(k)/float64(n), ru, reasons)
 			}
-			slices.Sort(times)
-			med := time.Duration(0)
-			if len(times) > 0 {
-				med = times[len(times)/2]
-			}
-			rate := float64(passed) / float64(total)
-			t.Logf("cooperative users every %v ×%d, spoof signals off %v: %d/%d passed (%.2f%%), median time to complete %v", o.cadence, o.burst, noSpoof, passed, total, 100*rate, med.Round(100*time.Millisecond))
-			if noSpoof {
-				assert.GreaterOrEqual(t, rate, 0.98, "every %v", o.cadence)
-			}
-		}
-	}
-	// People with segments for fewer challenges (blink_selfie: BLINK
-	// only): one-challenge sessions.
-	for _, p := range persons {
-		if len(p.challenges()) >= 3 {
-			continue
-		}
-		rp.noSpoof = true
-		rp.cache.frames = cachedVideo(t, filepath.Join(facedata.Dir(t), p.video+".mjpeg"))
-		for _, o := range []simOptions{
-			{cadence: 120 * time.Millisecond, burst: 8, fps: 25, limit: time.Minute},
-			{cadence: 800 * time.Millisecond, burst: 1, fps: 25, limit: time.Minute},
-		} {
-			k := 0
-			reasons := map[string]int{}
-			require.NoError(t, rp.cooperativeRuns(context.Background(), p, n, 1, o, 1, func(_ []challenge.ID, s *liveness.Session, _ time.Duration) {
-				reasons[final(s).Reason]++
-				if s.Status == liveness.StatusPassed {
-					k++
+			for _, l := range []int{5, 4, 3, 2, 1} {
+				if total[l] == 0 {
+					continue
 				}
-			}))
-			t.Logf("%s %v one-challenge sessions every %v ×%d, spoof signals off: %d/%d passed, reasons %v", p.name, p.challenges(), o.cadence, o.burst, k, n, reasons)
-			assert.GreaterOrEqual(t, float64(k)/float64(n), 0.98, "%s every %v", p.name, o.cadence)
+				slices.Sort(times[l])
+				med := time.Duration(0)
+				if len(times[l]) > 0 {
+					med = times[l][len(times[l])/2]
+				}
+				rate := float64(passed[l]) / float64(total[l])
+				t.Logf("cooperative users, %d-challenge sessions every %v ×%d, spoof signals off %v: %d/%d passed (%.2f%%), footage repeated in %d, median time to complete %v", l, o.cadence, o.burst, noSpoof, passed[l], total[l], 100*rate, reused[l], med.Round(100*time.Millisecond))
+				assert.GreaterOrEqual(t, rate, 0.98, "%d challenges every %v, spoof signals off %v", l, o.cadence, noSpoof)
+				if l == 5 {
+					assert.Zero(t, reused[l], "five-challenge sessions must not repeat footage")
+				}
+			}
+			require.NotZero(t, total[5], "no person can perform five-challenge sessions")
 		}
 	}
-	rp.noSpoof = false
+	t.Logf("challenges asked in the simulated sessions (whole engine, both cadences): %v", covered)
+	for _, id := range challenge.IDs() {
+		assert.NotZero(t, covered[id], "%v never asked", id)
+	}
 }
 
 // evalN returns n, or the value of OPENLIVENESS_EVAL_N when set (for quick

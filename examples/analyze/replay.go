@@ -101,17 +101,11 @@ func (c *cacheAnalyzer) AnalyzeFrame(_ context.Context, data []byte, _ *face.Fac
 
 // replayStore is the in-memory session store of replays: it keeps the
 // session in place (no encoding), since one goroutine replays one session
-// at a time, and forgets everything on reset.
-type replayStore struct{ m map[string]*liveness.Session }
-
-func (s *replayStore) Create(_ context.Context, x *liveness.Session) error {
-	if _, ok := s.m[x.ID]; ok {
-		return liveness.ErrExists
-	}
-	x.Version = 1
-	c := *x
-	s.m[x.ID] = &c
-	return nil
+// at a time, and forgets everything on reset. Replays have no notifier or
+// audit log, so it drops intents.
+type replayStore struct {
+	m      map[string]*liveness.Session
+	frames map[string][]liveness.FrameRecord
 }
 
 func (s *replayStore) Get(_ context.Context, id string) (*liveness.Session, error) {
@@ -123,21 +117,47 @@ func (s *replayStore) Get(_ context.Context, id string) (*liveness.Session, erro
 	return &c, nil
 }
 
-func (s *replayStore) Update(_ context.Context, x *liveness.Session) error {
-	cur, ok := s.m[x.ID]
-	if !ok {
-		return liveness.ErrNotFound
+func (s *replayStore) Frames(_ context.Context, id string, from int) ([]liveness.FrameRecord, error) {
+	if _, ok := s.m[id]; !ok {
+		return nil, liveness.ErrNotFound
 	}
-	if cur.Version != x.Version {
+	f := s.frames[id]
+	return append([]liveness.FrameRecord(nil), f[min(from, len(f)):]...), nil
+}
+
+func (s *replayStore) Commit(_ context.Context, c *liveness.Change) error {
+	cur, ok := s.m[c.Session.ID]
+	switch {
+	case c.Create && ok:
+		return liveness.ErrExists
+	case !c.Create && !ok:
+		return liveness.ErrNotFound
+	case !c.Create && cur.Version != c.Session.Version:
 		return liveness.ErrConflict
 	}
-	x.Version++
-	c := *x
-	s.m[x.ID] = &c
+	next := *c.Session
+	next.Version++
+	if c.Create {
+		next.Version = 1
+	}
+	s.m[next.ID] = &next
+	s.frames[next.ID] = append(s.frames[next.ID], c.Frames...)
+	c.Session.Version = next.Version
 	return nil
 }
 
-func (s *replayStore) reset() { s.m = map[string]*liveness.Session{} }
+func (s *replayStore) Intents(context.Context, time.Time, int) ([]liveness.Intent, error) {
+	return nil, nil
+}
+func (s *replayStore) DeleteIntents(context.Context, ...string) error { return nil }
+func (s *replayStore) ExpiredPending(context.Context, time.Time, int) ([]string, error) {
+	return nil, nil
+}
+func (s *replayStore) Prune(context.Context, time.Time, int) (int, error) { return 0, nil }
+
+func (s *replayStore) reset() {
+	s.m, s.frames = map[string]*liveness.Session{}, map[string][]liveness.FrameRecord{}
+}
 
 // replayer runs sessions of the real engine over cached video analyses,
 // on an injected clock.

@@ -11,7 +11,7 @@ package main
 //	analyze -compare [-json] A B
 //
 // prints the similarity of the faces of images A and B, the threshold and
-// the decision: "score 0.961 threshold 0.930 match", or with -json
+// the decision: "score 0.712 threshold 0.430 match", or with -json
 // {"a":..., "b":..., "score":..., "threshold":..., "match":bool}. The exit
 // status is 0 whatever the decision, 1 when a face cannot be embedded and 2
 // on usage errors.

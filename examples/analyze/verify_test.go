@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/openliveness/openliveness/face"
 )
 
 func TestEmbedAndCompare(t *testing.T) {
@@ -29,7 +31,7 @@ func TestEmbedAndCompare(t *testing.T) {
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &e))
 	assert.Equal(t, img, e.File)
 	assert.NotEmpty(t, e.Model)
-	assert.Len(t, e.Embedding, 192)
+	assert.Len(t, e.Embedding, face.EmbeddingDim)
 
 	stdout.Reset()
 	require.Equal(t, 0, run(ctx, []string{"-compare", img, img}, &stdout, &stderr), stderr.String())

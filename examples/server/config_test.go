@@ -20,7 +20,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/openliveness/openliveness/internal/serverkit"
+	"github.com/openliveness/openliveness/liveness/outbox"
+	"github.com/openliveness/openliveness/liveness/server"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -39,7 +40,7 @@ var envValues = map[string]string{
 	"cors-origins":              "*",
 	"rate-limit":                "7",
 	"rate-window":               "1m0s",
-	"log-level":                 "debug",
+	"log-level":                 "DEBUG",
 	"log-format":                "json",
 	"evidence-retention":        "48h0m0s",
 	"shutdown-timeout":          "5s",
@@ -52,43 +53,51 @@ var envValues = map[string]string{
 	"tls-self-signed":           "true",
 	"metrics-addr":              "127.0.0.1:9099",
 	"tenant-webhooks":           "/tmp/tenant-webhooks.json",
+	"webhook-timeout":           "2s",
+}
+
+// TestFlagSet: this server has the shared flags of liveness/server (the
+// ones adapters/cmd/server has too) and only its data directory besides.
+func TestFlagSet(t *testing.T) {
+	fs, _ := newFlagSet(&bytes.Buffer{})
+	var names []string
+	fs.VisitAll(func(f *stdflag.Flag) { names = append(names, f.Name) })
+	want := append(server.SharedFlags(), backendFlags...)
+	assert.ElementsMatch(t, want, names)
 }
 
 // TestEveryFlagHasEnv: every flag is named in -h with its variable, and the
 // variable sets it.
 func TestEveryFlagHasEnv(t *testing.T) {
-	var c config
 	var help bytes.Buffer
-	fs, _, _, err := newFlagSet(&c, noEnv, &help)
-	require.NoError(t, err)
+	fs, _ := newFlagSet(&help)
+	require.NoError(t, server.ApplyEnv(fs, noEnv))
 	fs.PrintDefaults()
 	n := 0
 	var names []string
 	fs.VisitAll(func(f *stdflag.Flag) { names = append(names, f.Name) })
 	for _, name := range names {
 		n++
-		env := serverkit.EnvName(name)
+		env := server.EnvName(name)
 		assert.Contains(t, help.String(), "$"+env, "-h does not show %s", env)
 		want, ok := envValues[name]
 		if !assert.True(t, ok, "flag -%s has no entry in envValues", name) {
 			continue
 		}
-		var c2 config
-		fs2, _, _, err := newFlagSet(&c2, func(k string) string {
+		fs2, _ := newFlagSet(&bytes.Buffer{})
+		require.NoError(t, server.ParseFlags(fs2, nil, func(k string) string {
 			if k == env {
 				return want
 			}
 			return ""
-		}, &bytes.Buffer{})
-		require.NoError(t, err, name)
-		require.NoError(t, fs2.Parse(nil))
+		}), name)
 		assert.Equal(t, want, fs2.Lookup(name).Value.String(), "%s=%s", env, want)
 		assert.NotEqual(t, fs.Lookup(name).DefValue, want, "envValues[%q] is the default", name)
 	}
 	assert.Equal(t, len(envValues), n, "envValues names a flag that does not exist")
 
 	// A value a flag refuses is an error naming the variable.
-	_, err = parseConfig(nil, func(k string) string {
+	_, err := parseConfig(nil, func(k string) string {
 		if k == "OPENLIVENESS_RATE_LIMIT" {
 			return "lots"
 		}
@@ -109,17 +118,17 @@ func TestEveryFlagHasEnv(t *testing.T) {
 
 func TestParseRetry(t *testing.T) {
 	for in, want := range map[string][]time.Duration{
-		"default": webhook.DefaultRetryPolicy().Delays,
+		"default": outbox.DefaultRetryPolicy().Delays,
 		"once":    {5 * time.Second},
 		"none":    nil,
 		"1s, 1m":  {time.Second, time.Minute},
 	} {
-		p, err := parseRetry(in)
+		p, err := server.ParseRetry(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, p.Delays, in)
 	}
 	for _, bad := range []string{"", "twice", "5s,-1s", "0s", ","} {
-		_, err := parseRetry(bad)
+		_, err := server.ParseRetry(bad)
 		assert.Error(t, err, bad)
 	}
 	_, err := parseConfig([]string{"-webhook-schemes", "hmac"}, noEnv, &bytes.Buffer{})
@@ -128,8 +137,8 @@ func TestParseRetry(t *testing.T) {
 	assert.ErrorContains(t, err, "-tls-key")
 	cfg, err := parseConfig([]string{"-webhook-schemes", "body+timestamped", "-webhook-retry", "none"}, noEnv, &bytes.Buffer{})
 	require.NoError(t, err)
-	assert.Equal(t, webhook.SchemeBody|webhook.SchemeTimestamped, cfg.webhookSchemes)
-	assert.Empty(t, cfg.webhookRetry.Delays)
+	assert.Equal(t, webhook.SchemeBody|webhook.SchemeTimestamped, cfg.WebhookSchemes)
+	assert.Empty(t, cfg.WebhookRetry.Delays)
 }
 
 // TestWebhookSchemesFlag: the server-wide endpoint signs with the chosen
@@ -167,7 +176,7 @@ func TestDevKeyStable(t *testing.T) {
 	m2 := keyLine.FindStringSubmatch(second.stdout.String())
 	require.NotNil(t, m2, second.stdout.String())
 	assert.Equal(t, m1[1], m2[1])
-	assert.Contains(t, second.stdout.String(), filepath.Join(dir, devKeyFile))
+	assert.Contains(t, second.stdout.String(), filepath.Join(dir, server.DevKeyFile))
 }
 
 // TestBannerCommandPastes runs the banner's try: line in a shell.

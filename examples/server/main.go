@@ -20,15 +20,17 @@
 //	-dev-api-key            use this development API key instead of a generated one
 //	-data-dir               directory of the durable stores: sessions.db, webhooks.db (the
 //	                        outbox), keys.json, webhook-secret, dev-api-key, evidence/
-//	-evidence-retention     with -data-dir: delete evidence frames of sessions ended this long
-//	                        ago (720h; 0 keeps them; the hashes stay)
-//	-webhook-url            server-wide webhook endpoint (OPENLIVENESS_WEBHOOK_URL)
-//	-webhook-secret         webhook signing secret (OPENLIVENESS_WEBHOOK_SECRET; default generated)
+//	-evidence-retention     delete evidence frames of sessions ended this long ago (720h;
+//	                        0 keeps them; the hashes stay)
+//	-webhook-url            server-wide webhook endpoint
+//	-webhook-secret         webhook signing secret (default generated)
 //	-webhook-format         payload of -webhook-url: event (session.* envelope) or completed
 //	-session-webhook-format payload of per-session webhook_url: completed (default) or event
 //	-webhook-allow-private  development only: webhooks may go to http and loopback/private targets
 //	-webhook-schemes        signature schemes: body, timestamped, standard joined by + (body+standard)
 //	-webhook-retry          default (5s,30s,2m,10m,1h), once (5s), none, or delays such as 10s,1m
+//	-webhook-timeout        bound of one webhook attempt (5s)
+//	-tenant-webhooks        JSON file of each tenant's webhook endpoint
 //	-frame-ancestors        origins allowed to frame the hosted page (comma-separated)
 //	-cors-origins           origins whose pages may use the SDK (comma-separated, or *)
 //	-rate-limit, -rate-window  frame submissions per session (30 per 10s)
@@ -38,6 +40,11 @@
 //	-tls-cert, -tls-key     serve HTTPS with this certificate and key (PEM files)
 //	-tls-self-signed        development only: HTTPS with a self-signed certificate for the
 //	                        listen address and local names (kept in DATA_DIR; fingerprint printed)
+//	-metrics-addr           serve /metrics on this separate address only
+//
+// Every flag but -data-dir is a shared flag of liveness/server, which does
+// the wiring; adapters/cmd/server has the same ones. This main only opens
+// the stores.
 //
 // The keys commands use -data-dir (default OPENLIVENESS_DATA_DIR, else
 // $XDG_DATA_HOME/openliveness or ~/.local/share/openliveness);

@@ -64,8 +64,12 @@ func TestEvalSigningEndToEnd(t *testing.T) {
 	challenges := created["challenges"].([]any)
 	t.Logf("liveness challenges %v", challenges)
 
-	// The demo runs with a BLINK-only check; the video answers it.
+	// The signer agrees to the consent text (the page's "I agree").
 	var last map[string]any
+	if code := call("POST", "/v1/sessions/"+lsid+"/consent", ltok, []byte(`{"accepted":true}`), &last); code != 200 {
+		t.Fatalf("consent %d %v", code, last)
+	}
+	// The demo runs with a BLINK-only check; the video answers it.
 	var burst []string
 	// The recording from 1.6 s before its first eye closure (frames
 	// 139–194): a person who closes the eyes when asked, within the

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/openliveness/openliveness/liveness/limits"
 )
 
 // Sentinel errors matched by *Error (with errors.Is).
@@ -32,8 +34,13 @@ var (
 // Error is an error answer of the API.
 type Error struct {
 	StatusCode int
-	// Message is the server's {"error": ...} text.
+	// Message is the server's {"error": ...} text, for people.
 	Message string
+	// Code is the server's {"code": ...}, stable, for programs: the
+	// engine's liveness.Code values (not_pending, bad_frame ...) or the API
+	// layer's own (invalid_request, unauthorized ...); empty when the
+	// server sent none.
+	Code string
 	// RetryAfter is the server's Retry-After (429), zero if absent.
 	RetryAfter time.Duration
 }
@@ -61,6 +68,12 @@ func (e *Error) Is(target error) bool {
 		return target == ErrUnavailable
 	}
 	return e.StatusCode >= 500 && target == ErrServer
+}
+
+// errorBody is the wire form of an error answer.
+type errorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
 }
 
 // Client calls one server. Create it with New.
@@ -178,6 +191,9 @@ type Session struct {
 	Messages    map[string]map[string]string `json:"messages,omitempty"`
 	// Privacy is what the server declares it keeps (nil: not declared).
 	Privacy *Privacy `json:"privacy,omitempty"`
+	// ConsentAcceptedAt is when the subject's acceptance of ConsentText
+	// was recorded (RFC 3339), nil before.
+	ConsentAcceptedAt *string `json:"consent_accepted_at,omitempty"`
 	// ChallengeTimeLeftMS is what is left of the current challenge's
 	// response window, nil while no challenge is timed; ChallengeWindowMS
 	// is the whole window.
@@ -220,7 +236,7 @@ type VerifyResponse struct {
 	SessionStatus    string  `json:"session_status"`
 	Message          string  `json:"message"`
 	FaceDetected     bool    `json:"face_detected"`
-	CurrentChallenge string  `json:"current_challenge"`
+	CurrentChallenge *string `json:"current_challenge"` // nil once every challenge passed or the session ended
 	Confidence       float64 `json:"confidence"`
 	Hint             string  `json:"hint"`
 	Feedback         string  `json:"feedback"`
@@ -267,9 +283,12 @@ type Result struct {
 	ReviewedBy         string            `json:"reviewed_by,omitempty"`
 	ReferenceID        string            `json:"reference_id,omitempty"`
 	PassedChallenges   []PassedChallenge `json:"passed_challenges"`
-	Frames             int               `json:"frames"`
-	CompletedAt        *string           `json:"completed_at"`
-	Match              *Match            `json:"match,omitempty"`
+	// AttackSignals are, with reason spoof_detected, the signals that
+	// decided it (frozen_frame, screen_moire ...).
+	AttackSignals []string `json:"attack_signals,omitempty"`
+	Frames        int      `json:"frames"`
+	CompletedAt   *string  `json:"completed_at"`
+	Match         *Match   `json:"match,omitempty"`
 }
 
 // PassedChallenge is one passed challenge of a Result.
@@ -343,22 +362,37 @@ func (c *Client) Session(ctx context.Context, id string) (*Session, error) {
 
 // Verify submits one frame or a burst.
 func (c *Client) Verify(ctx context.Context, id string, req VerifyRequest) (*VerifyResponse, error) {
-	body := map[string]any{}
+	var body verifyBody
+	lim := limits.Default()
+	switch n := len(req.Frames); {
+	case n > lim.MaxBurstFrames:
+		return nil, fmt.Errorf("%w: %d frames, at most %d per request", ErrBadRequest, n, lim.MaxBurstFrames)
+	case n > 1 && (req.Interval < time.Duration(lim.MinIntervalMS)*time.Millisecond || req.Interval > time.Duration(lim.MaxIntervalMS)*time.Millisecond):
+		return nil, fmt.Errorf("%w: interval %s not in [%d ms, %d ms]", ErrBadRequest, req.Interval, lim.MinIntervalMS, lim.MaxIntervalMS)
+	}
 	switch len(req.Frames) {
 	case 0:
 		return nil, fmt.Errorf("%w: no frames", ErrBadRequest)
 	case 1:
-		body["frame_b64"] = base64.StdEncoding.EncodeToString(req.Frames[0])
+		f := base64.StdEncoding.EncodeToString(req.Frames[0])
+		body.FrameB64 = &f
 	default:
 		enc := make([]string, len(req.Frames))
 		for i, f := range req.Frames {
 			enc[i] = base64.StdEncoding.EncodeToString(f)
 		}
-		body["frames_b64"] = enc
-		body["interval_ms"] = req.Interval.Milliseconds()
+		ms := req.Interval.Milliseconds()
+		body.FramesB64, body.IntervalMS = enc, &ms
 	}
 	var out VerifyResponse
 	return &out, c.do(ctx, http.MethodPost, sessionPath(id)+"/verify", body, http.StatusOK, &out)
+}
+
+// verifyBody is the wire form of POST /v1/sessions/{id}/verify.
+type verifyBody struct {
+	FrameB64   *string  `json:"frame_b64,omitempty"`
+	FramesB64  []string `json:"frames_b64,omitempty"`
+	IntervalMS *int64   `json:"interval_ms,omitempty"`
 }
 
 // Result reads a session's result (API key).
@@ -371,6 +405,23 @@ func (c *Client) Result(ctx context.Context, id string) (*Result, error) {
 func (c *Client) Cancel(ctx context.Context, id string) (*Session, error) {
 	var out Session
 	return &out, c.do(ctx, http.MethodPost, sessionPath(id)+"/cancel", nil, http.StatusOK, &out)
+}
+
+// ConsentRequest is the body of AcceptConsent.
+type ConsentRequest struct {
+	// Accepted must be true: a subject who does not agree cancels.
+	Accepted bool `json:"accepted"`
+	// ConsentHash, optional, is "sha256:<hex>" of the consent text shown;
+	// the server checks it is the session's.
+	ConsentHash string `json:"consent_hash,omitempty"`
+}
+
+// AcceptConsent records that the subject accepted the session's consent
+// text (client token or API key). A session with consent text refuses
+// frames with an *Error of status 409 (ErrConflict) until then.
+func (c *Client) AcceptConsent(ctx context.Context, id string, req ConsentRequest) (*Session, error) {
+	var out Session
+	return &out, c.do(ctx, http.MethodPost, sessionPath(id)+"/consent", req, http.StatusOK, &out)
 }
 
 // Evidence reads a session's evidence bundle (API key), once the session
@@ -413,7 +464,13 @@ func (c *Client) Metrics(ctx context.Context) ([]byte, error) {
 // "completed") and returns its record (API key).
 func (c *Client) TestWebhook(ctx context.Context, url, format string) (*WebhookDelivery, error) {
 	var out WebhookDelivery
-	return &out, c.do(ctx, http.MethodPost, "/v1/webhooks/test", map[string]string{"url": url, "format": format}, http.StatusOK, &out)
+	return &out, c.do(ctx, http.MethodPost, "/v1/webhooks/test", webhookTestBody{URL: url, Format: format}, http.StatusOK, &out)
+}
+
+// webhookTestBody is the wire form of POST /v1/webhooks/test.
+type webhookTestBody struct {
+	URL    string `json:"url,omitempty"`
+	Format string `json:"format,omitempty"`
 }
 
 // Health checks /healthz.
@@ -426,6 +483,17 @@ func (c *Client) Health(ctx context.Context) error {
 		return fmt.Errorf("%w: health status %q", ErrResponse, out.Status)
 	}
 	return nil
+}
+
+// Limits reads the server's bounds of requests (no credentials needed).
+// The client itself checks bursts against limits.Default(), the bounds
+// of every server built on liveness/httpapi.
+func (c *Client) Limits(ctx context.Context) (limits.Limits, error) {
+	var out limits.JSON
+	if err := c.do(ctx, http.MethodGet, "/v1/limits", nil, http.StatusOK, &out); err != nil {
+		return limits.Limits{}, err
+	}
+	return out.Limits(), nil
 }
 
 func sessionPath(id string) string { return "/v1/sessions/" + url.PathEscape(id) }
@@ -480,11 +548,9 @@ func (c *Client) do(ctx context.Context, method, path string, in any, want int, 
 	}
 	if res.StatusCode != want {
 		e := &Error{StatusCode: res.StatusCode}
-		var eb struct {
-			Error string `json:"error"`
-		}
+		var eb errorBody
 		if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
-			e.Message = eb.Error
+			e.Message, e.Code = eb.Error, eb.Code
 		} else {
 			e.Message = strings.TrimSpace(string(b[:min(len(b), 200)]))
 		}

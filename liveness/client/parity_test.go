@@ -32,6 +32,7 @@ var operations = map[string]string{
 	"verifyFrames":         "Verify",
 	"getResult":            "Result",
 	"cancelSession":        "Cancel",
+	"acceptConsent":        "AcceptConsent",
 	"getEvidence":          "Evidence",
 	"getEvidenceObject":    "EvidenceObject",
 	"getPhoto":             "Photo",
@@ -39,6 +40,7 @@ var operations = map[string]string{
 	"testWebhook":          "TestWebhook",
 	"getOpenAPI":           "OpenAPI",
 	"health":               "Health",
+	"getLimits":            "Limits",
 	"metrics":              "Metrics",
 	"addReferenceImage":    "AddReferenceImage",
 	"deleteReferenceImage": "DeleteReferenceImage",
@@ -103,6 +105,13 @@ func TestEvidencePhotoReview(t *testing.T) {
 	s, err := c.CreateSession(ctx, client.CreateSessionRequest{Challenges: []string{"BLINK"}, ConsentText: "I agree",
 		RetryURL: "https://app.example.com/again", Theme: &client.Theme{Accent: "#123456"}, Messages: map[string]map[string]string{"de": {"cancel": "Stopp"}}})
 	require.NoError(t, err)
+	_, err = c.WithClientToken(s.ClientToken).Verify(ctx, s.SessionID, client.VerifyRequest{Frames: [][]byte{face(t)}})
+	require.ErrorIs(t, err, client.ErrConflict, "frames before the consent is accepted")
+	_, err = c.WithClientToken(s.ClientToken).AcceptConsent(ctx, s.SessionID, client.ConsentRequest{Accepted: true, ConsentHash: "sha256:00"})
+	require.Error(t, err, "the hash of another text")
+	accepted, err := c.WithClientToken(s.ClientToken).AcceptConsent(ctx, s.SessionID, client.ConsentRequest{Accepted: true})
+	require.NoError(t, err)
+	require.NotNil(t, accepted.ConsentAcceptedAt)
 	_, err = c.WithClientToken(s.ClientToken).Verify(ctx, s.SessionID, client.VerifyRequest{Frames: [][]byte{face(t)}})
 	require.NoError(t, err)
 	view, err := c.WithClientToken(s.ClientToken).Session(ctx, s.SessionID)

@@ -221,10 +221,6 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := ee.Review(r.Context(), r.PathValue("id"), liveness.ReviewDecision{Verdict: liveness.Verdict(req.Decision), Reviewer: req.Reviewer, Reason: req.Reason})
-	if errors.Is(err, liveness.ErrNotInReview) {
-		h.fail(w, r, errorf(http.StatusConflict, "Session is not awaiting manual review"))
-		return
-	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -126,7 +126,7 @@ func TestReviewRoute(t *testing.T) {
 	id, _ := e.create(map[string]any{"challenge_count": 1})
 	s, _ := store.Get(ctx, id)
 	s.Status, s.Verdict, s.Score = liveness.StatusPassed, liveness.VerdictReview, 0.42
-	if err := store.Update(ctx, s); err != nil {
+	if err := store.Commit(ctx, &liveness.Change{Session: s}); err != nil {
 		t.Fatal(err)
 	}
 	path := "/v1/sessions/" + id + "/review"

@@ -57,5 +57,5 @@ func Example() {
 	fmt.Print(res.StatusCode, " ", string(body))
 	// Output:
 	// 201 true true
-	// 401 {"error":"missing API key (X-API-Key)"}
+	// 401 {"error":"missing API key (X-API-Key)","code":"unauthorized"}
 }

@@ -251,7 +251,7 @@ func TestResultAndCancel(t *testing.T) {
 		Score: 0.87, Verdict: liveness.VerdictPass, ModelVersion: "test-model", ReferenceID: "order-1", Frames: 12,
 		Passed: []liveness.PassedChallenge{{Challenge: challenge.Blink, Confidence: 0.9, Frame: 10, At: now}},
 	}
-	if err := store.Create(ctx, done); err != nil {
+	if err := store.Commit(ctx, &liveness.Change{Session: done, Create: true}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -285,7 +285,7 @@ func TestResultAndCancel(t *testing.T) {
 			t.Errorf("cancel %s", r.body)
 		}
 		r = e.do(req{method: "POST", path: "/v1/sessions/" + id + "/cancel", key: e.key}).expect(t, 409)
-		if r.str("error") != "Session is already 'cancelled'" {
+		if r.str("code") != string(liveness.CodeNotPending) {
 			t.Errorf("error %q", r.str("error"))
 		}
 		r = e.do(req{method: "GET", path: "/v1/sessions/" + id + "/result", key: e.key}).expect(t, 200)
@@ -295,7 +295,7 @@ func TestResultAndCancel(t *testing.T) {
 	})
 	t.Run("cancel a passed session", func(t *testing.T) {
 		r := e.do(req{method: "POST", path: "/v1/sessions/" + done.ID + "/cancel", key: e.key}).expect(t, 409)
-		if r.str("error") != "Session is already 'passed'" {
+		if r.str("code") != string(liveness.CodeNotPending) {
 			t.Errorf("error %q", r.str("error"))
 		}
 	})
@@ -314,7 +314,7 @@ func TestResultAndCancel(t *testing.T) {
 		id3, _ := e.create(map[string]any{"ttl_seconds": 10})
 		e.clock.Advance(11 * time.Second)
 		r := e.do(req{method: "POST", path: "/v1/sessions/" + id3 + "/cancel", key: e.key}).expect(t, 410)
-		if r.str("error") != "Session expired" {
+		if r.str("code") != string(liveness.CodeExpired) {
 			t.Errorf("error %q", r.str("error"))
 		}
 		e.do(req{method: "POST", path: "/v1/sessions/" + id3 + "/cancel", key: e.key}).expect(t, 410)

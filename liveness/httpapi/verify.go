@@ -227,8 +227,8 @@ func (h *Handler) decodeFrames(w http.ResponseWriter, r *http.Request) ([]livene
 		if len(encoded) == 0 {
 			return nil, nil, errorf(http.StatusBadRequest, "frames_b64 is empty")
 		}
-		if len(encoded) > MaxBurstFrames {
-			return nil, nil, errorf(http.StatusBadRequest, fmt.Sprintf("frames_b64: at most %d frames per request", MaxBurstFrames))
+		if len(encoded) > h.cfg.limits.MaxBurstFrames {
+			return nil, nil, outOfRange("frames_b64", 1, h.cfg.limits.MaxBurstFrames)
 		}
 		if len(encoded) > 1 && req.IntervalMS == nil {
 			return nil, nil, errorf(http.StatusBadRequest, "interval_ms is required with frames_b64")
@@ -238,8 +238,8 @@ func (h *Handler) decodeFrames(w http.ResponseWriter, r *http.Request) ([]livene
 	}
 	var opts *liveness.SubmitOptions
 	if req.IntervalMS != nil {
-		if *req.IntervalMS < 0 || *req.IntervalMS > 2000 {
-			return nil, nil, errorf(http.StatusBadRequest, "interval_ms must be between 0 and 2000")
+		if lim := h.cfg.limits; *req.IntervalMS < lim.MinIntervalMS || *req.IntervalMS > lim.MaxIntervalMS {
+			return nil, nil, outOfRange("interval_ms", lim.MinIntervalMS, lim.MaxIntervalMS)
 		}
 		opts = &liveness.SubmitOptions{Interval: time.Duration(*req.IntervalMS) * time.Millisecond}
 	}

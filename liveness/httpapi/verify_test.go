@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/openliveness/openliveness/challenge"
+	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 )
@@ -130,7 +131,7 @@ func TestVerifyRealFrames(t *testing.T) {
 	}
 	t.Run("after the end", func(t *testing.T) {
 		r := verify(map[string]any{"frame_b64": b64(face)}).expect(t, 409)
-		if r.str("error") != "Session is already 'failed'" {
+		if r.str("code") != string(liveness.CodeNotPending) {
 			t.Errorf("error %q", r.str("error"))
 		}
 		// Even a malformed body: the state is checked first.
@@ -208,9 +209,7 @@ func TestVerifyErrors(t *testing.T) {
 	sc.set(nil)
 	e.clock.Advance(time.Second)
 	r := e.do(req{method: "POST", path: "/v1/sessions/" + id + "/verify", token: tok, body: map[string]any{"frame_b64": b64(corrupt)}}).expect(t, 400)
-	if !strings.Contains(r.str("error"), "bad frame") {
-		t.Errorf("corrupt JPEG: %q", r.str("error"))
-	}
+	assert.Equal(t, string(liveness.CodeBadFrame), r.str("code"), "corrupt JPEG: %s", r.body)
 	auth := []struct {
 		name   string
 		r      req
@@ -260,13 +259,13 @@ func TestVerifyExpiredAndCancelled(t *testing.T) {
 	id, tok := e.create(map[string]any{"ttl_seconds": 10})
 	e.clock.Advance(10 * time.Second)
 	r := e.do(req{method: "POST", path: "/v1/sessions/" + id + "/verify", token: tok, body: frame}).expect(t, 410)
-	if r.str("error") != "Session expired" {
+	if r.str("code") != string(liveness.CodeExpired) {
 		t.Errorf("error %q", r.str("error"))
 	}
 	id2, tok2 := e.create(nil)
 	e.do(req{method: "POST", path: "/v1/sessions/" + id2 + "/cancel", key: e.key}).expect(t, 200)
 	r = e.do(req{method: "POST", path: "/v1/sessions/" + id2 + "/verify", token: tok2, body: frame}).expect(t, 409)
-	if r.str("error") != "Session is already 'cancelled'" {
+	if r.str("code") != string(liveness.CodeNotPending) {
 		t.Errorf("error %q", r.str("error"))
 	}
 }
@@ -469,32 +468,34 @@ func TestVerifyEngineErrors(t *testing.T) {
 	e, sc := newScriptedEnv(t)
 	frame := map[string]any{"frame_b64": b64(faceJPEG(t))}
 	tests := []struct {
+		name   string
 		err    error
 		status int
-		msg    string
+		code   liveness.Code
 	}{
-		{fmt.Errorf("%w: model failed", liveness.ErrUnavailable), 502, "Analysis engine unavailable"},
-		{liveness.ErrExpired, 410, "Session expired"},
-		{&liveness.StateError{Status: liveness.StatusPassed}, 409, "Session is already 'passed'"},
-		{&liveness.StateError{Status: liveness.StatusExpired}, 410, "Session expired"},
-		{liveness.ErrNotFound, 404, "Session not found"},
-		{fmt.Errorf("%w: frame 2: truncated", liveness.ErrBadFrame), 400, "bad frame: frame 2: truncated"},
-		{errors.New("disk on fire"), 500, "internal error"},
-		{context.Canceled, 503, "service unavailable, try again"},
+		{"unavailable", fmt.Errorf("%w: model failed", liveness.ErrUnavailable), 502, liveness.CodeUnavailable},
+		{"unavailable error", &liveness.Error{Code: liveness.CodeUnavailable, Err: errors.New("model failed")}, 502, liveness.CodeUnavailable},
+		{"expired", liveness.ErrExpired, 410, liveness.CodeExpired},
+		{"passed", &liveness.StateError{Status: liveness.StatusPassed}, 409, liveness.CodeNotPending},
+		{"not pending", &liveness.Error{Code: liveness.CodeNotPending, Status: liveness.StatusFailed}, 409, liveness.CodeNotPending},
+		{"expired state", &liveness.StateError{Status: liveness.StatusExpired}, 410, liveness.CodeExpired},
+		{"not found", liveness.ErrNotFound, 404, liveness.CodeNotFound},
+		{"bad frame", &liveness.Error{Code: liveness.CodeBadFrame, Frame: 2, Err: face.ErrCorruptImage}, 400, liveness.CodeBadFrame},
+		{"large frame", &liveness.Error{Code: liveness.CodeBadFrame, Frame: 1, Err: face.ErrImageTooLarge}, 413, liveness.CodeBadFrame},
+		{"bad request", &liveness.Error{Code: liveness.CodeBadRequest, Field: "interval_ms", Min: 0, Max: 2000}, 400, liveness.CodeBadRequest},
+		{"internal", errors.New("disk on fire"), 500, liveness.CodeInternal},
+		{"canceled", context.Canceled, 503, liveness.CodeUnavailable},
 	}
 	for _, tt := range tests {
-		t.Run(tt.msg, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			id, tok := e.create(nil)
 			sc.set(func(*liveness.Session, []liveness.Frame, *liveness.SubmitOptions) (*liveness.Outcome, error) {
 				return nil, tt.err
 			})
 			r := e.do(req{method: "POST", path: "/v1/sessions/" + id + "/verify", token: tok, body: frame}).expect(t, tt.status)
-			if r.str("error") != tt.msg {
-				t.Errorf("error %q, want %q", r.str("error"), tt.msg)
-			}
-			if strings.Contains(string(r.body), "disk") {
-				t.Error("internal error text leaked")
-			}
+			assert.Equal(t, string(tt.code), r.str("code"))
+			assert.NotEmpty(t, r.str("error"))
+			assert.NotContains(t, string(r.body), "disk", "internal error text leaked")
 		})
 	}
 	t.Run("panic", func(t *testing.T) {

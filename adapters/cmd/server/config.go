@@ -13,48 +13,52 @@ import (
 
 	"github.com/openliveness/openliveness/adapters/redisstore"
 	"github.com/openliveness/openliveness/audit"
-	"github.com/openliveness/openliveness/internal/serverkit"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/server"
 )
 
 var errHelp = errors.New("help requested")
 
-// config is the replica's configuration: the settings shared with
-// examples/server, and the backends'.
+// config is the replica's configuration: the shared settings of
+// liveness/server, and the backends'.
 type config struct {
-	serverkit.Flags
-	replica          string
+	server.Config
 	redisURL         string
 	redisPrefix      string
 	postgresURL      string
 	sessionRetention time.Duration
 	keysFile         string
-	webhookTimeout   time.Duration
 	auditSigner      *audit.Signer
+}
+
+// backendFlags are the flags of this server beyond server.SharedFlags.
+var backendFlags = []string{"replica", "redis-url", "redis-prefix", "postgres-url", "session-retention", "keys-file", "audit-key", "audit-key-id"}
+
+// defaults are the shared flags' defaults for replicas: evidence is kept
+// until -evidence-retention is set.
+func defaults() server.Config {
+	d := server.DefaultConfig()
+	d.RateLimit, d.RateWindow = redisstore.DefaultRateLimit, redisstore.DefaultRateWindow
+	d.EvidenceRetention = 0
+	return d
 }
 
 // parseConfig reads flags, with environment variables as defaults.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
-	env := func(name, def string) string { return serverkit.Env(getenv, name, def) }
 	host, _ := os.Hostname()
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
-	var auditKey, auditKeyID string
-	c.Register(fs, getenv, serverkit.Defaults{RateLimit: redisstore.DefaultRateLimit, RateWindow: redisstore.DefaultRateWindow})
-	fs.StringVar(&c.replica, "replica", env("OPENLIVENESS_REPLICA", host), "name of this replica in logs and the webhook User-Agent")
-	fs.StringVar(&c.redisURL, "redis-url", env("OPENLIVENESS_REDIS_URL", ""), "Redis URL, redis://[:PASSWORD@]HOST:PORT/DB or rediss:// (required)")
-	fs.StringVar(&c.redisPrefix, "redis-prefix", env("OPENLIVENESS_REDIS_PREFIX", redisstore.DefaultPrefix), "prefix of every Redis key")
-	fs.StringVar(&c.postgresURL, "postgres-url", env("OPENLIVENESS_POSTGRES_URL", ""), "PostgreSQL URL (required)")
+	var auditKey, auditKeyID, replica string
+	shared := server.RegisterFlags(fs, defaults())
+	fs.StringVar(&replica, "replica", host, "name of this replica in logs and the webhook User-Agent")
+	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL, redis://[:PASSWORD@]HOST:PORT/DB or rediss:// (required)")
+	fs.StringVar(&c.redisPrefix, "redis-prefix", redisstore.DefaultPrefix, "prefix of every Redis key")
+	fs.StringVar(&c.postgresURL, "postgres-url", "", "PostgreSQL URL (required)")
 	fs.DurationVar(&c.sessionRetention, "session-retention", redisstore.DefaultRetention, "how long finished sessions stay readable")
-	fs.StringVar(&c.keysFile, "keys-file", env("OPENLIVENESS_KEYS_FILE", ""), "keys.json of API keys")
-	fs.DurationVar(&c.webhookTimeout, "webhook-timeout", webhook.DefaultAttemptTimeout, "bound of one webhook attempt")
-	fs.StringVar(&auditKey, "audit-key", env("OPENLIVENESS_AUDIT_KEY", ""), "base64 Ed25519 seed signing the audit chain (default: no audit log)")
-	fs.StringVar(&auditKeyID, "audit-key-id", env("OPENLIVENESS_AUDIT_KEY_ID", "k1"), "id of the audit key")
-	if err := serverkit.ApplyEnv(fs, getenv); err != nil {
-		return nil, err
-	}
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&c.keysFile, "keys-file", "", "keys.json of API keys")
+	fs.StringVar(&auditKey, "audit-key", "", "base64 Ed25519 seed signing the audit chain (default: no audit log)")
+	fs.StringVar(&auditKeyID, "audit-key-id", "k1", "id of the audit key")
+	if err := server.ParseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errHelp
 		}
@@ -63,9 +67,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if err := c.Finish(); err != nil {
+	var err error
+	if c.Config, err = shared(); err != nil {
 		return nil, err
 	}
+	c.Replica = replica
 	switch {
 	case c.redisURL == "":
 		return nil, errors.New("-redis-url (or OPENLIVENESS_REDIS_URL) is required")
@@ -75,8 +81,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, errors.New("-webhook-secret (or OPENLIVENESS_WEBHOOK_SECRET) is required: every replica must sign with the same secret")
 	case c.DevAPIKey == "" && c.keysFile == "":
 		return nil, errors.New("-dev-api-key or -keys-file is required: every replica must accept the same keys")
-	case c.webhookTimeout <= 0 || c.sessionRetention <= 0:
-		return nil, errors.New("-webhook-timeout and -session-retention must be positive")
+	case c.sessionRetention <= 0:
+		return nil, errors.New("-session-retention must be positive")
 	}
 	if auditKey != "" {
 		seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(auditKey))

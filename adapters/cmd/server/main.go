@@ -18,34 +18,31 @@
 //	server -redis-url redis://HOST:6379/0 -postgres-url postgres://USER@HOST/DB \
 //	       -webhook-secret whsec_... -dev-api-key KEY [flags]
 //
-// Flags (and environment variables):
+// It has every flag of examples/server (the shared flags of
+// liveness/server, which does the wiring: TLS, webhook schemes and retries,
+// -metrics-addr, -tenant-webhooks, ...; see docs/server.md) except
+// -data-dir, and these for its backends. Every flag has an environment
+// variable: OPENLIVENESS_ and its name in upper case with '_' for '-';
+// -h shows them.
 //
-//	-addr                   listen address (OPENLIVENESS_ADDR, default 127.0.0.1:8080)
-//	-public-url             external base URL, the load balancer's (OPENLIVENESS_PUBLIC_URL)
-//	-replica                name of this replica in logs and the webhook User-Agent
-//	                        (OPENLIVENESS_REPLICA, default the host name)
-//	-redis-url              Redis URL (OPENLIVENESS_REDIS_URL, required)
-//	-redis-prefix           prefix of every Redis key (OPENLIVENESS_REDIS_PREFIX, default openliveness:)
-//	-postgres-url           PostgreSQL URL (OPENLIVENESS_POSTGRES_URL, required); add
-//	                        search_path=SCHEMA to keep the tables in their own schema
+//	-replica                name of this replica in logs, the banner and the webhook
+//	                        User-Agent (default the host name)
+//	-redis-url              Redis URL (required)
+//	-redis-prefix           prefix of every Redis key (default openliveness:)
+//	-postgres-url           PostgreSQL URL (required); add search_path=SCHEMA to keep the
+//	                        tables in their own schema
 //	-session-retention      how long finished sessions stay readable (24h)
-//	-dev-api-key            an API key to accept (OPENLIVENESS_DEV_API_KEY)
-//	-keys-file              a keys.json of API keys, as written by "examples/server keys"
-//	                        (OPENLIVENESS_KEYS_FILE); one of the two is required
-//	-webhook-secret         webhook signing secret, the same on every replica
-//	                        (OPENLIVENESS_WEBHOOK_SECRET, required)
-//	-webhook-url            server-wide webhook endpoint (OPENLIVENESS_WEBHOOK_URL)
-//	-webhook-format         payload of -webhook-url: event or completed
-//	-session-webhook-format payload of per-session webhook_url: completed or event
-//	-webhook-allow-private  development only: http and loopback/private webhook targets
-//	-webhook-timeout        bound of one webhook attempt (5s); a dead replica's
-//	                        deliveries are retried after twice this plus 5 s
+//	-keys-file              a keys.json of API keys, as written by "examples/server keys";
+//	                        it or -dev-api-key is required
 //	-audit-key              base64 Ed25519 seed (32 bytes) signing the audit chain, the same
-//	                        on every replica (OPENLIVENESS_AUDIT_KEY; without it no audit log)
-//	-audit-key-id           id of that key (OPENLIVENESS_AUDIT_KEY_ID, default k1)
-//	-evidence-retention     delete evidence of sessions ended this long ago (0: keep)
-//	-frame-ancestors, -cors-origins, -rate-limit, -rate-window,
-//	-log-level, -log-format, -shutdown-timeout   as in examples/server
+//	                        on every replica (without it no audit log)
+//	-audit-key-id           id of that key (default k1)
+//
+// Replicas differ from examples/server in their defaults and checks:
+// -webhook-secret is required (every replica signs with it), evidence is
+// kept unless -evidence-retention is set (one replica at a time purges,
+// under a PostgreSQL advisory lock), and a dead replica's webhook
+// deliveries are retried after twice -webhook-timeout plus 5 s.
 //
 // The schema migrations are applied at start (replicas starting together
 // wait for each other). On SIGINT or SIGTERM a replica stops accepting

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,185 +13,86 @@ import (
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/adapters/redisstore"
 	"github.com/openliveness/openliveness/audit"
-	"github.com/openliveness/openliveness/internal/serverkit"
-	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
-	"github.com/openliveness/openliveness/liveness/httpapi"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/server"
 )
 
 // serve runs the replica until ctx ends, then shuts it down gracefully.
 func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer, ready func(addr string)) error {
-	logger := newLogger(cfg, stderr).With("replica", cfg.replica)
+	sc := cfg.Config
+	sc.Stdout, sc.Stderr, sc.Ready = stdout, stderr, ready
+	sc.Stores = func(ctx context.Context, logger *slog.Logger) (*server.Stores, error) {
+		return openStores(ctx, cfg, logger)
+	}
+	return server.Run(ctx, sc)
+}
 
-	// Shared state.
+// openStores connects to Redis and PostgreSQL (applying the schema
+// migrations) and returns the shared stores.
+func openStores(ctx context.Context, cfg *config, logger *slog.Logger) (*server.Stores, error) {
 	ropt, err := redis.ParseURL(cfg.redisURL)
 	if err != nil {
-		return fmt.Errorf("-redis-url: %w", err)
+		return nil, fmt.Errorf("-redis-url: %w", err)
 	}
 	rdb := redis.NewClient(ropt)
-	defer rdb.Close()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
-		return fmt.Errorf("redis: %w", err)
+		rdb.Close()
+		return nil, fmt.Errorf("redis: %w", err)
 	}
 	pool, err := pgxpool.New(pctx, cfg.postgresURL)
 	if err != nil {
-		return fmt.Errorf("-postgres-url: %w", err)
+		rdb.Close()
+		return nil, fmt.Errorf("-postgres-url: %w", err)
 	}
-	defer pool.Close()
+	closeAll := func() error { pool.Close(); return rdb.Close() }
 	applied, err := pgstore.Migrate(pctx, pool)
 	if err != nil {
-		return err
+		closeAll()
+		return nil, err
 	}
 	if len(applied) > 0 {
 		logger.Info("schema migrations applied", "versions", applied)
 	}
 	rprefix := redisstore.WithPrefix(cfg.redisPrefix)
-
-	// API keys.
-	var verifiers apikey.Chain
+	st := &server.Stores{
+		Sessions:       redisstore.New(rdb, rprefix, redisstore.WithRetention(cfg.sessionRetention)),
+		FailureLimiter: redisstore.NewFailureLimiter(rdb, redisstore.DefaultMaxFailures, redisstore.DefaultFailureWindow, rprefix),
+		Evidence:       pgstore.NewEvidenceStore(pool, nil),
+		Webhooks:       pgstore.NewWebhookStore(pool),
+		RateLimiter:    redisstore.NewRateLimiter(rdb, cfg.RateLimit, cfg.RateWindow, rprefix),
+		Durable:        true,
+		HasKeys:        cfg.keysFile != "",
+		Exclusive:      func(ctx context.Context, f func(context.Context) error) error { return exclusive(ctx, pool, f) },
+		Close:          closeAll,
+	}
 	if cfg.keysFile != "" {
 		fileKeys, err := apikey.OpenFile(cfg.keysFile)
 		if err != nil {
-			return err
+			closeAll()
+			return nil, err
 		}
-		verifiers = append(verifiers, apikey.Verifier{Store: fileKeys})
-	}
-	if cfg.DevAPIKey != "" {
-		mem := apikey.NewMemoryStore()
-		if _, err := apikey.Import(ctx, mem, cfg.DevAPIKey, "development", time.Now()); err != nil {
-			return err
-		}
-		verifiers = append(verifiers, apikey.Verifier{Store: mem})
-	}
-
-	metrics := httpapi.NewMetrics()
-
-	// Webhook outbox and dispatcher.
-	hookStore := pgstore.NewWebhookStore(pool)
-	dopts := []webhook.Option{
-		webhook.WithStore(metrics.WebhookStore(hookStore)), webhook.WithLogger(logger),
-		webhook.WithAttemptTimeout(cfg.webhookTimeout),
-		webhook.WithUserAgent(webhook.DefaultUserAgent + " (" + cfg.replica + ")"),
-	}
-	// Evidence links are signed with a key derived from the shared webhook
-	// secret: every replica accepts every other's.
-	evidenceURLs := &liveness.EvidenceURLs{Secret: liveness.EvidenceURLKey(cfg.WebhookSecret)}
-	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(cfg.WebhookSecret), liveness.SessionWebhookFormat(cfg.SessionFormat), liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs)}
-	if cfg.WebhookAllowPrivate {
-		dopts = append(dopts, webhook.WithInsecureTargets())
-		nopts = append(nopts, liveness.WebhookInsecureTargets())
-	}
-	if cfg.WebhookURL != "" {
-		nopts = append(nopts, liveness.WebhookEndpoints(webhook.Endpoint{
-			ID: "server", URL: cfg.WebhookURL, Secrets: webhook.Secrets{{Value: cfg.WebhookSecret}}, Format: cfg.WebhookFormat,
-		}))
-	}
-	dispatcher, err := webhook.New(dopts...)
-	if err != nil {
-		return err
-	}
-	defer dispatcher.Close()
-	notifier, err := liveness.NewWebhookNotifier(dispatcher, nopts...)
-	if err != nil {
-		return err
-	}
-
-	// Engine.
-	eopts := []liveness.Option{
-		liveness.WithLogger(logger), liveness.WithNotifier(notifier), liveness.WithObserver(metrics),
-		liveness.WithStore(redisstore.New(rdb, rprefix, redisstore.WithRetention(cfg.sessionRetention))),
-		liveness.WithFailureLimiter(redisstore.NewFailureLimiter(rdb, redisstore.DefaultMaxFailures, redisstore.DefaultFailureWindow, rprefix)),
-		liveness.WithEvidenceStore(pgstore.NewEvidenceStore(pool, nil)),
+		st.Keys = apikey.Chain{apikey.Verifier{Store: fileKeys}}
 	}
 	if cfg.auditSigner != nil {
-		log, err := audit.Open(ctx, audit.WithStore(pgstore.NewAuditStore(pool)), audit.WithSigner(cfg.auditSigner), audit.WithLogger(logger))
-		if err != nil {
-			return fmt.Errorf("audit log: %w", err)
+		if st.Audit, err = audit.Open(ctx, audit.WithStore(pgstore.NewAuditStore(pool)), audit.WithSigner(cfg.auditSigner), audit.WithLogger(logger)); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("audit log: %w", err)
 		}
-		eopts = append(eopts, liveness.WithAuditor(log))
-	} else {
-		logger.Warn("no -audit-key: sessions are not recorded in the audit log")
 	}
-	engine, err := liveness.New(eopts...)
-	if err != nil {
-		return err
-	}
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	addr := ln.Addr().String()
-	publicURL := cfg.PublicURL
-	if publicURL == "" {
-		publicURL = "http://" + addr
-	}
-	evidenceURLs.BaseURL = strings.TrimSuffix(publicURL, "/")
-	handler, err := httpapi.New(engine,
-		httpapi.WithKeys(verifiers),
-		httpapi.WithRateLimiter(redisstore.NewRateLimiter(rdb, cfg.RateLimit, cfg.RateWindow, rprefix)),
-		httpapi.WithPublicURL(publicURL),
-		httpapi.WithFrameAncestors(cfg.FrameAncestors...),
-		httpapi.WithCORSOrigins(cfg.CORSOrigins...),
-		httpapi.WithWebhooks(notifier),
-		httpapi.WithLogger(logger),
-		httpapi.WithMetrics(metrics),
-		httpapi.WithEvidenceURLs(evidenceURLs),
-	)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	srv := serverkit.NewHTTPServer(handler, logger)
-	fmt.Fprintf(stdout, "openliveness replica %s on %s (public URL %s)\n", cfg.replica, addr, publicURL)
-
-	workers := []func(context.Context){
-		func(ctx context.Context) { dispatcher.Run(ctx) },
-		func(ctx context.Context) { engine.Run(ctx) },
-	}
-	if cfg.EvidenceRetention > 0 {
-		workers = append(workers, func(ctx context.Context) { purgeEvidence(ctx, pool, engine, cfg.EvidenceRetention, logger) })
-	}
-	logger.Info("server listening", "addr", addr, "public_url", publicURL, "webhook_url", cfg.WebhookURL,
-		"webhook_allow_private", cfg.WebhookAllowPrivate, "model_version", engine.ModelVersion())
-	if ready != nil {
-		ready(addr)
-	}
-	if err := serverkit.Run(ctx, serverkit.Params{Listener: ln, Server: srv, Dispatcher: dispatcher, Workers: workers,
-		Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout}); err != nil {
-		return err
-	}
-	logger.Info("stopped")
-	return nil
+	return st, nil
 }
 
 // purgeLockKey names the advisory lock that lets one replica at a time
 // purge evidence.
 const purgeLockKey = 0x6f6c_7075_7267 // "olpurg"
 
-// purgeEvidence deletes, every hour, the evidence of sessions that ended
-// more than retention ago. A session-level advisory lock keeps replicas
-// from purging at the same moment (and writing two EVIDENCE_PURGED
-// entries for one session).
-func purgeEvidence(ctx context.Context, pool *pgxpool.Pool, engine *liveness.Engine, retention time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if err := purgeOnce(ctx, pool, engine, retention, logger); err != nil && ctx.Err() == nil {
-			logger.Warn("evidence purge failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func purgeOnce(ctx context.Context, pool *pgxpool.Pool, engine *liveness.Engine, retention time.Duration, logger *slog.Logger) error {
+// exclusive runs f under a session-level advisory lock, so replicas do
+// not purge at the same moment (and write two EVIDENCE_PURGED entries for
+// one session); it returns nil without running f when another replica
+// holds the lock.
+func exclusive(ctx context.Context, pool *pgxpool.Pool, f func(context.Context) error) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -207,13 +106,5 @@ func purgeOnce(ctx context.Context, pool *pgxpool.Pool, engine *liveness.Engine,
 		return nil // another replica is purging
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(purgeLockKey))
-	n, err := engine.PurgeEvidence(ctx, time.Now().Add(-retention))
-	if n > 0 {
-		logger.Info("evidence purged", "sessions", n)
-	}
-	return err
-}
-
-func newLogger(cfg *config, w io.Writer) *slog.Logger {
-	return serverkit.NewLogger(w, cfg.LogLevel, cfg.LogJSON)
+	return f(ctx)
 }

@@ -5,6 +5,10 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
 // Benchmarks: go test -run '^$' -bench . -benchmem -cpu 1 ./face/internal/mesh/
@@ -31,9 +35,7 @@ func forEachKernel(b *testing.B, fn func(b *testing.B, m *Model)) {
 	for _, mode := range kernelModes() {
 		b.Run(mode.name, func(b *testing.B) {
 			m, err := Load()
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			m.simd = mode.simd
 			fn(b, m)
 		})
@@ -44,15 +46,11 @@ func BenchmarkRun(b *testing.B) {
 	forEachKernel(b, func(b *testing.B, m *Model) {
 		in := syntheticInput()
 		var res Result
-		if err := m.Run(in, &res); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, m.Run(in, &res))
 		b.ReportAllocs()
 		cpu := processCPU()
 		for b.Loop() {
-			if err := m.Run(in, &res); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, m.Run(in, &res))
 		}
 		reportCPU(b, cpu)
 	})
@@ -119,9 +117,7 @@ func benchSteps(b *testing.B, m *Model, keep func(i int, st *step) bool) {
 //	go test -run '^$' -bench 'Layers|FMAPeak' -cpu 1 -benchtime 200ms ./face/internal/mesh/
 func BenchmarkLayers(b *testing.B) {
 	m, err := Load()
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	for i := range m.p.steps {
 		st := &m.p.steps[i]
 		var name string
@@ -193,9 +189,7 @@ func BenchmarkBlock(b *testing.B) {
 // 16×16×32 patches.
 func BenchmarkSample(b *testing.B) {
 	m, err := Load()
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	benchSteps(b, m, func(i int, st *step) bool { return st.kind == stepSample })
 }
 
@@ -211,9 +205,7 @@ func BenchmarkSubnetworks(b *testing.B) {
 // BenchmarkMerge maps the sub-network outputs back and assembles 478 points.
 func BenchmarkMerge(b *testing.B) {
 	m, err := Load()
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	ws := m.newWorkspace()
 	m.forward(ws, syntheticInput())
 	var res Result
@@ -240,7 +232,7 @@ func benchDepthwise(b *testing.B, simd bool, h, w, c, stride int) {
 	for b.Loop() {
 		for y := range oh {
 			r0 := (y*stride - padTop + 1) * rs
-			dwRow(simd, out, in[r0:r0+rs], in[r0+rs:r0+2*rs], in[r0+2*rs:r0+3*rs], k, ow, c, stride, off)
+			nn.DepthwiseRow(simd, out, in[r0:r0+rs], in[r0+rs:r0+2*rs], in[r0+2*rs:r0+3*rs], k, ow, c, stride, off)
 		}
 	}
 	b.ReportMetric(float64(oh*ow*c*9)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
@@ -266,7 +258,7 @@ func BenchmarkDepthwise(b *testing.B) {
 func benchPointwise(b *testing.B, simd bool, npix, cin, cout int, residual bool) {
 	r := rand.New(rand.NewPCG(2, 2))
 	in := randSlice(r, npix*cin)
-	w := blockFilter(randSlice(r, cin*cout), cout, cin)
+	w := nn.BlockFilter(randSlice(r, cin*cout), cout, cin)
 	bias, slope := randSlice(r, cout), randSlice(r, cout)
 	var res []float32
 	if residual {
@@ -276,7 +268,7 @@ func benchPointwise(b *testing.B, simd bool, npix, cin, cout int, residual bool)
 	b.ReportAllocs()
 	cpu := processCPU()
 	for b.Loop() {
-		pointwise(simd, out, in, npix, cin, cout, w, bias, slope, res, cin)
+		nn.Pointwise(simd, out, in, npix, cin, cout, w, bias, slope, res, cin)
 	}
 	b.ReportMetric(float64(npix*cin*cout)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 	reportFLOPs(b, cpu, 2*float64(npix*cin*cout))
@@ -315,13 +307,13 @@ func reportFLOPs(b *testing.B, start time.Duration, flop float64) {
 // (independent 8-wide FMAs, no memory traffic), the ceiling the kernels'
 // GFLOP/s are compared with in docs/performance.md.
 func BenchmarkFMAPeak(b *testing.B) {
-	if !haveSIMD {
-		b.Skip("no AVX2/FMA kernels in this build")
-	}
 	const n = 1 << 16
+	if !nn.FMAPeak(1) {
+		b.Skip("no FMA peak loop in this build")
+	}
 	cpu := processCPU()
 	for b.Loop() {
-		fmaPeakAVX2(n)
+		nn.FMAPeak(n)
 	}
 	b.ReportMetric(float64(n*192)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	if d := processCPU() - cpu; d > 0 {

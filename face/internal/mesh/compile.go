@@ -3,6 +3,8 @@ package mesh
 import (
 	"fmt"
 	"slices"
+
+	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
 // This file turns the graph into a fixed program of fused steps (spec §3,
@@ -180,14 +182,14 @@ func compile(g *graph, keep ...string) (*program, error) {
 }
 
 // headConv finds the convolution that produces the named output.
-func (c *compiler) headConv(output string, exclude *graphNode) (*graphNode, bool, error) {
-	id := c.g.byName[output]
+func (c *compiler) headConv(output string, exclude *nn.Node) (*nn.Node, bool, error) {
+	id := c.g.Node(output)
 	if id == nil {
 		return nil, false, fmt.Errorf("%w: no output %q", ErrModel, output)
 	}
-	var convs []*graphNode
+	var convs []*nn.Node
 	sigmoid := false
-	c.g.ancestors(id, func(n *graphNode) bool {
+	c.g.Ancestors(id, func(n *nn.Node) bool {
 		if n.Op == "_FusedConv2D" {
 			if n != exclude {
 				convs = append(convs, n)
@@ -207,7 +209,7 @@ func (c *compiler) headConv(output string, exclude *graphNode) (*graphNode, bool
 
 func (c *compiler) build() error {
 	g, p := c.g, c.p
-	in := g.byName["input_1"]
+	in := g.Node("input_1")
 	if in == nil || in.Op != "Placeholder" {
 		return fmt.Errorf("%w: no input_1 placeholder", ErrModel)
 	}
@@ -226,7 +228,7 @@ func (c *compiler) build() error {
 	p.flagSig = sig
 	type headRef struct {
 		output string
-		conv   *graphNode
+		conv   *nn.Node
 	}
 	var subHeads []headRef
 	for _, o := range []string{outLips, outEye33, outIris33, outEye263, outIris263} {
@@ -258,8 +260,8 @@ func (c *compiler) build() error {
 	// region it belongs to, then compile the heads region by region.
 	headRegion := make([]int, len(subHeads))
 	for i, h := range subHeads {
-		var bounds []*graphNode
-		g.ancestors(h.conv, func(n *graphNode) bool {
+		var bounds []*nn.Node
+		g.Ancestors(h.conv, func(n *nn.Node) bool {
 			if n.Op == "Const" {
 				return false
 			}
@@ -325,13 +327,13 @@ func (c *compiler) checkHeads() error {
 // sampler analyses the geometry feeding a sub-network input node: it finds
 // the feature map, the landmark subset and the corner pair, and registers the
 // region. It returns the region number.
-func (c *compiler) sampler(bound *graphNode) (int, error) {
+func (c *compiler) sampler(bound *nn.Node) (int, error) {
 	if r, ok := c.samples[bound.Name]; ok {
 		return r, nil
 	}
 	g, p := c.g, c.p
-	var feats, gathers, atans, tiles []*graphNode
-	g.ancestors(bound, func(n *graphNode) bool {
+	var feats, gathers, atans, tiles []*nn.Node
+	g.Ancestors(bound, func(n *nn.Node) bool {
 		switch {
 		case n.Op == "Prelu":
 			feats = append(feats, n)
@@ -339,7 +341,7 @@ func (c *compiler) sampler(bound *graphNode) (int, error) {
 		case n.Op == "_FusedConv2D":
 			return false
 		case n.Op == "GatherV2":
-			if ix, err := g.intConst(n, 1); err == nil && len(ix) > 2 {
+			if ix, err := g.IntConst(n, 1); err == nil && len(ix) > 2 {
 				gathers = append(gathers, n)
 			}
 		case n.Op == "Atan2":
@@ -352,7 +354,7 @@ func (c *compiler) sampler(bound *graphNode) (int, error) {
 	if len(feats) != 1 || len(gathers) != 1 || len(atans) != 1 || len(tiles) != 1 {
 		return 0, fmt.Errorf("%w: unrecognised ROI geometry before %q", ErrModel, bound.Name)
 	}
-	ix, _ := g.intConst(gathers[0], 1)
+	ix, _ := g.IntConst(gathers[0], 1)
 	indices := make([]int, len(ix))
 	for i, v := range ix {
 		if v < 0 || v >= 468 {
@@ -378,7 +380,7 @@ func (c *compiler) sampler(bound *graphNode) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	grid, _, err := g.floatConst(tiles[0], 0)
+	grid, _, err := g.FloatConst(tiles[0], 0)
 	if err != nil {
 		return 0, err
 	}
@@ -412,19 +414,19 @@ func (c *compiler) sampler(bound *graphNode) (int, error) {
 }
 
 // corners reads the landmark pair of θ = atan2(y_b − y_a, x_b − x_a).
-func (c *compiler) corners(atan *graphNode) (int, int, error) {
+func (c *compiler) corners(atan *nn.Node) (int, int, error) {
 	g := c.g
-	pair := func(sub *graphNode, comp int32) (int, int, error) {
+	pair := func(sub *nn.Node, comp int32) (int, int, error) {
 		if sub == nil || sub.Op != "Sub" {
 			return 0, 0, fmt.Errorf("%w: unexpected ROI angle", ErrModel)
 		}
 		var idx [2]int
 		for k := range 2 {
-			ss := g.input(sub, k)
+			ss := g.Input(sub, k)
 			if ss == nil || ss.Op != "StridedSlice" {
 				return 0, 0, fmt.Errorf("%w: unexpected ROI angle", ErrModel)
 			}
-			begin, err := g.intConst(ss, 1)
+			begin, err := g.IntConst(ss, 1)
 			if err != nil || len(begin) != 3 || begin[2] != comp {
 				return 0, 0, fmt.Errorf("%w: unexpected ROI angle slice", ErrModel)
 			}
@@ -432,11 +434,11 @@ func (c *compiler) corners(atan *graphNode) (int, int, error) {
 		}
 		return idx[1], idx[0], nil // Sub(b, a)
 	}
-	ay, by, err := pair(g.input(atan, 0), 1)
+	ay, by, err := pair(g.Input(atan, 0), 1)
 	if err != nil {
 		return 0, 0, err
 	}
-	ax, bx, err := pair(g.input(atan, 1), 0)
+	ax, bx, err := pair(g.Input(atan, 1), 0)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -456,7 +458,7 @@ func (c *compiler) newTensor(name string, h, w, ch int, padded bool) int {
 }
 
 // tensorOf compiles the producer of n's output and returns its tensor.
-func (c *compiler) tensorOf(n *graphNode) (int, error) {
+func (c *compiler) tensorOf(n *nn.Node) (int, error) {
 	if id, ok := c.done[n.Name]; ok {
 		return id, nil
 	}
@@ -477,8 +479,8 @@ func (c *compiler) tensorOf(n *graphNode) (int, error) {
 	return id, nil
 }
 
-func (c *compiler) singleConsumer(n, want *graphNode) bool {
-	cs := c.g.consumers[n.Name]
+func (c *compiler) singleConsumer(n, want *nn.Node) bool {
+	cs := c.g.Consumers(n.Name)
 	return len(cs) == 1 && cs[0] == want
 }
 
@@ -500,49 +502,49 @@ func validOut(in, k, s int) int {
 }
 
 // block matches Prelu(AddV2(skip, FusedConv1×1(DepthwiseConv(x)))).
-func (c *compiler) block(prelu *graphNode) (int, error) {
+func (c *compiler) block(prelu *nn.Node) (int, error) {
 	g := c.g
 	bad := func(why string) (int, error) {
 		return 0, fmt.Errorf("%w: %q is not a residual block: %s", ErrModel, prelu.Name, why)
 	}
-	add := g.input(prelu, 0)
+	add := g.Input(prelu, 0)
 	if add == nil || add.Op != "AddV2" || !c.singleConsumer(add, prelu) {
 		return bad("no single-use AddV2")
 	}
-	slope, _, err := g.floatConst(prelu, 1)
+	slope, _, err := g.FloatConst(prelu, 1)
 	if err != nil {
 		return 0, err
 	}
-	var pw, skip *graphNode
+	var pw, skip *nn.Node
 	for k := range 2 {
-		a := g.input(add, k)
+		a := g.Input(add, k)
 		if a != nil && a.Op == "_FusedConv2D" && pw == nil {
-			if d := g.input(a, 0); d != nil && d.Op == "DepthwiseConv2dNative" {
-				pw, skip = a, g.input(add, 1-k)
+			if d := g.Input(a, 0); d != nil && d.Op == "DepthwiseConv2dNative" {
+				pw, skip = a, g.Input(add, 1-k)
 			}
 		}
 	}
 	if pw == nil || !c.singleConsumer(pw, add) {
 		return bad("no pointwise convolution")
 	}
-	if ops := pw.attrStrings("fused_ops"); !slices.Equal(ops, []string{"BiasAdd"}) {
+	if ops := pw.AttrStrings("fused_ops"); !slices.Equal(ops, []string{"BiasAdd"}) {
 		return bad(fmt.Sprintf("pointwise fused ops %q", ops))
 	}
-	dw := g.input(pw, 0)
+	dw := g.Input(pw, 0)
 	if !c.singleConsumer(dw, pw) {
 		return bad("depthwise output reused")
 	}
-	x := g.input(dw, 0)
+	x := g.Input(dw, 0)
 
-	dwW, dwShape, err := g.floatConst(dw, 1)
+	dwW, dwShape, err := g.FloatConst(dw, 1)
 	if err != nil {
 		return 0, err
 	}
-	pwW, pwShape, err := g.floatConst(pw, 1)
+	pwW, pwShape, err := g.FloatConst(pw, 1)
 	if err != nil {
 		return 0, err
 	}
-	bias, _, err := g.floatConst(pw, 2)
+	bias, _, err := g.FloatConst(pw, 2)
 	if err != nil {
 		return 0, err
 	}
@@ -552,17 +554,17 @@ func (c *compiler) block(prelu *graphNode) (int, error) {
 	if len(pwShape) != 4 || pwShape[0] != 1 || pwShape[1] != 1 || pwShape[2] != dwShape[2] {
 		return bad(fmt.Sprintf("pointwise filter %v", pwShape))
 	}
-	if s := pw.attrInts("strides"); !slices.Equal(s, []int{1, 1, 1, 1}) {
+	if s := pw.AttrInts("strides"); !slices.Equal(s, []int{1, 1, 1, 1}) {
 		return bad("strided pointwise convolution")
 	}
-	if dw.attrString("padding") != "SAME" {
+	if dw.AttrString("padding") != "SAME" {
 		return bad("depthwise padding is not SAME")
 	}
-	st := dw.attrInts("strides")
+	st := dw.AttrInts("strides")
 	if len(st) != 4 || st[1] != st[2] || (st[1] != 1 && st[1] != 2) {
 		return bad(fmt.Sprintf("depthwise strides %v", st))
 	}
-	if d := dw.attrInts("dilations"); d != nil && !slices.Equal(d, []int{1, 1, 1, 1}) {
+	if d := dw.AttrInts("dilations"); d != nil && !slices.Equal(d, []int{1, 1, 1, 1}) {
 		return bad("dilated depthwise convolution")
 	}
 
@@ -586,7 +588,7 @@ func (c *compiler) block(prelu *graphNode) (int, error) {
 	// Skip path: x, MaxPool(x) or Pad(MaxPool(x)) with trailing zero channels.
 	cres := cout
 	if skip != nil && skip.Op == "Pad" {
-		pads, err := g.intConst(skip, 1)
+		pads, err := g.IntConst(skip, 1)
 		if err != nil {
 			return 0, err
 		}
@@ -597,12 +599,12 @@ func (c *compiler) block(prelu *graphNode) (int, error) {
 		if !c.singleConsumer(skip, add) {
 			return bad("padded skip reused")
 		}
-		skip = g.input(skip, 0)
+		skip = g.Input(skip, 0)
 	}
 	switch {
 	case skip == x && L.stride == 1:
-	case skip != nil && skip.Op == "MaxPool" && g.input(skip, 0) == x && L.stride == 2:
-		k, s := skip.attrInts("ksize"), skip.attrInts("strides")
+	case skip != nil && skip.Op == "MaxPool" && g.Input(skip, 0) == x && L.stride == 2:
+		k, s := skip.AttrInts("ksize"), skip.AttrInts("strides")
 		if !slices.Equal(k, []int{1, 2, 2, 1}) || !slices.Equal(s, []int{1, 2, 2, 1}) {
 			return bad("max-pool is not 2×2 stride 2")
 		}
@@ -618,31 +620,31 @@ func (c *compiler) block(prelu *graphNode) (int, error) {
 }
 
 // conv compiles a stand-alone _FusedConv2D with BiasAdd and optional PReLU.
-func (c *compiler) conv(n *graphNode) (int, error) {
+func (c *compiler) conv(n *nn.Node) (int, error) {
 	g := c.g
 	bad := func(why string) (int, error) {
 		return 0, fmt.Errorf("%w: convolution %q: %s", ErrModel, n.Name, why)
 	}
-	x := g.input(n, 0)
+	x := g.Input(n, 0)
 	if x == nil {
 		return bad("no input")
 	}
 	if x.Op == "DepthwiseConv2dNative" {
 		return bad("depthwise convolution outside a residual block")
 	}
-	w, shape, err := g.floatConst(n, 1)
+	w, shape, err := g.FloatConst(n, 1)
 	if err != nil {
 		return 0, err
 	}
-	bias, _, err := g.floatConst(n, 2)
+	bias, _, err := g.FloatConst(n, 2)
 	if err != nil {
 		return 0, err
 	}
 	var slope []float32
-	switch ops := n.attrStrings("fused_ops"); {
+	switch ops := n.AttrStrings("fused_ops"); {
 	case slices.Equal(ops, []string{"BiasAdd"}):
 	case slices.Equal(ops, []string{"BiasAdd", "Prelu"}):
-		if slope, _, err = g.floatConst(n, 3); err != nil {
+		if slope, _, err = g.FloatConst(n, 3); err != nil {
 			return 0, err
 		}
 	default:
@@ -651,11 +653,11 @@ func (c *compiler) conv(n *graphNode) (int, error) {
 	if len(shape) != 4 || shape[0] != shape[1] {
 		return bad(fmt.Sprintf("filter %v", shape))
 	}
-	st := n.attrInts("strides")
+	st := n.AttrInts("strides")
 	if len(st) != 4 || st[1] != st[2] {
 		return bad(fmt.Sprintf("strides %v", st))
 	}
-	if d := n.attrInts("dilations"); d != nil && !slices.Equal(d, []int{1, 1, 1, 1}) {
+	if d := n.AttrInts("dilations"); d != nil && !slices.Equal(d, []int{1, 1, 1, 1}) {
 		return bad("dilated convolution")
 	}
 	xt, err := c.tensorOf(x)
@@ -667,7 +669,7 @@ func (c *compiler) conv(n *graphNode) (int, error) {
 	if in.c != cin || len(bias) != cout || (slope != nil && len(slope) != cout) {
 		return bad("channel counts disagree")
 	}
-	L, err := newConvLayer(in.h, in.w, cin, cout, k, st[1], n.attrString("padding"), w, bias, slope)
+	L, err := newConvLayer(in.h, in.w, cin, cout, k, st[1], n.AttrString("padding"), w, bias, slope)
 	if err != nil {
 		return bad(err.Error())
 	}
@@ -683,7 +685,7 @@ func (c *compiler) conv(n *graphNode) (int, error) {
 // to cout channels.
 func newBlockLayer(inH, inW, cin, cout, stride int, dw, pw, bias, slope []float32) (*blockLayer, error) {
 	switch {
-	case cin%8 != 0 || cout%blockWidth != 0 || cout < cin:
+	case cin%8 != 0 || cout%nn.BlockWidth != 0 || cout < cin:
 		return nil, fmt.Errorf("channels %d→%d are unsupported", cin, cout)
 	case stride != 1 && stride != 2:
 		return nil, fmt.Errorf("stride %d", stride)
@@ -694,7 +696,7 @@ func newBlockLayer(inH, inW, cin, cout, stride int, dw, pw, bias, slope []float3
 	}
 	L := &blockLayer{
 		inH: inH, inW: inW, cin: cin, cout: cout, stride: stride,
-		dw: dw, pw: blockFilter(transposeHWIO(pw, 1, 1, cin, cout), cout, cin),
+		dw: dw, pw: nn.BlockFilter(nn.TransposeHWIO(pw, 1, 1, cin, cout), cout, cin),
 		bias: bias, slope: slope, cres: cin, pool: stride == 2,
 	}
 	var padB, padR int
@@ -716,14 +718,14 @@ func newConvLayer(inH, inW, cin, cout, k, stride int, padding string, w, bias, s
 	if len(w) != k*k*cin*cout || len(bias) != cout || (slope != nil && len(slope) != cout) || stride < 1 {
 		return nil, fmt.Errorf("weights do not match a %d×%d×%d→%d filter", k, k, cin, cout)
 	}
-	coutP := roundUp16(cout)
+	coutP := nn.RoundUp16(cout)
 	if slope == nil {
-		slope = padVector(nil, cout, 1)
+		slope = nn.PadVector(nil, cout, 1)
 	}
 	L := &convLayer{
 		inH: inH, inW: inW, cin: cin, cout: cout, k: k, stride: stride,
-		w:    blockFilter(transposeHWIO(w, k, k, cin, cout), cout, k*k*cin),
-		bias: padVector(bias, coutP, 0), slope: padVector(slope, coutP, 1),
+		w:    nn.BlockFilter(nn.TransposeHWIO(w, k, k, cin, cout), cout, k*k*cin),
+		bias: nn.PadVector(bias, coutP, 0), slope: nn.PadVector(slope, coutP, 1),
 	}
 	switch padding {
 	case "SAME":
@@ -741,18 +743,6 @@ func newConvLayer(inH, inW, cin, cout, k, stride int, padding string, w, bias, s
 		return nil, fmt.Errorf("%d output channels on a %d×%d map", cout, L.outH, L.outW)
 	}
 	return L, nil
-}
-
-// transposeHWIO converts a [kh][kw][cin][cout] filter to [cout][kh·kw·cin].
-func transposeHWIO(w []float32, kh, kw, cin, cout int) []float32 {
-	k := kh * kw * cin
-	out := make([]float32, cout*k)
-	for i := range k {
-		for o := range cout {
-			out[o*k+i] = w[i*cout+o]
-		}
-	}
-	return out
 }
 
 // allocate assigns arena offsets by liveness so that buffers are reused

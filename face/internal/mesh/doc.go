@@ -54,10 +54,11 @@
 // at load time ([9][C] for depthwise filters, blocks of 16 output channels
 // for the others).
 //
-// On amd64 CPUs with AVX2 and FMA the depthwise, pointwise and max-pool
-// kernels run in assembly; elsewhere, or with the purego build tag, the
-// portable Go kernels run (12 to 15 times slower). Both are tested against a
-// naive float64 reference.
+// The graph reader and the depthwise, pointwise and max-pool kernels are
+// package nn's, shared with the face embedding network: on amd64 CPUs with
+// AVX2 and FMA they run in assembly; elsewhere, or with the purego build
+// tag, the portable Go kernels run (12 to 15 times slower). Both are tested
+// against a naive float64 reference.
 //
 // # Accuracy and speed
 //

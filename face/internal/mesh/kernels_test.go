@@ -5,70 +5,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-)
 
-func TestFloat16(t *testing.T) {
-	tests := []struct {
-		name string
-		h    uint16
-		want float32
-	}{
-		{"one", 0x3c00, 1},
-		{"minus two", 0xc000, -2},
-		{"half", 0x3800, 0.5},
-		{"largest normal", 0x7bff, 65504},
-		{"smallest normal", 0x0400, 1.0 / (1 << 14)},
-		{"largest subnormal", 0x03ff, 1023.0 / (1 << 24)},
-		{"smallest subnormal", 0x0001, 1.0 / (1 << 24)},
-		{"negative subnormal", 0x8200, -512.0 / (1 << 24)},
-		{"2/47 as stored", 0x2972, 0.04254150390625},
-		{"one third", 0x3555, 0.333251953125},
-		{"positive zero", 0x0000, 0},
-		{"infinity", 0x7c00, float32(math.Inf(1))},
-		{"minus infinity", 0xfc00, float32(math.Inf(-1))},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := float16to32(tt.h); got != tt.want {
-				t.Errorf("float16to32(%#04x) = %g, want %g", tt.h, got, tt.want)
-			}
-		})
-	}
-	t.Run("negative zero", func(t *testing.T) {
-		if got := math.Float32bits(float16to32(0x8000)); got != 0x80000000 {
-			t.Errorf("float16to32(0x8000) bits = %#08x, want 0x80000000", got)
-		}
-	})
-	t.Run("NaN", func(t *testing.T) {
-		for _, h := range []uint16{0x7e00, 0x7c01, 0xfe00} {
-			if got := float16to32(h); !math.IsNaN(float64(got)) {
-				t.Errorf("float16to32(%#04x) = %g, want NaN", h, got)
-			}
-		}
-	})
-	t.Run("all finite values round-trip through float64", func(t *testing.T) {
-		// Every finite binary16 value is m·2^e exactly; rebuild it in
-		// float64 from the bit fields and compare.
-		for h := range 1 << 16 {
-			exp, mant := (h>>10)&0x1f, h&0x3ff
-			if exp == 0x1f {
-				continue
-			}
-			var v float64
-			if exp == 0 {
-				v = math.Ldexp(float64(mant), -24)
-			} else {
-				v = math.Ldexp(float64(mant|0x400), exp-25)
-			}
-			if h&0x8000 != 0 {
-				v = -v
-			}
-			if got := float16to32(uint16(h)); float64(got) != v {
-				t.Fatalf("float16to32(%#04x) = %g, want %g", h, got, v)
-			}
-		}
-	})
-}
+	"github.com/stretchr/testify/require"
+
+	"github.com/openliveness/openliveness/face/internal/nn"
+)
 
 func TestSamePad(t *testing.T) {
 	tests := []struct {
@@ -253,7 +194,7 @@ func kernelModes() []struct {
 		name string
 		simd bool
 	}{{"go", false}}
-	if haveSIMD {
+	if nn.HaveSIMD() {
 		modes = append(modes, struct {
 			name string
 			simd bool
@@ -293,17 +234,17 @@ func TestPointwise(t *testing.T) {
 				if err != nil && tt.npix == 1 {
 					t.Fatal(err)
 				}
-				coutP := roundUp16(tt.cout)
+				coutP := nn.RoundUp16(tt.cout)
 				if L == nil { // not a head: use the layout directly
-					L = &convLayer{w: blockFilter(transposeHWIO(w, 1, 1, tt.cin, tt.cout), tt.cout, tt.cin),
-						bias: padVector(bias, coutP, 0), slope: padVector(slope, coutP, 1)}
+					L = &convLayer{w: nn.BlockFilter(nn.TransposeHWIO(w, 1, 1, tt.cin, tt.cout), tt.cout, tt.cin),
+						bias: nn.PadVector(bias, coutP, 0), slope: nn.PadVector(slope, coutP, 1)}
 				}
 				ostride := coutP + 16 // exercise a stride larger than the channel count
 				out := make([]float32, (tt.npix-1)*ostride+coutP)
 				for i := range out {
 					out[i] = float32(math.NaN())
 				}
-				pointwise(mode.simd, out, in, tt.npix, tt.cin, ostride, L.w, L.bias, L.slope, res, tt.cres)
+				nn.Pointwise(mode.simd, out, in, tt.npix, tt.cin, ostride, L.w, L.bias, L.slope, res, tt.cres)
 				got := make([]float32, 0, tt.npix*tt.cout)
 				want := make([]float64, 0, tt.npix*tt.cout)
 				for p := range tt.npix {
@@ -342,7 +283,7 @@ func TestDwRowAndPoolRow(t *testing.T) {
 					rows := [3][]float32{randSlice(r, iw*c), randSlice(r, iw*c), randSlice(r, iw*c)}
 					k := randSlice(r, 9*c)
 					out := make([]float32, ow*c)
-					dwRow(mode.simd, out, rows[0], rows[1], rows[2], k, ow, c, stride, off)
+					nn.DepthwiseRow(mode.simd, out, rows[0], rows[1], rows[2], k, ow, c, stride, off)
 					want := make([]float64, ow*c)
 					for x := range ow {
 						for ch := range c {
@@ -359,7 +300,7 @@ func TestDwRowAndPoolRow(t *testing.T) {
 
 					r0, r1 := randSlice(r, 2*ow*c), randSlice(r, 2*ow*c)
 					pooled := make([]float32, ow*c)
-					poolRow(mode.simd, pooled, r0, r1, ow, c)
+					nn.PoolRow(mode.simd, pooled, r0, r1, ow, c)
 					for x := range ow {
 						for ch := range c {
 							want[x*c+ch] = float64(max(r0[2*x*c+ch], r0[(2*x+1)*c+ch], r1[2*x*c+ch], r1[(2*x+1)*c+ch]))
@@ -438,9 +379,7 @@ func TestBlockLayer(t *testing.T) {
 		for _, mode := range kernelModes() {
 			t.Run(fmt.Sprintf("%s/%dx%dx%d_to_%d_s%d", mode.name, tt.h, tt.w, tt.cin, tt.cout, tt.stride), func(t *testing.T) {
 				L, err := newBlockLayer(tt.h, tt.w, tt.cin, tt.cout, tt.stride, dw, pw, bias, slope)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				in := &tensor{h: tt.h, w: tt.w, c: tt.cin, padded: true}
 				out := &tensor{h: L.outH, w: L.outW, c: tt.cout, padded: true}
 				got := layerHarness(mode.simd, in, out, step{kind: stepBlock, block: L}, x)
@@ -483,9 +422,7 @@ func TestConvLayer(t *testing.T) {
 		for _, mode := range kernelModes() {
 			t.Run(mode.name+"/"+tt.name, func(t *testing.T) {
 				L, err := newConvLayer(tt.h, tt.w, tt.cin, tt.cout, tt.k, tt.s, tt.padding, w, bias, slope)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				in := &tensor{h: tt.h, w: tt.w, c: tt.cin, padded: tt.paddedIn}
 				out := &tensor{h: L.outH, w: L.outW, c: tt.cout, padded: tt.paddedOut, extra: len(L.bias) - tt.cout}
 				got := layerHarness(mode.simd, in, out, step{kind: stepConv, conv: L}, x)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+
+	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
 // InputSize is the side of the square RGB input crop, in pixels.
@@ -75,12 +77,15 @@ func load(jsonData, bin []byte, keep ...string) (*Model, error) {
 	}
 	p, err := compile(g, keep...)
 	if err != nil {
+		if !errors.Is(err, ErrModel) {
+			err = fmt.Errorf("%w: %w", ErrModel, err)
+		}
 		return nil, err
 	}
 	if f := p.tensors[p.feature]; f.h != 48 || f.w != 48 {
 		return nil, fmt.Errorf("%w: ROI feature map is %d×%d, want 48×48", ErrModel, f.h, f.w)
 	}
-	m := &Model{p: p, simd: haveSIMD}
+	m := &Model{p: p, simd: nn.HaveSIMD()}
 	m.pool.New = func() any { return m.newWorkspace() }
 	return m, nil
 }
@@ -146,18 +151,18 @@ func (m *Model) execBlock(ws *workspace, st *step) {
 	for y := range L.outH {
 		// Bordered input row of tap dy is y·stride − padTop + 1 + dy.
 		r := in.off + (y*L.stride-L.padTop+1)*irs
-		dwRow(m.simd, dw, a[r:r+irs], a[r+irs:r+2*irs], a[r+2*irs:r+3*irs], L.dw, L.outW, L.cin, L.stride, off)
+		nn.DepthwiseRow(m.simd, dw, a[r:r+irs], a[r+irs:r+2*irs], a[r+2*irs:r+3*irs], L.dw, L.outW, L.cin, L.stride, off)
 		var res []float32
 		if L.pool {
 			r0 := in.interior() + 2*y*irs
 			res = ws.res[:L.outW*L.cin]
-			poolRow(m.simd, res, a[r0:r0+in.w*in.c], a[r0+irs:r0+irs+in.w*in.c], L.outW, L.cin)
+			nn.PoolRow(m.simd, res, a[r0:r0+in.w*in.c], a[r0+irs:r0+irs+in.w*in.c], L.outW, L.cin)
 		} else {
 			r0 := in.interior() + y*irs
 			res = a[r0 : r0+in.w*in.c]
 		}
 		o := out.interior() + y*ors
-		pointwise(m.simd, a[o:o+L.outW*L.cout], dw, L.outW, L.cin, L.cout, L.pw, L.bias, L.slope, res, L.cres)
+		nn.Pointwise(m.simd, a[o:o+L.outW*L.cout], dw, L.outW, L.cin, L.cout, L.pw, L.bias, L.slope, res, L.cres)
 	}
 	zeroBorder(a, out)
 }
@@ -175,13 +180,26 @@ func (m *Model) execConv(ws *workspace, st *step, in []float32) {
 		dst := a[o : o+(L.outW-1)*L.cout+len(L.bias)]
 		if L.k == 1 && L.stride == 1 {
 			row := src.data[y*src.stride : y*src.stride+src.w*src.c]
-			pointwise(m.simd, dst, row, L.outW, L.cin, L.cout, L.w, L.bias, L.slope, nil, 0)
+			nn.Pointwise(m.simd, dst, row, L.outW, L.cin, L.cout, L.w, L.bias, L.slope, nil, 0)
 			continue
 		}
 		kk := L.k * L.k * L.cin
-		col := ws.col[:L.outW*kk]
-		im2colRow(col, &src, L, y)
-		pointwise(m.simd, dst, col, L.outW, kk, L.cout, L.w, L.bias, L.slope, nil, 0)
+		// The first layer (3×3, 3 channels) reads the rows directly where
+		// whole groups of patches lie inside the input (nn.Conv3, the same
+		// sums); the rest goes through the im2col gather.
+		n := 0
+		if iy := y*L.stride - L.padTop; L.k == 3 && L.cin == 3 && L.padLeft == 0 && iy >= 0 && iy+3 <= src.h {
+			n = min((src.w-3)/L.stride+1, L.outW) / 6 * 6
+			r := src.data[iy*src.stride:]
+			w3 := src.w * 3
+			nn.Conv3(m.simd, dst, r[:w3], r[src.stride:src.stride+w3], r[2*src.stride:2*src.stride+w3], ws.col, n, L.stride*3, L.cout, L.w, L.bias, L.slope)
+		}
+		if n == L.outW {
+			continue
+		}
+		col := ws.col[:(L.outW-n)*kk]
+		im2colRow(col, &src, L, y, n)
+		nn.Pointwise(m.simd, dst[n*L.cout:], col, L.outW-n, kk, L.cout, L.w, L.bias, L.slope, nil, 0)
 	}
 	if out.padded {
 		zeroBorder(a, out)

@@ -151,6 +151,16 @@ async function start() {
   renderSteps(session.challenge_index || 0, totalOf(session), false);
   controller = new AbortController();
   const signal = controller.signal;
+  if (session.consent_text && !session.consent_accepted_at) {
+    // The user pressed "I agree": the server records it before any frame.
+    try {
+      session = await client.acceptConsent(sessionId, clientToken, { consentText: session.consent_text, signal });
+    } catch (err) {
+      if (signal.aborted) return;
+      fail(err, start);
+      return;
+    }
+  }
   try {
     stream = await client.startCamera(video, { signal });
   } catch (err) {

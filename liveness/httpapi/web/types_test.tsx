@@ -1,5 +1,5 @@
 // Compile-time checks of the declarations (tsc --noEmit); not shipped.
-import { LivenessClient, LivenessError, type LivenessResult, type SessionState } from '@openliveness/web';
+import { LivenessClient, LivenessError, type LivenessResult, type Match, type SessionState } from '@openliveness/web';
 import { messages, pickLanguage, translator, hintText, reasonText } from '@openliveness/web/i18n';
 import LivenessWidgetDefault, { LivenessWidget } from '@openliveness/web/react';
 
@@ -35,3 +35,7 @@ const el = <LivenessWidget apiUrl="https://x" sessionId="s" clientToken="t" lang
 const el2 = <LivenessWidgetDefault apiUrl="https://x" sessionId="s" clientToken="t" />;
 void el;
 void el2;
+
+const m: Match = { score: 0.71, threshold: 0.43, decision: 'match' };
+const mismatch: boolean = m.decision === 'no_match' || m.score < (m.review_threshold ?? m.threshold);
+void mismatch;

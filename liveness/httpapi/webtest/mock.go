@@ -3,6 +3,7 @@ package webtest
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -20,13 +21,17 @@ import (
 
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness/httpapi/web"
+	"github.com/openliveness/openliveness/liveness/limits"
 )
 
-// Limits of the verify request, as in the API contract.
+// Limits of the verify request, equal to limits.Default()'s
+// MaxFrameBytes and MaxBurstFrames (a test checks it). The mock checks
+// every bound of limits.Default().
+//
+// Deprecated: use limits.Default().
 const (
 	MaxFrameBytes  = 4 << 20 // one decoded JPEG frame
 	MaxBurstFrames = 20      // frames in one frames_b64 burst
-	maxBodyBytes   = MaxBurstFrames*(MaxFrameBytes*4/3+4) + 4096
 )
 
 // Errors of the verify body parser.
@@ -81,6 +86,7 @@ type session struct {
 	parentOrigin string
 	expires      time.Time
 	page         map[string]any // consent_text, retry_url, theme, messages
+	consentAt    time.Time      // when the consent was accepted
 	challengeAt  time.Time      // when the current challenge began
 	seq          int
 	challengeSeq int
@@ -177,6 +183,7 @@ func NewServer(judge Judge, frameAncestors []string, opts ...Option) (*Server, e
 	s.mux.HandleFunc("GET /v1/sessions/{id}", s.get)
 	s.mux.HandleFunc("GET /v1/sessions/{id}/result", s.result)
 	s.mux.HandleFunc("POST /v1/sessions/{id}/cancel", s.cancel)
+	s.mux.HandleFunc("POST /v1/sessions/{id}/consent", s.consent)
 	s.mux.HandleFunc("POST /v1/sessions/{id}/verify", s.verify)
 	return s, nil
 }
@@ -254,7 +261,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	var ids []challenge.ID
 	if len(req.Challenges) > 0 {
-		if len(req.Challenges) > challenge.MaxLength {
+		if len(req.Challenges) > limits.Default().MaxChallenges {
 			writeError(w, http.StatusBadRequest, "too many challenges")
 			return
 		}
@@ -271,7 +278,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		if n == 0 {
 			n = 3
 		}
-		if n < challenge.MinLength || n > challenge.MaxLength {
+		if lim := limits.Default(); n < lim.MinChallenges || n > lim.MaxChallenges {
 			writeError(w, http.StatusBadRequest, "challenge_count out of range")
 			return
 		}
@@ -284,11 +291,11 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		}
 		ids = seq
 	}
-	ttl := req.TTLSeconds
-	if ttl <= 0 {
-		ttl = 600
+	ttl, lim := req.TTLSeconds, limits.Default()
+	if ttl == 0 {
+		ttl = 600 // longer than the server's default, for slow browser tests
 	}
-	if ttl > 3600 {
+	if ttl < int(lim.MinTTL/time.Second) || ttl > int(lim.MaxTTL/time.Second) {
 		writeError(w, http.StatusBadRequest, "ttl_seconds out of range")
 		return
 	}
@@ -329,6 +336,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"session_id":         id,
+		"status":             StatusPending,
+		"expires_at":         ss.expires.UTC().Format(time.RFC3339),
 		"challenges":         names,
 		"current_challenge":  names[0],
 		"challenge_index":    0,
@@ -381,6 +390,8 @@ func (s *Server) state(ss *session) map[string]any {
 		"challenge_index":    min(ss.index, len(ss.challenges)),
 		"total_challenges":   len(ss.challenges),
 		"expires_in_seconds": max(0, int(math.Ceil(ss.expires.Sub(s.now()).Seconds()))),
+		"current_challenge":  nil,
+		"mirrored":           false,
 	}
 	if ss.index < len(ss.challenges) {
 		m["current_challenge"] = ss.challenges[ss.index]
@@ -400,6 +411,9 @@ func (s *Server) state(ss *session) map[string]any {
 	if s.privacy != nil {
 		m["privacy"] = s.privacy
 	}
+	if !ss.consentAt.IsZero() {
+		m["consent_accepted_at"] = ss.consentAt.UTC().Format(time.RFC3339Nano)
+	}
 	s.timing(ss, m)
 	if ss.status == StatusPassed {
 		m["score"] = ss.score
@@ -410,15 +424,25 @@ func (s *Server) state(ss *session) map[string]any {
 	return m
 }
 
-// timing adds the current challenge's remaining time to an answer.
+// timing adds the current challenge's remaining time to an answer: null
+// while no challenge is timed, as the server answers.
 func (s *Server) timing(ss *session, m map[string]any) {
-	if s.challengeWindow <= 0 || ss.status != StatusPending || ss.index >= len(ss.challenges) {
+	m["challenge_time_left_ms"] = nil
+	m["challenge_window_ms"] = defaultChallengeWindowMS
+	if s.challengeWindow <= 0 {
+		return
+	}
+	m["challenge_window_ms"] = s.challengeWindow.Milliseconds()
+	if ss.status != StatusPending || ss.index >= len(ss.challenges) {
 		return
 	}
 	left := max(0, s.challengeWindow-s.now().Sub(ss.challengeAt))
 	m["challenge_time_left_ms"] = left.Milliseconds()
-	m["challenge_window_ms"] = s.challengeWindow.Milliseconds()
 }
+
+// defaultChallengeWindowMS is the server's default response window,
+// reported when the mock does not time challenges.
+const defaultChallengeWindowMS = 5000
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -441,9 +465,23 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) {
 	if ss == nil {
 		return
 	}
-	m := s.state(ss)
-	m["passed"] = ss.status == StatusPassed
-	m["passed_challenges"] = min(ss.index, len(ss.challenges))
+	passed := make([]map[string]any, min(ss.index, len(ss.challenges)))
+	for i := range passed {
+		passed[i] = map[string]any{"challenge": ss.challenges[i], "confidence": 0.9}
+	}
+	m := map[string]any{
+		"session_id": ss.id, "status": ss.status, "verdict": nil, "confidence": nil, "reason": nil,
+		"model_version": "webtest-mock", "passed_challenges": passed, "frames": len(ss.subs), "completed_at": nil,
+	}
+	switch ss.status {
+	case StatusPassed:
+		m["verdict"], m["confidence"], m["completed_at"] = "PASS", ss.score, s.now().UTC().Format(time.RFC3339)
+	case StatusFailed, StatusCancelled, StatusExpired:
+		m["verdict"], m["confidence"], m["reason"], m["completed_at"] = "FAIL", 0.0, ss.reason, s.now().UTC().Format(time.RFC3339)
+	}
+	if ss.referenceID != "" {
+		m["reference_id"] = ss.referenceID
+	}
 	writeJSON(w, http.StatusOK, m)
 }
 
@@ -462,6 +500,61 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.state(ss))
 }
 
+// ConsentAcceptedAt returns when the session's consent was accepted (zero:
+// not accepted, or no such session).
+func (s *Server) ConsentAcceptedAt(sessionID string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss := s.sessions[sessionID]; ss != nil {
+		return ss.consentAt
+	}
+	return time.Time{}
+}
+
+// consentPending reports whether ss has consent text not accepted yet.
+func consentPending(ss *session) bool {
+	text, _ := ss.page["consent_text"].(string)
+	return text != "" && ss.consentAt.IsZero()
+}
+
+// consent records the acceptance of the consent text, as the real
+// server's POST /v1/sessions/{id}/consent does.
+func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Accepted    bool   `json:"accepted"`
+		ConsentHash string `json:"consent_hash"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	decErr := dec.Decode(&body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(w, r)
+	if ss == nil {
+		return
+	}
+	text, _ := ss.page["consent_text"].(string)
+	sum := sha256.Sum256([]byte(text))
+	switch {
+	case ss.status == StatusExpired:
+		writeError(w, http.StatusGone, "session expired")
+		return
+	case ss.status != StatusPending:
+		writeError(w, http.StatusConflict, "session is "+ss.status)
+		return
+	case decErr != nil || !body.Accepted || text == "":
+		writeError(w, http.StatusBadRequest, "accepted must be true, for a session with consent text")
+		return
+	case body.ConsentHash != "" && body.ConsentHash != "sha256:"+hex.EncodeToString(sum[:]):
+		writeError(w, http.StatusBadRequest, "consent_hash does not match the session's consent text")
+		return
+	}
+	if ss.consentAt.IsZero() {
+		ss.consentAt = s.now()
+	}
+	writeJSON(w, http.StatusOK, s.state(ss))
+}
+
 // verifyBody is the JSON body of POST /verify.
 type verifyBody struct {
 	FrameB64   *string  `json:"frame_b64"`
@@ -470,9 +563,11 @@ type verifyBody struct {
 }
 
 // ParseVerifyBody decodes a verify request body: one frame_b64, or a burst
-// of 1..MaxBurstFrames frames_b64 with interval_ms in 1..2000. Every frame
-// must be base64 (standard alphabet, no data: prefix) of a JPEG of at most
-// MaxFrameBytes. Errors wrap [ErrBody] or [ErrFrame].
+// of frames_b64 with interval_ms, within the bounds of limits.Default()
+// (1..MaxBurstFrames frames, interval_ms in MinIntervalMS..MaxIntervalMS).
+// Every frame must be base64 (standard alphabet, no data: prefix) of a JPEG
+// of at most MaxFrameBytes and MaxFramePixels. Errors wrap [ErrBody] or
+// [ErrFrame].
 func ParseVerifyBody(data []byte) (frames []Frame, burst bool, intervalMS int, err error) {
 	var b verifyBody
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -484,6 +579,7 @@ func ParseVerifyBody(data []byte) (frames []Frame, burst bool, intervalMS int, e
 		return nil, false, 0, fmt.Errorf("%w: trailing data", ErrBody)
 	}
 	var raw []string
+	lim := limits.Default()
 	switch {
 	case b.FrameB64 != nil && b.FramesB64 == nil:
 		if b.IntervalMS != nil {
@@ -491,10 +587,10 @@ func ParseVerifyBody(data []byte) (frames []Frame, burst bool, intervalMS int, e
 		}
 		raw = []string{*b.FrameB64}
 	case b.FrameB64 == nil && b.FramesB64 != nil:
-		if len(b.FramesB64) == 0 || len(b.FramesB64) > MaxBurstFrames {
+		if len(b.FramesB64) == 0 || len(b.FramesB64) > lim.MaxBurstFrames {
 			return nil, false, 0, fmt.Errorf("%w: %d frames in a burst", ErrBody, len(b.FramesB64))
 		}
-		if b.IntervalMS == nil || *b.IntervalMS < 1 || *b.IntervalMS > 2000 {
+		if b.IntervalMS == nil || *b.IntervalMS < lim.MinIntervalMS || *b.IntervalMS > lim.MaxIntervalMS {
 			return nil, false, 0, fmt.Errorf("%w: interval_ms missing or out of range", ErrBody)
 		}
 		raw, burst, intervalMS = b.FramesB64, true, *b.IntervalMS
@@ -502,21 +598,21 @@ func ParseVerifyBody(data []byte) (frames []Frame, burst bool, intervalMS int, e
 		return nil, false, 0, fmt.Errorf("%w: need exactly one of frame_b64 and frames_b64", ErrBody)
 	}
 	for i, s := range raw {
-		if base64.StdEncoding.DecodedLen(len(s)) > MaxFrameBytes+2 {
-			return nil, false, 0, fmt.Errorf("%w %d: larger than %d bytes", ErrFrame, i, MaxFrameBytes)
+		if base64.StdEncoding.DecodedLen(len(s)) > lim.MaxFrameBytes+2 {
+			return nil, false, 0, fmt.Errorf("%w %d: larger than %d bytes", ErrFrame, i, lim.MaxFrameBytes)
 		}
 		jpg, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
 			return nil, false, 0, fmt.Errorf("%w %d: not base64: %v", ErrFrame, i, err)
 		}
-		if len(jpg) > MaxFrameBytes {
-			return nil, false, 0, fmt.Errorf("%w %d: larger than %d bytes", ErrFrame, i, MaxFrameBytes)
+		if len(jpg) > lim.MaxFrameBytes {
+			return nil, false, 0, fmt.Errorf("%w %d: larger than %d bytes", ErrFrame, i, lim.MaxFrameBytes)
 		}
 		cfg, format, err := image.DecodeConfig(bytes.NewReader(jpg))
 		if err != nil || format != "jpeg" {
 			return nil, false, 0, fmt.Errorf("%w %d: not a JPEG", ErrFrame, i)
 		}
-		if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > 4096 || cfg.Height > 4096 {
+		if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > lim.MaxFramePixels {
 			return nil, false, 0, fmt.Errorf("%w %d: %dx%d", ErrFrame, i, cfg.Width, cfg.Height)
 		}
 		frames = append(frames, Frame{JPEG: jpg, Width: cfg.Width, Height: cfg.Height})
@@ -525,7 +621,7 @@ func ParseVerifyBody(data []byte) (frames []Frame, burst bool, intervalMS int, e
 }
 
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
-	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, limits.Default().MaxBodyBytes))
 
 	s.mu.Lock()
 	ss := s.lookup(w, r)
@@ -554,6 +650,11 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		record(http.StatusConflict)
 		s.mu.Unlock()
 		writeError(w, http.StatusConflict, "session is "+ss.status)
+		return
+	case consentPending(ss):
+		record(http.StatusConflict)
+		s.mu.Unlock()
+		writeError(w, http.StatusConflict, "consent required: accept the session's consent text before sending frames")
 		return
 	}
 
@@ -609,14 +710,14 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 			}
 			answer = map[string]any{
 				"challenge_passed": true, "session_status": StatusPassed, "score": ss.score,
-				"liveness_verified": true, "message": "Liveness verified successfully",
+				"liveness_verified": true, "verdict": "PASS", "message": "Liveness verified successfully",
 			}
 		} else {
 			next := ss.challenges[ss.index]
 			answer = map[string]any{
 				"challenge_passed": true, "session_status": StatusPending, "next_challenge": next,
 				"challenge_index": ss.index, "total_challenges": len(ss.challenges),
-				"message": "Great! Now: " + next,
+				"message": "Great! Now: " + next, "face_detected": true, "hint": "passed", "feedback": "",
 			}
 			s.timing(ss, answer)
 		}
@@ -630,6 +731,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 			"challenge_passed": false, "session_status": StatusFailed, "reason": ss.reason,
 			"message": "Liveness check failed — please use a live camera",
 		}
+		s.timing(ss, answer)
 	case Throttle:
 		status = http.StatusTooManyRequests
 		header["Retry-After"] = fmt.Sprint(retrySeconds(d.RetryAfter))
@@ -648,7 +750,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		answer = map[string]any{
 			"challenge_passed": false, "face_detected": d.FaceDetected, "session_status": StatusPending,
 			"current_challenge": sub.Challenge, "confidence": d.Confidence,
-			"message": "Challenge not passed yet — keep trying", "hint": d.Hint,
+			"message": "Challenge not passed yet — keep trying", "hint": d.Hint, "feedback": "",
 		}
 		if d.Feedback != "" {
 			answer["feedback"] = d.Feedback

@@ -9,6 +9,7 @@ export type LivenessErrorCode =
   | 'unauthorized'
   | 'not_found'
   | 'bad_request'
+  | 'consent_required'
   | 'network'
   | 'bad_response';
 
@@ -35,7 +36,30 @@ export type Reason =
   | 'cancelled'
   | 'frame_limit'
   | 'low_score'
+  | 'face_mismatch'
+  | 'face_match_review'
   | (string & {});
+
+/**
+ * The comparison of the live face with the session's reference photo, in
+ * the API-key result (GET /v1/sessions/{id}/result) and in webhooks of
+ * sessions created with a reference. Client-token views (what this SDK
+ * reads in the browser) never carry it: the browser only sees the reason.
+ * Webhooks carry score, threshold and decision.
+ */
+export interface Match {
+  /** Mean similarity of the most frontal live frames with the reference, −1…1. */
+  score: number;
+  /** The score at which the faces count as the same person. */
+  threshold: number;
+  /** Lower end of the manual-review band (result only). */
+  review_threshold?: number;
+  decision: 'match' | 'review' | 'no_match' | 'no_frontal_face';
+  /** The live frames compared (result only). */
+  frames?: number[];
+  /** Hex SHA-256 of the reference image (result only). */
+  reference_sha256?: string;
+}
 
 /** The session state read with the client token (GET /v1/sessions/{id}). */
 export interface SessionState {
@@ -50,6 +74,8 @@ export interface SessionState {
   parent_origin?: string;
   mirrored?: boolean;
   consent_text?: string;
+  /** When the user's acceptance of consent_text was recorded (RFC 3339); absent before. */
+  consent_accepted_at?: string;
   retry_url?: string;
   theme?: { accent?: string; accent_text?: string; background?: string; surface?: string; text?: string };
   messages?: Record<string, Record<string, string>>;
@@ -125,6 +151,11 @@ export class LivenessClient {
   getSession(sessionId: string, clientToken: string, options?: { signal?: AbortSignal }): Promise<SessionState>;
   /** Cancels a pending session; resolves to its final state. */
   cancelSession(sessionId: string, clientToken: string, options?: { signal?: AbortSignal }): Promise<SessionState>;
+  /**
+   * Records that the user accepted the session's consent text (call it
+   * only after they agreed); frames are refused until then.
+   */
+  acceptConsent(sessionId: string, clientToken: string, options?: { consentText?: string; signal?: AbortSignal }): Promise<SessionState>;
   startCamera(video: HTMLVideoElement, options?: { facingMode?: string; signal?: AbortSignal }): Promise<MediaStream>;
   /** Runs the whole check until the session reaches a final status. */
   run(sessionId: string, video: HTMLVideoElement, clientToken: string, options?: RunOptions): Promise<LivenessResult>;

@@ -36,7 +36,8 @@ const FINAL = new Set(['passed', 'failed', 'expired', 'cancelled']);
 // LivenessError is thrown (rejected) for outcomes that are not a verdict:
 // camera problems, an invalid session link, a lost connection. `code` is one
 // of: camera_denied, camera_missing, camera_unavailable, unsupported,
-// unauthorized, not_found, bad_request, network, bad_response.
+// unauthorized, not_found, bad_request, consent_required, network,
+// bad_response.
 export class LivenessError extends Error {
   constructor(code, message, { status, cause } = {}) {
     super(message, cause === undefined ? undefined : { cause });
@@ -68,7 +69,8 @@ export class LivenessClient {
 
   // getSession reads the session state with the client token:
   // {session_id, status, challenges, current_challenge, challenge_index,
-  //  total_challenges, expires_in_seconds, redirect_url, parent_origin}.
+  //  total_challenges, expires_in_seconds, redirect_url, parent_origin,
+  //  consent_text, consent_accepted_at...}.
   // A 410 (expired) answer resolves to {status: 'expired'}.
   async getSession(sessionId, clientToken, { signal } = {}) {
     const res = await this._fetch('GET', sessionPath(sessionId), clientToken, undefined, signal);
@@ -87,6 +89,23 @@ export class LivenessClient {
       discard(res);
       return this.getSession(sessionId, clientToken, { signal });
     }
+    if (!res.ok) throw await httpError(res);
+    return readJSON(res);
+  }
+
+  // acceptConsent tells the server that the user accepted the session's
+  // consent text (POST /v1/sessions/{id}/consent) and resolves to the
+  // session state. Call it only after the user agreed: a session with
+  // consent text refuses frames until then (run rejects with
+  // consent_required). consentText, when given, is the text shown; its
+  // SHA-256 is sent so that the server checks it is the session's.
+  async acceptConsent(sessionId, clientToken, { consentText, signal } = {}) {
+    const body = { accepted: true };
+    if (typeof consentText === 'string') {
+      const hash = await sha256Hex(consentText);
+      if (hash) body.consent_hash = 'sha256:' + hash;
+    }
+    const res = await this._fetch('POST', sessionPath(sessionId) + '/consent', clientToken, body, signal);
     if (!res.ok) throw await httpError(res);
     return readJSON(res);
   }
@@ -148,6 +167,9 @@ export class LivenessClient {
     const session = await this.getSession(sessionId, clientToken, { signal });
     call(o.onSession, session);
     if (FINAL.has(session.status)) return verdict(sessionId, session);
+    if (session.consent_text && !session.consent_accepted_at) {
+      throw new LivenessError('consent_required', 'the session needs the user to accept its consent text first (acceptConsent)');
+    }
 
     let stream = null;
     if (!hasLiveVideo(video)) stream = await this.startCamera(video, { signal });
@@ -470,6 +492,15 @@ function retryAfter(res, fallback) {
   return fallback;
 }
 
+// sha256Hex returns the hex SHA-256 of text's UTF-8 bytes, or '' where
+// the Web Crypto API is unavailable (not a secure context).
+async function sha256Hex(text) {
+  const subtle = globalThis.crypto && globalThis.crypto.subtle;
+  if (!subtle) return '';
+  const digest = await subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 async function httpError(res) {
   let msg = '';
   try {
@@ -485,6 +516,8 @@ async function httpError(res) {
         ? 'not_found'
         : res.status === 400 || res.status === 413
           ? 'bad_request'
+          : res.status === 409 && /consent/.test(msg)
+            ? 'consent_required'
           : res.status >= 500
             ? 'network'
             : 'bad_response';

@@ -1,0 +1,5 @@
+//go:build !race
+
+package mobileface
+
+const raceEnabled = false
