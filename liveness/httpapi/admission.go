@@ -14,15 +14,16 @@ import (
 // Slots alone share the slots, not the processor: a tenant keeping its
 // slots busy with the costliest frames the limits allow still halves the
 // processor time of every other frame when the process has fewer cores
-// than slots (a container's share of a busy host). So tenants are also
-// ordered by their recent slot time (decayed with half-life loadHalfLife):
-// a tenant does not start a frame while a tenant with less recent slot
-// time is active (holds a slot, waits for one it may take, or released one
-// within activeWindow). Under contention tenants thus get equal slot time,
-// not equal slot counts: a tenant sending a few webcam frames gets the
-// processor time it needs, and one sending the costliest frames the limits
-// allow gets as much, plus every slot the others leave idle. Safe for
-// concurrent use.
+// than slots (a container's share of a busy host). So cheap frames go
+// first, within a weighted share: a tenant does not start a frame while an
+// active tenant (one holding a slot, waiting for one it may take, or
+// having released one within activeWindow) has frames that take less than
+// half its slot time on average and has used less than cheapWeight times
+// its recent slot time (decayed with half-life loadHalfLife). A tenant
+// sending webcam frames then mostly runs beside at most the one frame a
+// tenant sending costly frames has already started; the costly tenant
+// still gets every slot the others leave idle, and under contention at
+// least 1/cheapWeight of the slot time they use. Safe for concurrent use.
 type fairSlots struct {
 	n, perTenant int
 	now          func() time.Time
@@ -35,9 +36,11 @@ type fairSlots struct {
 
 // loadHalfLife is how fast a tenant's recent slot time is forgotten;
 // activeWindow is how long a tenant counts as active after a frame.
+// cheapWeight is the priority of cheaper frames in slot time.
 const (
 	loadHalfLife = time.Second
 	activeWindow = 500 * time.Millisecond
+	cheapWeight  = 4
 )
 
 // tenantSlots is one tenant's state; idle tenants are forgotten once their
@@ -47,6 +50,7 @@ type tenantSlots struct {
 	load          float64 // decayed slot seconds, as of at
 	at            time.Time
 	last          time.Time // last release
+	cost          float64   // moving average of the slot seconds of a frame
 }
 
 func newFairSlots(n, perTenant int, now func() time.Time) *fairSlots {
@@ -78,10 +82,11 @@ func (f *fairSlots) mayStart(t *tenantSlots, now time.Time) (ok bool, recheck ti
 	mine := t.decay(now)
 	ok = true
 	for _, o := range f.tenants {
-		if o == t || o.decay(now) >= mine {
+		if o == t || 2*o.cost >= t.cost || o.decay(now) >= cheapWeight*mine {
 			continue
 		}
-		// A lighter tenant goes first while it is active.
+		// A tenant with cheaper frames goes first while it is active and
+		// within its weighted share.
 		if o.held > 0 || (o.waiting > 0 && o.held < f.perTenant) {
 			return false, 0
 		}
@@ -176,7 +181,9 @@ func (s *requestSlots) Release() {
 	now := f.now()
 	t := f.tenants[s.tenant]
 	t.decay(now)
-	t.load += max(now.Sub(s.start), 0).Seconds()
+	d := max(now.Sub(s.start), 0).Seconds()
+	t.load += d
+	t.cost += (d - t.cost) / 4
 	t.held--
 	t.last = now
 	f.used--
