@@ -40,7 +40,7 @@ type fairSlots struct {
 const (
 	loadHalfLife = time.Second
 	activeWindow = 500 * time.Millisecond
-	cheapWeight  = 4
+	cheapWeight  = 16
 )
 
 // tenantSlots is one tenant's state; idle tenants are forgotten once their

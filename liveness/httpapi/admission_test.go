@@ -72,7 +72,7 @@ func TestFairSlotsWeightedShare(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFairSlots(2, 1, time.Now)
 		frame(t, f, "costly", 100*time.Millisecond)
-		for range 50 {
+		for range 100 {
 			frame(t, f, "cheap", 20*time.Millisecond)
 		}
 		cheap := f.forTenant("cheap")
