@@ -18,12 +18,13 @@ import (
 // first, within a weighted share: a tenant does not start a frame while an
 // active tenant (one holding a slot, waiting for one it may take, or
 // having released one within activeWindow) has frames that take less than
-// half its slot time on average and has used less than cheapWeight times
-// its recent slot time (decayed with half-life loadHalfLife). A tenant
-// sending webcam frames then mostly runs beside at most the one frame a
-// tenant sending costly frames has already started; the costly tenant
-// still gets every slot the others leave idle, and under contention at
-// least 1/cheapWeight of the slot time they use. Safe for concurrent use.
+// half its slot time (tenantSlots.cost) and has used less than
+// cheapWeight times its recent slot time (decayed with half-life
+// loadHalfLife). A tenant sending webcam frames then mostly runs beside at
+// most the one frame a tenant sending costly frames has already started.
+// The price: while a cheap tenant is active, the costly tenant gets about
+// 1/cheapWeight of its slot time even when a slot is idle; slots idle for
+// activeWindow are its own. Safe for concurrent use.
 type fairSlots struct {
 	n, perTenant int
 	now          func() time.Time
@@ -40,7 +41,7 @@ type fairSlots struct {
 const (
 	loadHalfLife = time.Second
 	activeWindow = 500 * time.Millisecond
-	cheapWeight  = 16
+	cheapWeight  = 4
 )
 
 // tenantSlots is one tenant's state; idle tenants are forgotten once their
@@ -50,7 +51,17 @@ type tenantSlots struct {
 	load          float64 // decayed slot seconds, as of at
 	at            time.Time
 	last          time.Time // last release
-	cost          float64   // moving average of the slot seconds of a frame
+	sq            float64   // decayed sum of squared slot seconds of frames, as of at
+}
+
+// cost is the typical slot time of t's frames, weighted by slot time, so
+// that frames refused at their header (a fraction of a millisecond in a
+// slot) do not make a tenant sending costly frames look cheap.
+func (t *tenantSlots) cost() float64 {
+	if t.load <= 0 {
+		return 0
+	}
+	return t.sq / t.load
 }
 
 func newFairSlots(n, perTenant int, now func() time.Time) *fairSlots {
@@ -66,7 +77,9 @@ func (f *fairSlots) forTenant(tenant string) *requestSlots {
 // decay brings t's load to now.
 func (t *tenantSlots) decay(now time.Time) float64 {
 	if d := now.Sub(t.at); d > 0 {
-		t.load *= math.Exp2(-d.Seconds() / loadHalfLife.Seconds())
+		k := math.Exp2(-d.Seconds() / loadHalfLife.Seconds())
+		t.load *= k
+		t.sq *= k
 		t.at = now
 	}
 	return t.load
@@ -82,7 +95,7 @@ func (f *fairSlots) mayStart(t *tenantSlots, now time.Time) (ok bool, recheck ti
 	mine := t.decay(now)
 	ok = true
 	for _, o := range f.tenants {
-		if o == t || 2*o.cost >= t.cost || o.decay(now) >= cheapWeight*mine {
+		if o == t || o.decay(now) >= cheapWeight*mine || 2*o.cost() >= t.cost() {
 			continue
 		}
 		// A tenant with cheaper frames goes first while it is active and
@@ -183,7 +196,7 @@ func (s *requestSlots) Release() {
 	t.decay(now)
 	d := max(now.Sub(s.start), 0).Seconds()
 	t.load += d
-	t.cost += (d - t.cost) / 4
+	t.sq += d * d
 	t.held--
 	t.last = now
 	f.used--

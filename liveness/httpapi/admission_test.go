@@ -103,3 +103,27 @@ func TestFairSlotsBounds(t *testing.T) {
 		require.NoError(t, f.forTenant("c").Acquire(context.Background()))
 	})
 }
+
+// TestFairSlotsRefusedFramesKeepCost: frames refused at their header (no
+// slot time) between costly ones do not make a tenant look cheap.
+func TestFairSlotsRefusedFramesKeepCost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFairSlots(2, 1, time.Now)
+		frame(t, f, "costly", 500*time.Millisecond)
+		for range 20 {
+			frame(t, f, "costly", 0)
+		}
+		frame(t, f, "cheap", 20*time.Millisecond)
+		cheap := f.forTenant("cheap")
+		require.NoError(t, cheap.Acquire(context.Background()))
+		start := time.Now()
+		done := make(chan time.Duration)
+		go func() {
+			frame(t, f, "costly", 0)
+			done <- time.Since(start)
+		}()
+		time.Sleep(20 * time.Millisecond)
+		cheap.Release()
+		assert.Equal(t, 20*time.Millisecond+activeWindow, <-done)
+	})
+}
