@@ -13,7 +13,7 @@ test: vet unit eval browser adapters arm64
 # and fail instead under CI=true.
 .PHONY: adapters
 adapters:
-	cd adapters && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd adapters && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 20m ./...
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
@@ -44,7 +44,7 @@ bench:
 # landmark and face embedding models on them, the portable JPEG inverse
 # DCT): the tests are cross-compiled and run under qemu-user (Debian
 # package qemu-user-static), from each package's directory as go test does.
-ARM64_PKGS ?= face/internal/nn face/internal/mesh face/internal/mfn face/internal/mobileface face/internal/jpeg
+ARM64_PKGS ?= face/internal/nn face/internal/mesh face/internal/mobileface face/internal/jpeg
 QEMU_ARM64 ?= qemu-aarch64-static
 .PHONY: arm64
 arm64:

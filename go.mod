@@ -3,6 +3,7 @@ module github.com/openliveness/openliveness
 go 1.25.0
 
 require (
+	github.com/disintegration/imaging v1.6.2
 	github.com/esimov/pigo v1.4.6
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/stretchr/testify v1.11.1

@@ -26,7 +26,7 @@ type AuditIndex interface {
 }
 
 // Pruner deletes records that were completed before a time, for
-// retention: webhook.MemoryStore and webhook/boltstore.Store delete their
+// retention: outbox.MemoryStore and liveness/outbox/boltstore.Store delete their
 // delivered and failed deliveries (see WithRetention).
 type Pruner interface {
 	Prune(ctx context.Context, before time.Time) (int, error)
@@ -79,7 +79,7 @@ func (c *change) seal() {
 	for i := range c.Intents {
 		it := &c.Intents[i]
 		it.SessionID = s.ID
-		it.ID = fmt.Sprintf("%s/%d/%d", s.ID, next, i)
+		it.ID = fmt.Sprintf("%s/%010d/%03d", s.ID, next, i) // sorts in commit order
 		if it.Kind == IntentWebhook {
 			if snap == nil {
 				snap = s.clone()

@@ -13,25 +13,30 @@
 //
 // # Sessions and state
 //
-// A session's state lives in a Store with optimistic concurrency: every
-// stored change increments Session.Version, and an update based on an
-// older version fails with ErrConflict and is retried on fresh state. The
-// detectors' state is not stored as such: each session keeps a compact
-// record per analysed frame (the measures, a landmark subset, a 32×32 face
-// thumbnail and the per-frame spoof result), and any process can rebuild
-// the detectors by replaying them, so frames of one session may land on
-// different replicas. Within a process, the rebuilt state is cached and
-// frames of one session are serialised.
+// A session's state lives in a Store as a small header (the Session) and
+// an append-only log of FrameRecords. Every change is one atomic Commit of
+// the new header, the frame records it appends and the webhook events and
+// audit entries it causes (Intents), with optimistic concurrency: every
+// commit increments Session.Version, and a change based on an older
+// version fails with ErrConflict and is retried on fresh state. Committed
+// intents are relayed to the Notifier and the Auditor, and relayed again
+// by Engine.Reconcile after a crash. The detectors' state is not stored as
+// such: each analysed frame appends a compact record (the measures, a
+// landmark subset, a 64×64 face thumbnail and the per-frame spoof result),
+// and any process can rebuild the detectors by replaying the log, so
+// frames of one session may land on different replicas. Within a process,
+// the detectors are cached and frames of one session are serialised, so a
+// frame reads only the header. See docs/storage.md.
 //
 // # Scoring
 //
 // When the last challenge passes (and at least MinFrames frames were
-// analysed), score = spoof × (0.5 + 0.5 × challenges), where spoof is the
-// session's presentation-attack score (the mean per-frame liveness score)
-// and challenges the mean confidence of the passed challenges. The verdict
-// is PASS at or above the pass threshold (default 0.5),
-// REQUIRES_MANUAL_REVIEW down to the review threshold (0.3) and FAIL below,
-// where the session ends failed with reason low_score. A confident
+// analysed), the score is the calibrated probability that a live person
+// completed the session: a logistic function of the session's mean
+// per-frame log-odds of live (ScoreFeatures.LiveProbability). The verdict
+// is PASS at or above the pass threshold (default 0.5) and
+// REQUIRES_MANUAL_REVIEW below it; with WithScoreBands a review threshold
+// above 0 makes lower scores FAIL with reason low_score. A confident
 // presentation attack, or a session-level signal (frozen or looped frames,
 // planar motion, a swapped face), fails the session at once with reason
 // spoof_detected.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // Code says what kind of failure an engine error is. The engine returns
@@ -39,10 +39,10 @@ var (
 )
 
 // Errors of TestWebhook for a key whose tenant has an endpoint of its own;
-// both match webhook.ErrBadEndpoint.
+// both match outbox.ErrBadEndpoint.
 var (
-	ErrNoTenantEndpoint  = fmt.Errorf("%w: no endpoint is registered for the tenant", webhook.ErrBadEndpoint)
-	ErrNotTenantEndpoint = fmt.Errorf("%w: url is not the endpoint registered for the tenant", webhook.ErrBadEndpoint)
+	ErrNoTenantEndpoint  = fmt.Errorf("%w: no endpoint is registered for the tenant", outbox.ErrBadEndpoint)
+	ErrNotTenantEndpoint = fmt.Errorf("%w: url is not the endpoint registered for the tenant", outbox.ErrBadEndpoint)
 )
 
 // Error is an engine error as data: a code and the details that go with
@@ -55,12 +55,12 @@ type Error struct {
 	// Status is the session's status (CodeNotPending).
 	Status Status
 	// Field names the request parameter at fault (CodeBadRequest), as in
-	// the REST API: "ttl", "challenge_count", "interval_ms", "frames",
+	// the REST API: "ttl_seconds", "challenge_count", "interval_ms", "frames",
 	// "challenges", "sequence", "reference_image", "reference_image_id",
 	// "decision", "reviewer".
 	Field string
 	// Min and Max are the allowed range of Field when it is out of range
-	// (seconds for ttl, milliseconds for interval_ms, counts otherwise).
+	// (seconds for ttl_seconds, milliseconds for interval_ms, counts otherwise).
 	Min, Max int64
 	// Frame is the 1-based position of the bad frame in its request
 	// (CodeBadFrame).

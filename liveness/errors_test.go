@@ -30,6 +30,7 @@ func TestCodeOf(t *testing.T) {
 		{liveness.ErrNotInReview, liveness.CodeNotInReview, liveness.ErrBadRequest},
 		{&liveness.TooManyFailuresError{}, liveness.CodeTooManyFailures, nil},
 		{liveness.ErrNoFrames, liveness.CodeNoFrames, liveness.ErrNoFrames},
+		{fmt.Errorf("store: %w", liveness.ErrConflict), liveness.CodeConflict, liveness.ErrConflict},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.code, liveness.CodeOf(tt.err), "%v", tt.err)

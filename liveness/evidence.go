@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"image"
-	"image/jpeg"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/image/draw"
+	"github.com/disintegration/imaging"
 
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
@@ -196,7 +195,8 @@ func (e *Engine) addFaceCrop(s *Session, frames []FrameRecord, puts *[]pendingPu
 	*puts = append(*puts, pendingPut{name: n, data: crop})
 }
 
-// faceCrop encodes the face box, enlarged by 40 %, as a JPEG.
+// faceCrop encodes the face box, enlarged by 40 % and resized to 256 pixels
+// wide, as a JPEG (quality 90).
 func faceCrop(img image.Image, box image.Rectangle) []byte {
 	if img == nil || box.Empty() {
 		return nil
@@ -205,11 +205,9 @@ func faceCrop(img image.Image, box image.Rectangle) []byte {
 	if r.Empty() {
 		return nil
 	}
-	side := 256
-	dst := image.NewRGBA(image.Rect(0, 0, side, side*r.Dy()/max(1, r.Dx())))
-	draw.BiLinear.Scale(dst, dst.Bounds(), img, r, draw.Src, nil)
+	dst := imaging.Resize(imaging.Crop(img, r), 256, 0, imaging.Linear)
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 90}); err != nil {
+	if err := imaging.Encode(&buf, dst, imaging.JPEG, imaging.JPEGQuality(90)); err != nil {
 		return nil
 	}
 	return buf.Bytes()

@@ -116,16 +116,17 @@ func (e *Engine) Submit(ctx context.Context, id string, frames []Frame, opts *Su
 	if len(frames) == 0 {
 		return nil, ErrNoFrames
 	}
-	if len(frames) > e.cfg.maxBurstFrames {
-		return nil, outOfRange("frames", 1, int64(e.cfg.maxBurstFrames))
+	lim := e.Limits()
+	if len(frames) > lim.MaxBurstFrames {
+		return nil, outOfRange("frames", 1, int64(lim.MaxBurstFrames))
 	}
 	var interval time.Duration
 	var slots Slots
 	if opts != nil {
 		interval, slots = opts.Interval, opts.Slots
 	}
-	if interval < 0 || interval > 2*time.Second {
-		return nil, outOfRange("interval_ms", 0, 2000)
+	if interval < time.Duration(lim.MinIntervalMS)*time.Millisecond || interval > time.Duration(lim.MaxIntervalMS)*time.Millisecond {
+		return nil, outOfRange("interval_ms", int64(lim.MinIntervalMS), int64(lim.MaxIntervalMS))
 	}
 	arrival := e.cfg.clock()
 
@@ -513,15 +514,18 @@ func ObservationOf(res *face.Result, at time.Duration, mirrored bool) challenge.
 	return f.Observation(mirrored)
 }
 
-// score combines the challenges and the spoof signals into 0..1 for a
-// session that passed its challenges: the session's calibrated spoof
-// confidence (the logistic of the mean calibrated per-frame log-odds of
-// live, spoof.SessionResult.Score) weighted by the mean confidence of the
-// passed challenges, score = spoof × (0.5 + 0.5 × challenges). A session
-// failed on spoof is scored by spoof.Session alone, and one that did not
-// complete (challenge_timeout, unexpected_action, frame_limit) is capped the
-// same way: both at most spoof.FailedScoreMax; see docs/spoof.md.
+// score is the score of a session that passed its challenges: the
+// calibrated probability that a live person completed it
+// (ScoreFeatures.LiveProbability, score.go, from the session's per-frame
+// spoof scores). Without per-frame spoof scores it is the documented rule
+// spoof × (0.5 + 0.5 × mean challenge confidence). A session failed on
+// spoof is scored by spoof.Session alone, and one that did not complete
+// (challenge_timeout, unexpected_action, frame_limit) is capped the same
+// way: both at most spoof.FailedScoreMax; see docs/engine.md.
 func (e *Engine) score(s *Session, sr spoof.SessionResult) float64 {
+	if f := ScoreFeaturesOf(sr); f.Scored > 0 {
+		return f.LiveProbability()
+	}
 	c := 1.0
 	if len(s.Passed) > 0 {
 		c = 0

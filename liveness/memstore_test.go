@@ -15,6 +15,10 @@ func TestMemoryStoreConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) liveness.Store { return liveness.NewMemoryStore() })
 }
 
+func TestMemoryReferenceStoreConformance(t *testing.T) {
+	storetest.RunReferences(t, func(t *testing.T) liveness.ReferenceStore { return liveness.NewMemoryReferenceStore() })
+}
+
 // TestUnmarshalSessionV1 migrates the schema 1 fixture: the header as it
 // was, its history as frame records, and a schema 2 round trip.
 func TestUnmarshalSessionV1(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 var errDown = errors.New("down")
@@ -166,12 +166,12 @@ func TestWebhookNotifierDropsReplays(t *testing.T) {
 	require.NoError(t, n.Notify(ctx, ev))
 	ev.Replay = true
 	require.NoError(t, n.Notify(ctx, ev))
-	got, err := f.d.Deliveries(ctx, webhook.DeliveryFilter{EventID: ev.ID})
+	got, err := f.d.Deliveries(ctx, outbox.DeliveryFilter{EventID: ev.ID})
 	require.NoError(t, err)
 	assert.Len(t, got, 1)
 	ev.ID = liveness.EventID(s.ID, 2, liveness.EventCreated)
 	require.NoError(t, n.Notify(ctx, ev))
-	got, _ = f.d.Deliveries(ctx, webhook.DeliveryFilter{})
+	got, _ = f.d.Deliveries(ctx, outbox.DeliveryFilter{})
 	assert.Len(t, got, 2)
 }
 

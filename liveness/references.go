@@ -3,6 +3,7 @@ package liveness
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"io"
 	"strings"
 	"sync"
@@ -82,10 +83,12 @@ func (e *Engine) referenceStore() ReferenceStore {
 }
 
 // AddReference registers a reference photo (JPEG or PNG holding one face)
-// and returns it with its new id ("ref_" and 32 hex digits). Only the
-// image's SHA-256 and embedding are kept. Errors: ErrBadRequest for an
-// image without exactly one face.
-func (e *Engine) AddReference(ctx context.Context, image []byte) (*Reference, error) {
+// for owner (a tenant id, as in CreateOptions.Owner; "" for none) and
+// returns it with its new id ("ref_" and 32 hex digits). Only the image's
+// SHA-256 and embedding are kept. A reference with an owner can be used and
+// deleted only by that owner (or by a caller passing no owner, such as an
+// admin). Errors: ErrBadRequest for an image without exactly one face.
+func (e *Engine) AddReference(ctx context.Context, image []byte, owner string) (*Reference, error) {
 	r, err := e.reference(ctx, image)
 	if err != nil {
 		return nil, err
@@ -95,6 +98,8 @@ func (e *Engine) AddReference(ctx context.Context, image []byte) (*Reference, er
 		return nil, err
 	}
 	r.ID = "ref_" + hex.EncodeToString(b[:])
+	r.CreatedAt = e.cfg.clock().UTC()
+	r.Owner = owner
 	if err := e.referenceStore().PutReference(ctx, r); err != nil {
 		return nil, err
 	}
@@ -103,19 +108,34 @@ func (e *Engine) AddReference(ctx context.Context, image []byte) (*Reference, er
 	return &out, nil
 }
 
-// DeleteReference removes a registered reference. Sessions created with it
-// keep their copy. Errors: ErrNotFound.
-func (e *Engine) DeleteReference(ctx context.Context, id string) error {
+// DeleteReference removes a registered reference of owner ("" for any
+// owner). Sessions created with it keep their copy. Errors: ErrNotFound,
+// also for another owner's reference.
+func (e *Engine) DeleteReference(ctx context.Context, id, owner string) error {
+	r, err := e.referenceStore().GetReference(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ownsReference(r, owner) {
+		return ErrNotFound
+	}
 	return e.referenceStore().DeleteReference(ctx, id)
 }
 
-// storedReference returns the registered reference id for a new session.
-func (e *Engine) storedReference(ctx context.Context, id string) (*Reference, error) {
+// ownsReference reports whether a caller of owner may use or delete r:
+// references and callers without an owner are not scoped.
+func ownsReference(r *Reference, owner string) bool {
+	return owner == "" || r.Owner == "" || r.Owner == owner
+}
+
+// storedReference returns the registered reference id for a new session
+// of owner; another owner's reference is unknown to it.
+func (e *Engine) storedReference(ctx context.Context, id, owner string) (*Reference, error) {
 	if !strings.HasPrefix(id, "ref_") || len(id) > 64 {
 		return nil, badRequest("reference_image_id", ErrUnknownReference)
 	}
 	r, err := e.referenceStore().GetReference(ctx, id)
-	if err == ErrNotFound {
+	if errors.Is(err, ErrNotFound) || (err == nil && !ownsReference(r, owner)) {
 		return nil, badRequest("reference_image_id", ErrUnknownReference)
 	}
 	return r, err

@@ -135,7 +135,8 @@ func MarshalSession(s *Session) ([]byte, error) {
 // UnmarshalSession decodes a stored header. A schema 1 record (one JSON
 // Session with its history) is migrated: the header is returned with its
 // history converted to frame records, which the store then writes to the
-// session's frame log (MigrateSession). frames is nil for a schema 2
+// session's frame log before rewriting the header with MarshalSession
+// (NeedsMigration finds such records). frames is nil for a schema 2
 // record.
 func UnmarshalSession(b []byte) (s *Session, frames []FrameRecord, err error) {
 	h := headerV2{Session: &Session{}}

@@ -9,8 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
+	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
-	"github.com/openliveness/openliveness/webhook/webhooktest"
 )
 
 // A tenant's sessions' events reach its own endpoint, signed with its
@@ -19,15 +21,15 @@ import (
 func TestTenantWebhookRouting(t *testing.T) {
 	const tenantSecret = "whsec_dGVuYW50LWEtc2VjcmV0LTAxMjM0NTY3ODlhYg=="
 	f := newWebhookFixture(t)
-	recvA := webhooktest.NewReceiver()
+	recvA := outboxtest.NewReceiver()
 	recvA.Verifier = &webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{tenantSecret}}
 	sa := httptest.NewServer(recvA)
 	defer sa.Close()
-	perSession := webhooktest.NewReceiver()
+	perSession := outboxtest.NewReceiver()
 	perSession.Verifier = &webhook.Verifier{Scheme: webhook.SchemeBody, Secrets: []string{tenantSecret}}
 	sp := httptest.NewServer(perSession)
 	defer sp.Close()
-	n := f.notifier(t, liveness.TenantWebhookEndpoints(map[string]webhook.Endpoint{
+	n := f.notifier(t, liveness.TenantWebhookEndpoints(map[string]outbox.Endpoint{
 		"a": {URL: sa.URL + "/a", Secrets: webhook.Secrets{{Value: tenantSecret}}},
 	}))
 	ctx := context.Background()
@@ -42,7 +44,7 @@ func TestTenantWebhookRouting(t *testing.T) {
 	reqs := recvA.Requests()
 	require.Len(t, reqs, 1, "only tenant a's event")
 	assert.NoError(t, reqs[0].Verified)
-	ev, err := webhook.ParseEvent(reqs[0].Body)
+	ev, err := event.ParseEvent(reqs[0].Body)
 	require.NoError(t, err)
 	assert.Equal(t, mine.ID, ev.Data.SessionID)
 	sreqs := perSession.Requests()
@@ -50,8 +52,8 @@ func TestTenantWebhookRouting(t *testing.T) {
 	assert.NoError(t, sreqs[0].Verified, "the session URL is signed with the tenant's secret")
 	assert.Len(t, f.server.Requests(), 2, "the server-wide endpoint gets both")
 
-	_, _, err = n.SendTenantTest(ctx, "b", "", webhook.FormatEvent)
-	assert.ErrorIs(t, err, webhook.ErrBadEndpoint)
-	_, _, err = n.SendTenantTest(ctx, "a", "https://elsewhere.example.com/", webhook.FormatEvent)
-	assert.ErrorIs(t, err, webhook.ErrBadEndpoint)
+	_, _, err = n.SendTenantTest(ctx, "b", "", event.FormatEvent)
+	assert.ErrorIs(t, err, outbox.ErrBadEndpoint)
+	_, _, err = n.SendTenantTest(ctx, "a", "https://elsewhere.example.com/", event.FormatEvent)
+	assert.ErrorIs(t, err, outbox.ErrBadEndpoint)
 }

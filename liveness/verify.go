@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/openliveness/openliveness/face"
 )
@@ -59,6 +60,11 @@ type Reference struct {
 	SHA256    string    `json:"sha256"`
 	Model     string    `json:"model"`
 	Embedding []float32 `json:"embedding"`
+	// Owner is the tenant a registered reference belongs to (empty: none
+	// recorded; AddReference does not set it yet); CreatedAt is when it
+	// was registered. Both are kept by the ReferenceStore.
+	Owner     string    `json:"owner,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // Match is the comparison of the live face with the reference, set when a

@@ -147,12 +147,34 @@ func TestWebhookDataCarriesMatch(t *testing.T) {
 	assert.Nil(t, d.Match, "only terminal events carry the match")
 }
 
+func TestStoredReferenceOwner(t *testing.T) {
+	e := verifyEngine(t)
+	ctx := context.Background()
+	photo, err := os.ReadFile("../testdata/face.jpg")
+	require.NoError(t, err)
+	ref, err := e.AddReference(ctx, photo, "tenant-a")
+	require.NoError(t, err)
+
+	// Another tenant neither uses nor deletes it: it is unknown to it.
+	_, err = e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID, Owner: "tenant-b"})
+	require.ErrorIs(t, err, ErrUnknownReference)
+	require.ErrorIs(t, e.DeleteReference(ctx, ref.ID, "tenant-b"), ErrNotFound)
+
+	// Its owner and an unscoped caller (an admin) do.
+	c, err := e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID, Owner: "tenant-a"})
+	require.NoError(t, err)
+	assert.Equal(t, "tenant-a", c.Session.Reference.Owner)
+	_, err = e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID})
+	require.NoError(t, err)
+	require.NoError(t, e.DeleteReference(ctx, ref.ID, ""))
+}
+
 func TestStoredReference(t *testing.T) {
 	e := verifyEngine(t)
 	ctx := context.Background()
 	photo, err := os.ReadFile("../testdata/face.jpg")
 	require.NoError(t, err)
-	ref, err := e.AddReference(ctx, photo)
+	ref, err := e.AddReference(ctx, photo, "")
 	require.NoError(t, err)
 	assert.Regexp(t, `^ref_[0-9a-f]{32}$`, ref.ID)
 	assert.Equal(t, sha256Hex(photo), ref.SHA256)
@@ -174,11 +196,11 @@ func TestStoredReference(t *testing.T) {
 
 	var blank bytes.Buffer
 	require.NoError(t, png.Encode(&blank, image.NewGray(image.Rect(0, 0, 200, 200))))
-	_, err = e.AddReference(ctx, blank.Bytes())
+	_, err = e.AddReference(ctx, blank.Bytes(), "")
 	require.ErrorIs(t, err, ErrBadRequest)
 
-	require.NoError(t, e.DeleteReference(ctx, ref.ID))
-	require.ErrorIs(t, e.DeleteReference(ctx, ref.ID), ErrNotFound)
+	require.NoError(t, e.DeleteReference(ctx, ref.ID, ""))
+	require.ErrorIs(t, e.DeleteReference(ctx, ref.ID, ""), ErrNotFound)
 	_, err = e.Create(ctx, CreateOptions{ReferenceImageID: ref.ID})
 	require.ErrorIs(t, err, ErrBadRequest)
 	// The session created before keeps its copy.

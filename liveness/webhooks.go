@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -22,7 +24,7 @@ import (
 const ReasonManualReview = "requires_manual_review"
 
 // WebhookNotifier is the Notifier that delivers session events as signed
-// webhooks through a webhook.Dispatcher (a durable outbox: an event is
+// webhooks through an outbox.Dispatcher (a durable outbox: an event is
 // stored before Notify returns and survives a restart with a durable
 // store).
 //
@@ -47,15 +49,15 @@ const ReasonManualReview = "requires_manual_review"
 //
 // A WebhookNotifier is safe for concurrent use.
 type WebhookNotifier struct {
-	d             *webhook.Dispatcher
-	endpoints     []webhook.Endpoint
+	d             *outbox.Dispatcher
+	endpoints     []outbox.Endpoint
 	sessionSecret string
-	sessionFormat webhook.Format
+	sessionFormat event.Format
 	sessionScheme webhook.Scheme
 	insecure      bool
 	evidenceURLs  *EvidenceURLs
 	logger        *slog.Logger
-	tenants       map[string]webhook.Endpoint
+	tenants       map[string]outbox.Endpoint
 
 	randMu sync.Mutex
 	rand   io.Reader
@@ -66,7 +68,7 @@ type WebhookOption func(*WebhookNotifier)
 
 // WebhookEndpoints adds server-wide endpoints that receive every session's
 // events.
-func WebhookEndpoints(eps ...webhook.Endpoint) WebhookOption {
+func WebhookEndpoints(eps ...outbox.Endpoint) WebhookOption {
 	return func(n *WebhookNotifier) {
 		for _, e := range eps {
 			n.endpoints = append(n.endpoints, e.Clone())
@@ -79,10 +81,10 @@ func WebhookEndpoints(eps ...webhook.Endpoint) WebhookOption {
 // as to the server-wide ones, its sessions' own webhook URLs are signed
 // with its secret rather than the server's, and SendTenantTest reaches its
 // endpoint only. Tenants never receive or can sign each other's events.
-func TenantWebhookEndpoints(eps map[string]webhook.Endpoint) WebhookOption {
+func TenantWebhookEndpoints(eps map[string]outbox.Endpoint) WebhookOption {
 	return func(n *WebhookNotifier) {
 		if n.tenants == nil {
-			n.tenants = map[string]webhook.Endpoint{}
+			n.tenants = map[string]outbox.Endpoint{}
 		}
 		for t, e := range eps {
 			c := e.Clone()
@@ -103,8 +105,8 @@ func SessionWebhookSecret(secret string) WebhookOption {
 }
 
 // SessionWebhookFormat sets the payload of per-session endpoints (default
-// webhook.FormatCompleted).
-func SessionWebhookFormat(f webhook.Format) WebhookOption {
+// event.FormatCompleted).
+func SessionWebhookFormat(f event.Format) WebhookOption {
 	return func(n *WebhookNotifier) { n.sessionFormat = f }
 }
 
@@ -116,7 +118,7 @@ func SessionWebhookSchemes(s webhook.Scheme) WebhookOption {
 
 // WebhookInsecureTargets lets per-session and test URLs be plain http and
 // private or loopback addresses. It must match the dispatcher's
-// webhook.WithInsecureTargets: development only.
+// outbox.WithInsecureTargets: development only.
 func WebhookInsecureTargets() WebhookOption {
 	return func(n *WebhookNotifier) { n.insecure = true }
 }
@@ -138,11 +140,11 @@ func WebhookLogger(l *slog.Logger) WebhookOption {
 
 // NewWebhookNotifier returns a notifier delivering through d. It checks the
 // server-wide endpoints and the session secret.
-func NewWebhookNotifier(d *webhook.Dispatcher, opts ...WebhookOption) (*WebhookNotifier, error) {
+func NewWebhookNotifier(d *outbox.Dispatcher, opts ...WebhookOption) (*WebhookNotifier, error) {
 	if d == nil {
 		return nil, fmt.Errorf("%w: nil dispatcher", ErrBadRequest)
 	}
-	n := &WebhookNotifier{d: d, sessionFormat: webhook.FormatCompleted, rand: rand.Reader, logger: slog.Default()}
+	n := &WebhookNotifier{d: d, sessionFormat: event.FormatCompleted, rand: rand.Reader, logger: slog.Default()}
 	for _, o := range opts {
 		o(n)
 	}
@@ -158,9 +160,9 @@ func NewWebhookNotifier(d *webhook.Dispatcher, opts ...WebhookOption) (*WebhookN
 		}
 	}
 	switch n.sessionFormat {
-	case webhook.FormatCompleted, webhook.FormatEvent:
+	case event.FormatCompleted, event.FormatEvent:
 	default:
-		return nil, fmt.Errorf("liveness: session webhook format %q: %w", n.sessionFormat, webhook.ErrBadEndpoint)
+		return nil, fmt.Errorf("liveness: session webhook format %q: %w", n.sessionFormat, outbox.ErrBadEndpoint)
 	}
 	if n.sessionSecret != "" {
 		probe := n.sessionEndpoint("https://example.com/")
@@ -178,21 +180,21 @@ func (n *WebhookNotifier) CheckURL(raw string) error {
 	if n.sessionSecret == "" {
 		return fmt.Errorf("%w: no secret configured for session webhooks", webhook.ErrNoSecret)
 	}
-	return webhook.CheckURL(raw, n.insecure)
+	return outbox.CheckURL(raw, n.insecure)
 }
 
 // SendTest sends one signed test event (type webhook.test) to url in the
 // given format, signed like a session endpoint, and returns the delivery
 // record and its attempt log.
-func (n *WebhookNotifier) SendTest(ctx context.Context, url string, format webhook.Format) (webhook.Delivery, []webhook.Attempt, error) {
+func (n *WebhookNotifier) SendTest(ctx context.Context, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error) {
 	if err := n.CheckURL(url); err != nil {
-		return webhook.Delivery{}, nil, err
+		return outbox.Delivery{}, nil, err
 	}
 	e := n.sessionEndpoint(url)
 	e.ID = "test-" + e.ID
 	del, err := n.d.SendTest(ctx, e, format)
 	if err != nil {
-		return webhook.Delivery{}, nil, err
+		return outbox.Delivery{}, nil, err
 	}
 	att, err := n.d.Attempts(ctx, del.ID)
 	if err != nil {
@@ -204,18 +206,18 @@ func (n *WebhookNotifier) SendTest(ctx context.Context, url string, format webho
 // SendTenantTest sends one signed test event to the endpoint of tenant,
 // signed with its secret. url, when not empty, must be that endpoint's
 // URL: a key can test its own endpoint and no other address.
-func (n *WebhookNotifier) SendTenantTest(ctx context.Context, tenant, url string, format webhook.Format) (webhook.Delivery, []webhook.Attempt, error) {
+func (n *WebhookNotifier) SendTenantTest(ctx context.Context, tenant, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error) {
 	e, ok := n.tenants[tenant]
 	if !ok {
-		return webhook.Delivery{}, nil, ErrNoTenantEndpoint
+		return outbox.Delivery{}, nil, ErrNoTenantEndpoint
 	}
 	if url != "" && url != e.URL {
-		return webhook.Delivery{}, nil, ErrNotTenantEndpoint
+		return outbox.Delivery{}, nil, ErrNotTenantEndpoint
 	}
 	e.ID = "test-" + e.ID
 	del, err := n.d.SendTest(ctx, e, format)
 	if err != nil {
-		return webhook.Delivery{}, nil, err
+		return outbox.Delivery{}, nil, err
 	}
 	att, err := n.d.Attempts(ctx, del.ID)
 	if err != nil {
@@ -225,16 +227,16 @@ func (n *WebhookNotifier) SendTenantTest(ctx context.Context, tenant, url string
 }
 
 // sessionEndpoint is the endpoint of a per-session URL.
-func (n *WebhookNotifier) sessionEndpoint(url string) webhook.Endpoint {
+func (n *WebhookNotifier) sessionEndpoint(url string) outbox.Endpoint {
 	return n.ownedSessionEndpoint("", url)
 }
 
 // ownedSessionEndpoint is the endpoint of a per-session URL of a session
 // of owner: signed with the owner's secret when it has an endpoint, with
 // the session secret otherwise.
-func (n *WebhookNotifier) ownedSessionEndpoint(owner, url string) webhook.Endpoint {
+func (n *WebhookNotifier) ownedSessionEndpoint(owner, url string) outbox.Endpoint {
 	h := sha256.Sum256([]byte(url))
-	e := webhook.Endpoint{
+	e := outbox.Endpoint{
 		ID:      "session-url-" + hex.EncodeToString(h[:8]),
 		URL:     url,
 		Secrets: webhook.Secrets{{Value: n.sessionSecret}},
@@ -251,15 +253,15 @@ func (n *WebhookNotifier) ownedSessionEndpoint(owner, url string) webhook.Endpoi
 
 // WebhookEvent returns the webhook event of ev, with ev.ID as its id (a
 // new random id when ev.ID is empty).
-func (n *WebhookNotifier) WebhookEvent(ev Event) (webhook.Event, error) {
+func (n *WebhookNotifier) WebhookEvent(ev Event) (event.Event, error) {
 	id := ev.ID
 	if id == "" {
 		n.randMu.Lock()
 		var err error
-		id, err = webhook.NewEventID(n.rand)
+		id, err = event.NewEventID(n.rand)
 		n.randMu.Unlock()
 		if err != nil {
-			return webhook.Event{}, err
+			return event.Event{}, err
 		}
 	}
 	d := WebhookData(ev)
@@ -267,15 +269,15 @@ func (n *WebhookNotifier) WebhookEvent(ev Event) (webhook.Event, error) {
 		u, exp := n.evidenceURLs.URL(ev.Session.ID)
 		d.Evidence.URL, d.Evidence.URLExpires = u, exp.Unix()
 	}
-	return webhook.NewEvent(id, webhook.EventType(ev.Type), ev.Time, d)
+	return event.NewEvent(id, event.EventType(ev.Type), ev.Time, d)
 }
 
 // WebhookData is the webhook data object of an event: the session id, its
 // challenges, the reference id (as metadata), the evidence hash once the
 // evidence is sealed and, for terminal events, passed, score and reason.
-func WebhookData(ev Event) webhook.SessionData {
+func WebhookData(ev Event) event.SessionData {
 	s := ev.Session
-	d := webhook.SessionData{SessionID: s.ID}
+	d := event.SessionData{SessionID: s.ID}
 	for _, c := range s.Challenges {
 		d.Challenges = append(d.Challenges, c.String())
 	}
@@ -283,9 +285,9 @@ func WebhookData(ev Event) webhook.SessionData {
 		d.Metadata = map[string]string{"reference_id": s.ReferenceID}
 	}
 	if s.EvidenceHash != "" {
-		d.Evidence = &webhook.Evidence{Hash: s.EvidenceHash}
+		d.Evidence = &event.Evidence{Hash: s.EvidenceHash}
 	}
-	if webhook.EventType(ev.Type).Terminal() {
+	if event.EventType(ev.Type).Terminal() {
 		passed := s.Status == StatusPassed && s.Verdict == VerdictPass
 		score := s.Score
 		d.Passed, d.Score, d.Reason = &passed, &score, s.Reason
@@ -294,7 +296,7 @@ func WebhookData(ev Event) webhook.SessionData {
 			d.Reason = ReasonManualReview
 		}
 		if m := s.Match; m != nil {
-			d.Match = &webhook.Match{Score: m.Score, Threshold: m.Threshold, Decision: m.Decision}
+			d.Match = &event.Match{Score: m.Score, Threshold: m.Threshold, Decision: m.Decision}
 		}
 	}
 	return d
@@ -329,7 +331,7 @@ func (n *WebhookNotifier) Notify(ctx context.Context, ev Event) error {
 	var errs []error
 	for _, e := range targets {
 		if ev.Replay {
-			got, err := n.d.Deliveries(ctx, webhook.DeliveryFilter{EventID: we.ID, EndpointID: e.ID, Limit: 1})
+			got, err := n.d.Deliveries(ctx, outbox.DeliveryFilter{EventID: we.ID, EndpointID: e.ID, Limit: 1})
 			if err != nil {
 				errs = append(errs, fmt.Errorf("endpoint %s: %w", e.ID, err))
 				continue
@@ -338,7 +340,7 @@ func (n *WebhookNotifier) Notify(ctx context.Context, ev Event) error {
 				continue
 			}
 		}
-		if _, err := n.d.Enqueue(ctx, e, we); err != nil && !errors.Is(err, webhook.ErrFiltered) {
+		if _, err := n.d.Enqueue(ctx, e, we); err != nil && !errors.Is(err, outbox.ErrFiltered) {
 			errs = append(errs, fmt.Errorf("endpoint %s: %w", e.ID, err))
 		}
 	}

@@ -18,8 +18,10 @@ import (
 
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
+	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
-	"github.com/openliveness/openliveness/webhook/webhooktest"
 )
 
 const (
@@ -34,8 +36,8 @@ func chacha(seed byte) io.Reader {
 }
 
 type whFixture struct {
-	d                  *webhook.Dispatcher
-	server, perSession *webhooktest.Receiver
+	d                  *outbox.Dispatcher
+	server, perSession *outboxtest.Receiver
 	serverURL, sessURL string
 }
 
@@ -44,8 +46,8 @@ type whFixture struct {
 func newWebhookFixture(t *testing.T) *whFixture {
 	t.Helper()
 	f := &whFixture{
-		server:     webhooktest.NewReceiver(),
-		perSession: webhooktest.NewReceiver(),
+		server:     outboxtest.NewReceiver(),
+		perSession: outboxtest.NewReceiver(),
 	}
 	f.server.Verifier = &webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{serverSecret}}
 	f.perSession.Verifier = &webhook.Verifier{Scheme: webhook.SchemeBody, Secrets: []string{sessionSecret}}
@@ -54,8 +56,8 @@ func newWebhookFixture(t *testing.T) *whFixture {
 	t.Cleanup(s2.Close)
 	f.serverURL, f.sessURL = s1.URL+"/hooks", s2.URL+"/session-hook"
 	var err error
-	f.d, err = webhook.New(webhook.WithInsecureTargets(), webhook.WithRandom(chacha(9)),
-		webhook.WithLogger(slog.New(slog.DiscardHandler)))
+	f.d, err = outbox.New(outbox.WithInsecureTargets(), outbox.WithRandom(chacha(9)),
+		outbox.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func newWebhookFixture(t *testing.T) *whFixture {
 func (f *whFixture) notifier(t *testing.T, opts ...liveness.WebhookOption) *liveness.WebhookNotifier {
 	t.Helper()
 	base := []liveness.WebhookOption{
-		liveness.WebhookEndpoints(webhook.Endpoint{ID: "server", URL: f.serverURL, Secrets: webhook.Secrets{{Value: serverSecret}}}),
+		liveness.WebhookEndpoints(outbox.Endpoint{ID: "server", URL: f.serverURL, Secrets: webhook.Secrets{{Value: serverSecret}}}),
 		liveness.SessionWebhookSecret(sessionSecret),
 		liveness.WebhookInsecureTargets(),
 		liveness.WebhookRand(chacha(3)),
@@ -125,7 +127,7 @@ func TestWebhookNotifierDelivers(t *testing.T) {
 			if len(reqs) != 1 || reqs[0].Verified != nil {
 				t.Fatalf("server endpoint got %d requests (%+v)", len(reqs), reqs)
 			}
-			ev, err := webhook.ParseEvent(reqs[0].Body)
+			ev, err := event.ParseEvent(reqs[0].Body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,11 +155,11 @@ func TestWebhookNotifierDelivers(t *testing.T) {
 			if len(sreqs) != 1 || sreqs[0].Verified != nil {
 				t.Fatalf("session URL got %+v", sreqs)
 			}
-			c, err := webhook.ParseCompleted(sreqs[0].Body)
+			c, err := event.ParseCompleted(sreqs[0].Body)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Event != webhook.EventCompleted || c.SessionID != tt.s.ID || c.Passed != *tt.wantPassed || c.Score != tt.s.Score || c.Timestamp != "2026-03-04T05:06:07Z" {
+			if c.Event != event.EventCompleted || c.SessionID != tt.s.ID || c.Passed != *tt.wantPassed || c.Score != tt.s.Score || c.Timestamp != "2026-03-04T05:06:07Z" {
 				t.Errorf("completed = %+v", c)
 			}
 			if (c.Reason == nil) != (tt.wantReason == "") || (c.Reason != nil && *c.Reason != tt.wantReason) {
@@ -174,7 +176,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestWebhookNotifierSessionFormatEvent(t *testing.T) {
 	f := newWebhookFixture(t)
-	n := f.notifier(t, liveness.SessionWebhookFormat(webhook.FormatEvent))
+	n := f.notifier(t, liveness.SessionWebhookFormat(event.FormatEvent))
 	s := session(liveness.StatusPending, "", "", 0)
 	s.WebhookURL = f.sessURL
 	ctx := context.Background()
@@ -186,7 +188,7 @@ func TestWebhookNotifierSessionFormatEvent(t *testing.T) {
 	if len(sreqs) != 1 {
 		t.Fatalf("session URL got %d requests", len(sreqs))
 	}
-	if ev, err := webhook.ParseEvent(sreqs[0].Body); err != nil || ev.Type != webhook.SessionStarted {
+	if ev, err := event.ParseEvent(sreqs[0].Body); err != nil || ev.Type != event.SessionStarted {
 		t.Errorf("event = %+v, %v", ev, err)
 	}
 }
@@ -212,7 +214,7 @@ func TestWebhookNotifierWithoutSessionSecret(t *testing.T) {
 }
 
 func TestWebhookNotifierOptions(t *testing.T) {
-	d, err := webhook.New()
+	d, err := outbox.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,8 +223,8 @@ func TestWebhookNotifierOptions(t *testing.T) {
 		name string
 		opts []liveness.WebhookOption
 	}{
-		{"http endpoint without dev option", []liveness.WebhookOption{liveness.WebhookEndpoints(webhook.Endpoint{ID: "a", URL: "http://example.com", Secrets: webhook.Secrets{{Value: serverSecret}}})}},
-		{"endpoint without secret", []liveness.WebhookOption{liveness.WebhookEndpoints(webhook.Endpoint{ID: "a", URL: "https://example.com"})}},
+		{"http endpoint without dev option", []liveness.WebhookOption{liveness.WebhookEndpoints(outbox.Endpoint{ID: "a", URL: "http://example.com", Secrets: webhook.Secrets{{Value: serverSecret}}})}},
+		{"endpoint without secret", []liveness.WebhookOption{liveness.WebhookEndpoints(outbox.Endpoint{ID: "a", URL: "https://example.com"})}},
 		{"bad format", []liveness.WebhookOption{liveness.SessionWebhookFormat("xml")}},
 	}
 	for _, tt := range bad {
@@ -254,12 +256,12 @@ func TestWebhookNotifierOptions(t *testing.T) {
 func TestWebhookNotifierSendTest(t *testing.T) {
 	f := newWebhookFixture(t)
 	n := f.notifier(t)
-	for _, format := range []webhook.Format{webhook.FormatEvent, webhook.FormatCompleted} {
+	for _, format := range []event.Format{event.FormatEvent, event.FormatCompleted} {
 		del, att, err := n.SendTest(context.Background(), f.sessURL, format)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if del.State != webhook.StateDelivered || !del.Test || del.Format != format || len(att) != 1 || att[0].StatusCode != http.StatusOK {
+		if del.State != outbox.StateDelivered || !del.Test || del.Format != format || len(att) != 1 || att[0].StatusCode != http.StatusOK {
 			t.Errorf("%s: delivery %+v attempts %+v", format, del, att)
 		}
 	}
@@ -272,7 +274,7 @@ func TestWebhookNotifierSendTest(t *testing.T) {
 	if flat["event"] != "webhook.test" {
 		t.Errorf("completed test payload = %s", reqs[1].Body)
 	}
-	if _, _, err := n.SendTest(context.Background(), "ftp://x", webhook.FormatEvent); err == nil {
+	if _, _, err := n.SendTest(context.Background(), "ftp://x", event.FormatEvent); err == nil {
 		t.Error("SendTest(bad url): no error")
 	}
 }
@@ -289,7 +291,7 @@ func TestWebhookNotifierEvidenceHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.d.DeliverDue(ctx)
-	ev, err := webhook.ParseEvent(f.server.Requests()[0].Body)
+	ev, err := event.ParseEvent(f.server.Requests()[0].Body)
 	if err != nil || ev.Data.Evidence == nil || ev.Data.Evidence.Hash != s.EvidenceHash {
 		t.Fatalf("envelope evidence %+v, %v", ev.Data.Evidence, err)
 	}
@@ -297,7 +299,7 @@ func TestWebhookNotifierEvidenceHash(t *testing.T) {
 	if ev.Data.Evidence.URL != wantURL || ev.Data.Evidence.URLExpires != wantExp.Unix() {
 		t.Errorf("envelope evidence URL %q expires %d, want %q %d", ev.Data.Evidence.URL, ev.Data.Evidence.URLExpires, wantURL, wantExp.Unix())
 	}
-	c, err := webhook.ParseCompleted(f.perSession.Requests()[0].Body)
+	c, err := event.ParseCompleted(f.perSession.Requests()[0].Body)
 	if err != nil || c.EvidenceHash != s.EvidenceHash || c.EvidenceURL != wantURL || c.EvidenceExpires == "" {
 		t.Errorf("completed evidence %q %q %q, %v", c.EvidenceHash, c.EvidenceURL, c.EvidenceExpires, err)
 	}

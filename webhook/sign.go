@@ -69,11 +69,11 @@ func ParseScheme(text string) (Scheme, error) {
 		case "standard":
 			s |= SchemeStandard
 		default:
-			return 0, fmt.Errorf("%w: %q", ErrUnknownScheme, f)
+			return 0, fmt.Errorf("%w: %q", errUnknownScheme, f)
 		}
 	}
 	if s == 0 {
-		return 0, fmt.Errorf("%w: empty", ErrUnknownScheme)
+		return 0, fmt.Errorf("%w: empty", errUnknownScheme)
 	}
 	return s, nil
 }
@@ -208,14 +208,14 @@ func (s *Signer) Sign(h http.Header, id string, at time.Time, body []byte) error
 		schemes = DefaultSchemes
 	}
 	if schemes&^allSchemes != 0 {
-		return fmt.Errorf("%w: %v", ErrUnknownScheme, schemes)
+		return fmt.Errorf("%w: %v", errUnknownScheme, schemes)
 	}
 	secrets := s.Secrets.Active(at)
 	if len(secrets) == 0 {
 		return ErrNoSecret
 	}
 	if id == "" && schemes&(SchemeStandard|SchemeTimestamped) != 0 {
-		return ErrNoID
+		return errNoID
 	}
 	names := s.Headers.withDefaults()
 	ts := at.Unix()

@@ -83,9 +83,9 @@ func TestSignerErrors(t *testing.T) {
 	}{
 		{"no secrets", webhook.Signer{}, "id", webhook.ErrNoSecret},
 		{"all expired", webhook.Signer{Secrets: webhook.Secrets{{Value: secretA, Expires: at}}}, "id", webhook.ErrNoSecret},
-		{"standard without id", webhook.Signer{Secrets: webhook.Secrets{{Value: secretA}}}, "", webhook.ErrNoID},
+		{"standard without id", webhook.Signer{Secrets: webhook.Secrets{{Value: secretA}}}, "", webhook.ErrBadSignature},
 		{"standard with raw secret", webhook.Signer{Schemes: webhook.SchemeStandard, Secrets: webhook.Secrets{{Value: "not-base64!"}}}, "id", webhook.ErrBadSecret},
-		{"unknown scheme", webhook.Signer{Schemes: 0x10, Secrets: webhook.Secrets{{Value: secretA}}}, "id", webhook.ErrUnknownScheme},
+		{"unknown scheme", webhook.Signer{Schemes: 0x10, Secrets: webhook.Secrets{{Value: secretA}}}, "id", webhook.ErrBadSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,7 +156,7 @@ func TestVerify(t *testing.T) {
 			{"wrong secret", good, body, []string{secretB}, webhook.ErrBadSignature},
 			{"modified body", good, body[1:], nil, webhook.ErrBadSignature},
 			{"missing", edit(good, "X-Liveness-Timestamped-Signature", ""), body, nil, webhook.ErrNoSignature},
-			{"no timestamp", edit(good, "X-Liveness-Timestamp", ""), body, nil, webhook.ErrNoTimestamp},
+			{"no timestamp", edit(good, "X-Liveness-Timestamp", ""), body, nil, webhook.ErrBadTimestamp},
 			{"bad timestamp", edit(good, "X-Liveness-Timestamp", "-5"), body, nil, webhook.ErrBadTimestamp},
 			{"timestamp changed", edit(good, "X-Liveness-Timestamp", strconv.FormatInt(now.Unix()+1, 10)), body, nil, webhook.ErrBadSignature},
 			{"300 s old", at(-300 * time.Second), body, nil, nil},
@@ -170,9 +170,9 @@ func TestVerify(t *testing.T) {
 			{"wrong secret", good, body, []string{secretB}, webhook.ErrBadSignature},
 			{"modified body", good, []byte(strings.Replace(string(body), "true", "fals", 1)), nil, webhook.ErrBadSignature},
 			{"missing", edit(good, "Webhook-Signature", ""), body, nil, webhook.ErrNoSignature},
-			{"no id", edit(good, "Webhook-Id", ""), body, nil, webhook.ErrNoID},
+			{"no id", edit(good, "Webhook-Id", ""), body, nil, webhook.ErrBadSignature},
 			{"other id", edit(good, "Webhook-Id", "msg_other"), body, nil, webhook.ErrBadSignature},
-			{"no timestamp", edit(good, "Webhook-Timestamp", ""), body, nil, webhook.ErrNoTimestamp},
+			{"no timestamp", edit(good, "Webhook-Timestamp", ""), body, nil, webhook.ErrBadTimestamp},
 			{"bad timestamp", edit(good, "Webhook-Timestamp", "12a"), body, nil, webhook.ErrBadTimestamp},
 			{"301 s old", at(-301 * time.Second), body, nil, webhook.ErrTimestampOutOfRange},
 			{"301 s ahead", at(301 * time.Second), body, nil, webhook.ErrTimestampOutOfRange},
@@ -293,7 +293,7 @@ func TestSchemeNames(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "sha1", "body+"} {
-		if _, err := webhook.ParseScheme(bad); bad != "body+" && !errors.Is(err, webhook.ErrUnknownScheme) {
+		if _, err := webhook.ParseScheme(bad); bad != "body+" && !errors.Is(err, webhook.ErrBadSecret) {
 			t.Errorf("ParseScheme(%q) error = %v", bad, err)
 		}
 	}

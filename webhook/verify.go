@@ -53,8 +53,8 @@ type Verifier struct {
 // nil when a signature of the verifier's scheme matches under one of its
 // secrets and, for the timestamped schemes, the timestamp is within the
 // tolerance; otherwise an error wrapping one of ErrNoSignature,
-// ErrBadSignature, ErrNoTimestamp, ErrBadTimestamp, ErrTimestampOutOfRange,
-// ErrNoID, ErrNoSecret, ErrBadSecret or ErrUnknownScheme. Signatures are
+// ErrBadSignature, ErrBadTimestamp, ErrTimestampOutOfRange, ErrNoSecret or
+// ErrBadSecret. Signatures are
 // compared in constant time.
 func (v *Verifier) Verify(h http.Header, body []byte) error {
 	if len(v.Secrets) == 0 {
@@ -98,7 +98,7 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 		}
 		id := h.Get(StandardIDHeader)
 		if id == "" {
-			return ErrNoID
+			return errNoID
 		}
 		ts, err := v.checkTimestamp(h.Get(StandardTimestampHeader))
 		if err != nil {
@@ -123,13 +123,13 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 		}
 		return ErrBadSignature
 	default:
-		return fmt.Errorf("%w: verifier needs exactly one scheme, got %v", ErrUnknownScheme, v.Scheme)
+		return fmt.Errorf("%w: verifier needs exactly one scheme, got %v", errUnknownScheme, v.Scheme)
 	}
 }
 
 func (v *Verifier) checkTimestamp(text string) (int64, error) {
 	if text == "" {
-		return 0, ErrNoTimestamp
+		return 0, errNoTimestamp
 	}
 	ts, ok := parseTimestamp(text)
 	if !ok {
@@ -234,7 +234,7 @@ func parseStandardSignatures(vals []string) [][]byte {
 // isVerifyFailure reports whether err is a rejection of the request rather
 // than a misconfiguration of the verifier.
 func isVerifyFailure(err error) bool {
-	for _, e := range []error{ErrNoSignature, ErrBadSignature, ErrNoTimestamp, ErrBadTimestamp, ErrTimestampOutOfRange, ErrNoID} {
+	for _, e := range []error{ErrNoSignature, ErrBadSignature, ErrBadTimestamp, ErrTimestampOutOfRange} {
 		if errors.Is(err, e) {
 			return true
 		}

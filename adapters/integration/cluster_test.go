@@ -30,6 +30,8 @@ import (
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/internal/testenv"
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -318,7 +320,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
-	var ev webhook.Event
+	var ev event.Event
 	json.Unmarshal(body, &ev)
 	ua := r.Header.Get("User-Agent")
 	name := ua[strings.LastIndexByte(ua, '(')+1:]
@@ -363,7 +365,7 @@ func (c *cluster) waitOutboxDrained(t testing.TB, timeout time.Duration) {
 	store := pgstore.NewWebhookStore(c.pool)
 	deadline := time.Now().Add(timeout)
 	for {
-		pending, err := store.Deliveries(context.Background(), webhook.DeliveryFilter{State: webhook.StatePending})
+		pending, err := store.Deliveries(context.Background(), outbox.DeliveryFilter{State: outbox.StatePending})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/internal/facedata"
 	"github.com/openliveness/openliveness/internal/testenv"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 type created struct {
@@ -221,7 +221,7 @@ func TestKillReplica(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	pendingAtKill, err := hooks.Deliveries(context.Background(), webhook.DeliveryFilter{State: webhook.StatePending})
+	pendingAtKill, err := hooks.Deliveries(context.Background(), outbox.DeliveryFilter{State: outbox.StatePending})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestKillReplica(t *testing.T) {
 	}
 
 	// The outbox agrees: every delivery delivered, with one 2xx attempt.
-	ds, err := hooks.Deliveries(context.Background(), webhook.DeliveryFilter{})
+	ds, err := hooks.Deliveries(context.Background(), outbox.DeliveryFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestKillReplica(t *testing.T) {
 				ok++
 			}
 		}
-		if d.State != webhook.StateDelivered || ok != 1 {
+		if d.State != outbox.StateDelivered || ok != 1 {
 			t.Errorf("delivery %s: state %s with %d 2xx attempts, want delivered with one", d.ID, d.State, ok)
 		}
 	}

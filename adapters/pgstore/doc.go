@@ -1,7 +1,11 @@
 // Package pgstore keeps the durable state that several server replicas
 // must share in PostgreSQL: the webhook outbox ([WebhookStore], a
-// webhook.Store), the audit chain ([AuditStore], an audit.Store) and
-// evidence objects ([EvidenceStore], a liveness.EvidenceStore).
+// outbox.Store), the audit chain ([AuditStore], an audit.Store),
+// evidence objects ([EvidenceStore], a liveness.EvidenceStore),
+// registered reference faces ([ReferenceStore], a
+// liveness.ReferenceStore: embedding, model, image hash, owner and
+// creation time as a versioned JSON record, never the image) and,
+// optionally, the sessions themselves ([SessionStore], a liveness.Store).
 //
 // # Schema
 //
@@ -20,7 +24,20 @@
 // SKIP LOCKED and set their lease in the same statement, so a delivery is
 // held by one worker at a time and each attempt happens once; a worker
 // whose lease passed (it died) loses the delivery to the next claim, and
-// its late update is refused with webhook.ErrLeaseLost.
+// its late update is refused with outbox.ErrLeaseLost.
+//
+// # Sessions
+//
+// [SessionStore] keeps the persisted session schema 2 (docs/storage.md) in
+// three tables (migration 0004_sessions): sessions (one row per header:
+// version, schema, the header JSON, and the status and times the indexes
+// need), session_frames (one row per frame record) and session_intents
+// (the outbox of webhook events and audit entries). Commit is one
+// transaction: the header row is updated only if its version is the one
+// read (optimistic concurrency; a concurrent commit makes it match no
+// row and the caller gets liveness.ErrConflict), then the appended frames
+// and the intents are inserted. Prune deletes ended sessions, their frames
+// following by ON DELETE CASCADE; intents are deleted by the relay.
 //
 // # Audit chain
 //

@@ -9,7 +9,7 @@ import (
 
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/audit"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // A replica migrates the schema at start and builds its outbox and audit
@@ -26,7 +26,7 @@ func Example() {
 		log.Fatal(err)
 	}
 
-	dispatcher, err := webhook.New(webhook.WithStore(pgstore.NewWebhookStore(pool)))
+	dispatcher, err := outbox.New(outbox.WithStore(pgstore.NewWebhookStore(pool)))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -13,10 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
-// WebhookStore is a webhook.Store in PostgreSQL (tables webhook_endpoints,
+// WebhookStore is an outbox.Store in PostgreSQL (tables webhook_endpoints,
 // webhook_deliveries and webhook_attempts; run Migrate first). Every
 // method is one transaction and durable once it returns. It is safe for
 // concurrent use, also by several processes: ClaimDue locks the rows it
@@ -26,18 +26,18 @@ type WebhookStore struct {
 	pool *pgxpool.Pool
 }
 
-var _ webhook.Store = (*WebhookStore)(nil)
+var _ outbox.Store = (*WebhookStore)(nil)
 
 // NewWebhookStore returns a store over pool. It does not close pool.
 func NewWebhookStore(pool *pgxpool.Pool) *WebhookStore { return &WebhookStore{pool: pool} }
 
-// PutEndpoint implements webhook.Store.
-func (s *WebhookStore) PutEndpoint(ctx context.Context, e webhook.Endpoint) error {
+// PutEndpoint implements outbox.Store.
+func (s *WebhookStore) PutEndpoint(ctx context.Context, e outbox.Endpoint) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if e.ID == "" {
-		return fmt.Errorf("%w: empty id", webhook.ErrBadEndpoint)
+		return fmt.Errorf("%w: empty id", outbox.ErrBadEndpoint)
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -51,22 +51,22 @@ func (s *WebhookStore) PutEndpoint(ctx context.Context, e webhook.Endpoint) erro
 	return nil
 }
 
-// Endpoint implements webhook.Store.
-func (s *WebhookStore) Endpoint(ctx context.Context, id string) (webhook.Endpoint, error) {
+// Endpoint implements outbox.Store.
+func (s *WebhookStore) Endpoint(ctx context.Context, id string) (outbox.Endpoint, error) {
 	if err := ctx.Err(); err != nil {
-		return webhook.Endpoint{}, err
+		return outbox.Endpoint{}, err
 	}
 	var b string
 	err := s.pool.QueryRow(ctx, `SELECT config FROM webhook_endpoints WHERE id = $1`, id).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return webhook.Endpoint{}, fmt.Errorf("%w: endpoint %q", webhook.ErrNotFound, id)
+		return outbox.Endpoint{}, fmt.Errorf("%w: endpoint %q", outbox.ErrNotFound, id)
 	}
 	if err != nil {
-		return webhook.Endpoint{}, fmt.Errorf("pgstore: get endpoint: %w", err)
+		return outbox.Endpoint{}, fmt.Errorf("pgstore: get endpoint: %w", err)
 	}
-	var e webhook.Endpoint
+	var e outbox.Endpoint
 	if err := json.Unmarshal([]byte(b), &e); err != nil {
-		return webhook.Endpoint{}, fmt.Errorf("pgstore: decode endpoint %q: %w", id, err)
+		return outbox.Endpoint{}, fmt.Errorf("pgstore: decode endpoint %q: %w", id, err)
 	}
 	return e, nil
 }
@@ -76,14 +76,14 @@ const deliveryColumns = `d.id, d.event_id, d.event_type, d.endpoint_id, d.url, d
 	d.state, d.attempts, d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error,
 	d.completed_at, d.claim`
 
-func scanDelivery(row pgx.Row, extra ...any) (webhook.Delivery, error) {
-	var d webhook.Delivery
+func scanDelivery(row pgx.Row, extra ...any) (outbox.Delivery, error) {
+	var d outbox.Delivery
 	var created, next, last, completed pgtype.Timestamptz
 	var lastErr []byte
 	dest := []any{&d.ID, &d.EventID, &d.EventType, &d.EndpointID, &d.URL, &d.Format, &d.Payload, &d.Test,
 		&d.State, &d.Attempts, &created, &next, &last, &d.LastStatus, &lastErr, &completed, &d.Claim}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
-		return webhook.Delivery{}, err
+		return outbox.Delivery{}, err
 	}
 	d.CreatedAt, d.NextAttemptAt, d.LastAttemptAt, d.CompletedAt = fromTS(created), fromTS(next), fromTS(last), fromTS(completed)
 	d.LastError = string(lastErr)
@@ -109,8 +109,8 @@ func nullTS(t time.Time) any {
 	return t
 }
 
-// AddDelivery implements webhook.Store.
-func (s *WebhookStore) AddDelivery(ctx context.Context, d webhook.Delivery) error {
+// AddDelivery implements outbox.Store.
+func (s *WebhookStore) AddDelivery(ctx context.Context, d outbox.Delivery) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -129,22 +129,22 @@ func (s *WebhookStore) AddDelivery(ctx context.Context, d webhook.Delivery) erro
 		return fmt.Errorf("pgstore: add delivery: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%w: delivery %s", webhook.ErrDuplicate, d.ID)
+		return fmt.Errorf("%w: delivery %s", outbox.ErrDuplicate, d.ID)
 	}
 	return nil
 }
 
-func payloadOf(d webhook.Delivery) []byte {
+func payloadOf(d outbox.Delivery) []byte {
 	if d.Payload == nil {
 		return []byte{}
 	}
 	return d.Payload
 }
 
-// ClaimDue implements webhook.Store. The due rows are selected and leased
+// ClaimDue implements outbox.Store. The due rows are selected and leased
 // by one statement; rows another claimer has locked are skipped, not
 // waited for.
-func (s *WebhookStore) ClaimDue(ctx context.Context, now, leaseUntil time.Time, token string, limit int) ([]webhook.Delivery, error) {
+func (s *WebhookStore) ClaimDue(ctx context.Context, now, leaseUntil time.Time, token string, limit int) ([]outbox.Delivery, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (s *WebhookStore) ClaimDue(ctx context.Context, now, leaseUntil time.Time, 
 		return nil, fmt.Errorf("pgstore: claim deliveries: %w", err)
 	}
 	type claimed struct {
-		d   webhook.Delivery
+		d   outbox.Delivery
 		was time.Time
 	}
 	var cs []claimed
@@ -189,15 +189,15 @@ func (s *WebhookStore) ClaimDue(ctx context.Context, now, leaseUntil time.Time, 
 		}
 		return strings.Compare(a.d.ID, b.d.ID)
 	})
-	out := make([]webhook.Delivery, len(cs))
+	out := make([]outbox.Delivery, len(cs))
 	for i, c := range cs {
 		out[i] = c.d
 	}
 	return out, nil
 }
 
-// UpdateDelivery implements webhook.Store.
-func (s *WebhookStore) UpdateDelivery(ctx context.Context, d webhook.Delivery, a *webhook.Attempt) error {
+// UpdateDelivery implements outbox.Store.
+func (s *WebhookStore) UpdateDelivery(ctx context.Context, d outbox.Delivery, a *outbox.Attempt) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -219,9 +219,9 @@ func (s *WebhookStore) UpdateDelivery(ctx context.Context, d webhook.Delivery, a
 				return err
 			}
 			if !exists {
-				return fmt.Errorf("%w: delivery %s", webhook.ErrNotFound, d.ID)
+				return fmt.Errorf("%w: delivery %s", outbox.ErrNotFound, d.ID)
 			}
-			return fmt.Errorf("%w: delivery %s", webhook.ErrLeaseLost, d.ID)
+			return fmt.Errorf("%w: delivery %s", outbox.ErrLeaseLost, d.ID)
 		}
 		if a == nil {
 			return nil
@@ -234,14 +234,14 @@ func (s *WebhookStore) UpdateDelivery(ctx context.Context, d webhook.Delivery, a
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, webhook.ErrNotFound), errors.Is(err, webhook.ErrLeaseLost):
+	case errors.Is(err, outbox.ErrNotFound), errors.Is(err, outbox.ErrLeaseLost):
 		return err
 	}
 	return fmt.Errorf("pgstore: update delivery: %w", err)
 }
 
-// Deliveries implements webhook.Store.
-func (s *WebhookStore) Deliveries(ctx context.Context, f webhook.DeliveryFilter) ([]webhook.Delivery, error) {
+// Deliveries implements outbox.Store.
+func (s *WebhookStore) Deliveries(ctx context.Context, f outbox.DeliveryFilter) ([]outbox.Delivery, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -268,15 +268,15 @@ func (s *WebhookStore) Deliveries(ctx context.Context, f webhook.DeliveryFilter)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list deliveries: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (webhook.Delivery, error) { return scanDelivery(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (outbox.Delivery, error) { return scanDelivery(r) })
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list deliveries: %w", err)
 	}
 	return out, nil
 }
 
-// Attempts implements webhook.Store.
-func (s *WebhookStore) Attempts(ctx context.Context, deliveryID string) ([]webhook.Attempt, error) {
+// Attempts implements outbox.Store.
+func (s *WebhookStore) Attempts(ctx context.Context, deliveryID string) ([]outbox.Attempt, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -285,15 +285,15 @@ func (s *WebhookStore) Attempts(ctx context.Context, deliveryID string) ([]webho
 		return nil, fmt.Errorf("pgstore: list attempts: %w", err)
 	}
 	if !exists {
-		return nil, fmt.Errorf("%w: delivery %s", webhook.ErrNotFound, deliveryID)
+		return nil, fmt.Errorf("%w: delivery %s", outbox.ErrNotFound, deliveryID)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT delivery_id, n, at, url, status_code, latency_ns, error, response, retry
 		FROM webhook_attempts WHERE delivery_id = $1 ORDER BY pos`, deliveryID)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list attempts: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (webhook.Attempt, error) {
-		var a webhook.Attempt
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (outbox.Attempt, error) {
+		var a outbox.Attempt
 		var at, retry pgtype.Timestamptz
 		var latency int64
 		var errText, resp []byte

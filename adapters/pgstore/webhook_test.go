@@ -10,23 +10,24 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openliveness/openliveness/adapters/pgstore"
-	"github.com/openliveness/openliveness/webhook"
-	"github.com/openliveness/openliveness/webhook/webhooktest"
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
+	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 )
 
 func TestWebhookStoreConformance(t *testing.T) {
 	conn, _ := connect(t) // skip the whole suite without a server
 	conn.Close(t.Context())
-	dbs := map[webhook.Store]testDB{}
-	pools := map[webhook.Store]*pgxpool.Pool{}
-	webhooktest.RunStoreTests(t, webhooktest.StoreFactory{
-		New: func(t *testing.T) webhook.Store {
+	dbs := map[outbox.Store]testDB{}
+	pools := map[outbox.Store]*pgxpool.Pool{}
+	outboxtest.RunStoreTests(t, outboxtest.StoreFactory{
+		New: func(t *testing.T) outbox.Store {
 			db, p := migrated(t)
 			s := pgstore.NewWebhookStore(p)
 			dbs[s], pools[s] = db, p
 			return s
 		},
-		Reopen: func(t *testing.T, s webhook.Store) webhook.Store {
+		Reopen: func(t *testing.T, s outbox.Store) outbox.Store {
 			db := dbs[s]
 			pools[s].Close()
 			p := db.pool(t)
@@ -49,8 +50,8 @@ func TestClaimAcrossReplicas(t *testing.T) {
 	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	const n = 200
 	for i := range n {
-		d := webhook.Delivery{ID: fmt.Sprintf("d%03d", i), EventID: "e", EventType: webhook.SessionVerified, EndpointID: "ep",
-			URL: "https://example.com/", Format: webhook.FormatEvent, Payload: []byte("{}"), State: webhook.StatePending,
+		d := outbox.Delivery{ID: fmt.Sprintf("d%03d", i), EventID: "e", EventType: event.SessionVerified, EndpointID: "ep",
+			URL: "https://example.com/", Format: event.FormatEvent, Payload: []byte("{}"), State: outbox.StatePending,
 			CreatedAt: base, NextAttemptAt: base.Add(time.Duration(i%7) * time.Millisecond)}
 		if err := stores[0].AddDelivery(ctx, d); err != nil {
 			t.Fatal(err)
@@ -72,8 +73,8 @@ func TestClaimAcrossReplicas(t *testing.T) {
 					return
 				}
 				for _, d := range got {
-					d.State, d.Attempts, d.CompletedAt, d.NextAttemptAt = webhook.StateDelivered, 1, base, time.Time{}
-					if err := s.UpdateDelivery(ctx, d, &webhook.Attempt{DeliveryID: d.ID, N: 1, At: base, StatusCode: 204}); err != nil {
+					d.State, d.Attempts, d.CompletedAt, d.NextAttemptAt = outbox.StateDelivered, 1, base, time.Time{}
+					if err := s.UpdateDelivery(ctx, d, &outbox.Attempt{DeliveryID: d.ID, N: 1, At: base, StatusCode: 204}); err != nil {
 						t.Error(err)
 					}
 					mu.Lock()
@@ -101,7 +102,7 @@ func TestWebhookBytes(t *testing.T) {
 	s := pgstore.NewWebhookStore(p)
 	ctx := t.Context()
 	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	d := webhook.Delivery{ID: "d", EndpointID: "ep", State: webhook.StatePending, CreatedAt: base, NextAttemptAt: base}
+	d := outbox.Delivery{ID: "d", EndpointID: "ep", State: outbox.StatePending, CreatedAt: base, NextAttemptAt: base}
 	if err := s.AddDelivery(ctx, d); err != nil {
 		t.Fatal(err)
 	}
@@ -112,16 +113,16 @@ func TestWebhookBytes(t *testing.T) {
 	d = got[0]
 	odd := "bad \xff\xfe utf-8 and a \x00 byte"
 	d.LastError, d.LastStatus, d.Attempts = odd, 500, 1
-	a := &webhook.Attempt{DeliveryID: "d", N: 1, At: base, StatusCode: 500, Error: odd, Response: odd}
+	a := &outbox.Attempt{DeliveryID: "d", N: 1, At: base, StatusCode: 500, Error: odd, Response: odd}
 	if err := s.UpdateDelivery(ctx, d, a); err != nil {
 		t.Fatal(err)
 	}
-	ds, _ := s.Deliveries(ctx, webhook.DeliveryFilter{ID: "d"})
+	ds, _ := s.Deliveries(ctx, outbox.DeliveryFilter{ID: "d"})
 	as, _ := s.Attempts(ctx, "d")
 	if len(ds) != 1 || ds[0].LastError != odd || len(as) != 1 || as[0].Error != odd || as[0].Response != odd {
 		t.Fatalf("bytes changed: %+v %+v", ds, as)
 	}
-	if err := s.AddDelivery(ctx, webhook.Delivery{ID: "nul\x00id"}); err == nil || errors.Is(err, webhook.ErrDuplicate) {
+	if err := s.AddDelivery(ctx, outbox.Delivery{ID: "nul\x00id"}); err == nil || errors.Is(err, outbox.ErrDuplicate) {
 		t.Errorf("AddDelivery with a NUL in the id: %v, want a store error", err)
 	}
 }

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/adapters/redisstore"
 	"github.com/openliveness/openliveness/challenge"
@@ -61,6 +63,52 @@ func TestStoreConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) liveness.Store {
 		return redisstore.New(c, redisstore.WithPrefix(newPrefix(t, c)))
 	})
+}
+
+// TestStoreMigration stores a schema 1 record as the previous version of
+// the package did (a hash of version and JSON, and the pending index) and
+// runs the migration conformance test.
+func TestStoreMigration(t *testing.T) {
+	c := newClient(t)
+	storetest.RunMigration(t, func(t *testing.T, legacy map[string][]byte) liveness.Store {
+		prefix := newPrefix(t, c)
+		for id, rec := range legacy {
+			var old struct {
+				Version   int64     `json:"version"`
+				ExpiresAt time.Time `json:"expires_at"`
+			}
+			require.NoError(t, json.Unmarshal(rec, &old))
+			require.NoError(t, c.HSet(t.Context(), prefix+"session:"+id, "v", old.Version, "d", rec).Err())
+			require.NoError(t, c.ZAdd(t.Context(), prefix+"pending", redis.Z{Score: float64(old.ExpiresAt.UnixMicro()), Member: id}).Err())
+		}
+		return redisstore.New(c, redisstore.WithPrefix(prefix))
+	})
+}
+
+// TestPruneKeepsIntents checks that retention deletes an ended session's
+// header and frame log but never its outbox intents, on an injected
+// clock.
+func TestPruneKeepsIntents(t *testing.T) {
+	c := newClient(t)
+	ctx := t.Context()
+	prefix := newPrefix(t, c)
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithClock(func() time.Time { return now }))
+	sess := session("a", now, time.Minute)
+	require.NoError(t, s.Create(ctx, sess))
+	sess.Status, sess.CompletedAt, sess.Frames = liveness.StatusCancelled, now, 1
+	it := liveness.Intent{ID: "a/2/0", SessionID: "a", Kind: liveness.IntentAudit, AuditType: "LIVENESS_RESULT", CreatedAt: now}
+	require.NoError(t, s.Commit(ctx, &liveness.Change{Session: sess, Frames: []liveness.FrameRecord{storetest.Frame(1)}, Intents: []liveness.Intent{it}}))
+	n, err := s.Prune(ctx, now, 0)
+	require.NoError(t, err)
+	require.Zero(t, n, "ended exactly at the bound: kept")
+	n, err = s.Prune(ctx, now.Add(time.Second), 0)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Zero(t, c.Exists(ctx, prefix+"session:a", prefix+"frames:a").Val())
+	its, err := s.Intents(ctx, now, 0)
+	require.NoError(t, err)
+	require.Len(t, its, 1)
 }
 
 func session(id string, created time.Time, ttl time.Duration) *liveness.Session {

@@ -5,9 +5,8 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/png"
-	"os"
 
+	"github.com/disintegration/imaging"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
@@ -16,21 +15,19 @@ import (
 )
 
 var (
-	colBox   = color.RGBA{0, 220, 0, 255}
-	colMesh  = color.RGBA{0, 160, 255, 255}
-	colEye   = color.RGBA{255, 60, 60, 255}
-	colLips  = color.RGBA{255, 200, 0, 255}
-	colBrow  = color.RGBA{255, 0, 255, 255}
-	colText  = color.RGBA{255, 255, 255, 255}
-	colShade = color.RGBA{0, 0, 0, 160}
+	colBox   = color.NRGBA{0, 220, 0, 255}
+	colMesh  = color.NRGBA{0, 160, 255, 255}
+	colEye   = color.NRGBA{255, 60, 60, 255}
+	colLips  = color.NRGBA{255, 200, 0, 255}
+	colBrow  = color.NRGBA{255, 0, 255, 255}
+	colText  = color.NRGBA{255, 255, 255, 255}
+	colShade = color.NRGBA{0, 0, 0, 160}
 )
 
 // drawFrame writes img with each face's box, landmarks and measures.
 func drawFrame(path string, img image.Image, res *face.Result) error {
-	b := img.Bounds()
-	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
-	off := b.Min
+	dst := imaging.Clone(img) // origin (0, 0)
+	off := img.Bounds().Min
 	for i, f := range res.Faces {
 		rect(dst, f.Box.Sub(off), colBox)
 		if f.Landmarks == nil {
@@ -41,7 +38,7 @@ func drawFrame(path string, img image.Image, res *face.Result) error {
 		}
 		for _, r := range []struct {
 			reg face.Region
-			c   color.RGBA
+			c   color.NRGBA
 		}{{face.EyeLeft, colEye}, {face.EyeRight, colEye}, {face.IrisLeft, colEye}, {face.IrisRight, colEye},
 			{face.LipsOuter, colLips}, {face.LipsInner, colLips}, {face.BrowLeft, colBrow}, {face.BrowRight, colBrow}} {
 			for _, p := range f.Landmarks.Region(r.reg) {
@@ -60,37 +57,29 @@ func drawFrame(path string, img image.Image, res *face.Result) error {
 		}
 		label(dst, max(0, x), y, lines)
 	}
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(fh, dst); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
+	return imaging.Save(dst, path)
 }
 
-func rect(dst *image.RGBA, r image.Rectangle, c color.RGBA) {
+func rect(dst *image.NRGBA, r image.Rectangle, c color.NRGBA) {
 	for x := r.Min.X; x < r.Max.X; x++ {
-		dst.SetRGBA(x, r.Min.Y, c)
-		dst.SetRGBA(x, r.Max.Y-1, c)
+		dst.SetNRGBA(x, r.Min.Y, c)
+		dst.SetNRGBA(x, r.Max.Y-1, c)
 	}
 	for y := r.Min.Y; y < r.Max.Y; y++ {
-		dst.SetRGBA(r.Min.X, y, c)
-		dst.SetRGBA(r.Max.X-1, y, c)
+		dst.SetNRGBA(r.Min.X, y, c)
+		dst.SetNRGBA(r.Max.X-1, y, c)
 	}
 }
 
-func dot(dst *image.RGBA, x, y, radius int, c color.RGBA) {
+func dot(dst *image.NRGBA, x, y, radius int, c color.NRGBA) {
 	for dy := -radius; dy <= radius; dy++ {
 		for dx := -radius; dx <= radius; dx++ {
-			dst.SetRGBA(x+dx, y+dy, c)
+			dst.SetNRGBA(x+dx, y+dy, c)
 		}
 	}
 }
 
-func label(dst *image.RGBA, x, y int, lines []string) {
+func label(dst *image.NRGBA, x, y int, lines []string) {
 	w := 0
 	for _, l := range lines {
 		w = max(w, 7*len(l))

@@ -21,8 +21,10 @@ import (
 // person (segments.csv), it plays the frames a person would show during a
 // session: neutral frames; once an answer announces a challenge, the
 // labelled action after a human reaction delay, then back to neutral
-// frames until the next prompt. The session runs through the engine like
-// any replay.
+// frames until the next prompt. A session shows every video frame at most
+// once (a camera filming a person never repeats itself, and the
+// per-session spoof checks fail sessions that do). The session runs
+// through the engine like any replay.
 
 //go:embed segments.csv
 var segmentsCSV string

@@ -12,12 +12,17 @@
 //
 //	go run ./examples/loadgen -inprocess -duration 20s -sessions 60
 //
+// (add -data-dir DIR to keep the in-process server's sessions in bbolt
+// and its evidence in files, as the server's -data-dir does)
+//
 // Frames come from ../shared/facedata/video/*.mjpeg when present (real
 // 640×480 webcam and selfie videos, every session starting at its own
 // offset), otherwise from testdata/face.jpg placed on a 640×480 canvas at
 // a slowly moving position. Each session sends one frame every -interval
 // (800 ms, the page's default) or, with -burst N, N frames taken
-// -burst-interval apart per request; a session that ends is replaced by a
+// -burst-interval apart per request (with -burst-sessions M, only M more
+// sessions send bursts, as BLINK sessions do, besides the -sessions ones
+// sending single frames); a session that ends is replaced by a
 // new one. The report gives frames analysed per second, the latency of
 // verify requests (p50, p90, p99, max), errors by status, the server's
 // mean analysis time per frame and the heap per session.
@@ -59,6 +64,7 @@ import (
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/boltstore"
 	"github.com/openliveness/openliveness/liveness/httpapi"
 )
 
@@ -70,11 +76,13 @@ type options struct {
 	url           string
 	key           string
 	inprocess     bool
+	dataDir       string
 	duration      time.Duration
 	sessions      int
 	interval      time.Duration
 	burst         int
 	burstInterval time.Duration
+	burstSessions int
 	frames        string
 	timeout       time.Duration
 	maxFrames     int
@@ -90,11 +98,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
 	fs.StringVar(&o.key, "key", os.Getenv("OPENLIVENESS_API_KEY"), "API key (OPENLIVENESS_API_KEY)")
 	fs.BoolVar(&o.inprocess, "inprocess", false, "run the server in this process on a loopback port (ignores -url and -key)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "with -inprocess: keep sessions (bbolt) and evidence files in this new or empty directory, as the server's -data-dir does (default: memory)")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to send frames (at most 10m)")
 	fs.IntVar(&o.sessions, "sessions", 40, "concurrent sessions")
 	fs.DurationVar(&o.interval, "interval", 800*time.Millisecond, "time between requests of one session")
 	fs.IntVar(&o.burst, "burst", 1, "frames per request")
 	fs.DurationVar(&o.burstInterval, "burst-interval", 100*time.Millisecond, "capture interval of a burst's frames")
+	fs.IntVar(&o.burstSessions, "burst-sessions", 0, "with -burst: this many more sessions send bursts while the -sessions ones send one frame per request (0: every session sends bursts)")
 	fs.StringVar(&o.frames, "frames", "", "a .mjpeg or .jpg file (default: the shared videos, else testdata/face.jpg)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout")
 	fs.BoolVar(&o.timeline, "timeline", false, "also print the requests, median and maximum latency of each second")
@@ -104,8 +114,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if o.duration <= 0 || o.duration > 10*time.Minute || o.sessions < 1 || o.sessions > 2000 || o.burst < 1 || o.burst > 20 || o.interval <= 0 {
-		fmt.Fprintln(stderr, "loadgen: -duration must be in (0, 10m], -sessions in [1, 2000], -burst in [1, 20], -interval > 0")
+	if o.duration <= 0 || o.duration > 10*time.Minute || o.sessions < 1 || o.sessions > 2000 || o.burst < 1 || o.burst > 20 || o.interval <= 0 || o.burstSessions < 0 || o.burstSessions > 2000 {
+		fmt.Fprintln(stderr, "loadgen: -duration must be in (0, 10m], -sessions in [1, 2000], -burst in [1, 20], -burst-sessions in [0, 2000], -interval > 0")
 		return 2
 	}
 	if err := loadgen(ctx, o, stdout, stderr); err != nil {
@@ -188,7 +198,7 @@ func loadgen(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 	var heapBefore uint64
 	if o.inprocess {
-		srvURL, key, stop, err := inProcessServer()
+		srvURL, key, stop, err := inProcessServer(o.dataDir)
 		if err != nil {
 			return err
 		}
@@ -204,7 +214,7 @@ func loadgen(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	base := strings.TrimRight(o.url, "/")
 	hc := &http.Client{
 		Timeout:   o.timeout,
-		Transport: &http.Transport{MaxIdleConns: o.sessions * 2, MaxIdleConnsPerHost: o.sessions * 2, IdleConnTimeout: time.Minute},
+		Transport: &http.Transport{MaxIdleConns: (o.sessions + o.burstSessions) * 2, MaxIdleConnsPerHost: (o.sessions + o.burstSessions) * 2, IdleConnTimeout: time.Minute},
 	}
 	metricsBefore, _ := scrape(hc, base)
 
@@ -214,18 +224,23 @@ func loadgen(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer cancel()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for w := 0; w < o.sessions; w++ {
+	total := o.sessions + o.burstSessions
+	for w := 0; w < total; w++ {
+		wo := o
+		if o.burstSessions > 0 && w < o.sessions {
+			wo.burst = 1 // the burst sessions are the extra ones
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			// Spread the sessions over one interval so they do not beat in step.
-			offset := time.Duration(w) * o.interval / time.Duration(o.sessions)
+			offset := time.Duration(w) * o.interval / time.Duration(total)
 			select {
 			case <-time.After(offset):
 			case <-runCtx.Done():
 				return
 			}
-			worker(runCtx, hc, base, o, w*len(frames)/o.sessions, bodies, enc, st)
+			worker(runCtx, hc, base, wo, w*len(frames)/total, bodies, enc, st)
 		}()
 	}
 	wg.Wait()
@@ -281,7 +296,11 @@ func loadgen(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	pct := func(p float64) time.Duration { return quantile(lat, p) }
 	frameCount := st.frames.Load()
-	fmt.Fprintf(stdout, "loadgen: %d sessions, one request every %s per session, %d frame(s) per request, %s\n", o.sessions, o.interval, o.burst, elapsed.Round(time.Millisecond))
+	if o.burstSessions > 0 {
+		fmt.Fprintf(stdout, "loadgen: %d sessions of one frame per request and %d of %d-frame bursts, one request every %s per session, %s\n", o.sessions, o.burstSessions, o.burst, o.interval, elapsed.Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(stdout, "loadgen: %d sessions, one request every %s per session, %d frame(s) per request, %s\n", o.sessions, o.interval, o.burst, elapsed.Round(time.Millisecond))
+	}
 	fmt.Fprintf(stdout, "frames:   %s\n", source)
 	fmt.Fprintf(stdout, "machine:  %d CPUs, GOMAXPROCS %d, load average %s → %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), load0, load1)
 	fmt.Fprintf(stdout, "analysed: %d frames in %d requests = %.1f frames/s\n", frameCount, st.requests.Load(), float64(frameCount)/elapsed.Seconds())
@@ -525,11 +544,30 @@ func loadAvg() string {
 }
 
 // inProcessServer starts the engine and handler on a loopback port.
-func inProcessServer() (string, string, func(), error) {
+func inProcessServer(dataDir string) (string, string, func(), error) {
 	quiet := slog.New(slog.DiscardHandler)
 	metrics := httpapi.NewMetrics()
-	e, err := liveness.New(liveness.WithLogger(quiet), liveness.WithObserver(metrics))
+	opts := []liveness.Option{liveness.WithLogger(quiet), liveness.WithObserver(metrics)}
+	closeStore := func() {}
+	if dataDir != "" {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return "", "", nil, err
+		}
+		ss, err := boltstore.Open(filepath.Join(dataDir, "sessions.db"))
+		if err != nil {
+			return "", "", nil, err
+		}
+		ev, err := liveness.NewDirEvidence(filepath.Join(dataDir, "evidence"))
+		if err != nil {
+			ss.Close()
+			return "", "", nil, err
+		}
+		opts = append(opts, liveness.WithStore(ss), liveness.WithEvidenceStore(ev))
+		closeStore = func() { ss.Close() }
+	}
+	e, err := liveness.New(opts...)
 	if err != nil {
+		closeStore()
 		return "", "", nil, err
 	}
 	keys := apikey.NewMemoryStore()
@@ -545,7 +583,7 @@ func inProcessServer() (string, string, func(), error) {
 		return "", "", nil, err
 	}
 	srv := httptest.NewServer(h)
-	return srv.URL, key, srv.Close, nil
+	return srv.URL, key, func() { srv.Close(); closeStore() }, nil
 }
 
 // loadFrames returns 640×480 JPEG frames and a description of them.

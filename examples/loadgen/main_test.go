@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestCheckLoopback(t *testing.T) {
@@ -64,4 +66,24 @@ func TestRunInProcess(t *testing.T) {
 	if code := run(context.Background(), []string{"-url", "http://example.com", "-key", "k", "-duration", "1s"}, io.Discard, io.Discard); code == 0 {
 		t.Error("a non-loopback target was accepted")
 	}
+}
+
+func TestBurstSessions(t *testing.T) {
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"-inprocess", "-duration", "1500ms", "-sessions", "1", "-burst", "2", "-burst-sessions", "1",
+		"-interval", "300ms", "-max-frames", "4", "-frames", filepath.Join("..", "..", "testdata", "face.jpg")}, &out, io.Discard)
+	require.Zero(t, code, out.String())
+	require.Contains(t, out.String(), "1 sessions of one frame per request and 1 of 2-frame bursts")
+	require.Regexp(t, `sessions: 2 created`, out.String())
+	require.Equal(t, 2, run(context.Background(), []string{"-burst-sessions", "-1"}, io.Discard, io.Discard))
+}
+
+func TestInProcessDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"-inprocess", "-data-dir", dir, "-duration", "1500ms", "-sessions", "2", "-interval", "300ms", "-max-frames", "4",
+		"-frames", filepath.Join("..", "..", "testdata", "face.jpg")}, &out, io.Discard)
+	require.Zero(t, code, out.String())
+	require.Regexp(t, `analysed: [1-9]\d* frames`, out.String())
+	require.FileExists(t, filepath.Join(dir, "sessions.db"))
 }

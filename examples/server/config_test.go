@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/server"
 	"github.com/openliveness/openliveness/webhook"
 )
@@ -117,7 +118,7 @@ func TestEveryFlagHasEnv(t *testing.T) {
 
 func TestParseRetry(t *testing.T) {
 	for in, want := range map[string][]time.Duration{
-		"default": webhook.DefaultRetryPolicy().Delays,
+		"default": outbox.DefaultRetryPolicy().Delays,
 		"once":    {5 * time.Second},
 		"none":    nil,
 		"1s, 1m":  {time.Second, time.Minute},

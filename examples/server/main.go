@@ -18,7 +18,8 @@
 //	-addr                   listen address (default 127.0.0.1:8080)
 //	-public-url             external base URL for hosted_url (default http://ADDR, or https://)
 //	-dev-api-key            use this development API key instead of a generated one
-//	-data-dir               directory of the durable stores: sessions.db, webhooks.db (the
+//	-data-dir               directory of the durable stores: sessions.db (sessions and
+//	                        registered reference faces), webhooks.db (the
 //	                        outbox), keys.json, webhook-secret, dev-api-key, evidence/
 //	-evidence-retention     delete evidence frames of sessions ended this long ago (720h;
 //	                        0 keeps them; the hashes stay)

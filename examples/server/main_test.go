@@ -23,9 +23,11 @@ import (
 
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/liveness/client"
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
+	hookbolt "github.com/openliveness/openliveness/liveness/outbox/boltstore"
+	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
-	hookbolt "github.com/openliveness/openliveness/webhook/boltstore"
-	"github.com/openliveness/openliveness/webhook/webhooktest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's concurrent writes.
@@ -100,7 +102,7 @@ func face(t *testing.T) []byte {
 }
 
 func TestServeDefaults(t *testing.T) {
-	recv := webhooktest.NewReceiver()
+	recv := outboxtest.NewReceiver()
 	rs := httptest.NewServer(recv)
 	defer rs.Close()
 
@@ -145,8 +147,8 @@ func TestServeDefaults(t *testing.T) {
 	if got.Verified != nil {
 		t.Fatalf("webhook signature: %v", got.Verified)
 	}
-	comp, err := webhook.ParseCompleted(got.Body)
-	if err != nil || comp.Event != webhook.EventCompleted || comp.SessionID != s.SessionID || comp.Passed || comp.Reason == nil || *comp.Reason != "cancelled" {
+	comp, err := event.ParseCompleted(got.Body)
+	if err != nil || comp.Event != event.EventCompleted || comp.SessionID != s.SessionID || comp.Passed || comp.Reason == nil || *comp.Reason != "cancelled" {
 		t.Errorf("completed payload %s (%v)", got.Body, err)
 	}
 
@@ -241,7 +243,7 @@ func TestKeysAndDataDir(t *testing.T) {
 }
 
 func TestWebhooksKeptAcrossShutdown(t *testing.T) {
-	recv := webhooktest.NewReceiver(http.StatusServiceUnavailable)
+	recv := outboxtest.NewReceiver(http.StatusServiceUnavailable)
 	rs := httptest.NewServer(recv)
 	defer rs.Close()
 	dir := t.TempDir()
@@ -260,7 +262,7 @@ func TestWebhooksKeptAcrossShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev, err := webhook.ParseEvent(first.Body); err != nil || ev.Type != webhook.SessionCreated {
+	if ev, err := event.ParseEvent(first.Body); err != nil || ev.Type != event.SessionCreated {
 		t.Fatalf("first webhook %s", first.Body)
 	}
 	if code := srv.stop(); code != 0 {
@@ -273,9 +275,9 @@ func TestWebhooksKeptAcrossShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending, err := st.Deliveries(context.Background(), webhook.DeliveryFilter{State: webhook.StatePending})
+	pending, err := st.Deliveries(context.Background(), outbox.DeliveryFilter{State: outbox.StatePending})
 	st.Close()
-	if err != nil || len(pending) != 1 || pending[0].EventType != webhook.SessionCreated {
+	if err != nil || len(pending) != 1 || pending[0].EventType != event.SessionCreated {
 		t.Fatalf("pending deliveries after shutdown: %+v, %v", pending, err)
 	}
 	// The secret is kept with the data, not generated again.
@@ -296,7 +298,7 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:9999" || c.DevAPIKey != "from-the-environment-1" || c.WebhookFormat != webhook.FormatEvent || c.SessionWebhookFormat != webhook.FormatCompleted {
+	if c.Addr != "127.0.0.1:9999" || c.DevAPIKey != "from-the-environment-1" || c.WebhookFormat != event.FormatEvent || c.SessionWebhookFormat != event.FormatCompleted {
 		t.Errorf("config %+v", c)
 	}
 	c, err = parseConfig([]string{"-addr", ":1", "-cors-origins", "https://a.example.com, https://b.example.com", "-frame-ancestors", "'self'"}, getenv, io.Discard)

@@ -22,8 +22,8 @@ import (
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	livebolt "github.com/openliveness/openliveness/liveness/boltstore"
+	hookbolt "github.com/openliveness/openliveness/liveness/outbox/boltstore"
 	"github.com/openliveness/openliveness/liveness/server"
-	hookbolt "github.com/openliveness/openliveness/webhook/boltstore"
 )
 
 // serve runs the server until ctx ends, then shuts it down gracefully.
@@ -93,6 +93,7 @@ func openStores(ctx context.Context, dataDir string, logger *slog.Logger) (st *s
 	}
 	closers = append(closers, ss.Close)
 	st.Sessions = ss
+	st.References = ss // registered reference faces: a bucket of sessions.db
 	ev, err := liveness.NewDirEvidence(filepath.Join(dataDir, "evidence"))
 	if err != nil {
 		return st, fmt.Errorf("evidence store: %w", err)

@@ -28,8 +28,9 @@ import (
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/boltstore"
+	"github.com/openliveness/openliveness/liveness/outbox"
+	hookbolt "github.com/openliveness/openliveness/liveness/outbox/boltstore"
 	"github.com/openliveness/openliveness/webhook"
-	hookbolt "github.com/openliveness/openliveness/webhook/boltstore"
 )
 
 // crashEnv names the data directory of the child process of
@@ -59,7 +60,7 @@ type stack struct {
 	hooks    *hookbolt.Store
 	audits   *auditbolt.Store
 	log      *audit.Log
-	d        *webhook.Dispatcher
+	d        *outbox.Dispatcher
 	engine   *liveness.Engine
 }
 
@@ -83,11 +84,11 @@ func openStack(dir, hookURL string, now func() time.Time) (*stack, error) {
 		return nil, err
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	if st.d, err = webhook.New(webhook.WithStore(st.hooks), webhook.WithInsecureTargets(), webhook.WithLogger(quiet)); err != nil {
+	if st.d, err = outbox.New(outbox.WithStore(st.hooks), outbox.WithInsecureTargets(), outbox.WithLogger(quiet)); err != nil {
 		return nil, err
 	}
 	n, err := liveness.NewWebhookNotifier(st.d, liveness.WebhookInsecureTargets(), liveness.WebhookLogger(quiet),
-		liveness.WebhookEndpoints(webhook.Endpoint{ID: "server", URL: hookURL, Secrets: webhook.Secrets{{Value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}}))
+		liveness.WebhookEndpoints(outbox.Endpoint{ID: "server", URL: hookURL, Secrets: webhook.Secrets{{Value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}}))
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +209,7 @@ func verifyCrash(t *testing.T, dir string) {
 	require.NoError(t, err)
 	assert.Empty(t, left, "intents left after reconciliation")
 	require.NoError(t, st.log.Verify(ctx), "audit chain")
-	dels, err := st.d.Deliveries(ctx, webhook.DeliveryFilter{})
+	dels, err := st.d.Deliveries(ctx, outbox.DeliveryFilter{})
 	require.NoError(t, err)
 	st.close()
 

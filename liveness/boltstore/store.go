@@ -16,6 +16,9 @@
 // A Store is safe for concurrent use by the goroutines of one process; the
 // file is locked against other processes (use a shared store such as Redis
 // for several replicas).
+//
+// A Store is also a liveness.ReferenceStore: registered reference faces
+// are kept in their own bucket of the same file (references.go).
 package boltstore
 
 import (
@@ -61,7 +64,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketSessions, bucketFrames, bucketPending, bucketEnded, bucketIntents, bucketMeta} {
+		for _, b := range [][]byte{bucketSessions, bucketFrames, bucketPending, bucketEnded, bucketIntents, bucketMeta, bucketReferences} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -146,6 +149,9 @@ func putHeader(tx *bolt.Tx, sess, old *liveness.Session) error {
 	}
 	p, e := tx.Bucket(bucketPending), tx.Bucket(bucketEnded)
 	if old != nil {
+		if old.Status == sess.Status && old.ExpiresAt.Equal(sess.ExpiresAt) && old.CompletedAt.Equal(sess.CompletedAt) {
+			return nil // the indexes are right: leave their pages clean
+		}
 		if err := p.Delete(timeKey(old.ExpiresAt, old.ID)); err != nil {
 			return err
 		}

@@ -80,3 +80,32 @@ func TestSurvivesRestart(t *testing.T) {
 	require.Len(t, its, 1)
 	assert.Equal(t, "s1/1/0", its[0].ID)
 }
+
+// TestMigratedSessionContinues: after the migration the engine rebuilds
+// the detectors of a schema 1 session from its migrated frame log and
+// takes its next frame.
+func TestMigratedSessionContinues(t *testing.T) {
+	id, rec := storetest.LegacyV1()
+	path := filepath.Join(t.TempDir(), "sessions.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("sessions"))
+		require.NoError(t, err)
+		return b.Put([]byte(id), rec)
+	}))
+	require.NoError(t, db.Close())
+	s := open(t, path)
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 3, 0, time.UTC)
+	e, err := liveness.New(liveness.WithStore(s), liveness.WithFrameAnalyzer(synth{}), liveness.WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	out, err := e.Submit(ctx, id, []liveness.Frame{{Data: []byte("rest")}}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 4, out.Session.Frames)
+	assert.Equal(t, liveness.StatusPending, out.Session.Status)
+	frames, err := s.Frames(ctx, id, 0)
+	require.NoError(t, err)
+	assert.Len(t, frames, 4)
+	assert.Greater(t, frames[3].TimeNS, frames[2].TimeNS, "the new frame follows the migrated ones")
+}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/openliveness/openliveness/liveness/limits"
 )
 
 // Sentinel errors matched by *Error (with errors.Is).
@@ -66,6 +68,12 @@ func (e *Error) Is(target error) bool {
 		return target == ErrUnavailable
 	}
 	return e.StatusCode >= 500 && target == ErrServer
+}
+
+// errorBody is the wire form of an error answer.
+type errorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
 }
 
 // Client calls one server. Create it with New.
@@ -228,7 +236,7 @@ type VerifyResponse struct {
 	SessionStatus    string  `json:"session_status"`
 	Message          string  `json:"message"`
 	FaceDetected     bool    `json:"face_detected"`
-	CurrentChallenge string  `json:"current_challenge"`
+	CurrentChallenge *string `json:"current_challenge"` // nil once every challenge passed or the session ended
 	Confidence       float64 `json:"confidence"`
 	Hint             string  `json:"hint"`
 	Feedback         string  `json:"feedback"`
@@ -275,9 +283,12 @@ type Result struct {
 	ReviewedBy         string            `json:"reviewed_by,omitempty"`
 	ReferenceID        string            `json:"reference_id,omitempty"`
 	PassedChallenges   []PassedChallenge `json:"passed_challenges"`
-	Frames             int               `json:"frames"`
-	CompletedAt        *string           `json:"completed_at"`
-	Match              *Match            `json:"match,omitempty"`
+	// AttackSignals are, with reason spoof_detected, the signals that
+	// decided it (frozen_frame, screen_moire ...).
+	AttackSignals []string `json:"attack_signals,omitempty"`
+	Frames        int      `json:"frames"`
+	CompletedAt   *string  `json:"completed_at"`
+	Match         *Match   `json:"match,omitempty"`
 }
 
 // PassedChallenge is one passed challenge of a Result.
@@ -351,22 +362,37 @@ func (c *Client) Session(ctx context.Context, id string) (*Session, error) {
 
 // Verify submits one frame or a burst.
 func (c *Client) Verify(ctx context.Context, id string, req VerifyRequest) (*VerifyResponse, error) {
-	body := map[string]any{}
+	var body verifyBody
+	lim := limits.Default()
+	switch n := len(req.Frames); {
+	case n > lim.MaxBurstFrames:
+		return nil, fmt.Errorf("%w: %d frames, at most %d per request", ErrBadRequest, n, lim.MaxBurstFrames)
+	case n > 1 && (req.Interval < time.Duration(lim.MinIntervalMS)*time.Millisecond || req.Interval > time.Duration(lim.MaxIntervalMS)*time.Millisecond):
+		return nil, fmt.Errorf("%w: interval %s not in [%d ms, %d ms]", ErrBadRequest, req.Interval, lim.MinIntervalMS, lim.MaxIntervalMS)
+	}
 	switch len(req.Frames) {
 	case 0:
 		return nil, fmt.Errorf("%w: no frames", ErrBadRequest)
 	case 1:
-		body["frame_b64"] = base64.StdEncoding.EncodeToString(req.Frames[0])
+		f := base64.StdEncoding.EncodeToString(req.Frames[0])
+		body.FrameB64 = &f
 	default:
 		enc := make([]string, len(req.Frames))
 		for i, f := range req.Frames {
 			enc[i] = base64.StdEncoding.EncodeToString(f)
 		}
-		body["frames_b64"] = enc
-		body["interval_ms"] = req.Interval.Milliseconds()
+		ms := req.Interval.Milliseconds()
+		body.FramesB64, body.IntervalMS = enc, &ms
 	}
 	var out VerifyResponse
 	return &out, c.do(ctx, http.MethodPost, sessionPath(id)+"/verify", body, http.StatusOK, &out)
+}
+
+// verifyBody is the wire form of POST /v1/sessions/{id}/verify.
+type verifyBody struct {
+	FrameB64   *string  `json:"frame_b64,omitempty"`
+	FramesB64  []string `json:"frames_b64,omitempty"`
+	IntervalMS *int64   `json:"interval_ms,omitempty"`
 }
 
 // Result reads a session's result (API key).
@@ -438,7 +464,13 @@ func (c *Client) Metrics(ctx context.Context) ([]byte, error) {
 // "completed") and returns its record (API key).
 func (c *Client) TestWebhook(ctx context.Context, url, format string) (*WebhookDelivery, error) {
 	var out WebhookDelivery
-	return &out, c.do(ctx, http.MethodPost, "/v1/webhooks/test", map[string]string{"url": url, "format": format}, http.StatusOK, &out)
+	return &out, c.do(ctx, http.MethodPost, "/v1/webhooks/test", webhookTestBody{URL: url, Format: format}, http.StatusOK, &out)
+}
+
+// webhookTestBody is the wire form of POST /v1/webhooks/test.
+type webhookTestBody struct {
+	URL    string `json:"url,omitempty"`
+	Format string `json:"format,omitempty"`
 }
 
 // Health checks /healthz.
@@ -451,6 +483,17 @@ func (c *Client) Health(ctx context.Context) error {
 		return fmt.Errorf("%w: health status %q", ErrResponse, out.Status)
 	}
 	return nil
+}
+
+// Limits reads the server's bounds of requests (no credentials needed).
+// The client itself checks bursts against limits.Default(), the bounds
+// of every server built on liveness/httpapi.
+func (c *Client) Limits(ctx context.Context) (limits.Limits, error) {
+	var out limits.JSON
+	if err := c.do(ctx, http.MethodGet, "/v1/limits", nil, http.StatusOK, &out); err != nil {
+		return limits.Limits{}, err
+	}
+	return out.Limits(), nil
 }
 
 func sessionPath(id string) string { return "/v1/sessions/" + url.PathEscape(id) }
@@ -505,10 +548,7 @@ func (c *Client) do(ctx context.Context, method, path string, in any, want int, 
 	}
 	if res.StatusCode != want {
 		e := &Error{StatusCode: res.StatusCode}
-		var eb struct {
-			Error string `json:"error"`
-			Code  string `json:"code"`
-		}
+		var eb errorBody
 		if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
 			e.Message, e.Code = eb.Error, eb.Code
 		} else {

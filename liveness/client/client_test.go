@@ -18,8 +18,9 @@ import (
 	"github.com/openliveness/openliveness/liveness/apikey"
 	"github.com/openliveness/openliveness/liveness/client"
 	"github.com/openliveness/openliveness/liveness/httpapi"
+	"github.com/openliveness/openliveness/liveness/outbox"
+	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
-	"github.com/openliveness/openliveness/webhook/webhooktest"
 )
 
 type clock struct {
@@ -48,7 +49,7 @@ func server(t *testing.T, opts ...httpapi.Option) (*client.Client, *clock, *http
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := webhook.New(webhook.WithInsecureTargets(), webhook.WithLogger(quiet))
+	d, err := outbox.New(outbox.WithInsecureTargets(), outbox.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestSessionLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !v.FaceDetected || v.SessionStatus != "pending" || v.CurrentChallenge != s.Challenges[0] || v.Hint == "" {
+	if !v.FaceDetected || v.SessionStatus != "pending" || v.CurrentChallenge == nil || *v.CurrentChallenge != s.Challenges[0] || v.Hint == "" {
 		t.Errorf("verify %+v", v)
 	}
 	clk.Advance(300 * time.Millisecond)
@@ -232,7 +233,7 @@ func TestUnexpectedResponses(t *testing.T) {
 
 func TestTestWebhook(t *testing.T) {
 	c, _, _ := server(t)
-	recv := webhooktest.NewReceiver()
+	recv := outboxtest.NewReceiver()
 	recv.Verifier = &webhook.Verifier{Scheme: webhook.SchemeBody, Secrets: []string{secret}}
 	rs := httptest.NewServer(recv)
 	defer rs.Close()

@@ -33,10 +33,12 @@ type ReferenceImage struct {
 // CreateSessionRequest.ReferenceImageID.
 func (c *Client) AddReferenceImage(ctx context.Context, image []byte) (*ReferenceImage, error) {
 	var out ReferenceImage
-	in := struct {
-		Image []byte `json:"image_b64"`
-	}{image}
-	return &out, c.do(ctx, http.MethodPost, "/v1/reference-images", in, http.StatusCreated, &out)
+	return &out, c.do(ctx, http.MethodPost, "/v1/reference-images", referenceBody{Image: image}, http.StatusCreated, &out)
+}
+
+// referenceBody is the wire form of POST /v1/reference-images.
+type referenceBody struct {
+	Image []byte `json:"image_b64"`
 }
 
 // DeleteReferenceImage deletes a registered reference photo.

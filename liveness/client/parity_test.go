@@ -40,6 +40,7 @@ var operations = map[string]string{
 	"testWebhook":          "TestWebhook",
 	"getOpenAPI":           "OpenAPI",
 	"health":               "Health",
+	"getLimits":            "Limits",
 	"metrics":              "Metrics",
 	"addReferenceImage":    "AddReferenceImage",
 	"deleteReferenceImage": "DeleteReferenceImage",

@@ -18,6 +18,7 @@
 //	POST /v1/sessions/{id}/cancel     cancel a pending session (API key or client token)
 //	POST /v1/webhooks/test            send one signed test delivery (API key)
 //	GET  /openapi.yaml                the OpenAPI 3.1 document (OpenAPI())
+//	GET  /v1/limits                   the bounds of requests (liveness/limits)
 //	GET  /healthz, GET /metrics       health and Prometheus metrics
 //	GET  /check, /sdk/liveness.js     hosted page and SDK (package web)
 //
@@ -25,7 +26,7 @@
 // client token is scoped to its session: with it, GET /v1/sessions/{id}
 // shows only what the hosted page needs. A session belongs to the tenant
 // of the key that created it: other tenants' keys get 404 on all its
-// routes, admin keys see every tenant. Errors are JSON {"error": "..."}
+// routes, admin keys see every tenant. Errors are JSON {"error": "...", "code": "..."}
 // with 400 (invalid field, bad base64, not a JPEG, too costly to decode),
 // 401, 404, 409 (session no longer pending), 410 (expired), 413 (body,
 // frame or image size over its limit), 429 (rate limit, with Retry-After),

@@ -14,6 +14,8 @@ import (
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/limits"
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -41,6 +43,12 @@ const (
 type wording struct {
 	status int
 	text   func(e *liveness.Error) string
+}
+
+// outOfRange is the error of a request field outside [min, max], worded
+// by engineErrors like the engine's own.
+func outOfRange(field string, min, max int) error {
+	return &liveness.Error{Code: liveness.CodeBadRequest, Field: field, Min: int64(min), Max: int64(max)}
 }
 
 func fixed(msg string) func(*liveness.Error) string {
@@ -72,19 +80,20 @@ var engineErrors = map[liveness.Code]wording{
 func fieldText(e *liveness.Error) string {
 	switch e.Field {
 	case "challenge_count":
-		return fmt.Sprintf("challenge_count must be %d–%d", e.Min, e.Max)
-	case "ttl":
-		return fmt.Sprintf("ttl must be between %d and %d seconds", e.Min, e.Max)
+		return fmt.Sprintf("challenge_count must be between %d and %d", e.Min, e.Max)
+	case "ttl_seconds":
+		return fmt.Sprintf("ttl_seconds must be between %d and %d", e.Min, e.Max)
 	case "interval_ms":
 		return fmt.Sprintf("interval_ms must be between %d and %d", e.Min, e.Max)
-	case "frames":
-		return fmt.Sprintf("at most %d frames per request", e.Max)
+	case "frames", "frames_b64":
+		return fmt.Sprintf("frames_b64: at most %d frames per request", e.Max)
 	case "challenges":
 		switch {
 		case errors.Is(e.Err, challenge.ErrUnknownID):
 			return "challenges: unknown challenge"
 		case errors.Is(e.Err, challenge.ErrLength):
-			return fmt.Sprintf("challenge_count must be %d–%d", challenge.MinLength, challenge.MaxLength)
+			lim := limits.Default()
+			return fmt.Sprintf("challenge_count must be between %d and %d", lim.MinChallenges, lim.MaxChallenges)
 		}
 		return "challenges: the allowed challenges cannot make this sequence"
 	case "sequence":
@@ -136,9 +145,9 @@ func webhookText(err error) string {
 		return "no webhook endpoint is registered for this key's tenant"
 	case errors.Is(err, liveness.ErrNotTenantEndpoint):
 		return "url is not the webhook endpoint registered for this key's tenant"
-	case errors.Is(err, webhook.ErrInsecureURL):
+	case errors.Is(err, outbox.ErrInsecureURL):
 		return "not an https URL with a host (https required)"
-	case errors.Is(err, webhook.ErrForbiddenAddress):
+	case errors.Is(err, outbox.ErrForbiddenAddress):
 		return "the host is a loopback, private or otherwise reserved address"
 	case errors.Is(err, webhook.ErrNoSecret):
 		return "no webhook secret is configured"
@@ -155,10 +164,10 @@ func statusOf(err error) (int, string, string) {
 		return ae.status, codeOfStatus(ae.status), ae.msg
 	}
 	switch {
-	case errors.Is(err, webhook.ErrInsecureURL), errors.Is(err, webhook.ErrForbiddenAddress),
-		errors.Is(err, webhook.ErrNoSecret), errors.Is(err, webhook.ErrBadEndpoint):
+	case errors.Is(err, outbox.ErrInsecureURL), errors.Is(err, outbox.ErrForbiddenAddress),
+		errors.Is(err, webhook.ErrNoSecret), errors.Is(err, outbox.ErrBadEndpoint):
 		return http.StatusBadRequest, codeOfStatus(http.StatusBadRequest), webhookText(err)
-	case errors.Is(err, webhook.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, outbox.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, string(liveness.CodeUnavailable), msgRetry
 	}
 	code := liveness.CodeOf(err)

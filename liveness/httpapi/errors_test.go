@@ -10,7 +10,7 @@ import (
 
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // TestErrorTable: every engine code has a status and a message, and the
@@ -31,12 +31,12 @@ func TestErrorTable(t *testing.T) {
 		msg    string
 	}{
 		{&liveness.StateError{Status: liveness.StatusPassed}, 409, "not_pending", "Session is already 'passed'"},
-		{&liveness.Error{Code: liveness.CodeBadRequest, Field: "ttl", Min: 10, Max: 3600}, 400, "bad_request", "ttl must be between 10 and 3600 seconds"},
+		{&liveness.Error{Code: liveness.CodeBadRequest, Field: "ttl_seconds", Min: 10, Max: 3600}, 400, "bad_request", "ttl_seconds must be between 10 and 3600"},
 		{&liveness.Error{Code: liveness.CodeBadFrame, Frame: 2, Err: fmt.Errorf("%w: EOF", face.ErrCorruptImage)}, 400, "bad_frame", "bad frame: frame 2: corrupt image"},
 		{&liveness.Error{Code: liveness.CodeBadRequest, Field: "reference_image_id", Err: liveness.ErrBothReferences}, 400, "bad_request", "give a reference image or a reference image id, not both"},
 		{liveness.ErrNotInReview, 409, "not_in_review", "Session is not awaiting manual review"},
 		{&liveness.TooManyFailuresError{RetryAfter: 1}, 429, "too_many_failures", "too many failed sessions for this reference_id; try again later"},
-		{fmt.Errorf("%w: scheme http", webhook.ErrInsecureURL), 400, "invalid_request", "not an https URL with a host (https required)"},
+		{fmt.Errorf("%w: scheme http", outbox.ErrInsecureURL), 400, "invalid_request", "not an https URL with a host (https required)"},
 		{liveness.ErrNoTenantEndpoint, 400, "invalid_request", "no webhook endpoint is registered for this key's tenant"},
 		{errors.New("liveness: secret detail"), 500, "internal", "internal error"},
 		{errorf(http.StatusUnauthorized, msgNoKey), 401, "unauthorized", msgNoKey},

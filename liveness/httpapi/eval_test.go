@@ -13,8 +13,10 @@ import (
 	"github.com/openliveness/openliveness/internal/facedata"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/client"
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
+	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
-	"github.com/openliveness/openliveness/webhook/webhooktest"
 )
 
 // evalServer is the whole stack over HTTP: engine (fake clock), webhook
@@ -23,18 +25,18 @@ import (
 type evalServer struct {
 	c     *client.Client
 	clock *fakeClock
-	recv  *webhooktest.Receiver
+	recv  *outboxtest.Receiver
 	hook  string
 }
 
 func newEvalServer(t *testing.T) *evalServer {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
-	recv := webhooktest.NewReceiver()
+	recv := outboxtest.NewReceiver()
 	recv.Verifier = &webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{testSecret}}
 	rs := httptest.NewServer(recv)
 	t.Cleanup(rs.Close)
-	d, err := webhook.New(webhook.WithInsecureTargets(), webhook.WithLogger(quiet))
+	d, err := outbox.New(outbox.WithInsecureTargets(), outbox.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func (s *evalServer) replay(t *testing.T, id, token string, frames [][]byte) *cl
 }
 
 // completed waits for the signed session.completed of a session.
-func (s *evalServer) completed(t *testing.T, id string) webhook.Completed {
+func (s *evalServer) completed(t *testing.T, id string) event.Completed {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -99,7 +101,7 @@ func (s *evalServer) completed(t *testing.T, id string) webhook.Completed {
 		if req.Verified != nil {
 			t.Fatalf("webhook signature does not verify: %v", req.Verified)
 		}
-		c, err := webhook.ParseCompleted(req.Body)
+		c, err := event.ParseCompleted(req.Body)
 		if err != nil {
 			t.Fatalf("webhook body %s: %v", req.Body, err)
 		}
@@ -137,7 +139,7 @@ func TestEvalHTTPBlinkVideo(t *testing.T) {
 	}
 	t.Logf("result: verdict %s score %.3f frames %d model %s", *r.Verdict, *r.Confidence, r.Frames, r.ModelVersion)
 	c := s.completed(t, created.SessionID)
-	if !c.Passed || c.Reason != nil || c.Score != out.Score || c.Event != webhook.EventCompleted || c.EvidenceHash != r.EvidenceHash {
+	if !c.Passed || c.Reason != nil || c.Score != out.Score || c.Event != event.EventCompleted || c.EvidenceHash != r.EvidenceHash {
 		t.Errorf("session.completed %+v", c)
 	}
 }

@@ -17,8 +17,10 @@ import (
 
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/httpapi/web"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/limits"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // Engine is what the handler needs of a *liveness.Engine.
@@ -41,17 +43,21 @@ type KeyVerifier interface {
 // *liveness.WebhookNotifier implements it.
 type Webhooks interface {
 	CheckURL(raw string) error
-	SendTest(ctx context.Context, url string, format webhook.Format) (webhook.Delivery, []webhook.Attempt, error)
+	SendTest(ctx context.Context, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error)
 }
 
 // Defaults of the handler options.
 const (
-	DefaultRateLimit     = 30
-	DefaultRateWindow    = 10 * time.Second
+	DefaultRateLimit  = 30
+	DefaultRateWindow = 10 * time.Second
+	// DefaultMaxFrameBytes, DefaultMaxBodyBytes and MaxBurstFrames equal
+	// limits.Default()'s MaxFrameBytes, MaxBodyBytes and MaxBurstFrames
+	// (a test checks it).
+	//
+	// Deprecated: use limits.Default().
 	DefaultMaxFrameBytes = 4 << 20
 	DefaultMaxBodyBytes  = 16 << 20
-	// MaxBurstFrames is the most frames one verify request may carry.
-	MaxBurstFrames = 20
+	MaxBurstFrames       = 20
 	// DefaultMaxBodyBytesInFlight bounds the verify request bodies held at
 	// once (WithMaxBodyBytesInFlight).
 	DefaultMaxBodyBytesInFlight = 64 << 20
@@ -74,6 +80,7 @@ type config struct {
 	metrics        *Metrics
 	now            func() time.Time
 	maxFrameBytes  int
+	limits         limits.Limits // the bounds checked and served (GET /v1/limits)
 	maxBodyBytes   int64
 	hostedPage     bool
 	concurrency    int
@@ -219,17 +226,23 @@ type route struct {
 // for invalid options (a frame ancestor or CORS origin that is not an
 // origin, a public URL that is not absolute).
 func New(engine Engine, opts ...Option) (*Handler, error) {
+	lim := limits.Default()
+	if le, ok := engine.(limitedEngine); ok {
+		lim = le.Limits()
+	}
 	cfg := config{
 		logger:        slog.Default(),
 		now:           time.Now,
-		maxFrameBytes: DefaultMaxFrameBytes,
-		maxBodyBytes:  DefaultMaxBodyBytes,
+		maxFrameBytes: lim.MaxFrameBytes,
+		maxBodyBytes:  lim.MaxBodyBytes,
 		hostedPage:    true,
 		concurrency:   runtime.GOMAXPROCS(0),
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	lim.MaxFrameBytes, lim.MaxBodyBytes = cfg.maxFrameBytes, int64(cfg.maxBodyBytes)
+	cfg.limits = lim
 	if engine == nil {
 		return nil, errors.New("httpapi: nil engine")
 	}
@@ -252,9 +265,9 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		cfg.bodyInFlight = max(DefaultMaxBodyBytesInFlight, cfg.maxBodyBytes)
 	}
 	if cfg.framesInFlight == 0 {
-		cfg.framesInFlight = max(DefaultFramesInFlightPerSlot*cfg.concurrency, MaxBurstFrames)
+		cfg.framesInFlight = max(DefaultFramesInFlightPerSlot*cfg.concurrency, lim.MaxBurstFrames)
 	}
-	if cfg.maxFrameBytes <= 0 || cfg.maxBodyBytes <= 0 || cfg.concurrency <= 0 || cfg.bodyInFlight < cfg.maxBodyBytes || cfg.framesInFlight < MaxBurstFrames {
+	if cfg.maxFrameBytes <= 0 || cfg.maxBodyBytes <= 0 || cfg.concurrency <= 0 || cfg.bodyInFlight < cfg.maxBodyBytes || cfg.framesInFlight < lim.MaxBurstFrames {
 		return nil, errors.New("httpapi: size limits and concurrency must be positive; the in-flight budgets must hold one largest request")
 	}
 	if cfg.limiter == nil {
@@ -275,7 +288,7 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, engine: engine, mux: http.NewServeMux(), cors: cors, slots: newFairSlots(cfg.concurrency, min(cfg.tenantSlots, cfg.concurrency), cfg.now),
-		bodies: newBudget(cfg.bodyInFlight, cfg.maxBodyBytes), frames: newBudget(int64(cfg.framesInFlight), MaxBurstFrames), tokens: newTokenCache(100_000)}
+		bodies: newBudget(cfg.bodyInFlight, cfg.maxBodyBytes), frames: newBudget(int64(cfg.framesInFlight), int64(lim.MaxBurstFrames)), tokens: newTokenCache(100_000)}
 	h.routes = []route{
 		{pattern: "/v1/sessions", methods: map[string]http.HandlerFunc{http.MethodPost: h.createSession}},
 		{pattern: "/v1/sessions/{id}", methods: map[string]http.HandlerFunc{http.MethodGet: h.getSession}, cors: true},
@@ -292,6 +305,7 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		{pattern: "/v1/webhooks/test", methods: map[string]http.HandlerFunc{http.MethodPost: h.webhookTest}},
 		{pattern: "/openapi.yaml", methods: map[string]http.HandlerFunc{http.MethodGet: serveOpenAPI}},
 		{pattern: "/healthz", methods: map[string]http.HandlerFunc{http.MethodGet: serveHealth}},
+		{pattern: "/v1/limits", methods: map[string]http.HandlerFunc{http.MethodGet: h.serveLimits}},
 	}
 	if !cfg.noMetrics {
 		h.routes = append(h.routes, route{pattern: "/metrics", methods: map[string]http.HandlerFunc{http.MethodGet: cfg.metrics.ServeHTTP}})
@@ -520,4 +534,16 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 
 func serveHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// limitedEngine is an Engine that reports its bounds (*liveness.Engine);
+// the handler checks and serves limits.Default() for others.
+type limitedEngine interface {
+	Limits() limits.Limits
+}
+
+// serveLimits answers GET /v1/limits: the bounds of requests, for the
+// hosted page, the SDK and integrators (no credentials needed).
+func (h *Handler) serveLimits(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, h.cfg.limits.JSON())
 }

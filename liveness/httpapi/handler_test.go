@@ -15,8 +15,9 @@ import (
 
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/outbox"
+	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
-	"github.com/openliveness/openliveness/webhook/webhooktest"
 )
 
 func TestNewOptions(t *testing.T) {
@@ -205,9 +206,9 @@ func TestMetricsExposition(t *testing.T) {
 	m.FrameAnalysed(30*time.Millisecond, 0)
 	m.FrameAnalysed(3*time.Second, 3)
 	m.SessionEnded(&liveness.Session{Status: liveness.StatusPassed, Verdict: liveness.VerdictPass})
-	m.webhookAttempt(&webhook.Attempt{StatusCode: 200, Latency: 40 * time.Millisecond})
-	m.webhookAttempt(&webhook.Attempt{StatusCode: 503})
-	m.webhookAttempt(&webhook.Attempt{Error: "dial"})
+	m.webhookAttempt(&outbox.Attempt{StatusCode: 200, Latency: 40 * time.Millisecond})
+	m.webhookAttempt(&outbox.Attempt{StatusCode: 503})
+	m.webhookAttempt(&outbox.Attempt{Error: "dial"})
 	m.request("/x\"y\\z\n", "GET", 200, time.Millisecond)
 	text := metricsText(t, e)
 	for _, want := range []string{
@@ -283,13 +284,13 @@ func checkExposition(t *testing.T, text string) {
 }
 
 func TestWebhookTestEndpoint(t *testing.T) {
-	recv := webhooktest.NewReceiver()
+	recv := outboxtest.NewReceiver()
 	recv.Verifier = &webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{testSecret}}
 	rs := httptest.NewServer(recv)
 	defer rs.Close()
-	gone := httptest.NewServer(webhooktest.NewReceiver(http.StatusInternalServerError))
+	gone := httptest.NewServer(outboxtest.NewReceiver(http.StatusInternalServerError))
 	defer gone.Close()
-	d, err := webhook.New(webhook.WithInsecureTargets(), webhook.WithLogger(slog.New(slog.DiscardHandler)))
+	d, err := outbox.New(outbox.WithInsecureTargets(), outbox.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +361,7 @@ func TestWebhookTestEndpoint(t *testing.T) {
 		}
 	})
 	t.Run("private target refused in production mode", func(t *testing.T) {
-		d2, _ := webhook.New(webhook.WithLogger(slog.New(slog.DiscardHandler)))
+		d2, _ := outbox.New(outbox.WithLogger(slog.New(slog.DiscardHandler)))
 		defer d2.Close()
 		n2, _ := liveness.NewWebhookNotifier(d2, liveness.SessionWebhookSecret(testSecret))
 		e2 := newEnv(t, envOptions{handler: []Option{WithWebhooks(n2)}, admin: true})

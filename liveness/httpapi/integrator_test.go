@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/liveness"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // TestUnknownFields: a field the API does not have is refused by name on
@@ -142,7 +142,7 @@ func TestHostedPageFields(t *testing.T) {
 // TestWebhookURLHint: an http or private webhook_url names the development
 // switch that allows it.
 func TestWebhookURLHint(t *testing.T) {
-	d, err := webhook.New(webhook.WithLogger(slog.New(slog.DiscardHandler)))
+	d, err := outbox.New(outbox.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	defer d.Close()
 	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(testSecret))

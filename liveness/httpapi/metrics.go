@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/openliveness/openliveness/liveness"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // Metrics counts what the server does and writes it in the Prometheus text
@@ -125,7 +125,7 @@ func (m *Metrics) request(route, method string, code int, d time.Duration) {
 }
 
 // webhookAttempt counts one delivery attempt.
-func (m *Metrics) webhookAttempt(a *webhook.Attempt) {
+func (m *Metrics) webhookAttempt(a *outbox.Attempt) {
 	result := "delivered"
 	switch {
 	case a.StatusCode == 0:
@@ -140,15 +140,15 @@ func (m *Metrics) webhookAttempt(a *webhook.Attempt) {
 }
 
 // WebhookStore returns s wrapped so that every attempt the dispatcher
-// records is counted; give the result to webhook.WithStore.
-func (m *Metrics) WebhookStore(s webhook.Store) webhook.Store { return &countingStore{Store: s, m: m} }
+// records is counted; give the result to outbox.WithStore.
+func (m *Metrics) WebhookStore(s outbox.Store) outbox.Store { return &countingStore{Store: s, m: m} }
 
 type countingStore struct {
-	webhook.Store
+	outbox.Store
 	m *Metrics
 }
 
-func (c *countingStore) UpdateDelivery(ctx context.Context, d webhook.Delivery, a *webhook.Attempt) error {
+func (c *countingStore) UpdateDelivery(ctx context.Context, d outbox.Delivery, a *outbox.Attempt) error {
 	err := c.Store.UpdateDelivery(ctx, d, a)
 	if err == nil && a != nil {
 		c.m.webhookAttempt(a)

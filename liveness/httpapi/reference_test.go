@@ -83,6 +83,7 @@ func TestReferenceImages(t *testing.T) {
 
 	e.do(req{method: "POST", path: "/v1/sessions", key: e.key, body: map[string]any{"reference_image_id": id}}).expect(t, http.StatusCreated)
 	bad := e.do(req{method: "POST", path: "/v1/sessions", key: e.key, body: map[string]any{"reference_image_id": id, "reference_image_b64": face}}).expect(t, http.StatusBadRequest)
+	assert.Equal(t, string(liveness.CodeBadRequest), bad.str("code"))
 	assert.Contains(t, bad.str("error"), "not both")
 
 	for _, tc := range []struct {
@@ -104,6 +105,7 @@ func TestReferenceImages(t *testing.T) {
 	e.do(req{method: "DELETE", path: "/v1/reference-images/" + id, key: e.key}).expect(t, http.StatusNoContent)
 	e.do(req{method: "DELETE", path: "/v1/reference-images/" + id, key: e.key}).expect(t, http.StatusNotFound)
 	gone := e.do(req{method: "POST", path: "/v1/sessions", key: e.key, body: map[string]any{"reference_image_id": id}}).expect(t, http.StatusBadRequest)
+	assert.Equal(t, string(liveness.CodeBadRequest), gone.str("code"))
 	assert.Contains(t, gone.str("error"), "unknown reference")
 }
 

@@ -14,8 +14,8 @@ import (
 // (POST /v1/reference-images, DELETE /v1/reference-images/{id});
 // *liveness.Engine implements it. Engines without it answer 404 there.
 type ReferenceEngine interface {
-	AddReference(ctx context.Context, image []byte) (*liveness.Reference, error)
-	DeleteReference(ctx context.Context, id string) error
+	AddReference(ctx context.Context, image []byte, owner string) (*liveness.Reference, error)
+	DeleteReference(ctx context.Context, id, owner string) error
 }
 
 type addReferenceRequest struct {
@@ -28,19 +28,26 @@ type referenceView struct {
 	Model            string `json:"model"`
 }
 
-func (h *Handler) referenceEngine(r *http.Request) (ReferenceEngine, error) {
-	if err := h.requireKey(r); err != nil {
-		return nil, err
+// referenceEngine checks the API key and returns the engine's reference
+// operations and the owner to scope them to: the key's tenant, or "" for
+// an admin key (every tenant's references).
+func (h *Handler) referenceEngine(r *http.Request) (ReferenceEngine, string, error) {
+	k, err := h.callerKey(r)
+	if err != nil {
+		return nil, "", err
 	}
 	re, ok := h.engine.(ReferenceEngine)
 	if !ok {
-		return nil, errorf(http.StatusNotFound, "reference images are not kept by this server")
+		return nil, "", errorf(http.StatusNotFound, "reference images are not kept by this server")
 	}
-	return re, nil
+	if k.Admin() {
+		return re, "", nil
+	}
+	return re, k.TenantID(), nil
 }
 
 func (h *Handler) addReference(w http.ResponseWriter, r *http.Request) {
-	re, err := h.referenceEngine(r)
+	re, owner, err := h.referenceEngine(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -59,7 +66,7 @@ func (h *Handler) addReference(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errorf(http.StatusBadRequest, "image_b64: send plain base64 of a JPEG or PNG image"))
 		return
 	}
-	ref, err := re.AddReference(r.Context(), img)
+	ref, err := re.AddReference(r.Context(), img, owner)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -69,12 +76,12 @@ func (h *Handler) addReference(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteReference(w http.ResponseWriter, r *http.Request) {
-	re, err := h.referenceEngine(r)
+	re, owner, err := h.referenceEngine(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if err := re.DeleteReference(r.Context(), r.PathValue("id")); err != nil {
+	if err := re.DeleteReference(r.Context(), r.PathValue("id"), owner); err != nil {
 		h.fail(w, r, err)
 		return
 	}

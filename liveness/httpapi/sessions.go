@@ -16,7 +16,7 @@ import (
 
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 // maxSmallBody bounds the bodies of requests that carry no frames.
@@ -239,8 +239,8 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 	}
 	switch {
 	case req.ChallengeCount != nil:
-		if *req.ChallengeCount < 1 || *req.ChallengeCount > 8 {
-			return bad("challenge_count must be between 1 and 8")
+		if lim := h.cfg.limits; *req.ChallengeCount < lim.MinChallenges || *req.ChallengeCount > lim.MaxChallenges {
+			return o, outOfRange("challenge_count", lim.MinChallenges, lim.MaxChallenges)
 		}
 		o.ChallengeCount = *req.ChallengeCount
 		if len(distinct) == 1 && o.ChallengeCount > 1 {
@@ -262,7 +262,7 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 		}
 		if err := h.cfg.webhooks.CheckURL(req.WebhookURL); err != nil {
 			hint := ""
-			if errors.Is(err, webhook.ErrInsecureURL) || errors.Is(err, webhook.ErrForbiddenAddress) {
+			if errors.Is(err, outbox.ErrInsecureURL) || errors.Is(err, outbox.ErrForbiddenAddress) {
 				hint = "; for local testing, the reference server accepts http and private addresses with -webhook-allow-private"
 			}
 			return bad("webhook_url: %s%s", webhookText(err), hint)
@@ -284,8 +284,8 @@ func (h *Handler) createOptions(req *createRequest) (liveness.CreateOptions, err
 		o.ParentOrigin = origin
 	}
 	if req.TTLSeconds != nil {
-		if *req.TTLSeconds <= 0 || *req.TTLSeconds > 24*3600 {
-			return bad("ttl_seconds out of range")
+		if lim := h.cfg.limits; *req.TTLSeconds < int(lim.MinTTL/time.Second) || *req.TTLSeconds > int(lim.MaxTTL/time.Second) {
+			return o, outOfRange("ttl_seconds", int(lim.MinTTL/time.Second), int(lim.MaxTTL/time.Second))
 		}
 		o.TTL = time.Duration(*req.TTLSeconds) * time.Second
 	}

@@ -11,8 +11,9 @@ import (
 
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/outbox"
+	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
-	"github.com/openliveness/openliveness/webhook/webhooktest"
 )
 
 // TestTenantWebhooks: a key's test delivery reaches its tenant's own
@@ -20,17 +21,17 @@ import (
 // whose tenant has no endpoint cannot send tests; an admin key can.
 func TestTenantWebhooks(t *testing.T) {
 	const secretB = "whsec_dGVuYW50LWItc2VjcmV0LTAxMjM0NTY3ODlhYg=="
-	recvB := webhooktest.NewReceiver()
+	recvB := outboxtest.NewReceiver()
 	recvB.Verifier = &webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{secretB}}
 	rsB := httptest.NewServer(recvB)
 	defer rsB.Close()
-	other := httptest.NewServer(webhooktest.NewReceiver())
+	other := httptest.NewServer(outboxtest.NewReceiver())
 	defer other.Close()
-	d, err := webhook.New(webhook.WithInsecureTargets(), webhook.WithLogger(slog.New(slog.DiscardHandler)))
+	d, err := outbox.New(outbox.WithInsecureTargets(), outbox.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	defer d.Close()
 	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(testSecret), liveness.WebhookInsecureTargets(),
-		liveness.TenantWebhookEndpoints(map[string]webhook.Endpoint{"tenant-b": {URL: rsB.URL + "/b", Secrets: webhook.Secrets{{Value: secretB}}}}))
+		liveness.TenantWebhookEndpoints(map[string]outbox.Endpoint{"tenant-b": {URL: rsB.URL + "/b", Secrets: webhook.Secrets{{Value: secretB}}}}))
 	require.NoError(t, err)
 	e := newEnv(t, envOptions{handler: []Option{WithWebhooks(n)}})
 	keyB := newTenantKey(t, e, "tenant-b", "", 21)

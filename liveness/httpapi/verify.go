@@ -230,8 +230,8 @@ func (h *Handler) decodeFrames(w http.ResponseWriter, r *http.Request) ([]livene
 		if n == 0 {
 			return nil, nil, errorf(http.StatusBadRequest, "frames_b64 is empty")
 		}
-		if n > MaxBurstFrames {
-			return nil, nil, errorf(http.StatusBadRequest, fmt.Sprintf("frames_b64: at most %d frames per request", MaxBurstFrames))
+		if n > h.cfg.limits.MaxBurstFrames {
+			return nil, nil, outOfRange("frames_b64", 1, h.cfg.limits.MaxBurstFrames)
 		}
 		if n > 1 && req.interval == nil {
 			return nil, nil, errorf(http.StatusBadRequest, "interval_ms is required with frames_b64")
@@ -241,8 +241,8 @@ func (h *Handler) decodeFrames(w http.ResponseWriter, r *http.Request) ([]livene
 	}
 	var opts *liveness.SubmitOptions
 	if req.interval != nil {
-		if *req.interval < 0 || *req.interval > 2000 {
-			return nil, nil, errorf(http.StatusBadRequest, "interval_ms must be between 0 and 2000")
+		if lim := h.cfg.limits; *req.interval < lim.MinIntervalMS || *req.interval > lim.MaxIntervalMS {
+			return nil, nil, outOfRange("interval_ms", lim.MinIntervalMS, lim.MaxIntervalMS)
 		}
 		opts = &liveness.SubmitOptions{Interval: time.Duration(*req.interval) * time.Millisecond}
 	}

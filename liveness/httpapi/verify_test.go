@@ -209,9 +209,7 @@ func TestVerifyErrors(t *testing.T) {
 	sc.set(nil)
 	e.clock.Advance(time.Second)
 	r := e.do(req{method: "POST", path: "/v1/sessions/" + id + "/verify", token: tok, body: map[string]any{"frame_b64": b64(corrupt)}}).expect(t, 400)
-	if !strings.Contains(r.str("error"), "bad frame") {
-		t.Errorf("corrupt JPEG: %q", r.str("error"))
-	}
+	assert.Equal(t, string(liveness.CodeBadFrame), r.str("code"), "corrupt JPEG: %s", r.body)
 	auth := []struct {
 		name   string
 		r      req

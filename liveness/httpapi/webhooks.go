@@ -6,7 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/openliveness/openliveness/webhook"
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
 type webhookTestRequest struct {
@@ -47,7 +48,7 @@ type attemptView struct {
 // it, POST /v1/webhooks/test sends a key's test delivery to its tenant's
 // endpoint only; only admin keys may test other URLs.
 type TenantWebhooks interface {
-	SendTenantTest(ctx context.Context, tenant, url string, format webhook.Format) (webhook.Delivery, []webhook.Attempt, error)
+	SendTenantTest(ctx context.Context, tenant, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error)
 }
 
 func (h *Handler) webhookTest(w http.ResponseWriter, r *http.Request) {
@@ -69,11 +70,11 @@ func (h *Handler) webhookTest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errorf(http.StatusBadRequest, "url: too long"))
 		return
 	}
-	format := webhook.Format(req.Format)
+	format := event.Format(req.Format)
 	switch format {
 	case "":
-		format = webhook.FormatEvent
-	case webhook.FormatEvent, webhook.FormatCompleted:
+		format = event.FormatEvent
+	case event.FormatEvent, event.FormatCompleted:
 	default:
 		h.fail(w, r, errorf(http.StatusBadRequest, `format must be "event" or "completed"`))
 		return
@@ -105,7 +106,7 @@ func (h *Handler) webhookTest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, viewDelivery(del, att))
 }
 
-func viewDelivery(d webhook.Delivery, att []webhook.Attempt) deliveryView {
+func viewDelivery(d outbox.Delivery, att []outbox.Attempt) deliveryView {
 	v := deliveryView{
 		ID: d.ID, EventID: d.EventID, EventType: string(d.EventType), URL: d.URL, Format: string(d.Format),
 		Test: d.Test, State: string(d.State), Attempts: d.Attempts, LastStatus: d.LastStatus, LastError: d.LastError,

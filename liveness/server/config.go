@@ -14,7 +14,9 @@ import (
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/httpapi"
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -28,11 +30,11 @@ type Config struct {
 	DevAPIKey            string         // an admin API key to accept; empty: generated when no key store has a key
 	WebhookURL           string         // server-wide webhook endpoint
 	WebhookSecret        string         // signing secret; empty: kept in StateDir or generated
-	WebhookFormat        webhook.Format // payload of WebhookURL
-	SessionWebhookFormat webhook.Format // payload of per-session webhook_url
+	WebhookFormat        event.Format   // payload of WebhookURL
+	SessionWebhookFormat event.Format   // payload of per-session webhook_url
 	WebhookAllowPrivate  bool           // development: http and private webhook targets
 	WebhookSchemes       webhook.Scheme // signature schemes of every webhook
-	WebhookRetry         webhook.RetryPolicy
+	WebhookRetry         outbox.RetryPolicy
 	WebhookTimeout       time.Duration // bound of one webhook attempt
 	TenantWebhooks       string        // JSON file of per-tenant webhook endpoints
 	FrameAncestors       []string
@@ -71,8 +73,9 @@ type Config struct {
 type Stores struct {
 	Sessions       liveness.Store
 	Evidence       liveness.EvidenceStore
+	References     liveness.ReferenceStore
 	FailureLimiter liveness.FailureLimiter
-	Webhooks       webhook.Store
+	Webhooks       outbox.Store
 	Audit          *audit.Log
 	RateLimiter    httpapi.RateLimiter
 	// Keys verify API keys; HasKeys reports that they hold an active key
@@ -81,6 +84,10 @@ type Stores struct {
 	HasKeys bool
 	// Durable: webhooks not delivered at shutdown stay in the outbox.
 	Durable bool
+	// Retention is how long ended sessions (with their frame logs) and
+	// delivered or failed webhook records are kept; they are pruned every
+	// 10 minutes (0: 24 h).
+	Retention time.Duration
 	// Exclusive, when not nil, runs f unless another replica is running
 	// it (the evidence purge); it returns nil when skipped.
 	Exclusive func(ctx context.Context, f func(context.Context) error) error
@@ -94,11 +101,11 @@ type Stores struct {
 func DefaultConfig() Config {
 	return Config{
 		Addr:                 "127.0.0.1:8080",
-		WebhookFormat:        webhook.FormatEvent,
-		SessionWebhookFormat: webhook.FormatCompleted,
+		WebhookFormat:        event.FormatEvent,
+		SessionWebhookFormat: event.FormatCompleted,
 		WebhookSchemes:       webhook.SchemeBody | webhook.SchemeStandard,
-		WebhookRetry:         webhook.DefaultRetryPolicy(),
-		WebhookTimeout:       webhook.DefaultAttemptTimeout,
+		WebhookRetry:         outbox.DefaultRetryPolicy(),
+		WebhookTimeout:       outbox.DefaultAttemptTimeout,
 		RateLimit:            30,
 		RateWindow:           10 * time.Second,
 		LogLevel:             slog.LevelInfo,
@@ -134,18 +141,18 @@ func RegisterFlags(fs *flag.FlagSet, def Config) func() (Config, error) {
 	fs.StringVar(&c.DevAPIKey, "dev-api-key", def.DevAPIKey, "an admin API key to accept (default: generated when no key is configured)")
 	fs.StringVar(&c.WebhookURL, "webhook-url", def.WebhookURL, "server-wide webhook endpoint")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", def.WebhookSecret, "webhook signing secret (default: generated)")
-	fs.Var(formatValue{&c.WebhookFormat}, "webhook-format", "payload of -webhook-url: event or completed")
-	fs.Var(formatValue{&c.SessionWebhookFormat}, "session-webhook-format", "payload of per-session webhook_url: completed or event")
+	fs.Var(formatValue{&c.WebhookFormat}, "webhook-format", "`format` of the payloads of -webhook-url: event or completed")
+	fs.Var(formatValue{&c.SessionWebhookFormat}, "session-webhook-format", "`format` of the payloads of per-session webhook_url: completed or event")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", def.WebhookAllowPrivate, "development only: allow http and private/loopback webhook targets")
 	fs.StringVar(&schemes, "webhook-schemes", schemes, "signature schemes of every webhook, joined by +: body, timestamped, standard")
 	fs.StringVar(&retry, "webhook-retry", retry, "webhook retries: default (5s,30s,2m,10m,1h), once (5s), none, or a comma-separated list of delays")
 	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", def.WebhookTimeout, "bound of one webhook attempt")
 	fs.StringVar(&c.TenantWebhooks, "tenant-webhooks", def.TenantWebhooks, `JSON file of each tenant's webhook endpoint: {"TENANT": {"url": "https://…", "secret": "whsec_…", "format": "event"}}`)
-	fs.Var(listValue{&c.FrameAncestors}, "frame-ancestors", "comma-separated origins allowed to frame the hosted page")
-	fs.Var(listValue{&c.CORSOrigins}, "cors-origins", "comma-separated origins allowed to call the session API from a browser (* for any)")
+	fs.Var(listValue{&c.FrameAncestors}, "frame-ancestors", "comma-separated `origins` allowed to frame the hosted page")
+	fs.Var(listValue{&c.CORSOrigins}, "cors-origins", "comma-separated `origins` allowed to call the session API from a browser (* for any)")
 	fs.IntVar(&c.RateLimit, "rate-limit", def.RateLimit, "frame submissions allowed per session per -rate-window")
 	fs.DurationVar(&c.RateWindow, "rate-window", def.RateWindow, "rate limit window")
-	fs.TextVar(&c.LogLevel, "log-level", def.LogLevel, "debug, info, warn or error")
+	fs.TextVar(&c.LogLevel, "log-level", def.LogLevel, "`level`: debug, info, warn or error")
 	fs.StringVar(&logFormat, "log-format", logFormat, "text or json")
 	fs.DurationVar(&c.EvidenceRetention, "evidence-retention", def.EvidenceRetention, "delete evidence frames of sessions ended this long ago (0: keep; the hashes stay)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "time allowed for in-flight requests and webhooks at shutdown")
@@ -177,8 +184,8 @@ func RegisterFlags(fs *flag.FlagSet, def Config) func() (Config, error) {
 
 // Validate reports the first setting Run would refuse.
 func (c *Config) Validate() error {
-	for _, f := range []webhook.Format{c.WebhookFormat, c.SessionWebhookFormat} {
-		if f != webhook.FormatEvent && f != webhook.FormatCompleted {
+	for _, f := range []event.Format{c.WebhookFormat, c.SessionWebhookFormat} {
+		if f != event.FormatEvent && f != event.FormatCompleted {
 			return fmt.Errorf("webhook format %q: want event or completed", f)
 		}
 	}
@@ -212,16 +219,16 @@ func ParseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 
 // ParseRetry reads a -webhook-retry value: default, once, none, or a
 // comma-separated list of positive delays.
-func ParseRetry(v string) (webhook.RetryPolicy, error) {
+func ParseRetry(v string) (outbox.RetryPolicy, error) {
 	switch v {
 	case "default":
-		return webhook.DefaultRetryPolicy(), nil
+		return outbox.DefaultRetryPolicy(), nil
 	case "once":
-		return webhook.RetryOncePolicy(), nil
+		return outbox.RetryOncePolicy(), nil
 	case "none":
-		return webhook.NoRetryPolicy(), nil
+		return outbox.NoRetryPolicy(), nil
 	}
-	p := webhook.RetryPolicy{Jitter: 0.1}
+	p := outbox.RetryPolicy{Jitter: 0.1}
 	for _, s := range SplitList(v) {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
@@ -236,8 +243,8 @@ func ParseRetry(v string) (webhook.RetryPolicy, error) {
 }
 
 // retryText is the -webhook-retry text of p.
-func retryText(p webhook.RetryPolicy) string {
-	for name, q := range map[string]webhook.RetryPolicy{"default": webhook.DefaultRetryPolicy(), "once": webhook.RetryOncePolicy(), "none": webhook.NoRetryPolicy()} {
+func retryText(p outbox.RetryPolicy) string {
+	for name, q := range map[string]outbox.RetryPolicy{"default": outbox.DefaultRetryPolicy(), "once": outbox.RetryOncePolicy(), "none": outbox.NoRetryPolicy()} {
 		if slices.Equal(p.Delays, q.Delays) {
 			return name
 		}
@@ -260,8 +267,8 @@ func SplitList(s string) []string {
 	return out
 }
 
-// formatValue is a webhook.Format flag.
-type formatValue struct{ f *webhook.Format }
+// formatValue is a event.Format flag.
+type formatValue struct{ f *event.Format }
 
 func (v formatValue) String() string {
 	if v.f == nil {
@@ -271,8 +278,8 @@ func (v formatValue) String() string {
 }
 
 func (v formatValue) Set(s string) error {
-	switch f := webhook.Format(s); f {
-	case webhook.FormatEvent, webhook.FormatCompleted:
+	switch f := event.Format(s); f {
+	case event.FormatEvent, event.FormatCompleted:
 		*v.f = f
 		return nil
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -25,7 +27,7 @@ func TestRegisterFlags(t *testing.T) {
 		{name: "defaults", check: func(t *testing.T, c Config) {
 			assert.Equal(t, DefaultConfig().Addr, c.Addr)
 			assert.Equal(t, webhook.SchemeBody|webhook.SchemeStandard, c.WebhookSchemes)
-			assert.Equal(t, webhook.DefaultRetryPolicy().Delays, c.WebhookRetry.Delays)
+			assert.Equal(t, outbox.DefaultRetryPolicy().Delays, c.WebhookRetry.Delays)
 			assert.Equal(t, 30*24*time.Hour, c.EvidenceRetention)
 		}},
 		{name: "flags and variables", args: []string{"-cors-origins", "https://a.example, https://b.example", "-log-format", "json", "-webhook-retry", "1s,1m"},
@@ -34,7 +36,7 @@ func TestRegisterFlags(t *testing.T) {
 				assert.Equal(t, []string{"https://a.example", "https://b.example"}, c.CORSOrigins)
 				assert.True(t, c.LogJSON)
 				assert.Equal(t, []time.Duration{time.Second, time.Minute}, c.WebhookRetry.Delays)
-				assert.Equal(t, webhook.FormatCompleted, c.WebhookFormat)
+				assert.Equal(t, event.FormatCompleted, c.WebhookFormat)
 				assert.Equal(t, "WARN", c.LogLevel.String())
 			}},
 		{name: "bad format", args: []string{"-webhook-format", "xml"}, wantErr: "-webhook-format"},

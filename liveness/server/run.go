@@ -20,7 +20,9 @@ import (
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/httpapi"
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -133,30 +135,30 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	evidenceURLs := &liveness.EvidenceURLs{Secret: liveness.EvidenceURLKey(secret), BaseURL: strings.TrimSuffix(publicURL, "/")}
 
 	// Webhook outbox and dispatcher.
-	var hookStore webhook.Store = webhook.NewMemoryStore()
+	var hookStore outbox.Store = outbox.NewMemoryStore()
 	if stores.Webhooks != nil {
 		hookStore = stores.Webhooks
 	}
-	dopts := []webhook.Option{webhook.WithStore(metrics.WebhookStore(hookStore)), webhook.WithLogger(logger),
-		webhook.WithRetryPolicy(cfg.WebhookRetry), webhook.WithAttemptTimeout(cfg.WebhookTimeout)}
+	dopts := []outbox.Option{outbox.WithStore(metrics.WebhookStore(hookStore)), outbox.WithLogger(logger),
+		outbox.WithRetryPolicy(cfg.WebhookRetry), outbox.WithAttemptTimeout(cfg.WebhookTimeout)}
 	if cfg.Replica != "" {
-		dopts = append(dopts, webhook.WithUserAgent(webhook.DefaultUserAgent+" ("+cfg.Replica+")"))
+		dopts = append(dopts, outbox.WithUserAgent(outbox.DefaultUserAgent+" ("+cfg.Replica+")"))
 	}
 	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(secret), liveness.SessionWebhookFormat(cfg.SessionWebhookFormat),
 		liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs), liveness.SessionWebhookSchemes(cfg.WebhookSchemes)}
 	if cfg.WebhookAllowPrivate {
-		dopts = append(dopts, webhook.WithInsecureTargets())
+		dopts = append(dopts, outbox.WithInsecureTargets())
 		nopts = append(nopts, liveness.WebhookInsecureTargets())
 	}
 	if cfg.WebhookURL != "" {
-		nopts = append(nopts, liveness.WebhookEndpoints(webhook.Endpoint{
+		nopts = append(nopts, liveness.WebhookEndpoints(outbox.Endpoint{
 			ID: "server", URL: cfg.WebhookURL, Secrets: webhook.Secrets{{Value: secret}}, Format: cfg.WebhookFormat, Schemes: cfg.WebhookSchemes,
 		}))
 	}
 	if tenantEndpoints != nil {
 		nopts = append(nopts, liveness.TenantWebhookEndpoints(tenantEndpoints))
 	}
-	dispatcher, err := webhook.New(dopts...)
+	dispatcher, err := outbox.New(dopts...)
 	if err != nil {
 		return err
 	}
@@ -168,11 +170,20 @@ func Run(ctx context.Context, cfg Config) (err error) {
 
 	// Engine.
 	eopts := []liveness.Option{liveness.WithLogger(logger), liveness.WithNotifier(notifier), liveness.WithObserver(metrics)}
-	if p, ok := hookStore.(liveness.Pruner); ok { // both outboxes prune delivered records
-		eopts = append(eopts, liveness.WithRetention(24*time.Hour, 10*time.Minute, p))
+	retention := stores.Retention
+	if retention <= 0 {
+		retention = 24 * time.Hour
 	}
+	var pruners []liveness.Pruner
+	if p, ok := hookStore.(liveness.Pruner); ok { // the outboxes prune delivered records
+		pruners = append(pruners, p)
+	}
+	eopts = append(eopts, liveness.WithRetention(retention, 10*time.Minute, pruners...))
 	if stores.Sessions != nil {
 		eopts = append(eopts, liveness.WithStore(stores.Sessions))
+	}
+	if stores.References != nil {
+		eopts = append(eopts, liveness.WithReferenceStore(stores.References))
 	}
 	if stores.Evidence != nil {
 		eopts = append(eopts, liveness.WithEvidenceStore(stores.Evidence))
@@ -251,7 +262,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout}); err != nil {
 		return err
 	}
-	if pending, err := hookStore.Deliveries(context.Background(), webhook.DeliveryFilter{State: webhook.StatePending}); err == nil && len(pending) > 0 {
+	if pending, err := hookStore.Deliveries(context.Background(), outbox.DeliveryFilter{State: outbox.StatePending}); err == nil && len(pending) > 0 {
 		if stores.Durable {
 			logger.Info("webhooks kept in the outbox for the next start", "pending", len(pending))
 		} else {
@@ -265,7 +276,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 // ignoreClosed drops the error of closing what is already closed.
 func ignoreClosed(f func() error) func() error {
 	return func() error {
-		if err := f(); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, webhook.ErrClosed) {
+		if err := f(); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, outbox.ErrClosed) {
 			return err
 		}
 		return nil
@@ -296,7 +307,7 @@ type tenantWebhook struct {
 }
 
 // readTenantWebhooks reads the -tenant-webhooks file; nil without one.
-func readTenantWebhooks(path string) (map[string]webhook.Endpoint, error) {
+func readTenantWebhooks(path string) (map[string]outbox.Endpoint, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -308,13 +319,13 @@ func readTenantWebhooks(path string) (map[string]webhook.Endpoint, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("tenant webhooks %s: %w", path, err)
 	}
-	eps := make(map[string]webhook.Endpoint, len(m))
+	eps := make(map[string]outbox.Endpoint, len(m))
 	for t, w := range m {
-		f := webhook.Format(w.Format)
+		f := event.Format(w.Format)
 		if f == "" {
-			f = webhook.FormatEvent
+			f = event.FormatEvent
 		}
-		eps[t] = webhook.Endpoint{URL: w.URL, Secrets: webhook.Secrets{{Value: w.Secret}}, Format: f}
+		eps[t] = outbox.Endpoint{URL: w.URL, Secrets: webhook.Secrets{{Value: w.Secret}}, Format: f}
 	}
 	return eps, nil
 }

@@ -2,7 +2,8 @@
 // pass (memory, bbolt, Redis, PostgreSQL): headers, the append-only frame
 // log, atomic optimistic commits with their intents under concurrency,
 // the outbox, the pending-expiry index, retention, and the migration of a
-// schema 1 record (RunMigration).
+// schema 1 record (RunMigration); RunReferences is the suite of a
+// liveness.ReferenceStore (memory, bbolt, PostgreSQL).
 package storetest
 
 import (

@@ -26,12 +26,13 @@ type config struct {
 	redisPrefix      string
 	postgresURL      string
 	sessionRetention time.Duration
+	sessionsIn       string
 	keysFile         string
 	auditSigner      *audit.Signer
 }
 
 // backendFlags are the flags of this server beyond server.SharedFlags.
-var backendFlags = []string{"replica", "redis-url", "redis-prefix", "postgres-url", "session-retention", "keys-file", "audit-key", "audit-key-id"}
+var backendFlags = []string{"replica", "redis-url", "redis-prefix", "postgres-url", "sessions-in", "session-retention", "keys-file", "audit-key", "audit-key-id"}
 
 // defaults are the shared flags' defaults for replicas: evidence is kept
 // until -evidence-retention is set.
@@ -54,7 +55,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL, redis://[:PASSWORD@]HOST:PORT/DB or rediss:// (required)")
 	fs.StringVar(&c.redisPrefix, "redis-prefix", redisstore.DefaultPrefix, "prefix of every Redis key")
 	fs.StringVar(&c.postgresURL, "postgres-url", "", "PostgreSQL URL (required)")
-	fs.DurationVar(&c.sessionRetention, "session-retention", redisstore.DefaultRetention, "how long finished sessions stay readable")
+	fs.StringVar(&c.sessionsIn, "sessions-in", "redis", "where sessions are kept: redis, or postgres (one transaction per change with its intents)")
+	fs.DurationVar(&c.sessionRetention, "session-retention", redisstore.DefaultRetention, "how long ended sessions and delivered webhook records are kept (pruned every 10 minutes)")
 	fs.StringVar(&c.keysFile, "keys-file", "", "keys.json of API keys")
 	fs.StringVar(&auditKey, "audit-key", "", "base64 Ed25519 seed signing the audit chain (default: no audit log)")
 	fs.StringVar(&auditKeyID, "audit-key-id", "k1", "id of the audit key")
@@ -79,6 +81,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, errors.New("-postgres-url (or OPENLIVENESS_POSTGRES_URL) is required")
 	case c.WebhookSecret == "":
 		return nil, errors.New("-webhook-secret (or OPENLIVENESS_WEBHOOK_SECRET) is required: every replica must sign with the same secret")
+	case c.sessionsIn != "redis" && c.sessionsIn != "postgres":
+		return nil, errors.New("-sessions-in must be redis or postgres")
 	case c.DevAPIKey == "" && c.keysFile == "":
 		return nil, errors.New("-dev-api-key or -keys-file is required: every replica must accept the same keys")
 	case c.sessionRetention <= 0:

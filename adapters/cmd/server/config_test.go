@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/server"
 	"github.com/openliveness/openliveness/webhook"
 )
@@ -32,9 +34,14 @@ func TestParseConfig(t *testing.T) {
 			assert.Nil(t, c.auditSigner)
 			assert.Equal(t, 30, c.RateLimit)
 			assert.Equal(t, 10*time.Second, c.RateWindow)
-			assert.Equal(t, webhook.FormatEvent, c.WebhookFormat)
+			assert.Equal(t, event.FormatEvent, c.WebhookFormat)
 			assert.Zero(t, c.EvidenceRetention)
+			assert.Equal(t, "redis", c.sessionsIn)
 		}},
+		{name: "sessions in postgres", args: append([]string{"-sessions-in", "postgres"}, required...), check: func(t *testing.T, c *config) {
+			assert.Equal(t, "postgres", c.sessionsIn)
+		}},
+		{name: "bad sessions-in", args: append([]string{"-sessions-in", "mysql"}, required...), wantErr: "-sessions-in"},
 		{name: "from the environment", env: map[string]string{
 			"OPENLIVENESS_REDIS_URL": "redis://r/1", "OPENLIVENESS_POSTGRES_URL": "postgres://p/db",
 			"OPENLIVENESS_WEBHOOK_SECRET": "whsec_x", "OPENLIVENESS_KEYS_FILE": "/etc/keys.json",
@@ -46,7 +53,7 @@ func TestParseConfig(t *testing.T) {
 			assert.Equal(t, "r7", c.Replica)
 			require.NotNil(t, c.auditSigner)
 			assert.Equal(t, "k1", c.auditSigner.KeyID())
-			assert.Equal(t, webhook.RetryOncePolicy().Delays, c.WebhookRetry.Delays)
+			assert.Equal(t, outbox.RetryOncePolicy().Delays, c.WebhookRetry.Delays)
 			assert.True(t, c.TLSSelfSigned)
 			assert.Equal(t, "127.0.0.1:9090", c.MetricsAddr)
 		}},

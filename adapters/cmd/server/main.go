@@ -9,7 +9,7 @@
 //	            rate limit, failure limits per reference id
 //	PostgreSQL  the webhook outbox (every replica delivers; each delivery is
 //	            leased to one worker), the audit chain (one chain whatever
-//	            replica appends), evidence objects
+//	            replica appends), evidence objects, registered reference faces
 //	each replica  the analysis engine and its caches (rebuilt from Redis
 //	            when a session's frames move to another replica)
 //
@@ -31,7 +31,10 @@
 //	-redis-prefix           prefix of every Redis key (default openliveness:)
 //	-postgres-url           PostgreSQL URL (required); add search_path=SCHEMA to keep the
 //	                        tables in their own schema
-//	-session-retention      how long finished sessions stay readable (24h)
+//	-sessions-in            where sessions are kept: redis (default) or postgres, where a
+//	                        change and its intents are one transaction
+//	-session-retention      how long ended sessions (with their frame logs) and delivered
+//	                        or failed webhook records are kept (24h); pruned every 10 minutes
 //	-keys-file              a keys.json of API keys, as written by "examples/server keys";
 //	                        it or -dev-api-key is required
 //	-audit-key              base64 Ed25519 seed (32 bytes) signing the audit chain, the same

@@ -13,6 +13,7 @@ import (
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/adapters/redisstore"
 	"github.com/openliveness/openliveness/audit"
+	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	"github.com/openliveness/openliveness/liveness/server"
 )
@@ -57,9 +58,11 @@ func openStores(ctx context.Context, cfg *config, logger *slog.Logger) (*server.
 	}
 	rprefix := redisstore.WithPrefix(cfg.redisPrefix)
 	st := &server.Stores{
-		Sessions:       redisstore.New(rdb, rprefix, redisstore.WithRetention(cfg.sessionRetention)),
+		Sessions:       sessionStore(cfg, rdb, pool),
+		Retention:      cfg.sessionRetention,
 		FailureLimiter: redisstore.NewFailureLimiter(rdb, redisstore.DefaultMaxFailures, redisstore.DefaultFailureWindow, rprefix),
 		Evidence:       pgstore.NewEvidenceStore(pool, nil),
+		References:     pgstore.NewReferenceStore(pool),
 		Webhooks:       pgstore.NewWebhookStore(pool),
 		RateLimiter:    redisstore.NewRateLimiter(rdb, cfg.RateLimit, cfg.RateWindow, rprefix),
 		Durable:        true,
@@ -82,6 +85,14 @@ func openStores(ctx context.Context, cfg *config, logger *slog.Logger) (*server.
 		}
 	}
 	return st, nil
+}
+
+// sessionStore returns the session store -sessions-in names.
+func sessionStore(cfg *config, rdb *redis.Client, pool *pgxpool.Pool) liveness.Store {
+	if cfg.sessionsIn == "postgres" {
+		return pgstore.NewSessionStore(pool)
+	}
+	return redisstore.New(rdb, redisstore.WithPrefix(cfg.redisPrefix), redisstore.WithRetention(cfg.sessionRetention))
 }
 
 // purgeLockKey names the advisory lock that lets one replica at a time

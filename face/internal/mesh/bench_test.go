@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
@@ -33,9 +35,7 @@ func forEachKernel(b *testing.B, fn func(b *testing.B, m *Model)) {
 	for _, mode := range kernelModes() {
 		b.Run(mode.name, func(b *testing.B) {
 			m, err := Load()
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			m.simd = mode.simd
 			fn(b, m)
 		})
@@ -46,15 +46,11 @@ func BenchmarkRun(b *testing.B) {
 	forEachKernel(b, func(b *testing.B, m *Model) {
 		in := syntheticInput()
 		var res Result
-		if err := m.Run(in, &res); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, m.Run(in, &res))
 		b.ReportAllocs()
 		cpu := processCPU()
 		for b.Loop() {
-			if err := m.Run(in, &res); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, m.Run(in, &res))
 		}
 		reportCPU(b, cpu)
 	})
@@ -121,9 +117,7 @@ func benchSteps(b *testing.B, m *Model, keep func(i int, st *step) bool) {
 //	go test -run '^$' -bench 'Layers|FMAPeak' -cpu 1 -benchtime 200ms ./face/internal/mesh/
 func BenchmarkLayers(b *testing.B) {
 	m, err := Load()
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	for i := range m.p.steps {
 		st := &m.p.steps[i]
 		var name string
@@ -195,9 +189,7 @@ func BenchmarkBlock(b *testing.B) {
 // 16×16×32 patches.
 func BenchmarkSample(b *testing.B) {
 	m, err := Load()
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	benchSteps(b, m, func(i int, st *step) bool { return st.kind == stepSample })
 }
 
@@ -213,9 +205,7 @@ func BenchmarkSubnetworks(b *testing.B) {
 // BenchmarkMerge maps the sub-network outputs back and assembles 478 points.
 func BenchmarkMerge(b *testing.B) {
 	m, err := Load()
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	ws := m.newWorkspace()
 	m.forward(ws, syntheticInput())
 	var res Result

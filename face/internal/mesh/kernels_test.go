@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
@@ -377,9 +379,7 @@ func TestBlockLayer(t *testing.T) {
 		for _, mode := range kernelModes() {
 			t.Run(fmt.Sprintf("%s/%dx%dx%d_to_%d_s%d", mode.name, tt.h, tt.w, tt.cin, tt.cout, tt.stride), func(t *testing.T) {
 				L, err := newBlockLayer(tt.h, tt.w, tt.cin, tt.cout, tt.stride, dw, pw, bias, slope)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				in := &tensor{h: tt.h, w: tt.w, c: tt.cin, padded: true}
 				out := &tensor{h: L.outH, w: L.outW, c: tt.cout, padded: true}
 				got := layerHarness(mode.simd, in, out, step{kind: stepBlock, block: L}, x)
@@ -422,9 +422,7 @@ func TestConvLayer(t *testing.T) {
 		for _, mode := range kernelModes() {
 			t.Run(mode.name+"/"+tt.name, func(t *testing.T) {
 				L, err := newConvLayer(tt.h, tt.w, tt.cin, tt.cout, tt.k, tt.s, tt.padding, w, bias, slope)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				in := &tensor{h: tt.h, w: tt.w, c: tt.cin, padded: tt.paddedIn}
 				out := &tensor{h: L.outH, w: L.outW, c: tt.cout, padded: tt.paddedOut, extra: len(L.bias) - tt.cout}
 				got := layerHarness(mode.simd, in, out, step{kind: stepConv, conv: L}, x)

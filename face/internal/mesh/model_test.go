@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/face/internal/nn"
 )
 
@@ -50,9 +52,7 @@ var (
 func loadModel(t testing.TB) *Model {
 	t.Helper()
 	m, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
@@ -192,9 +192,7 @@ func TestRunExtremeInputs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var res Result
-			if err := m.Run(tt.in, &res); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, m.Run(tt.in, &res))
 		})
 	}
 }
@@ -206,9 +204,7 @@ func TestRunDoesNotAllocate(t *testing.T) {
 	m := loadModel(t)
 	in := syntheticInput()
 	var res Result
-	if err := m.Run(in, &res); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, m.Run(in, &res))
 	if n := testing.AllocsPerRun(5, func() { _ = m.Run(in, &res) }); n != 0 {
 		t.Errorf("Run allocates %v times per call", n)
 	}
@@ -228,9 +224,7 @@ func TestConcurrentRun(t *testing.T) {
 	inputs := [][]float32{syntheticInput(), perturbed()}
 	want := make([]Result, len(inputs))
 	for i, in := range inputs {
-		if err := m.Run(in, &want[i]); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, m.Run(in, &want[i]))
 	}
 	if want[0] == want[1] {
 		t.Fatal("different inputs gave identical results")
@@ -271,12 +265,8 @@ func TestAssemblyMatchesGo(t *testing.T) {
 	pure.simd = false
 	for _, in := range [][]float32{syntheticInput(), perturbed()} {
 		var a, g Result
-		if err := asm.Run(in, &a); err != nil {
-			t.Fatal(err)
-		}
-		if err := pure.Run(in, &g); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, asm.Run(in, &a))
+		require.NoError(t, pure.Run(in, &g))
 		var worst float64
 		for i := range a.Points {
 			for k := range 3 {

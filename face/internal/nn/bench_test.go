@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // reportFLOPs adds GFLOP per second of wall time and of process CPU time.
@@ -27,6 +29,7 @@ func BenchmarkPointwise(b *testing.B) {
 		w := BlockFilter(randVec(r, s.cin*s.cout), s.cout, s.cin)
 		in, bias, slope := randVec(r, s.npix*s.cin), randVec(r, s.cout), randVec(r, s.cout)
 		out := make([]float32, s.npix*s.cout)
+		require.Len(b, w, RoundUp16(s.cout)*s.cin)
 		for _, simd := range modes() {
 			b.Run(fmt.Sprintf("%s/%dx%d-%d", modeName(simd), s.npix, s.cin, s.cout), func(b *testing.B) {
 				cpu := processCPU()

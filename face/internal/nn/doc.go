@@ -1,7 +1,7 @@
 // Package nn holds what the networks under face/internal share: the reader
 // of the TensorFlow.js graph-model format (ParseGraph) and the float32
-// kernels they run (Pointwise, DepthwiseRow, PoolRow, and on CPUs with
-// AVX-512 Pointwise512 and BiasAct).
+// kernels they run (Conv3, Pointwise, DepthwiseRow, DepthwiseRowBias,
+// PoolRow, and on CPUs with AVX-512 Pointwise512).
 //
 // Activations are NHWC, batch 1. The 1×1 convolution reads its filter in
 // the BlockFilter layout, 16 output channels per block, and fuses bias,

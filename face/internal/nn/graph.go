@@ -140,10 +140,15 @@ func decodeWeights(f *graphFile, bin []byte) (map[string]*constant, error) {
 	off := 0
 	for _, grp := range f.WeightsManifest {
 		for _, e := range grp.Weights {
+			// n stays at most the bytes left, so n*d and 4*n cannot
+			// overflow for any shape a hostile manifest declares.
 			n := 1
 			for _, d := range e.Shape {
 				if d < 0 {
 					return nil, fmt.Errorf("%w: weight %q has shape %v", ErrGraph, e.Name, e.Shape)
+				}
+				if d != 0 && n > (len(bin)-off)/d {
+					return nil, fmt.Errorf("%w: weights file too short at %q", ErrGraph, e.Name)
 				}
 				n *= d
 			}

@@ -68,3 +68,32 @@ func TestParseGraphErrors(t *testing.T) {
 		require.ErrorIs(t, err, ErrGraph, name)
 	}
 }
+
+// FuzzParseGraph feeds damaged model descriptions and weight files to the
+// parser: it must fail with ErrGraph or return a graph whose accessors
+// work, never panic.
+func FuzzParseGraph(f *testing.F) {
+	f.Add([]byte(tinyModel), tinyWeights())
+	f.Add([]byte(tinyModel), tinyWeights()[:6])
+	f.Add([]byte(`{"format":"graph-model","modelTopology":{"node":[{"name":"a","op":"Relu","input":["^a:1"]}]}}`), []byte(nil))
+	// A shape whose element count overflows int.
+	f.Add([]byte(`{"format":"graph-model","modelTopology":{"node":[]},"weightsManifest":[{"paths":["w.bin"],"weights":[{"name":"w","shape":[2147483648,2147483648],"dtype":"float32"}]}]}`), []byte{0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, js, bin []byte) {
+		g, err := ParseGraph(js, bin)
+		if err != nil {
+			require.ErrorIs(t, err, ErrGraph)
+			return
+		}
+		for _, n := range g.Nodes() {
+			for k := range n.Input {
+				_ = g.Input(n, k)
+				_, _, _ = g.FloatConst(n, k)
+				_, _ = g.IntConst(n, k)
+			}
+			_ = n.AttrInts("strides")
+			_ = n.AttrStrings("fused_ops")
+			_ = g.Consumers(n.Name)
+			g.Ancestors(n, func(*Node) bool { return true })
+		}
+	})
+}

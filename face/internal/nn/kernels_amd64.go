@@ -4,7 +4,7 @@ package nn
 
 // haveAVX2 reports whether the CPU and OS support AVX2 and FMA, which the
 // assembly kernels need; have512 whether they also support AVX-512F, which
-// pointwise512 and biasAct512 need. Both are set once at package
+// pointwise512 needs. Both are set once at package
 // initialisation and never change.
 var (
 	haveAVX2 = detectAVX2FMA()

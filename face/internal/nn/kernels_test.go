@@ -106,6 +106,8 @@ func TestDepthwiseAndPool(t *testing.T) {
 	for _, tc := range []struct{ ow, c, stride, off int }{
 		{1, 8, 1, 0},
 		{5, 16, 1, 0},
+		{4, 16, 1, 1},
+		{9, 40, 1, 0},
 		{7, 24, 2, 0},
 		{6, 32, 2, 1},
 		{12, 64, 1, 0},

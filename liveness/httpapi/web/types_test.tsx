@@ -11,6 +11,10 @@ async function check(): Promise<boolean> {
   const s: SessionState = await client.getSession('id', 'ct_token');
   const n: number | null = s.privacy ? s.privacy.evidence_retention_days : null;
   void n;
+  if (s.consent_text && !s.consent_accepted_at) {
+    const a: SessionState = await client.acceptConsent('id', 'ct_token', { consentText: s.consent_text, signal: ctrl.signal });
+    void a;
+  }
   try {
     const r: LivenessResult = await client.run('id', video, 'ct_token', {
       signal: ctrl.signal,
@@ -20,7 +24,7 @@ async function check(): Promise<boolean> {
     const c = await client.cancelSession('id', 'ct_token');
     return r.passed && c.status === 'cancelled';
   } catch (err) {
-    if (err instanceof LivenessError && err.code === 'camera_denied') return false;
+    if (err instanceof LivenessError && (err.code === 'camera_denied' || err.code === 'consent_required')) return false;
     throw err;
   }
 }

@@ -21,13 +21,17 @@ import (
 
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness/httpapi/web"
+	"github.com/openliveness/openliveness/liveness/limits"
 )
 
-// Limits of the verify request, as in the API contract.
+// Limits of the verify request, equal to limits.Default()'s
+// MaxFrameBytes and MaxBurstFrames (a test checks it). The mock checks
+// every bound of limits.Default().
+//
+// Deprecated: use limits.Default().
 const (
 	MaxFrameBytes  = 4 << 20 // one decoded JPEG frame
 	MaxBurstFrames = 20      // frames in one frames_b64 burst
-	maxBodyBytes   = MaxBurstFrames*(MaxFrameBytes*4/3+4) + 4096
 )
 
 // Errors of the verify body parser.
@@ -257,7 +261,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	var ids []challenge.ID
 	if len(req.Challenges) > 0 {
-		if len(req.Challenges) > challenge.MaxLength {
+		if len(req.Challenges) > limits.Default().MaxChallenges {
 			writeError(w, http.StatusBadRequest, "too many challenges")
 			return
 		}
@@ -274,7 +278,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		if n == 0 {
 			n = 3
 		}
-		if n < challenge.MinLength || n > challenge.MaxLength {
+		if lim := limits.Default(); n < lim.MinChallenges || n > lim.MaxChallenges {
 			writeError(w, http.StatusBadRequest, "challenge_count out of range")
 			return
 		}
@@ -287,11 +291,11 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		}
 		ids = seq
 	}
-	ttl := req.TTLSeconds
-	if ttl <= 0 {
-		ttl = 600
+	ttl, lim := req.TTLSeconds, limits.Default()
+	if ttl == 0 {
+		ttl = 600 // longer than the server's default, for slow browser tests
 	}
-	if ttl > 3600 {
+	if ttl < int(lim.MinTTL/time.Second) || ttl > int(lim.MaxTTL/time.Second) {
 		writeError(w, http.StatusBadRequest, "ttl_seconds out of range")
 		return
 	}
@@ -332,6 +336,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"session_id":         id,
+		"status":             StatusPending,
+		"expires_at":         ss.expires.UTC().Format(time.RFC3339),
 		"challenges":         names,
 		"current_challenge":  names[0],
 		"challenge_index":    0,
@@ -384,6 +390,8 @@ func (s *Server) state(ss *session) map[string]any {
 		"challenge_index":    min(ss.index, len(ss.challenges)),
 		"total_challenges":   len(ss.challenges),
 		"expires_in_seconds": max(0, int(math.Ceil(ss.expires.Sub(s.now()).Seconds()))),
+		"current_challenge":  nil,
+		"mirrored":           false,
 	}
 	if ss.index < len(ss.challenges) {
 		m["current_challenge"] = ss.challenges[ss.index]
@@ -416,15 +424,25 @@ func (s *Server) state(ss *session) map[string]any {
 	return m
 }
 
-// timing adds the current challenge's remaining time to an answer.
+// timing adds the current challenge's remaining time to an answer: null
+// while no challenge is timed, as the server answers.
 func (s *Server) timing(ss *session, m map[string]any) {
-	if s.challengeWindow <= 0 || ss.status != StatusPending || ss.index >= len(ss.challenges) {
+	m["challenge_time_left_ms"] = nil
+	m["challenge_window_ms"] = defaultChallengeWindowMS
+	if s.challengeWindow <= 0 {
+		return
+	}
+	m["challenge_window_ms"] = s.challengeWindow.Milliseconds()
+	if ss.status != StatusPending || ss.index >= len(ss.challenges) {
 		return
 	}
 	left := max(0, s.challengeWindow-s.now().Sub(ss.challengeAt))
 	m["challenge_time_left_ms"] = left.Milliseconds()
-	m["challenge_window_ms"] = s.challengeWindow.Milliseconds()
 }
+
+// defaultChallengeWindowMS is the server's default response window,
+// reported when the mock does not time challenges.
+const defaultChallengeWindowMS = 5000
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -447,9 +465,23 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) {
 	if ss == nil {
 		return
 	}
-	m := s.state(ss)
-	m["passed"] = ss.status == StatusPassed
-	m["passed_challenges"] = min(ss.index, len(ss.challenges))
+	passed := make([]map[string]any, min(ss.index, len(ss.challenges)))
+	for i := range passed {
+		passed[i] = map[string]any{"challenge": ss.challenges[i], "confidence": 0.9}
+	}
+	m := map[string]any{
+		"session_id": ss.id, "status": ss.status, "verdict": nil, "confidence": nil, "reason": nil,
+		"model_version": "webtest-mock", "passed_challenges": passed, "frames": len(ss.subs), "completed_at": nil,
+	}
+	switch ss.status {
+	case StatusPassed:
+		m["verdict"], m["confidence"], m["completed_at"] = "PASS", ss.score, s.now().UTC().Format(time.RFC3339)
+	case StatusFailed, StatusCancelled, StatusExpired:
+		m["verdict"], m["confidence"], m["reason"], m["completed_at"] = "FAIL", 0.0, ss.reason, s.now().UTC().Format(time.RFC3339)
+	}
+	if ss.referenceID != "" {
+		m["reference_id"] = ss.referenceID
+	}
 	writeJSON(w, http.StatusOK, m)
 }
 
@@ -531,9 +563,11 @@ type verifyBody struct {
 }
 
 // ParseVerifyBody decodes a verify request body: one frame_b64, or a burst
-// of 1..MaxBurstFrames frames_b64 with interval_ms in 1..2000. Every frame
-// must be base64 (standard alphabet, no data: prefix) of a JPEG of at most
-// MaxFrameBytes. Errors wrap [ErrBody] or [ErrFrame].
+// of frames_b64 with interval_ms, within the bounds of limits.Default()
+// (1..MaxBurstFrames frames, interval_ms in MinIntervalMS..MaxIntervalMS).
+// Every frame must be base64 (standard alphabet, no data: prefix) of a JPEG
+// of at most MaxFrameBytes and MaxFramePixels. Errors wrap [ErrBody] or
+// [ErrFrame].
 func ParseVerifyBody(data []byte) (frames []Frame, burst bool, intervalMS int, err error) {
 	var b verifyBody
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -545,6 +579,7 @@ func ParseVerifyBody(data []byte) (frames []Frame, burst bool, intervalMS int, e
 		return nil, false, 0, fmt.Errorf("%w: trailing data", ErrBody)
 	}
 	var raw []string
+	lim := limits.Default()
 	switch {
 	case b.FrameB64 != nil && b.FramesB64 == nil:
 		if b.IntervalMS != nil {
@@ -552,10 +587,10 @@ func ParseVerifyBody(data []byte) (frames []Frame, burst bool, intervalMS int, e
 		}
 		raw = []string{*b.FrameB64}
 	case b.FrameB64 == nil && b.FramesB64 != nil:
-		if len(b.FramesB64) == 0 || len(b.FramesB64) > MaxBurstFrames {
+		if len(b.FramesB64) == 0 || len(b.FramesB64) > lim.MaxBurstFrames {
 			return nil, false, 0, fmt.Errorf("%w: %d frames in a burst", ErrBody, len(b.FramesB64))
 		}
-		if b.IntervalMS == nil || *b.IntervalMS < 1 || *b.IntervalMS > 2000 {
+		if b.IntervalMS == nil || *b.IntervalMS < lim.MinIntervalMS || *b.IntervalMS > lim.MaxIntervalMS {
 			return nil, false, 0, fmt.Errorf("%w: interval_ms missing or out of range", ErrBody)
 		}
 		raw, burst, intervalMS = b.FramesB64, true, *b.IntervalMS
@@ -563,21 +598,21 @@ func ParseVerifyBody(data []byte) (frames []Frame, burst bool, intervalMS int, e
 		return nil, false, 0, fmt.Errorf("%w: need exactly one of frame_b64 and frames_b64", ErrBody)
 	}
 	for i, s := range raw {
-		if base64.StdEncoding.DecodedLen(len(s)) > MaxFrameBytes+2 {
-			return nil, false, 0, fmt.Errorf("%w %d: larger than %d bytes", ErrFrame, i, MaxFrameBytes)
+		if base64.StdEncoding.DecodedLen(len(s)) > lim.MaxFrameBytes+2 {
+			return nil, false, 0, fmt.Errorf("%w %d: larger than %d bytes", ErrFrame, i, lim.MaxFrameBytes)
 		}
 		jpg, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
 			return nil, false, 0, fmt.Errorf("%w %d: not base64: %v", ErrFrame, i, err)
 		}
-		if len(jpg) > MaxFrameBytes {
-			return nil, false, 0, fmt.Errorf("%w %d: larger than %d bytes", ErrFrame, i, MaxFrameBytes)
+		if len(jpg) > lim.MaxFrameBytes {
+			return nil, false, 0, fmt.Errorf("%w %d: larger than %d bytes", ErrFrame, i, lim.MaxFrameBytes)
 		}
 		cfg, format, err := image.DecodeConfig(bytes.NewReader(jpg))
 		if err != nil || format != "jpeg" {
 			return nil, false, 0, fmt.Errorf("%w %d: not a JPEG", ErrFrame, i)
 		}
-		if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > 4096 || cfg.Height > 4096 {
+		if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > lim.MaxFramePixels {
 			return nil, false, 0, fmt.Errorf("%w %d: %dx%d", ErrFrame, i, cfg.Width, cfg.Height)
 		}
 		frames = append(frames, Frame{JPEG: jpg, Width: cfg.Width, Height: cfg.Height})
@@ -586,7 +621,7 @@ func ParseVerifyBody(data []byte) (frames []Frame, burst bool, intervalMS int, e
 }
 
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
-	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, limits.Default().MaxBodyBytes))
 
 	s.mu.Lock()
 	ss := s.lookup(w, r)
@@ -675,14 +710,14 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 			}
 			answer = map[string]any{
 				"challenge_passed": true, "session_status": StatusPassed, "score": ss.score,
-				"liveness_verified": true, "message": "Liveness verified successfully",
+				"liveness_verified": true, "verdict": "PASS", "message": "Liveness verified successfully",
 			}
 		} else {
 			next := ss.challenges[ss.index]
 			answer = map[string]any{
 				"challenge_passed": true, "session_status": StatusPending, "next_challenge": next,
 				"challenge_index": ss.index, "total_challenges": len(ss.challenges),
-				"message": "Great! Now: " + next,
+				"message": "Great! Now: " + next, "face_detected": true, "hint": "passed", "feedback": "",
 			}
 			s.timing(ss, answer)
 		}
@@ -696,6 +731,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 			"challenge_passed": false, "session_status": StatusFailed, "reason": ss.reason,
 			"message": "Liveness check failed — please use a live camera",
 		}
+		s.timing(ss, answer)
 	case Throttle:
 		status = http.StatusTooManyRequests
 		header["Retry-After"] = fmt.Sprint(retrySeconds(d.RetryAfter))
@@ -714,7 +750,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		answer = map[string]any{
 			"challenge_passed": false, "face_detected": d.FaceDetected, "session_status": StatusPending,
 			"current_challenge": sub.Challenge, "confidence": d.Confidence,
-			"message": "Challenge not passed yet — keep trying", "hint": d.Hint,
+			"message": "Challenge not passed yet — keep trying", "hint": d.Hint, "feedback": "",
 		}
 		if d.Feedback != "" {
 			answer["feedback"] = d.Feedback

@@ -8,15 +8,14 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/jpeg"
-	_ "image/png" // face crops may be PNG
+	"image/color"
 	"io/fs"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/disintegration/imaging"
 	"golang.org/x/image/draw"
 
 	"github.com/openliveness/openliveness/spoof"
@@ -54,7 +53,7 @@ func Load(ctx context.Context, det *spoof.Detector, dir string, live bool, a Aug
 		if d.IsDir() || (ext != ".jpg" && ext != ".jpeg" && ext != ".png") {
 			return nil
 		}
-		img, err := decode(path)
+		img, err := imaging.Open(path)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
@@ -89,16 +88,6 @@ func Load(ctx context.Context, det *spoof.Detector, dir string, live bool, a Aug
 	return samples, files, nil
 }
 
-func decode(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	return img, err
-}
-
 // Degrade returns a copy of img as a worse camera would capture it: a
 // smaller face (longer side log-uniform between minSide and the original),
 // a lower contrast about mid-grey with a brightness shift, and JPEG
@@ -112,22 +101,19 @@ func Degrade(img image.Image, rng *rand.Rand, minSide int) (image.Image, error) 
 	hi := math.Log(float64(side))
 	s := math.Exp(lo+rng.Float64()*(hi-lo)) / float64(side)
 	w, h := max(1, int(math.Round(float64(b.Dx())*s))), max(1, int(math.Round(float64(b.Dy())*s)))
+	// x/image's BiLinear rather than imaging.Resize: the copies stay
+	// pixel-identical to those the former NUAA-only model was fitted on.
 	small := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.BiLinear.Scale(small, small.Rect, img, b, draw.Src, nil)
 	c := 0.6 + 0.4*rng.Float64()
 	off := (rng.Float64() - 0.5) * 40
-	for i := 0; i < len(small.Pix); i += 4 {
-		for k := 0; k < 3; k++ {
-			v := 128 + c*(float64(small.Pix[i+k])-128) + off
-			small.Pix[i+k] = uint8(math.Max(0, math.Min(255, math.Round(v))))
-		}
-	}
+	adj := func(v uint8) uint8 { return uint8(math.Max(0, math.Min(255, math.Round(128+c*(float64(v)-128)+off)))) }
+	soft := imaging.AdjustFunc(small, func(p color.NRGBA) color.NRGBA { return color.NRGBA{adj(p.R), adj(p.G), adj(p.B), p.A} })
 	var buf bytes.Buffer
-	q := 55 + rng.IntN(40)
-	if err := jpeg.Encode(&buf, small, &jpeg.Options{Quality: q}); err != nil {
+	if err := imaging.Encode(&buf, soft, imaging.JPEG, imaging.JPEGQuality(55+rng.IntN(40))); err != nil {
 		return nil, err
 	}
-	return jpeg.Decode(&buf)
+	return imaging.Decode(&buf)
 }
 
 // ShippedOptions are the default Fit options of spooffit -live/-attack.

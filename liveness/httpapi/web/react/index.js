@@ -18,6 +18,12 @@
 // backend must still read the verdict server-side (GET
 // /v1/sessions/{id}/result or the webhook) before trusting it.
 //
+// A session created with consent_text needs the user's acceptance first:
+// show the text, and when the user agrees call
+// new LivenessClient({ apiUrl }).acceptConsent(sessionId, clientToken,
+// { consentText }) before mounting the widget (otherwise onError gets a
+// LivenessError with code consent_required).
+//
 // Plain JavaScript (React.createElement), so it needs no JSX build step.
 import { createElement as h, useEffect, useRef, useState } from 'react';
 import { LivenessClient } from '../sdk/liveness.js';
