@@ -11,6 +11,7 @@ import (
 	"github.com/openliveness/openliveness/internal/cputime"
 	"github.com/openliveness/openliveness/internal/facedata"
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/evidence"
 )
 
 // BenchmarkEngineFrame is the engine's whole per-frame path (decode, detect
@@ -31,7 +32,7 @@ func BenchmarkEngineFrame(b *testing.B) {
 	for _, mode := range []string{"first", "tracked"} {
 		b.Run(mode, func(b *testing.B) {
 			clk := newClock()
-			opts := []liveness.Option{liveness.WithEvidenceStore(liveness.NewMemoryEvidence(clk.Now)), liveness.WithMaxFrames(60)}
+			opts := []liveness.Option{liveness.WithEvidenceStore(evidence.NewMemory(clk.Now)), liveness.WithMaxFrames(60)}
 			e := newEngine(b, clk, opts...)
 			var id string
 			k, sessions := 0, 0

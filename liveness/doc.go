@@ -5,7 +5,13 @@
 // detectors and the presentation-attack signals (package spoof). The
 // session ends passed, failed, expired or cancelled, with a score in 0..1
 // and a verdict (PASS, FAIL or REQUIRES_MANUAL_REVIEW), and every change is
-// handed to a Notifier (webhooks).
+// handed to a Notifier (webhooks: package liveness/notify).
+//
+// Around the engine: liveness/notify delivers its events as signed
+// webhooks, liveness/evidence holds the evidence stores (the engine
+// defines EvidenceStore and EvidenceLister, the interfaces it consumes),
+// liveness/httpapi serves the REST API and signs evidence URLs, and
+// liveness/server wires a complete server.
 //
 // The engine needs no HTTP: a Go program creates sessions and feeds frames
 // directly (see the examples). Package liveness/httpapi mounts it as a REST

@@ -72,7 +72,7 @@ type Event struct {
 
 // Notifier receives session events after they are committed (as intents,
 // with the change that caused them, see Store). Implementations should
-// hand them to a durable outbox quickly (see WebhookNotifier); an error
+// hand them to a durable outbox quickly (see liveness/notify.Notifier); an error
 // leaves the event in the session store's outbox for Engine.Reconcile.
 type Notifier interface {
 	Notify(ctx context.Context, ev Event) error

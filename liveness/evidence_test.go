@@ -17,6 +17,7 @@ import (
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/evidence"
 )
 
 func TestEvidenceAndAudit(t *testing.T) {
@@ -30,7 +31,7 @@ func TestEvidenceAndAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := liveness.NewMemoryEvidence(clk.Now)
+	ev := evidence.NewMemory(clk.Now)
 	e := newEngine(t, clk, liveness.WithEvidenceStore(ev), liveness.WithAuditor(log))
 	c, err := e.Create(ctx, liveness.CreateOptions{ChallengeCount: 1, Challenges: []challenge.ID{challenge.Blink}, ConsentText: "I agree to a liveness check."})
 	if err != nil {
@@ -129,38 +130,6 @@ func TestEvidenceAndAudit(t *testing.T) {
 	entries, _ = log.BySession(ctx, id)
 	if last := entries[len(entries)-1]; last.EventType != audit.EvidencePurged || last.EvidenceHash != s.EvidenceHash {
 		t.Errorf("last audit entry %+v", last)
-	}
-}
-
-func TestDirEvidence(t *testing.T) {
-	d, err := liveness.NewDirEvidence(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := d.Put(ctx, "s1", "a.jpg", []byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := d.Get(ctx, "s1", "a.jpg"); err != nil || string(b) != "x" {
-		t.Fatalf("get: %q %v", b, err)
-	}
-	for _, bad := range [][2]string{{"../s1", "a"}, {"s1", "../../etc/passwd"}, {"s1", ".hidden"}, {"", "a"}} {
-		if err := d.Put(ctx, bad[0], bad[1], nil); err == nil {
-			t.Errorf("Put(%q, %q) accepted", bad[0], bad[1])
-		}
-		if _, err := d.Get(ctx, bad[0], bad[1]); !errors.Is(err, liveness.ErrNotFound) {
-			t.Errorf("Get(%q, %q): %v", bad[0], bad[1], err)
-		}
-	}
-	ids, _ := d.SessionsBefore(ctx, time.Now().Add(time.Minute))
-	if len(ids) != 1 || ids[0] != "s1" {
-		t.Errorf("sessions %v", ids)
-	}
-	if err := d.Delete(ctx, "s1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Get(ctx, "s1", "a.jpg"); !errors.Is(err, liveness.ErrNotFound) {
-		t.Errorf("after delete: %v", err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/internal/facedata"
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/evidence"
 )
 
 // The session photo (KindFace) is cropped once, when the session ends, from
@@ -23,7 +24,7 @@ func TestFaceCropOncePerSession(t *testing.T) {
 	require.NoError(t, err)
 	clk := newClock()
 	ctx := context.Background()
-	ev := liveness.NewMemoryEvidence(clk.Now)
+	ev := evidence.NewMemory(clk.Now)
 	// A long response window: the video is not a response to the prompt,
 	// and the session must stay pending for the 40 frames.
 	e := newEngine(t, clk, liveness.WithEvidenceStore(ev), liveness.WithResponseWindow(time.Hour))

@@ -294,7 +294,10 @@ func (e *Engine) analyse(ctx context.Context, data []byte, img image.Image, prev
 			sr := *fa.Spoof
 			thumb := sr.Thumb
 			a.rec.Thumb = thumb[:]
-			sr.Signals = spoof.Signals{} // recomputable; keep records small
+			// Keep in the live record only what the persisted FrameRecord
+			// keeps, so live and replayed detectors see the same frame:
+			// the signals are recomputable, the thumbnail is rec.Thumb.
+			sr.Signals, sr.Thumb = spoof.Signals{}, spoof.Thumb{}
 			a.rec.Spoof = &sr
 		}
 		a.rec.Pts = make([][2]float32, len(historyPoints))
@@ -431,19 +434,7 @@ func (e *Engine) trackerThresholds(s *Session) challenge.Thresholds {
 // feed applies one record to the runtime detectors.
 func (e *Engine) feed(rt *runtime, rec frameRec) (challenge.Step, spoof.SessionResult) {
 	step := rt.tracker.Observe(rec.Obs)
-	fi := spoof.FrameInfo{Time: rec.Obs.Time, Box: rec.Box, Frame: rec.Spoof}
-	if len(rec.Thumb) == spoof.ThumbSize*spoof.ThumbSize {
-		var t spoof.Thumb
-		copy(t[:], rec.Thumb)
-		fi.Thumb = &t
-	}
-	if len(rec.Pts) > 0 {
-		fi.Points = make([][2]float64, len(rec.Pts))
-		for i, p := range rec.Pts {
-			fi.Points[i] = [2]float64{float64(p[0]), float64(p[1])}
-		}
-	}
-	return step, rt.spoof.Observe(fi)
+	return step, rt.spoof.Observe(rec.spoofFrame())
 }
 
 // rebuild recreates the detectors of a session from its frame log: the

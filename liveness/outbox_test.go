@@ -14,7 +14,7 @@ import (
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
-	"github.com/openliveness/openliveness/liveness/outbox"
+	"github.com/openliveness/openliveness/liveness/evidence"
 )
 
 var errDown = errors.New("down")
@@ -155,26 +155,6 @@ func TestReconcileAfterLostDelete(t *testing.T) {
 	assert.Equal(t, []audit.EventType{audit.SessionCreated, audit.LivenessResult}, auditTypes(t, f.log, c.Session.ID), "no duplicate audit entry")
 }
 
-// TestWebhookNotifierDropsReplays: a replayed event already in the
-// webhook outbox is not queued again; a new one is.
-func TestWebhookNotifierDropsReplays(t *testing.T) {
-	ctx := context.Background()
-	f := newWebhookFixture(t)
-	n := f.notifier(t)
-	s := session(liveness.StatusPending, "", "", 0)
-	ev := liveness.Event{ID: liveness.EventID(s.ID, 1, liveness.EventCreated), Type: liveness.EventCreated, Session: s, Time: evTime}
-	require.NoError(t, n.Notify(ctx, ev))
-	ev.Replay = true
-	require.NoError(t, n.Notify(ctx, ev))
-	got, err := f.d.Deliveries(ctx, outbox.DeliveryFilter{EventID: ev.ID})
-	require.NoError(t, err)
-	assert.Len(t, got, 1)
-	ev.ID = liveness.EventID(s.ID, 2, liveness.EventCreated)
-	require.NoError(t, n.Notify(ctx, ev))
-	got, _ = f.d.Deliveries(ctx, outbox.DeliveryFilter{})
-	assert.Len(t, got, 2)
-}
-
 type cutoffs struct {
 	mu  sync.Mutex
 	got []time.Time
@@ -237,7 +217,7 @@ func TestNewChecksOptionalFeatures(t *testing.T) {
 	_, err := liveness.New(liveness.WithAuditor(appendOnly{}), liveness.WithAnalyzer(analyzer(t)))
 	require.ErrorIs(t, err, liveness.ErrBadRequest)
 	assert.Contains(t, err.Error(), "AuditIndex")
-	_, err = liveness.New(liveness.WithEvidenceStore(unlistedEvidence{liveness.NewMemoryEvidence(nil)}), liveness.WithAnalyzer(analyzer(t)))
+	_, err = liveness.New(liveness.WithEvidenceStore(unlistedEvidence{evidence.NewMemory(nil)}), liveness.WithAnalyzer(analyzer(t)))
 	require.ErrorIs(t, err, liveness.ErrBadRequest)
 	assert.Contains(t, err.Error(), "EvidenceLister")
 	_, err = liveness.New(liveness.WithRetention(-time.Hour, time.Minute), liveness.WithAnalyzer(analyzer(t)))

@@ -104,6 +104,25 @@ func (r *FrameRecord) frame() frameRec {
 	return f
 }
 
+// spoofFrame is the spoof session's input of f. The conversions are exact:
+// the points widen from float32 to float64 and the thumbnail is copied
+// into a spoof.Thumb (none when it is not 64×64).
+func (f frameRec) spoofFrame() spoof.FrameInfo {
+	fi := spoof.FrameInfo{Time: f.Obs.Time, Box: f.Box, Frame: f.Spoof}
+	if len(f.Thumb) == spoof.ThumbSize*spoof.ThumbSize {
+		var t spoof.Thumb
+		copy(t[:], f.Thumb)
+		fi.Thumb = &t
+	}
+	if len(f.Pts) > 0 {
+		fi.Points = make([][2]float64, len(f.Pts))
+		for i, p := range f.Pts {
+			fi.Points[i] = [2]float64{float64(p[0]), float64(p[1])}
+		}
+	}
+	return fi
+}
+
 // Time returns the frame's capture time since the session was created.
 func (r *FrameRecord) Time() time.Duration { return time.Duration(r.TimeNS) }
 

@@ -132,21 +132,6 @@ func TestMatchDecision(t *testing.T) {
 	assert.Nil(t, failed.Match)
 }
 
-func TestWebhookDataCarriesMatch(t *testing.T) {
-	s := &Session{ID: "s1", Status: StatusFailed, Verdict: VerdictFail, Reason: ReasonFaceMismatch,
-		Match: &Match{Score: 0.41, Threshold: 0.93, ReviewThreshold: 0.76, Decision: MatchDifferent, ReferenceSHA256: "ab"}}
-	d := WebhookData(Event{Type: EventFailed, Session: s})
-	require.NotNil(t, d.Match)
-	assert.Equal(t, MatchDifferent, d.Match.Decision)
-	assert.InDelta(t, 0.41, d.Match.Score, 1e-12)
-	assert.Equal(t, ReasonFaceMismatch, d.Reason)
-	require.NotNil(t, d.Passed)
-	assert.False(t, *d.Passed)
-
-	d = WebhookData(Event{Type: EventCreated, Session: s})
-	assert.Nil(t, d.Match, "only terminal events carry the match")
-}
-
 func TestStoredReferenceOwner(t *testing.T) {
 	e := verifyEngine(t)
 	ctx := context.Background()

@@ -9,10 +9,11 @@ import (
 
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/evidence"
 )
 
 // TestEvidenceMatchesMemory runs the same operations on the PostgreSQL
-// store and on liveness.MemoryEvidence and expects the same results.
+// store and on evidence.Memory and expects the same results.
 func TestEvidenceMatchesMemory(t *testing.T) {
 	_, p := migrated(t)
 	ctx := t.Context()
@@ -21,7 +22,7 @@ func TestEvidenceMatchesMemory(t *testing.T) {
 	stores := []interface {
 		liveness.EvidenceStore
 		liveness.EvidenceLister
-	}{pgstore.NewEvidenceStore(p, clock), liveness.NewMemoryEvidence(clock)}
+	}{pgstore.NewEvidenceStore(p, clock), evidence.NewMemory(clock)}
 	type op struct {
 		at            time.Duration
 		put, get, del bool

@@ -65,6 +65,7 @@ import (
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	"github.com/openliveness/openliveness/liveness/boltstore"
+	"github.com/openliveness/openliveness/liveness/evidence"
 	"github.com/openliveness/openliveness/liveness/httpapi"
 )
 
@@ -557,7 +558,7 @@ func inProcessServer(dataDir string) (string, string, func(), error) {
 		if err != nil {
 			return "", "", nil, err
 		}
-		ev, err := liveness.NewDirEvidence(filepath.Join(dataDir, "evidence"))
+		ev, err := evidence.NewDir(filepath.Join(dataDir, "evidence"))
 		if err != nil {
 			ss.Close()
 			return "", "", nil, err

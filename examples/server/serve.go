@@ -19,9 +19,9 @@ import (
 
 	"github.com/openliveness/openliveness/audit"
 	auditbolt "github.com/openliveness/openliveness/audit/boltstore"
-	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	livebolt "github.com/openliveness/openliveness/liveness/boltstore"
+	"github.com/openliveness/openliveness/liveness/evidence"
 	hookbolt "github.com/openliveness/openliveness/liveness/outbox/boltstore"
 	"github.com/openliveness/openliveness/liveness/server"
 )
@@ -94,7 +94,7 @@ func openStores(ctx context.Context, dataDir string, logger *slog.Logger) (st *s
 	closers = append(closers, ss.Close)
 	st.Sessions = ss
 	st.References = ss // registered reference faces: a bucket of sessions.db
-	ev, err := liveness.NewDirEvidence(filepath.Join(dataDir, "evidence"))
+	ev, err := evidence.NewDir(filepath.Join(dataDir, "evidence"))
 	if err != nil {
 		return st, fmt.Errorf("evidence store: %w", err)
 	}

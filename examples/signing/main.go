@@ -45,6 +45,7 @@ import (
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/evidence"
 	"github.com/openliveness/openliveness/liveness/httpapi"
 )
 
@@ -127,7 +128,7 @@ func newServer(ctx context.Context, dataDir string, logger *slog.Logger, count i
 	var (
 		store   audit.Store = audit.NewMemoryStore()
 		key     ed25519.PrivateKey
-		ev      liveness.EvidenceStore = liveness.NewMemoryEvidence(nil)
+		ev      liveness.EvidenceStore = evidence.NewMemory(nil)
 		closers []func()
 	)
 	if dataDir != "" {
@@ -142,7 +143,7 @@ func newServer(ctx context.Context, dataDir string, logger *slog.Logger, count i
 		if key, err = loadOrCreateKey(filepath.Join(dataDir, "signing.key")); err != nil {
 			return nil, nil, err
 		}
-		if ev, err = liveness.NewDirEvidence(filepath.Join(dataDir, "evidence")); err != nil {
+		if ev, err = evidence.NewDir(filepath.Join(dataDir, "evidence")); err != nil {
 			return nil, nil, err
 		}
 	} else {

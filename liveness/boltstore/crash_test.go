@@ -28,6 +28,7 @@ import (
 	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/boltstore"
+	"github.com/openliveness/openliveness/liveness/notify"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	hookbolt "github.com/openliveness/openliveness/liveness/outbox/boltstore"
 	"github.com/openliveness/openliveness/webhook"
@@ -87,8 +88,8 @@ func openStack(dir, hookURL string, now func() time.Time) (*stack, error) {
 	if st.d, err = outbox.New(outbox.WithStore(st.hooks), outbox.WithInsecureTargets(), outbox.WithLogger(quiet)); err != nil {
 		return nil, err
 	}
-	n, err := liveness.NewWebhookNotifier(st.d, liveness.WebhookInsecureTargets(), liveness.WebhookLogger(quiet),
-		liveness.WebhookEndpoints(outbox.Endpoint{ID: "server", URL: hookURL, Secrets: webhook.Secrets{{Value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}}))
+	n, err := notify.New(st.d, notify.WithInsecureTargets(), notify.WithLogger(quiet),
+		notify.WithEndpoints(outbox.Endpoint{ID: "server", URL: hookURL, Secrets: webhook.Secrets{{Value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}}))
 	if err != nil {
 		return nil, err
 	}

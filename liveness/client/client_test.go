@@ -18,6 +18,7 @@ import (
 	"github.com/openliveness/openliveness/liveness/apikey"
 	"github.com/openliveness/openliveness/liveness/client"
 	"github.com/openliveness/openliveness/liveness/httpapi"
+	"github.com/openliveness/openliveness/liveness/notify"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
@@ -54,7 +55,7 @@ func server(t *testing.T, opts ...httpapi.Option) (*client.Client, *clock, *http
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(secret), liveness.WebhookInsecureTargets())
+	n, err := notify.New(d, notify.WithSessionSecret(secret), notify.WithInsecureTargets())
 	if err != nil {
 		t.Fatal(err)
 	}

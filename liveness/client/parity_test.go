@@ -19,6 +19,7 @@ import (
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	"github.com/openliveness/openliveness/liveness/client"
+	"github.com/openliveness/openliveness/liveness/evidence"
 	"github.com/openliveness/openliveness/liveness/httpapi"
 )
 
@@ -88,7 +89,7 @@ func TestClientParity(t *testing.T) {
 // on the real handler.
 func TestEvidencePhotoReview(t *testing.T) {
 	now := time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC)
-	e, err := liveness.New(liveness.WithClock(func() time.Time { return now }), liveness.WithEvidenceStore(liveness.NewMemoryEvidence(nil)), liveness.WithLogger(slog.New(slog.DiscardHandler)))
+	e, err := liveness.New(liveness.WithClock(func() time.Time { return now }), liveness.WithEvidenceStore(evidence.NewMemory(nil)), liveness.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	keys := apikey.NewMemoryStore()
 	var seed [32]byte

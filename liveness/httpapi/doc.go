@@ -37,5 +37,5 @@
 // The handler is safe for concurrent use. Its collaborators are
 // interfaces: Engine (a *liveness.Engine), KeyVerifier (apikey.Verifier),
 // RateLimiter (MemoryRateLimiter, or a shared one for several replicas) and
-// Webhooks (*liveness.WebhookNotifier).
+// Webhooks (*notify.Notifier).
 package httpapi

@@ -14,6 +14,8 @@ import (
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/client"
 	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/evidence"
+	"github.com/openliveness/openliveness/liveness/notify"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
@@ -43,13 +45,13 @@ func newEvalServer(t *testing.T) *evalServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	go d.Run(ctx)
 	t.Cleanup(func() { cancel(); d.Close() })
-	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(testSecret), liveness.WebhookInsecureTargets(), liveness.WebhookLogger(quiet))
+	n, err := notify.New(d, notify.WithSessionSecret(testSecret), notify.WithInsecureTargets(), notify.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := newEnv(t, envOptions{
 		engine: func(clk *fakeClock) Engine {
-			return newEngine(t, clk, liveness.WithNotifier(n), liveness.WithEvidenceStore(liveness.NewMemoryEvidence(clk.Now)))
+			return newEngine(t, clk, liveness.WithNotifier(n), liveness.WithEvidenceStore(evidence.NewMemory(clk.Now)))
 		},
 		handler: []Option{WithWebhooks(n)},
 	})

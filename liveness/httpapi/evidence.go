@@ -25,7 +25,7 @@ type EvidenceEngine interface {
 // in results (evidence_url); every replica must share its secret. Without
 // it, New makes one with a random secret: URLs then work only on this
 // process.
-func WithEvidenceURLs(u *liveness.EvidenceURLs) Option {
+func WithEvidenceURLs(u *EvidenceURLs) Option {
 	return func(c *config) { c.evidenceURLs = u }
 }
 

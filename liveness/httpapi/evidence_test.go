@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/evidence"
 )
 
 // evidenceEnv is a handler over a real engine that keeps evidence, and a
@@ -22,7 +23,7 @@ func evidenceEnv(t *testing.T) (*env, *liveness.Engine, *liveness.MemoryStore, s
 	var eng *liveness.Engine
 	store := liveness.NewMemoryStore()
 	e := newEnv(t, envOptions{engine: func(clk *fakeClock) Engine {
-		eng = newEngine(t, clk, liveness.WithStore(store), liveness.WithEvidenceStore(liveness.NewMemoryEvidence(clk.Now)))
+		eng = newEngine(t, clk, liveness.WithStore(store), liveness.WithEvidenceStore(evidence.NewMemory(clk.Now)))
 		return eng
 	}})
 	id, token := e.create(map[string]any{"challenges": []string{"BLINK"}, "challenge_count": 1})

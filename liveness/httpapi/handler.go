@@ -40,7 +40,7 @@ type KeyVerifier interface {
 }
 
 // Webhooks validates per-session webhook URLs and sends test deliveries;
-// *liveness.WebhookNotifier implements it.
+// *notify.Notifier implements it.
 type Webhooks interface {
 	CheckURL(raw string) error
 	SendTest(ctx context.Context, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error)
@@ -84,7 +84,7 @@ type config struct {
 	maxBodyBytes   int64
 	hostedPage     bool
 	concurrency    int
-	evidenceURLs   *liveness.EvidenceURLs
+	evidenceURLs   *EvidenceURLs
 
 	evidenceRetention *time.Duration // declared to the hosted page; nil: not declared
 	tenantSlots       int
@@ -281,7 +281,7 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 		if _, err := rand.Read(secret); err != nil {
 			return nil, err
 		}
-		cfg.evidenceURLs = &liveness.EvidenceURLs{Secret: secret, BaseURL: strings.TrimSuffix(cfg.publicURL, "/"), Now: cfg.now}
+		cfg.evidenceURLs = &EvidenceURLs{Secret: secret, BaseURL: strings.TrimSuffix(cfg.publicURL, "/"), Now: cfg.now}
 	}
 	cors, err := newCORSPolicy(cfg.corsOrigins)
 	if err != nil {

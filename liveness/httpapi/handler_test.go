@@ -15,6 +15,7 @@ import (
 
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/notify"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
@@ -295,7 +296,7 @@ func TestWebhookTestEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(testSecret), liveness.WebhookInsecureTargets())
+	n, err := notify.New(d, notify.WithSessionSecret(testSecret), notify.WithInsecureTargets())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +364,7 @@ func TestWebhookTestEndpoint(t *testing.T) {
 	t.Run("private target refused in production mode", func(t *testing.T) {
 		d2, _ := outbox.New(outbox.WithLogger(slog.New(slog.DiscardHandler)))
 		defer d2.Close()
-		n2, _ := liveness.NewWebhookNotifier(d2, liveness.SessionWebhookSecret(testSecret))
+		n2, _ := notify.New(d2, notify.WithSessionSecret(testSecret))
 		e2 := newEnv(t, envOptions{handler: []Option{WithWebhooks(n2)}, admin: true})
 		for _, u := range []string{rs.URL, "https://127.0.0.1/hook", "https://169.254.169.254/latest"} {
 			e2.do(req{method: "POST", path: "/v1/webhooks/test", key: e2.key, body: map[string]any{"url": u}}).expect(t, 400)

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/openliveness/openliveness/liveness"
+	"github.com/openliveness/openliveness/liveness/notify"
 	"github.com/openliveness/openliveness/liveness/outbox"
 )
 
@@ -145,7 +145,7 @@ func TestWebhookURLHint(t *testing.T) {
 	d, err := outbox.New(outbox.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	defer d.Close()
-	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(testSecret))
+	n, err := notify.New(d, notify.WithSessionSecret(testSecret))
 	require.NoError(t, err)
 	e := newEnv(t, envOptions{handler: []Option{WithWebhooks(n)}})
 	for _, u := range []string{"http://hooks.example.com/x", "https://127.0.0.1/x"} {

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
+	"github.com/openliveness/openliveness/liveness/notify"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
@@ -30,8 +30,8 @@ func TestTenantWebhooks(t *testing.T) {
 	d, err := outbox.New(outbox.WithInsecureTargets(), outbox.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	defer d.Close()
-	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(testSecret), liveness.WebhookInsecureTargets(),
-		liveness.TenantWebhookEndpoints(map[string]outbox.Endpoint{"tenant-b": {URL: rsB.URL + "/b", Secrets: webhook.Secrets{{Value: secretB}}}}))
+	n, err := notify.New(d, notify.WithSessionSecret(testSecret), notify.WithInsecureTargets(),
+		notify.WithTenantEndpoints(map[string]outbox.Endpoint{"tenant-b": {URL: rsB.URL + "/b", Secrets: webhook.Secrets{{Value: secretB}}}}))
 	require.NoError(t, err)
 	e := newEnv(t, envOptions{handler: []Option{WithWebhooks(n)}})
 	keyB := newTenantKey(t, e, "tenant-b", "", 21)

@@ -44,7 +44,7 @@ type attemptView struct {
 }
 
 // TenantWebhooks is implemented by Webhooks that know each tenant's own
-// endpoint (*liveness.WebhookNotifier with TenantWebhookEndpoints). With
+// endpoint (*notify.Notifier with notify.WithTenantEndpoints). With
 // it, POST /v1/webhooks/test sends a key's test delivery to its tenant's
 // endpoint only; only admin keys may test other URLs.
 type TenantWebhooks interface {

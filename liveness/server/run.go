@@ -21,7 +21,9 @@ import (
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/apikey"
 	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/evidence"
 	"github.com/openliveness/openliveness/liveness/httpapi"
+	"github.com/openliveness/openliveness/liveness/notify"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
 )
@@ -132,7 +134,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	metrics := httpapi.NewMetrics()
 	// Evidence links in results and webhooks are signed with a key derived
 	// from the webhook secret, so replicas sharing it accept each other's.
-	evidenceURLs := &liveness.EvidenceURLs{Secret: liveness.EvidenceURLKey(secret), BaseURL: strings.TrimSuffix(publicURL, "/")}
+	evidenceURLs := &httpapi.EvidenceURLs{Secret: httpapi.EvidenceURLKey(secret), BaseURL: strings.TrimSuffix(publicURL, "/")}
 
 	// Webhook outbox and dispatcher.
 	var hookStore outbox.Store = outbox.NewMemoryStore()
@@ -144,26 +146,26 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if cfg.Replica != "" {
 		dopts = append(dopts, outbox.WithUserAgent(outbox.DefaultUserAgent+" ("+cfg.Replica+")"))
 	}
-	nopts := []liveness.WebhookOption{liveness.SessionWebhookSecret(secret), liveness.SessionWebhookFormat(cfg.SessionWebhookFormat),
-		liveness.WebhookLogger(logger), liveness.WebhookEvidenceURLs(evidenceURLs), liveness.SessionWebhookSchemes(cfg.WebhookSchemes)}
+	nopts := []notify.Option{notify.WithSessionSecret(secret), notify.WithSessionFormat(cfg.SessionWebhookFormat),
+		notify.WithLogger(logger), notify.WithEvidenceURLs(evidenceURLs), notify.WithSessionSchemes(cfg.WebhookSchemes)}
 	if cfg.WebhookAllowPrivate {
 		dopts = append(dopts, outbox.WithInsecureTargets())
-		nopts = append(nopts, liveness.WebhookInsecureTargets())
+		nopts = append(nopts, notify.WithInsecureTargets())
 	}
 	if cfg.WebhookURL != "" {
-		nopts = append(nopts, liveness.WebhookEndpoints(outbox.Endpoint{
+		nopts = append(nopts, notify.WithEndpoints(outbox.Endpoint{
 			ID: "server", URL: cfg.WebhookURL, Secrets: webhook.Secrets{{Value: secret}}, Format: cfg.WebhookFormat, Schemes: cfg.WebhookSchemes,
 		}))
 	}
 	if tenantEndpoints != nil {
-		nopts = append(nopts, liveness.TenantWebhookEndpoints(tenantEndpoints))
+		nopts = append(nopts, notify.WithTenantEndpoints(tenantEndpoints))
 	}
 	dispatcher, err := outbox.New(dopts...)
 	if err != nil {
 		return err
 	}
 	closers = append(closers, ignoreClosed(dispatcher.Close))
-	notifier, err := liveness.NewWebhookNotifier(dispatcher, nopts...)
+	notifier, err := notify.New(dispatcher, nopts...)
 	if err != nil {
 		return err
 	}
@@ -188,7 +190,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if stores.Evidence != nil {
 		eopts = append(eopts, liveness.WithEvidenceStore(stores.Evidence))
 	} else {
-		eopts = append(eopts, liveness.WithEvidenceStore(liveness.NewMemoryEvidence(nil)))
+		eopts = append(eopts, liveness.WithEvidenceStore(evidence.NewMemory(nil)))
 	}
 	if stores.FailureLimiter != nil {
 		eopts = append(eopts, liveness.WithFailureLimiter(stores.FailureLimiter))

@@ -1,4 +1,4 @@
-package liveness_test
+package notify_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/notify"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
@@ -29,7 +30,7 @@ func TestTenantWebhookRouting(t *testing.T) {
 	perSession.Verifier = &webhook.Verifier{Scheme: webhook.SchemeBody, Secrets: []string{tenantSecret}}
 	sp := httptest.NewServer(perSession)
 	defer sp.Close()
-	n := f.notifier(t, liveness.TenantWebhookEndpoints(map[string]outbox.Endpoint{
+	n := f.notifier(t, notify.WithTenantEndpoints(map[string]outbox.Endpoint{
 		"a": {URL: sa.URL + "/a", Secrets: webhook.Secrets{{Value: tenantSecret}}},
 	}))
 	ctx := context.Background()

@@ -1,4 +1,4 @@
-package liveness
+package notify
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/webhook"
@@ -23,16 +24,16 @@ import (
 // false), and the integrator decides after reading the result.
 const ReasonManualReview = "requires_manual_review"
 
-// WebhookNotifier is the Notifier that delivers session events as signed
+// Notifier is the liveness.Notifier that delivers session events as signed
 // webhooks through an outbox.Dispatcher (a durable outbox: an event is
 // stored before Notify returns and survives a restart with a durable
 // store).
 //
 // Every event goes to the server-wide endpoints given with
-// WebhookEndpoints, and to the session's own WebhookURL when it has one.
+// WithEndpoints, and to the session's own WebhookURL when it has one.
 // A session's endpoint is signed with the secret given by
-// SessionWebhookSecret and receives the flat session.completed payload
-// (format "completed", terminal events only) unless SessionWebhookFormat
+// WithSessionSecret and receives the flat session.completed payload
+// (format "completed", terminal events only) unless WithSessionFormat
 // selects the session.* envelope. Sessions sharing a webhook URL share
 // one stored endpoint configuration (its id is derived from the URL), so a
 // 410 Gone answer disables that URL for later sessions too.
@@ -47,15 +48,15 @@ const ReasonManualReview = "requires_manual_review"
 // evidence hash, once sealed, in data.evidence (evidence_hash in the flat
 // payload). Payloads never carry images.
 //
-// A WebhookNotifier is safe for concurrent use.
-type WebhookNotifier struct {
+// A Notifier is safe for concurrent use.
+type Notifier struct {
 	d             *outbox.Dispatcher
 	endpoints     []outbox.Endpoint
 	sessionSecret string
 	sessionFormat event.Format
 	sessionScheme webhook.Scheme
 	insecure      bool
-	evidenceURLs  *EvidenceURLs
+	evidenceURLs  EvidenceLinker
 	logger        *slog.Logger
 	tenants       map[string]outbox.Endpoint
 
@@ -63,26 +64,26 @@ type WebhookNotifier struct {
 	rand   io.Reader
 }
 
-// WebhookOption configures a WebhookNotifier.
-type WebhookOption func(*WebhookNotifier)
+// Option configures a Notifier.
+type Option func(*Notifier)
 
-// WebhookEndpoints adds server-wide endpoints that receive every session's
+// WithEndpoints adds server-wide endpoints that receive every session's
 // events.
-func WebhookEndpoints(eps ...outbox.Endpoint) WebhookOption {
-	return func(n *WebhookNotifier) {
+func WithEndpoints(eps ...outbox.Endpoint) Option {
+	return func(n *Notifier) {
 		for _, e := range eps {
 			n.endpoints = append(n.endpoints, e.Clone())
 		}
 	}
 }
 
-// TenantWebhookEndpoints gives tenants (Session.Owner) their own endpoint
+// WithTenantEndpoints gives tenants (Session.Owner) their own endpoint
 // and secret: the events of a tenant's sessions go to its endpoint as well
 // as to the server-wide ones, its sessions' own webhook URLs are signed
 // with its secret rather than the server's, and SendTenantTest reaches its
 // endpoint only. Tenants never receive or can sign each other's events.
-func TenantWebhookEndpoints(eps map[string]outbox.Endpoint) WebhookOption {
-	return func(n *WebhookNotifier) {
+func WithTenantEndpoints(eps map[string]outbox.Endpoint) Option {
+	return func(n *Notifier) {
 		if n.tenants == nil {
 			n.tenants = map[string]outbox.Endpoint{}
 		}
@@ -97,77 +98,83 @@ func TenantWebhookEndpoints(eps map[string]outbox.Endpoint) WebhookOption {
 	}
 }
 
-// SessionWebhookSecret sets the secret that signs deliveries to
+// WithSessionSecret sets the secret that signs deliveries to
 // per-session webhook URLs (normally the server's webhook secret). Without
 // it, sessions cannot have a webhook URL.
-func SessionWebhookSecret(secret string) WebhookOption {
-	return func(n *WebhookNotifier) { n.sessionSecret = secret }
+func WithSessionSecret(secret string) Option {
+	return func(n *Notifier) { n.sessionSecret = secret }
 }
 
-// SessionWebhookFormat sets the payload of per-session endpoints (default
+// WithSessionFormat sets the payload of per-session endpoints (default
 // event.FormatCompleted).
-func SessionWebhookFormat(f event.Format) WebhookOption {
-	return func(n *WebhookNotifier) { n.sessionFormat = f }
+func WithSessionFormat(f event.Format) Option {
+	return func(n *Notifier) { n.sessionFormat = f }
 }
 
-// SessionWebhookSchemes sets the signature schemes of per-session
+// WithSessionSchemes sets the signature schemes of per-session
 // endpoints (default webhook.DefaultSchemes).
-func SessionWebhookSchemes(s webhook.Scheme) WebhookOption {
-	return func(n *WebhookNotifier) { n.sessionScheme = s }
+func WithSessionSchemes(s webhook.Scheme) Option {
+	return func(n *Notifier) { n.sessionScheme = s }
 }
 
-// WebhookInsecureTargets lets per-session and test URLs be plain http and
+// WithInsecureTargets lets per-session and test URLs be plain http and
 // private or loopback addresses. It must match the dispatcher's
 // outbox.WithInsecureTargets: development only.
-func WebhookInsecureTargets() WebhookOption {
-	return func(n *WebhookNotifier) { n.insecure = true }
+func WithInsecureTargets() Option {
+	return func(n *Notifier) { n.insecure = true }
 }
 
-// WebhookEvidenceURLs adds a time-limited signed link to the evidence
+// EvidenceLinker makes time-limited links to a session's evidence and says
+// when they expire; *httpapi.EvidenceURLs is one.
+type EvidenceLinker interface {
+	URL(id string) (string, time.Time)
+}
+
+// WithEvidenceURLs adds a time-limited signed link to the evidence
 // (evidence_url and its expiry) to events of sessions whose evidence is
-// sealed.
-func WebhookEvidenceURLs(u *EvidenceURLs) WebhookOption {
-	return func(n *WebhookNotifier) { n.evidenceURLs = u }
+// sealed. u must not be a nil pointer.
+func WithEvidenceURLs(u EvidenceLinker) Option {
+	return func(n *Notifier) { n.evidenceURLs = u }
 }
 
-// WebhookRand sets the randomness of event ids (default crypto/rand).
-func WebhookRand(r io.Reader) WebhookOption { return func(n *WebhookNotifier) { n.rand = r } }
+// WithRand sets the randomness of event ids (default crypto/rand).
+func WithRand(r io.Reader) Option { return func(n *Notifier) { n.rand = r } }
 
-// WebhookLogger sets the logger (default slog.Default()).
-func WebhookLogger(l *slog.Logger) WebhookOption {
-	return func(n *WebhookNotifier) { n.logger = l }
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(n *Notifier) { n.logger = l }
 }
 
-// NewWebhookNotifier returns a notifier delivering through d. It checks the
+// New returns a notifier delivering through d. It checks the
 // server-wide endpoints and the session secret.
-func NewWebhookNotifier(d *outbox.Dispatcher, opts ...WebhookOption) (*WebhookNotifier, error) {
+func New(d *outbox.Dispatcher, opts ...Option) (*Notifier, error) {
 	if d == nil {
-		return nil, fmt.Errorf("%w: nil dispatcher", ErrBadRequest)
+		return nil, fmt.Errorf("%w: nil dispatcher", liveness.ErrBadRequest)
 	}
-	n := &WebhookNotifier{d: d, sessionFormat: event.FormatCompleted, rand: rand.Reader, logger: slog.Default()}
+	n := &Notifier{d: d, sessionFormat: event.FormatCompleted, rand: rand.Reader, logger: slog.Default()}
 	for _, o := range opts {
 		o(n)
 	}
 	now := time.Now()
 	for _, e := range n.endpoints {
 		if err := e.Validate(n.insecure, now); err != nil {
-			return nil, fmt.Errorf("liveness: webhook endpoint %q: %w", e.ID, err)
+			return nil, fmt.Errorf("notify: webhook endpoint %q: %w", e.ID, err)
 		}
 	}
 	for t, e := range n.tenants {
 		if err := e.Validate(n.insecure, now); err != nil {
-			return nil, fmt.Errorf("liveness: webhook endpoint of tenant %q: %w", t, err)
+			return nil, fmt.Errorf("notify: webhook endpoint of tenant %q: %w", t, err)
 		}
 	}
 	switch n.sessionFormat {
 	case event.FormatCompleted, event.FormatEvent:
 	default:
-		return nil, fmt.Errorf("liveness: session webhook format %q: %w", n.sessionFormat, outbox.ErrBadEndpoint)
+		return nil, fmt.Errorf("notify: session webhook format %q: %w", n.sessionFormat, outbox.ErrBadEndpoint)
 	}
 	if n.sessionSecret != "" {
 		probe := n.sessionEndpoint("https://example.com/")
 		if err := probe.Validate(false, now); err != nil {
-			return nil, fmt.Errorf("liveness: session webhook secret: %w", err)
+			return nil, fmt.Errorf("notify: session webhook secret: %w", err)
 		}
 	}
 	return n, nil
@@ -175,8 +182,8 @@ func NewWebhookNotifier(d *outbox.Dispatcher, opts ...WebhookOption) (*WebhookNo
 
 // CheckURL reports whether raw can be a session's webhook URL: an https
 // URL with a public host (http and private hosts too with
-// WebhookInsecureTargets), and a session secret is configured.
-func (n *WebhookNotifier) CheckURL(raw string) error {
+// WithInsecureTargets), and a session secret is configured.
+func (n *Notifier) CheckURL(raw string) error {
 	if n.sessionSecret == "" {
 		return fmt.Errorf("%w: no secret configured for session webhooks", webhook.ErrNoSecret)
 	}
@@ -186,7 +193,7 @@ func (n *WebhookNotifier) CheckURL(raw string) error {
 // SendTest sends one signed test event (type webhook.test) to url in the
 // given format, signed like a session endpoint, and returns the delivery
 // record and its attempt log.
-func (n *WebhookNotifier) SendTest(ctx context.Context, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error) {
+func (n *Notifier) SendTest(ctx context.Context, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error) {
 	if err := n.CheckURL(url); err != nil {
 		return outbox.Delivery{}, nil, err
 	}
@@ -206,13 +213,13 @@ func (n *WebhookNotifier) SendTest(ctx context.Context, url string, format event
 // SendTenantTest sends one signed test event to the endpoint of tenant,
 // signed with its secret. url, when not empty, must be that endpoint's
 // URL: a key can test its own endpoint and no other address.
-func (n *WebhookNotifier) SendTenantTest(ctx context.Context, tenant, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error) {
+func (n *Notifier) SendTenantTest(ctx context.Context, tenant, url string, format event.Format) (outbox.Delivery, []outbox.Attempt, error) {
 	e, ok := n.tenants[tenant]
 	if !ok {
-		return outbox.Delivery{}, nil, ErrNoTenantEndpoint
+		return outbox.Delivery{}, nil, liveness.ErrNoTenantEndpoint
 	}
 	if url != "" && url != e.URL {
-		return outbox.Delivery{}, nil, ErrNotTenantEndpoint
+		return outbox.Delivery{}, nil, liveness.ErrNotTenantEndpoint
 	}
 	e.ID = "test-" + e.ID
 	del, err := n.d.SendTest(ctx, e, format)
@@ -227,14 +234,14 @@ func (n *WebhookNotifier) SendTenantTest(ctx context.Context, tenant, url string
 }
 
 // sessionEndpoint is the endpoint of a per-session URL.
-func (n *WebhookNotifier) sessionEndpoint(url string) outbox.Endpoint {
+func (n *Notifier) sessionEndpoint(url string) outbox.Endpoint {
 	return n.ownedSessionEndpoint("", url)
 }
 
 // ownedSessionEndpoint is the endpoint of a per-session URL of a session
 // of owner: signed with the owner's secret when it has an endpoint, with
 // the session secret otherwise.
-func (n *WebhookNotifier) ownedSessionEndpoint(owner, url string) outbox.Endpoint {
+func (n *Notifier) ownedSessionEndpoint(owner, url string) outbox.Endpoint {
 	h := sha256.Sum256([]byte(url))
 	e := outbox.Endpoint{
 		ID:      "session-url-" + hex.EncodeToString(h[:8]),
@@ -251,9 +258,9 @@ func (n *WebhookNotifier) ownedSessionEndpoint(owner, url string) outbox.Endpoin
 	return e
 }
 
-// WebhookEvent returns the webhook event of ev, with ev.ID as its id (a
+// Event returns the webhook event of ev, with ev.ID as its id (a
 // new random id when ev.ID is empty).
-func (n *WebhookNotifier) WebhookEvent(ev Event) (event.Event, error) {
+func (n *Notifier) Event(ev liveness.Event) (event.Event, error) {
 	id := ev.ID
 	if id == "" {
 		n.randMu.Lock()
@@ -264,7 +271,7 @@ func (n *WebhookNotifier) WebhookEvent(ev Event) (event.Event, error) {
 			return event.Event{}, err
 		}
 	}
-	d := WebhookData(ev)
+	d := Data(ev)
 	if d.Evidence != nil && n.evidenceURLs != nil {
 		u, exp := n.evidenceURLs.URL(ev.Session.ID)
 		d.Evidence.URL, d.Evidence.URLExpires = u, exp.Unix()
@@ -272,10 +279,10 @@ func (n *WebhookNotifier) WebhookEvent(ev Event) (event.Event, error) {
 	return event.NewEvent(id, event.EventType(ev.Type), ev.Time, d)
 }
 
-// WebhookData is the webhook data object of an event: the session id, its
+// Data is the webhook data object of an event: the session id, its
 // challenges, the reference id (as metadata), the evidence hash once the
 // evidence is sealed and, for terminal events, passed, score and reason.
-func WebhookData(ev Event) event.SessionData {
+func Data(ev liveness.Event) event.SessionData {
 	s := ev.Session
 	d := event.SessionData{SessionID: s.ID}
 	for _, c := range s.Challenges {
@@ -288,11 +295,11 @@ func WebhookData(ev Event) event.SessionData {
 		d.Evidence = &event.Evidence{Hash: s.EvidenceHash}
 	}
 	if event.EventType(ev.Type).Terminal() {
-		passed := s.Status == StatusPassed && s.Verdict == VerdictPass
+		passed := s.Status == liveness.StatusPassed && s.Verdict == liveness.VerdictPass
 		score := s.Score
 		d.Passed, d.Score, d.Reason = &passed, &score, s.Reason
 		d.AttackSignals = s.AttackSignals
-		if s.Status == StatusPassed && s.Verdict == VerdictReview {
+		if s.Status == liveness.StatusPassed && s.Verdict == liveness.VerdictReview {
 			d.Reason = ReasonManualReview
 		}
 		if m := s.Match; m != nil {
@@ -302,17 +309,17 @@ func WebhookData(ev Event) event.SessionData {
 	return d
 }
 
-// Notify implements Notifier: it stores one delivery per endpoint that
+// Notify implements liveness.Notifier: it stores one delivery per endpoint that
 // takes the event. Endpoints that do not take it (a "completed" endpoint
 // and a non-terminal event, an event filter) are skipped; other failures
 // are joined in the returned error, after every endpoint was tried. A
 // replayed event (ev.Replay) is not stored again for an endpoint that
 // already has a delivery with its id.
-func (n *WebhookNotifier) Notify(ctx context.Context, ev Event) error {
+func (n *Notifier) Notify(ctx context.Context, ev liveness.Event) error {
 	if ev.Session == nil {
-		return fmt.Errorf("%w: event without session", ErrBadRequest)
+		return fmt.Errorf("%w: event without session", liveness.ErrBadRequest)
 	}
-	we, err := n.WebhookEvent(ev)
+	we, err := n.Event(ev)
 	if err != nil {
 		return err
 	}
@@ -323,7 +330,7 @@ func (n *WebhookNotifier) Notify(ctx context.Context, ev Event) error {
 	if u := ev.Session.WebhookURL; u != "" {
 		_, tenantSecret := n.tenants[ev.Session.Owner]
 		if n.sessionSecret == "" && !tenantSecret {
-			n.logger.Warn("liveness: session webhook skipped: no session secret", "session", ev.Session.ID)
+			n.logger.Warn("notify: session webhook skipped: no session secret", "session", ev.Session.ID)
 		} else {
 			targets = append(targets[:len(targets):len(targets)], n.ownedSessionEndpoint(ev.Session.Owner, u))
 		}

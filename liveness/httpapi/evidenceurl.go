@@ -1,4 +1,4 @@
-package liveness
+package httpapi
 
 import (
 	"crypto/hmac"
@@ -13,8 +13,8 @@ import (
 
 // Errors of EvidenceURLs.Check.
 var (
-	ErrURLExpired   = errors.New("liveness: evidence URL expired")
-	ErrURLSignature = errors.New("liveness: invalid evidence URL signature")
+	ErrURLExpired   = errors.New("httpapi: evidence URL expired")
+	ErrURLSignature = errors.New("httpapi: invalid evidence URL signature")
 )
 
 // EvidenceURLs makes and checks time-limited signed URLs to a session's

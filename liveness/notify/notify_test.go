@@ -1,4 +1,4 @@
-package liveness_test
+package notify_test
 
 import (
 	"bytes"
@@ -14,11 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/challenge"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/event"
+	"github.com/openliveness/openliveness/liveness/httpapi"
+	"github.com/openliveness/openliveness/liveness/notify"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
@@ -65,15 +68,15 @@ func newWebhookFixture(t *testing.T) *whFixture {
 	return f
 }
 
-func (f *whFixture) notifier(t *testing.T, opts ...liveness.WebhookOption) *liveness.WebhookNotifier {
+func (f *whFixture) notifier(t *testing.T, opts ...notify.Option) *notify.Notifier {
 	t.Helper()
-	base := []liveness.WebhookOption{
-		liveness.WebhookEndpoints(outbox.Endpoint{ID: "server", URL: f.serverURL, Secrets: webhook.Secrets{{Value: serverSecret}}}),
-		liveness.SessionWebhookSecret(sessionSecret),
-		liveness.WebhookInsecureTargets(),
-		liveness.WebhookRand(chacha(3)),
+	base := []notify.Option{
+		notify.WithEndpoints(outbox.Endpoint{ID: "server", URL: f.serverURL, Secrets: webhook.Secrets{{Value: serverSecret}}}),
+		notify.WithSessionSecret(sessionSecret),
+		notify.WithInsecureTargets(),
+		notify.WithRand(chacha(3)),
 	}
-	n, err := liveness.NewWebhookNotifier(f.d, append(base, opts...)...)
+	n, err := notify.New(f.d, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +107,7 @@ func TestWebhookNotifierDelivers(t *testing.T) {
 		{name: "created", typ: liveness.EventCreated, s: session(liveness.StatusPending, "", "", 0), sessionURL: true},
 		{name: "verified", typ: liveness.EventVerified, s: session(liveness.StatusPassed, liveness.VerdictPass, "", 0.91), sessionURL: true, wantPassed: ptr(true), completed: true},
 		{name: "spoof", typ: liveness.EventFailed, s: session(liveness.StatusFailed, liveness.VerdictFail, "spoof_detected", 0.12), sessionURL: true, wantPassed: ptr(false), wantReason: "spoof_detected", completed: true},
-		{name: "review", typ: liveness.EventFailed, s: session(liveness.StatusPassed, liveness.VerdictReview, "", 0.4), sessionURL: true, wantPassed: ptr(false), wantReason: liveness.ReasonManualReview, completed: true},
+		{name: "review", typ: liveness.EventFailed, s: session(liveness.StatusPassed, liveness.VerdictReview, "", 0.4), sessionURL: true, wantPassed: ptr(false), wantReason: notify.ReasonManualReview, completed: true},
 		{name: "expired", typ: liveness.EventExpired, s: session(liveness.StatusExpired, liveness.VerdictFail, "expired", 0), sessionURL: true, wantPassed: ptr(false), wantReason: "expired", completed: true},
 		{name: "no session url", typ: liveness.EventVerified, s: session(liveness.StatusPassed, liveness.VerdictPass, "", 0.9), wantPassed: ptr(true)},
 	}
@@ -176,7 +179,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestWebhookNotifierSessionFormatEvent(t *testing.T) {
 	f := newWebhookFixture(t)
-	n := f.notifier(t, liveness.SessionWebhookFormat(event.FormatEvent))
+	n := f.notifier(t, notify.WithSessionFormat(event.FormatEvent))
 	s := session(liveness.StatusPending, "", "", 0)
 	s.WebhookURL = f.sessURL
 	ctx := context.Background()
@@ -195,7 +198,7 @@ func TestWebhookNotifierSessionFormatEvent(t *testing.T) {
 
 func TestWebhookNotifierWithoutSessionSecret(t *testing.T) {
 	f := newWebhookFixture(t)
-	n, err := liveness.NewWebhookNotifier(f.d, liveness.WebhookInsecureTargets(), liveness.WebhookLogger(slog.New(slog.DiscardHandler)))
+	n, err := notify.New(f.d, notify.WithInsecureTargets(), notify.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,21 +224,21 @@ func TestWebhookNotifierOptions(t *testing.T) {
 	defer d.Close()
 	bad := []struct {
 		name string
-		opts []liveness.WebhookOption
+		opts []notify.Option
 	}{
-		{"http endpoint without dev option", []liveness.WebhookOption{liveness.WebhookEndpoints(outbox.Endpoint{ID: "a", URL: "http://example.com", Secrets: webhook.Secrets{{Value: serverSecret}}})}},
-		{"endpoint without secret", []liveness.WebhookOption{liveness.WebhookEndpoints(outbox.Endpoint{ID: "a", URL: "https://example.com"})}},
-		{"bad format", []liveness.WebhookOption{liveness.SessionWebhookFormat("xml")}},
+		{"http endpoint without dev option", []notify.Option{notify.WithEndpoints(outbox.Endpoint{ID: "a", URL: "http://example.com", Secrets: webhook.Secrets{{Value: serverSecret}}})}},
+		{"endpoint without secret", []notify.Option{notify.WithEndpoints(outbox.Endpoint{ID: "a", URL: "https://example.com"})}},
+		{"bad format", []notify.Option{notify.WithSessionFormat("xml")}},
 	}
 	for _, tt := range bad {
-		if _, err := liveness.NewWebhookNotifier(d, tt.opts...); err == nil {
+		if _, err := notify.New(d, tt.opts...); err == nil {
 			t.Errorf("%s: no error", tt.name)
 		}
 	}
-	if _, err := liveness.NewWebhookNotifier(nil); err == nil {
+	if _, err := notify.New(nil); err == nil {
 		t.Error("nil dispatcher: no error")
 	}
-	n, err := liveness.NewWebhookNotifier(d, liveness.SessionWebhookSecret(serverSecret))
+	n, err := notify.New(d, notify.WithSessionSecret(serverSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,8 +284,8 @@ func TestWebhookNotifierSendTest(t *testing.T) {
 
 func TestWebhookNotifierEvidenceHash(t *testing.T) {
 	f := newWebhookFixture(t)
-	urls := &liveness.EvidenceURLs{Secret: []byte("k"), BaseURL: "https://lv.example.com", TTL: time.Hour, Now: func() time.Time { return evTime }}
-	n := f.notifier(t, liveness.WebhookEvidenceURLs(urls))
+	urls := &httpapi.EvidenceURLs{Secret: []byte("k"), BaseURL: "https://lv.example.com", TTL: time.Hour, Now: func() time.Time { return evTime }}
+	n := f.notifier(t, notify.WithEvidenceURLs(urls))
 	s := session(liveness.StatusPassed, liveness.VerdictPass, "", 0.9)
 	s.WebhookURL = f.sessURL
 	s.EvidenceHash = "sha256:" + strings.Repeat("ab", 32)
@@ -310,13 +313,48 @@ func TestWebhookNotifierEvidenceHash(t *testing.T) {
 func TestWebhookDataAttackSignals(t *testing.T) {
 	s := &liveness.Session{ID: "s1", Status: liveness.StatusFailed, Verdict: liveness.VerdictFail,
 		Reason: liveness.ReasonSpoof, Score: 0.05, AttackSignals: []string{"screen_moire", "display_color"}}
-	d := liveness.WebhookData(liveness.Event{Type: liveness.EventFailed, Session: s})
+	d := notify.Data(liveness.Event{Type: liveness.EventFailed, Session: s})
 	require.Equal(t, []string{"screen_moire", "display_color"}, d.AttackSignals)
 	b, err := json.Marshal(d)
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"attack_signals":["screen_moire","display_color"]`)
 	s.AttackSignals = nil
-	b, err = json.Marshal(liveness.WebhookData(liveness.Event{Type: liveness.EventFailed, Session: s}))
+	b, err = json.Marshal(notify.Data(liveness.Event{Type: liveness.EventFailed, Session: s}))
 	require.NoError(t, err)
 	require.NotContains(t, string(b), "attack_signals")
+}
+
+// TestNotifierDropsReplays: a replayed event already in the
+// webhook outbox is not queued again; a new one is.
+func TestNotifierDropsReplays(t *testing.T) {
+	ctx := context.Background()
+	f := newWebhookFixture(t)
+	n := f.notifier(t)
+	s := session(liveness.StatusPending, "", "", 0)
+	ev := liveness.Event{ID: liveness.EventID(s.ID, 1, liveness.EventCreated), Type: liveness.EventCreated, Session: s, Time: evTime}
+	require.NoError(t, n.Notify(ctx, ev))
+	ev.Replay = true
+	require.NoError(t, n.Notify(ctx, ev))
+	got, err := f.d.Deliveries(ctx, outbox.DeliveryFilter{EventID: ev.ID})
+	require.NoError(t, err)
+	assert.Len(t, got, 1)
+	ev.ID = liveness.EventID(s.ID, 2, liveness.EventCreated)
+	require.NoError(t, n.Notify(ctx, ev))
+	got, _ = f.d.Deliveries(ctx, outbox.DeliveryFilter{})
+	assert.Len(t, got, 2)
+}
+
+func TestDataCarriesMatch(t *testing.T) {
+	s := &liveness.Session{ID: "s1", Status: liveness.StatusFailed, Verdict: liveness.VerdictFail, Reason: liveness.ReasonFaceMismatch,
+		Match: &liveness.Match{Score: 0.41, Threshold: 0.93, ReviewThreshold: 0.76, Decision: liveness.MatchDifferent, ReferenceSHA256: "ab"}}
+	d := notify.Data(liveness.Event{Type: liveness.EventFailed, Session: s})
+	require.NotNil(t, d.Match)
+	assert.Equal(t, liveness.MatchDifferent, d.Match.Decision)
+	assert.InDelta(t, 0.41, d.Match.Score, 1e-12)
+	assert.Equal(t, liveness.ReasonFaceMismatch, d.Reason)
+	require.NotNil(t, d.Passed)
+	assert.False(t, *d.Passed)
+
+	d = notify.Data(liveness.Event{Type: liveness.EventCreated, Session: s})
+	assert.Nil(t, d.Match, "only terminal events carry the match")
 }
