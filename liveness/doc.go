@@ -40,9 +40,9 @@
 // analysed), the score is the calibrated probability that a live person
 // completed the session: a logistic function of the session's mean
 // per-frame log-odds of live (ScoreFeatures.LiveProbability). The verdict
-// is PASS at or above the pass threshold (default 0.5) and
-// REQUIRES_MANUAL_REVIEW below it; with WithScoreBands a review threshold
-// above 0 makes lower scores FAIL with reason low_score. A confident
+// is PASS at or above the pass threshold (default 0.5),
+// REQUIRES_MANUAL_REVIEW down to the review threshold (0.3) and FAIL below,
+// where the session ends failed with reason low_score. A confident
 // presentation attack, or a session-level signal (frozen or looped frames,
 // planar motion, a swapped face), fails the session at once with reason
 // spoof_detected.

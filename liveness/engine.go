@@ -219,11 +219,9 @@ func WithMinFrames(n int) Option { return func(c *config) { c.minFrames = n } }
 
 // WithScoreBands sets the verdict bands: a session that passed its
 // challenges gets PASS at or above pass, REQUIRES_MANUAL_REVIEW from review
-// up to pass, and FAIL (reason low_score) below review. The defaults are
-// 0.5 and 0: a session that completed its challenges without a spoof
-// failure is never failed on its score alone, only sent to review, since
-// held out 9 % of simulated bona fide sessions of unseen people score
-// below 0.3 (docs/engine.md, "Session score").
+// up to pass, and FAIL (reason low_score) below review (defaults 0.5 and
+// 0.3; docs/engine.md, "Session score", says how they relate to the
+// held-out scores of bona fide and attack sessions).
 func WithScoreBands(pass, review float64) Option {
 	return func(c *config) { c.passScore, c.reviewScore = pass, review }
 }
@@ -276,7 +274,7 @@ func New(opts ...Option) (*Engine, error) {
 		maxFrames:      lim.MaxSessionFrames,
 		defaultCount:   lim.DefaultChallenges,
 		passScore:      0.5,
-		reviewScore:    0,
+		reviewScore:    0.3,
 		cacheSize:      10000,
 		sweepInterval:  5 * time.Second,
 		maxBurstFrames: lim.MaxBurstFrames,

@@ -187,3 +187,42 @@ func NeedsMigration(b []byte) bool {
 	}
 	return json.Unmarshal(b, &v) == nil && v.Schema < SchemaVersion
 }
+
+// ReferenceSchema is the version of the persisted reference record that
+// MarshalReference writes.
+const ReferenceSchema = 1
+
+// referenceRecord is the persisted form of a registered reference: its
+// embedding, the model that made it, the image's SHA-256, the owner and
+// the registration time, never the image.
+type referenceRecord struct {
+	V         int       `json:"v"`
+	ID        string    `json:"id"`
+	SHA256    string    `json:"sha256"`
+	Model     string    `json:"model"`
+	Embedding []float32 `json:"embedding"`
+	Owner     string    `json:"owner,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// MarshalReference encodes r as the persisted reference record (JSON,
+// {"v":1, "id", "sha256", "model", "embedding", "owner", "created_at"}),
+// for ReferenceStore implementations.
+func MarshalReference(r *Reference) ([]byte, error) {
+	return json.Marshal(referenceRecord{V: ReferenceSchema, ID: r.ID, SHA256: r.SHA256, Model: r.Model,
+		Embedding: r.Embedding, Owner: r.Owner, CreatedAt: r.CreatedAt})
+}
+
+// UnmarshalReference decodes a record MarshalReference wrote; ErrSchema
+// for another record version.
+func UnmarshalReference(b []byte) (*Reference, error) {
+	var rec referenceRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("liveness: reference record: %w", err)
+	}
+	if rec.V != ReferenceSchema {
+		return nil, fmt.Errorf("%w: reference record version %d", ErrSchema, rec.V)
+	}
+	return &Reference{ID: rec.ID, SHA256: rec.SHA256, Model: rec.Model, Embedding: rec.Embedding,
+		Owner: rec.Owner, CreatedAt: rec.CreatedAt}, nil
+}

@@ -45,8 +45,8 @@ func ScoreFeaturesOf(sr spoof.SessionResult) ScoreFeatures {
 // fit. MaxEvidence and AttackFraction did not improve the held-out
 // calibration and are not used.
 const (
-	scoreBias      = -20.62
-	scoreMeanLogit = 8.12
+	scoreBias      = -8.82
+	scoreMeanLogit = 5.21
 )
 
 // Vector returns the model inputs, in the order of ScoreCoefficients'

@@ -16,9 +16,9 @@ func TestLiveProbability(t *testing.T) {
 		want float64
 	}{
 		{"no per-frame scores", spoof.SessionResult{Score: 1}, 1},
-		{"every frame at the cap", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 3}}, 0.977},
-		{"the midpoint", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 20.62 / 8.12}}, 0.5},
-		{"a mean log-odds of 1", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 1}}, 0},
+		{"every frame at the cap", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 3}}, 0.999},
+		{"the midpoint", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 8.82 / 5.21}}, 0.5},
+		{"a mean log-odds of 1", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 1}}, 0.026},
 		{"attack frames", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: -3, AttackFrames: 20}}, 0},
 	}
 	for _, tt := range tests {

@@ -35,10 +35,6 @@ import (
 // rejected: its first 5 s at 25 fps.
 const attackWindow = 125
 
-// knownMisses are the attack videos the held-out models do not reject
-// (docs/evaluation.md): a modern phone held off-centre, and a monitor.
-var knownMisses = map[string]bool{"A03_p28_phone_replay": true, "A07_p07_monitor_replay": true}
-
 // seqRand is a deterministic randomness source for ids and challenges.
 type seqRand struct{ r *rand.ChaCha8 }
 
@@ -97,11 +93,6 @@ func TestEvalSpoofEngine(t *testing.T) {
 	for _, r := range runs {
 		if r.attack {
 			rejected := r.spoofAt > 0 && (r.passedAt == 0 || r.passedAt > r.spoofAt)
-			if knownMisses[r.name] {
-				// docs/evaluation.md reports these attacks as not stopped.
-				assert.False(t, rejected, "%s is now rejected at frame %d: update docs/evaluation.md and knownMisses", r.name, r.spoofAt)
-				continue
-			}
 			assert.True(t, rejected,
 				"%s: attack not rejected within its first %d frames (spoof at %d, passed at %d)", r.name, attackWindow, r.spoofAt, r.passedAt)
 		} else {

@@ -208,14 +208,9 @@ func (m *MemoryStore) Frames(ctx context.Context, id string, from int) ([]FrameR
 
 // Commit implements Store.
 func (m *MemoryStore) Commit(ctx context.Context, c *Change) error {
-	if err := c.Validate(); err != nil {
+	next, err := c.Next()
+	if err != nil {
 		return err
-	}
-	next := *c.Session
-	if c.Create {
-		next.Version = 1
-	} else {
-		next.Version++
 	}
 	hb, err := MarshalSession(&next)
 	if err != nil {
@@ -259,6 +254,22 @@ func (m *MemoryStore) Commit(ctx context.Context, c *Change) error {
 	}
 	c.Session.Version = next.Version
 	return nil
+}
+
+// Next validates c (Validate) and returns the header as Commit stores it:
+// version 1 when it creates the session, the version read plus one
+// otherwise. Stores call it first.
+func (c *Change) Next() (Session, error) {
+	if err := c.Validate(); err != nil {
+		return Session{}, err
+	}
+	next := *c.Session
+	if c.Create {
+		next.Version = 1
+	} else {
+		next.Version++
+	}
+	return next, nil
 }
 
 // Validate checks a change before a store applies it: a header with an

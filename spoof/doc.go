@@ -31,10 +31,15 @@
 //     of a display or of ink), the chroma planes' high-frequency energy
 //     over the luma's (sub-pixel structure, colour moiré), and the face's
 //     brightness over its surroundings' (an emissive screen).
+//   - Colour texture and tone: LBP histograms of the saturation and hue
+//     (HSV) and of the chroma planes at a second radius, the saturation's
+//     mean and spread, and the grey face's skewness and clipped fraction
+//     (the gamut and gamma of a re-displayed image).
 //
-// A Model combines them into Result.Score, 0 (attack) to 1 (live): a
-// logistic regression for colour frames and one for grey frames, over
-// standardised and clamped features, plus a hand-set penalty for the
+// A Model combines them into Result.Score, 0 (attack) to 1 (live):
+// logistic regressions over standardised and clamped features, two for
+// colour frames (a screen head and a print head, the lower log-odds
+// deciding) and one for grey frames, plus a hand-set penalty for the
 // border signal. Scores are calibrated: the log-odds scale is fitted
 // (Platt) on out-of-fold scores and 0.5 is the operating point
 // (Model.Threshold), where 1 % of bona fide frames scored out of fold fall

@@ -60,10 +60,18 @@ func TestEvalShippedModelReproducible(t *testing.T) {
 	m, err := spoof.Fit(padfit.Samples(items), padfit.Options())
 	require.NoError(t, err)
 	def := spoof.DefaultModel()
-	for _, p := range []struct {
+	require.Equal(t, def.Print == nil, m.Print == nil, "print head")
+	heads := []struct {
 		name      string
 		got, want *spoof.Logistic
-	}{{"color", &m.Color, &def.Color}, {"gray", &m.Gray, &def.Gray}} {
+	}{{"color", &m.Color, &def.Color}, {"gray", &m.Gray, &def.Gray}}
+	if m.Print != nil {
+		heads = append(heads, struct {
+			name      string
+			got, want *spoof.Logistic
+		}{"print", m.Print, def.Print})
+	}
+	for _, p := range heads {
 		require.Equal(t, p.want.Features, p.got.Features, p.name)
 		diff := math.Abs(p.got.Bias - p.want.Bias)
 		for i := range p.got.Weights {

@@ -37,8 +37,9 @@ func ExampleDetector_Check() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("attack:", r.Attack, "live score above 0.9:", r.Score > 0.9)
-	// Output: attack: false live score above 0.9: true
+	// 0.5 is the operating point (docs/spoof.md).
+	fmt.Println("attack:", r.Attack, "above the operating point:", r.Score > 0.5)
+	// Output: attack: false above the operating point: true
 }
 
 func ExampleSession() {

@@ -23,7 +23,15 @@ const (
 	fFaceLight    = fCrMean + 1
 	fContextSharp = fFaceLight + 1
 	fChromaHF     = fContextSharp + 1
-	numFeatures   = fChromaHF + 1
+	fSkew         = fChromaHF + 1
+	fClipped      = fSkew + 1
+	fLBPSat       = fClipped + 1  // 10 bins, colour from here on
+	fLBPHue       = fLBPSat + 10  // 10 bins
+	fLBPCbR2      = fLBPHue + 10  // 10 bins
+	fLBPCrR2      = fLBPCbR2 + 10 // 10 bins
+	fSatMean      = fLBPCrR2 + 10
+	fSatSpread    = fSatMean + 1
+	numFeatures   = fSatSpread + 1
 )
 
 type featureVec [numFeatures]float64
@@ -68,6 +76,15 @@ var (
 		n[fFaceLight] = "face_light"
 		n[fContextSharp] = "context_sharp"
 		n[fChromaHF] = "chroma_hf"
+		for i := range 10 {
+			d := string(rune('0' + i))
+			n[fLBPSat+i] = "lbp_sat_" + d
+			n[fLBPHue+i] = "lbp_hue_" + d
+			n[fLBPCbR2+i] = "lbp_cb_r2_" + d
+			n[fLBPCrR2+i] = "lbp_cr_r2_" + d
+		}
+		n[fSkew], n[fClipped] = "skew", "sqrt_clipped"
+		n[fSatMean], n[fSatSpread] = "sat_mean", "sat_spread"
 		return n
 	}()
 	featureGroup = func() (g [numFeatures]group) {
@@ -84,6 +101,9 @@ var (
 		g[fCbMean], g[fCrMean], g[fChromaHF] = groupColor, groupColor, groupColor
 		g[fFaceLight] = groupLight
 		g[fContextSharp] = groupBorder
+		for i := fLBPSat; i < numFeatures; i++ {
+			g[i] = groupColor
+		}
 		return g
 	}()
 	colorFeature = func() (c [numFeatures]bool) {
@@ -92,6 +112,9 @@ var (
 			c[fLBPCb+i], c[fLBPCr+i] = true, true
 		}
 		c[fCbMean], c[fCrMean], c[fChromaHF] = true, true, true
+		for i := fLBPSat; i < numFeatures; i++ {
+			c[i] = true
+		}
 		return c
 	}()
 )
@@ -129,4 +152,13 @@ func features(sg *Signals, f *featureVec) {
 	f[fFaceLight] = sg.FaceLight
 	f[fContextSharp] = sg.ContextSharp
 	f[fChromaHF] = sg.ChromaHF
+	for i := range 10 {
+		f[fLBPSat+i] = math.Sqrt(sg.LBPSat[i])
+		f[fLBPHue+i] = math.Sqrt(sg.LBPHue[i])
+		f[fLBPCbR2+i] = math.Sqrt(sg.LBPCbR2[i])
+		f[fLBPCrR2+i] = math.Sqrt(sg.LBPCrR2[i])
+	}
+	f[fSkew] = sg.Skew
+	f[fClipped] = math.Sqrt(sg.Clipped)
+	f[fSatMean], f[fSatSpread] = sg.SatMean, sg.SatSpread
 }

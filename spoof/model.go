@@ -16,12 +16,12 @@ var ErrModel = errors.New("spoof: bad model")
 //go:embed model.json
 var defaultModelJSON []byte
 
-// Model turns Signals into a liveness score: two logistic models over
-// standardised features, one for colour frames and one for grey frames,
-// and a hand-set rule for the border signal, which face-crop training
-// data cannot teach.
+// Model turns Signals into a liveness score: logistic models over
+// standardised features, for colour frames (Color, and optionally a
+// Print head) and for grey frames (Gray), and a hand-set rule for the
+// border signal, which face-crop training data cannot teach.
 //
-// Both logistic models are calibrated so that the operating point is
+// The logistic models are calibrated so that the operating point is
 // Score = Threshold; a Model is immutable once built and safe for
 // concurrent use.
 type Model struct {
@@ -40,6 +40,10 @@ type Model struct {
 	// Color scores frames with colour, Gray frames without.
 	Color Logistic `json:"color"`
 	Gray  Logistic `json:"gray"`
+	// Print, when present, is a second head for colour frames, fitted on
+	// printed-face attacks while Color is fitted on the other (screen)
+	// attacks: a colour frame's log-odds are the lower of the two heads'.
+	Print *Logistic `json:"print,omitempty"`
 	// Border lowers the score of a frame with a paper or phone frame
 	// around the face.
 	Border BorderRule `json:"border"`
@@ -118,6 +122,11 @@ func (m *Model) prepare() error {
 	if err := m.Gray.prepare(); err != nil {
 		return fmt.Errorf("gray: %w", err)
 	}
+	if m.Print != nil {
+		if err := m.Print.prepare(); err != nil {
+			return fmt.Errorf("print: %w", err)
+		}
+	}
 	for _, name := range m.Gray.Features {
 		if colorFeature[featureIndex(name)] {
 			return fmt.Errorf("%w: gray model uses colour feature %q", ErrModel, name)
@@ -181,6 +190,12 @@ func (m *Model) score(sg *Signals) (float64, group) {
 		l = &m.Color
 	}
 	z := l.logit(&f, &g)
+	if sg.Color && m.Print != nil {
+		var gp [numGroups]float64
+		if zp := m.Print.logit(&f, &gp); zp < z {
+			z, g = zp, gp
+		}
+	}
 	if sg.Context >= m.Border.MinContext && sg.Border >= m.Border.Min && m.Border.Penalty > 0 {
 		z -= m.Border.Penalty
 		g[groupBorder] -= m.Border.Penalty

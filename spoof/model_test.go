@@ -23,8 +23,8 @@ func TestDefaultModel(t *testing.T) {
 	if m.CV == nil || m.CV.AUC < 0.93 {
 		t.Errorf("recorded cross-validation %+v", m.CV)
 	}
-	if len(m.Color.Features) != numFeatures {
-		t.Errorf("colour model uses %d of %d features", len(m.Color.Features), numFeatures)
+	if n := len(defaultFeatures(true)); len(m.Color.Features) != n {
+		t.Errorf("colour model uses %d of %d features", len(m.Color.Features), n)
 	}
 	// Each call is a fresh copy.
 	m.Threshold = 0.9

@@ -68,10 +68,10 @@ func TestEvalHeldOutCrops(t *testing.T) {
 		}
 	}
 	t.Logf("NUAA AUC %.4f (%d live, %d print), each subject held out; %d of %d images analysed", nuaa, len(l), len(a), analysed, n)
-	// The figures docs/evaluation.md reports (the targets, 0.95
-	// and 0.98, are not reached).
-	assert.GreaterOrEqual(t, pooled, 0.80)
-	assert.GreaterOrEqual(t, nuaa, 0.885)
+	// The figures docs/evaluation.md reports, 0.900 and 0.978 (the
+	// issue's targets, 0.95 and 0.98, are not reached).
+	assert.GreaterOrEqual(t, pooled, 0.8995)
+	assert.GreaterOrEqual(t, nuaa, 0.9775)
 	assert.GreaterOrEqual(t, float64(analysed), 0.99*float64(n), "NUAA images analysed")
 }
 
@@ -119,4 +119,6 @@ func TestEvalHeldOutVideoFrames(t *testing.T) {
 	rate := float64(eb) / float64(en)
 	t.Logf("everyday webcam/phone clips: per-frame BPCER %.2f %% (%d of %d)", 100*rate, eb, en)
 	assert.LessOrEqual(t, rate, 0.02)
+	// docs/evaluation.md: 1 of 2 058 frames.
+	assert.LessOrEqual(t, eb, 1)
 }

@@ -76,6 +76,22 @@ type Signals struct {
 	// chroma planes to that of the luma at the same scale: the colour
 	// sub-pixel structure and colour moiré of a re-captured screen.
 	ChromaHF float64 `json:"chroma_hf"`
+	// LBPSat and LBPHue are the LBP histograms of the saturation and hue
+	// (HSV) of the face at 64×64; LBPCbR2 and LBPCrR2 those of Cb and Cr
+	// at 64×64 with the neighbours at distance 2 (all zero without
+	// colour).
+	LBPSat  [10]float64 `json:"lbp_sat"`
+	LBPHue  [10]float64 `json:"lbp_hue"`
+	LBPCbR2 [10]float64 `json:"lbp_cb_r2"`
+	LBPCrR2 [10]float64 `json:"lbp_cr_r2"`
+	// SatMean and SatSpread are the mean and standard deviation of the
+	// saturation (0–1) of the face at 64×64 (zero without colour).
+	SatMean   float64 `json:"sat_mean"`
+	SatSpread float64 `json:"sat_spread"`
+	// Skew is the skewness of the grey face's values and Clipped the
+	// fraction at or beyond 3 and 252: the tone curve of a re-display.
+	Skew    float64 `json:"skew"`
+	Clipped float64 `json:"clipped"`
 }
 
 // work holds every buffer of one per-frame analysis; a Detector keeps
@@ -188,6 +204,7 @@ func (w *work) measure(sg *Signals) {
 	w.specular(sg)
 	w.border(sg)
 	w.screenStats(sg)
+	w.colorTexture(sg)
 }
 
 // lbpLabel maps an 8-bit neighbourhood pattern to its riu2 label: the

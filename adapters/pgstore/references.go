@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,22 +11,6 @@ import (
 
 	"github.com/openliveness/openliveness/liveness"
 )
-
-// referenceVersion is the version of referenceRecord.
-const referenceVersion = 1
-
-// referenceRecord is the stored form of a registered reference face: the
-// embedding, the model that made it, the image's SHA-256, the owner and
-// the registration time, never the image.
-type referenceRecord struct {
-	V         int       `json:"v"`
-	ID        string    `json:"id"`
-	SHA256    string    `json:"sha256"`
-	Model     string    `json:"model"`
-	Embedding []float32 `json:"embedding"`
-	Owner     string    `json:"owner,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-}
 
 // ReferenceStore is a liveness.ReferenceStore in PostgreSQL (table
 // reference_faces; run Migrate first), so that a reference registered
@@ -48,8 +31,7 @@ func (s *ReferenceStore) PutReference(ctx context.Context, r *liveness.Reference
 	if r.ID == "" {
 		return fmt.Errorf("%w: empty reference id", liveness.ErrBadRequest)
 	}
-	rec, err := json.Marshal(referenceRecord{V: referenceVersion, ID: r.ID, SHA256: r.SHA256, Model: r.Model,
-		Embedding: r.Embedding, Owner: r.Owner, CreatedAt: r.CreatedAt})
+	rec, err := liveness.MarshalReference(r)
 	if err != nil {
 		return err
 	}
@@ -76,15 +58,11 @@ func (s *ReferenceStore) GetReference(ctx context.Context, id string) (*liveness
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: get reference: %w", err)
 	}
-	var rec referenceRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
+	r, err := liveness.UnmarshalReference(b)
+	if err != nil {
 		return nil, fmt.Errorf("pgstore: reference %s: %w", id, err)
 	}
-	if rec.V != referenceVersion {
-		return nil, fmt.Errorf("pgstore: reference %s: record version %d, want %d", id, rec.V, referenceVersion)
-	}
-	return &liveness.Reference{ID: rec.ID, SHA256: rec.SHA256, Model: rec.Model, Embedding: rec.Embedding,
-		Owner: rec.Owner, CreatedAt: rec.CreatedAt}, nil
+	return r, nil
 }
 
 // DeleteReference implements liveness.ReferenceStore.

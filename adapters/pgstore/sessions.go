@@ -85,14 +85,9 @@ func nullTime(t time.Time) any {
 
 // Commit implements liveness.Store: one transaction.
 func (s *SessionStore) Commit(ctx context.Context, c *liveness.Change) error {
-	if err := c.Validate(); err != nil {
+	next, err := c.Next()
+	if err != nil {
 		return err
-	}
-	next := *c.Session
-	if c.Create {
-		next.Version = 1
-	} else {
-		next.Version++
 	}
 	hb, err := liveness.MarshalSession(&next)
 	if err != nil {

@@ -221,14 +221,9 @@ func flag(b bool) string {
 // records and the intents in one script, so one Redis write holds the
 // state change and its durable intents.
 func (s *Store) Commit(ctx context.Context, c *liveness.Change) error {
-	if err := c.Validate(); err != nil {
+	next, err := c.Next()
+	if err != nil {
 		return err
-	}
-	next := *c.Session
-	if c.Create {
-		next.Version = 1
-	} else {
-		next.Version++
 	}
 	hb, err := liveness.MarshalSession(&next)
 	if err != nil {

@@ -39,9 +39,11 @@ type Item struct {
 	Signals  spoof.Signals `json:"signals"`
 }
 
-// Sample converts an item to a training sample grouped by its unit.
+// Sample converts an item to a training sample grouped by its unit. The
+// NUAA attacks are printed faces (spoof.Sample.Print); every other attack
+// of the corpus is a screen replay.
 func (it *Item) Sample() spoof.Sample {
-	return spoof.Sample{Signals: it.Signals, Live: it.Live, Group: it.Unit}
+	return spoof.Sample{Signals: it.Signals, Live: it.Live, Group: it.Unit, Print: it.Kind == "nuaa" && !it.Live}
 }
 
 // units maps people seen in several places of the corpus to one hold-out

@@ -2,9 +2,7 @@ package boltstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -12,31 +10,14 @@ import (
 )
 
 // bucketReferences holds registered reference faces: key = reference id,
-// value = a referenceRecord in JSON.
+// value = liveness.MarshalReference's record.
 var bucketReferences = []byte("references")
-
-// referenceVersion is the version of referenceRecord.
-const referenceVersion = 1
-
-// referenceRecord is the stored form of a registered reference: its
-// embedding, the model that made it, the image's SHA-256, the owner and
-// the registration time. The image itself is never stored.
-type referenceRecord struct {
-	V         int       `json:"v"`
-	ID        string    `json:"id"`
-	SHA256    string    `json:"sha256"`
-	Model     string    `json:"model"`
-	Embedding []float32 `json:"embedding"`
-	Owner     string    `json:"owner,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-}
 
 var _ liveness.ReferenceStore = (*Store)(nil)
 
 // PutReference stores r under r.ID, replacing any reference of that id.
 func (s *Store) PutReference(_ context.Context, r *liveness.Reference) error {
-	v, err := json.Marshal(referenceRecord{V: referenceVersion, ID: r.ID, SHA256: r.SHA256, Model: r.Model,
-		Embedding: r.Embedding, Owner: r.Owner, CreatedAt: r.CreatedAt})
+	v, err := liveness.MarshalReference(r)
 	if err != nil {
 		return err
 	}
@@ -47,22 +28,23 @@ func (s *Store) PutReference(_ context.Context, r *liveness.Reference) error {
 
 // GetReference returns the reference id, or liveness.ErrNotFound.
 func (s *Store) GetReference(_ context.Context, id string) (*liveness.Reference, error) {
-	var rec referenceRecord
+	var v []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketReferences).Get([]byte(id))
+		v = tx.Bucket(bucketReferences).Get([]byte(id))
 		if v == nil {
 			return liveness.ErrNotFound
 		}
-		return json.Unmarshal(v, &rec)
+		v = append([]byte(nil), v...) // valid only inside the transaction
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if rec.V != referenceVersion {
-		return nil, fmt.Errorf("boltstore: reference %s: record version %d, want %d", id, rec.V, referenceVersion)
+	r, err := liveness.UnmarshalReference(v)
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: reference %s: %w", id, err)
 	}
-	return &liveness.Reference{ID: rec.ID, SHA256: rec.SHA256, Model: rec.Model, Embedding: rec.Embedding,
-		Owner: rec.Owner, CreatedAt: rec.CreatedAt}, nil
+	return r, nil
 }
 
 // DeleteReference removes the reference id, or returns liveness.ErrNotFound.

@@ -214,14 +214,9 @@ func (s *Store) Frames(ctx context.Context, id string, from int) ([]liveness.Fra
 // Commit implements liveness.Store: one transaction, shared with
 // concurrent commits (bbolt Batch).
 func (s *Store) Commit(ctx context.Context, c *liveness.Change) error {
-	if err := c.Validate(); err != nil {
+	next, err := c.Next()
+	if err != nil {
 		return err
-	}
-	next := *c.Session
-	if c.Create {
-		next.Version = 1
-	} else {
-		next.Version++
 	}
 	fbs := make([][]byte, len(c.Frames))
 	for i := range c.Frames {
@@ -240,7 +235,7 @@ func (s *Store) Commit(ctx context.Context, c *liveness.Change) error {
 	id := []byte(next.ID)
 	// The function may run more than once (Batch retries the others when
 	// one fails): it only reads and writes the transaction.
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err = s.db.Batch(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketSessions).Get(id)
 		var old *liveness.Session
 		switch {

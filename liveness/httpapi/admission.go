@@ -2,31 +2,70 @@ package httpapi
 
 import (
 	"context"
+	"math"
 	"sync"
+	"time"
 )
 
-// fairSlots bounds concurrent frame analysis: at most cap(global) frames
-// are decoded and analysed at once, and one tenant holds at most perTenant
-// of them, so a tenant sending costly frames cannot starve the others.
-// Waiters queue on channels (first come, first served). Safe for
-// concurrent use.
+// fairSlots bounds concurrent frame analysis: at most n frames are
+// decoded and analysed at once, and one tenant holds at most perTenant of
+// them, so a tenant sending costly frames cannot take every slot.
+//
+// Slots alone share the slots, not the processor: a tenant keeping its
+// slots busy with the costliest frames the limits allow still halves the
+// processor time of every other frame when the process has fewer cores
+// than slots (a container's share of a busy host). So cheap frames go
+// first, within a weighted share: a tenant does not start a frame while an
+// active tenant (one holding a slot, waiting for one it may take, or
+// having released one within activeWindow) has frames that take less than
+// half its slot time (tenantSlots.cost) and has used less than
+// cheapWeight times its recent slot time (decayed with half-life
+// loadHalfLife). A tenant sending webcam frames then mostly runs beside at
+// most the one frame a tenant sending costly frames has already started.
+// The price: while a cheap tenant is active, the costly tenant gets about
+// 1/cheapWeight of its slot time even when a slot is idle; slots idle for
+// activeWindow are its own. Safe for concurrent use.
 type fairSlots struct {
-	global    chan struct{}
-	perTenant int
+	n, perTenant int
+	now          func() time.Time
 
 	mu      sync.Mutex
-	tenants map[string]*tenantSem
+	used    int
+	tenants map[string]*tenantSlots
+	wake    chan struct{} // closed (and replaced) when a slot or the order changes
 }
 
-// tenantSem is one tenant's semaphore; users counts the requests holding
-// or waiting for it, so idle tenants are forgotten.
-type tenantSem struct {
-	ch    chan struct{}
-	users int
+// loadHalfLife is how fast a tenant's recent slot time is forgotten;
+// activeWindow is how long a tenant counts as active after a frame.
+// cheapWeight is the priority of cheaper frames in slot time.
+const (
+	loadHalfLife = time.Second
+	activeWindow = 500 * time.Millisecond
+	cheapWeight  = 4
+)
+
+// tenantSlots is one tenant's state; idle tenants are forgotten once their
+// load has decayed.
+type tenantSlots struct {
+	held, waiting int
+	load          float64 // decayed slot seconds, as of at
+	at            time.Time
+	last          time.Time // last release
+	sq            float64   // decayed sum of squared slot seconds of frames, as of at
 }
 
-func newFairSlots(n, perTenant int) *fairSlots {
-	return &fairSlots{global: make(chan struct{}, n), perTenant: perTenant, tenants: map[string]*tenantSem{}}
+// cost is the typical slot time of t's frames, weighted by slot time, so
+// that frames refused at their header (a fraction of a millisecond in a
+// slot) do not make a tenant sending costly frames look cheap.
+func (t *tenantSlots) cost() float64 {
+	if t.load <= 0 {
+		return 0
+	}
+	return t.sq / t.load
+}
+
+func newFairSlots(n, perTenant int, now func() time.Time) *fairSlots {
+	return &fairSlots{n: n, perTenant: perTenant, now: now, tenants: map[string]*tenantSlots{}, wake: make(chan struct{})}
 }
 
 // forTenant returns the slots of one request of tenant; it implements
@@ -35,25 +74,55 @@ func (f *fairSlots) forTenant(tenant string) *requestSlots {
 	return &requestSlots{f: f, tenant: tenant}
 }
 
-func (f *fairSlots) sem(tenant string) *tenantSem {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t := f.tenants[tenant]
-	if t == nil {
-		t = &tenantSem{ch: make(chan struct{}, f.perTenant)}
-		f.tenants[tenant] = t
+// decay brings t's load to now.
+func (t *tenantSlots) decay(now time.Time) float64 {
+	if d := now.Sub(t.at); d > 0 {
+		k := math.Exp2(-d.Seconds() / loadHalfLife.Seconds())
+		t.load *= k
+		t.sq *= k
+		t.at = now
 	}
-	t.users++
-	return t
+	return t.load
 }
 
-func (f *fairSlots) unuse(tenant string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if t := f.tenants[tenant]; t != nil {
-		if t.users--; t.users <= 0 {
-			delete(f.tenants, tenant)
+// mayStart reports whether t may take a slot now (f.mu held); when a
+// lighter tenant is active only because of a recent frame, recheck is when
+// that ends.
+func (f *fairSlots) mayStart(t *tenantSlots, now time.Time) (ok bool, recheck time.Duration) {
+	if f.used >= f.n || t.held >= f.perTenant {
+		return false, 0
+	}
+	mine := t.decay(now)
+	ok = true
+	for _, o := range f.tenants {
+		if o == t || o.decay(now) >= cheapWeight*mine || 2*o.cost() >= t.cost() {
+			continue
 		}
+		// A tenant with cheaper frames goes first while it is active and
+		// within its weighted share.
+		if o.held > 0 || (o.waiting > 0 && o.held < f.perTenant) {
+			return false, 0
+		}
+		if end := o.last.Add(activeWindow).Sub(now); end > 0 {
+			ok = false
+			if recheck == 0 || end < recheck {
+				recheck = end
+			}
+		}
+	}
+	return ok, recheck
+}
+
+// signal wakes the waiters to look again (f.mu held).
+func (f *fairSlots) signal() {
+	close(f.wake)
+	f.wake = make(chan struct{})
+}
+
+// forget drops t when it is idle and its load is negligible (f.mu held).
+func (f *fairSlots) forget(tenant string, t *tenantSlots, now time.Time) {
+	if t.held == 0 && t.waiting == 0 && t.decay(now) < 1e-3 && now.Sub(t.last) >= activeWindow {
+		delete(f.tenants, tenant)
 	}
 }
 
@@ -61,35 +130,77 @@ func (f *fairSlots) unuse(tenant string) {
 type requestSlots struct {
 	f      *fairSlots
 	tenant string
-	t      *tenantSem
+	start  time.Time
 }
 
-// Acquire waits for the tenant's share, then for a global slot.
+// Acquire waits until the tenant may take a slot (a free slot, within its
+// share, no lighter tenant first) and takes it.
 func (s *requestSlots) Acquire(ctx context.Context) error {
-	t := s.f.sem(s.tenant)
-	select {
-	case t.ch <- struct{}{}:
-	case <-ctx.Done():
-		s.f.unuse(s.tenant)
-		return ctx.Err()
+	f := s.f
+	f.mu.Lock()
+	now := f.now()
+	for tenant, t := range f.tenants {
+		if tenant != s.tenant {
+			f.forget(tenant, t, now)
+		}
 	}
-	select {
-	case s.f.global <- struct{}{}:
-	case <-ctx.Done():
-		<-t.ch
-		s.f.unuse(s.tenant)
-		return ctx.Err()
+	t := f.tenants[s.tenant]
+	if t == nil {
+		t = &tenantSlots{at: now}
+		f.tenants[s.tenant] = t
 	}
-	s.t = t
+	t.waiting++
+	f.signal() // a new waiter may change the order
+	for {
+		ok, recheck := f.mayStart(t, now)
+		if ok {
+			break
+		}
+		wake := f.wake
+		f.mu.Unlock()
+		var timeout <-chan time.Time
+		if recheck > 0 {
+			tm := time.NewTimer(recheck)
+			defer tm.Stop()
+			timeout = tm.C
+		}
+		select {
+		case <-wake:
+		case <-timeout:
+		case <-ctx.Done():
+			f.mu.Lock()
+			t.waiting--
+			f.signal()
+			f.mu.Unlock()
+			return ctx.Err()
+		}
+		f.mu.Lock()
+		now = f.now()
+	}
+	t.waiting--
+	t.held++
+	f.used++
+	s.start = now
+	f.mu.Unlock()
 	return nil
 }
 
-// Release frees the slot taken by the last successful Acquire.
+// Release frees the slot taken by the last successful Acquire and charges
+// its time to the tenant.
 func (s *requestSlots) Release() {
-	<-s.f.global
-	<-s.t.ch
-	s.t = nil
-	s.f.unuse(s.tenant)
+	f := s.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	t := f.tenants[s.tenant]
+	t.decay(now)
+	d := max(now.Sub(s.start), 0).Seconds()
+	t.load += d
+	t.sq += d * d
+	t.held--
+	t.last = now
+	f.used--
+	f.signal()
 }
 
 // budget is a counter with a ceiling, shared fairly: take fails at once,

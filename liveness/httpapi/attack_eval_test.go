@@ -27,25 +27,29 @@ import (
 
 // Bounds the attack evaluation asserts (docs/evaluation.md, "Hostile input").
 const (
-	// honest p99 under attack / without. The target is 2.0; on an idle
-	// 2-core machine three runs measured 2.25, 2.09 and 1.58 (p99 of about
-	// 120 frames is nearly the maximum, so it varies), so the test guards
-	// 3.0, the bound docs/evaluation.md claims, until the target is met
-	// reliably.
+	// honest p99 under attack / without. The target is 2.0; runs of the
+	// current code on 2 shared cores gave 2.16, 1.98 and 1.40 (other
+	// variants 0.96-2.62, docs/evaluation.md), so the test guards 3.0, the
+	// bound docs/evaluation.md claims, until the target is met reliably.
 	attackLatencyRatio = 3.0
 	attackRSSBound     = 512 << 20 // peak resident set of the whole process
 )
 
 // attackRound is one no-attack window followed by one attack window; the
 // rounds alternate so that the load of a shared machine falls on both.
+// Three honest clients each send a frame every honestInterval (under the
+// per-session rate limit of 3 a second), about 250 frames per phase, so
+// that the p99 is the third-largest rather than nearly the maximum.
 const (
-	attackRounds = 4
-	attackWindow = 4 * time.Second
+	attackRounds   = 6
+	attackWindow   = 5 * time.Second
+	honestClients  = 3
+	honestInterval = 350 * time.Millisecond
 )
 
 // TestAttackEval runs the whole handler over loopback with a real engine
-// and the default limits (two analysis slots on two cores): two honest
-// clients of one tenant send a face frame every 250 ms each (under the
+// and the default limits (two analysis slots on two cores): three honest
+// clients of one tenant send a face frame every 350 ms each (under the
 // rate limit), and in alternate windows four attackers holding another
 // tenant's key send the worst inputs at their rate limit (as fast as
 // answers come; after a 429 or 503 they wait the Retry-After, and they
@@ -97,7 +101,8 @@ func TestAttackEval(t *testing.T) {
 		return c.ID, c.Token
 	}
 
-	// Honest traffic: one frame every 250 ms per client, latencies by phase.
+	// Honest traffic: one frame every honestInterval per client, latencies
+	// by phase.
 	honestFrame := []byte(`{"frame_b64":"` + b64(faceJPEG(t)) + `"}`)
 	var mu sync.Mutex
 	lat := map[bool][]time.Duration{}
@@ -106,10 +111,10 @@ func TestAttackEval(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
-	for range 2 {
+	for range honestClients {
 		wg.Go(func() {
 			id, tok := create(honestKey)
-			tick := time.NewTicker(250 * time.Millisecond)
+			tick := time.NewTicker(honestInterval)
 			defer tick.Stop()
 			for {
 				select {
@@ -156,6 +161,10 @@ func TestAttackEval(t *testing.T) {
 	}
 	codes := map[string]map[int]int{}
 	runAttackers := func(stop chan struct{}) *sync.WaitGroup {
+		// The window ends on time: requests still in flight then are
+		// cancelled (the server stops their work when the client goes).
+		wctx, wcancel := context.WithCancel(ctx)
+		go func() { <-stop; wcancel() }()
 		var awg sync.WaitGroup
 		for i := range 4 {
 			awg.Go(func() {
@@ -167,7 +176,10 @@ func TestAttackEval(t *testing.T) {
 					default:
 					}
 					a := attacks[n%len(attacks)]
-					code, _, retry := post(ctx, "", tok, "/v1/sessions/"+id+"/verify", a.body)
+					code, _, retry := post(wctx, "", tok, "/v1/sessions/"+id+"/verify", a.body)
+					if wctx.Err() != nil {
+						return
+					}
 					mu.Lock()
 					if codes[a.name] == nil {
 						codes[a.name] = map[int]int{}
@@ -208,12 +220,17 @@ func TestAttackEval(t *testing.T) {
 		return s[min(len(s)-1, int(q*float64(len(s))))]
 	}
 	base, hit := lat[false], lat[true]
-	require.GreaterOrEqual(t, len(base), 20, "honest frames without attack")
-	require.GreaterOrEqual(t, len(hit), 20, "honest frames under attack")
+	require.GreaterOrEqual(t, len(base), 100, "honest frames without attack")
+	require.GreaterOrEqual(t, len(hit), 100, "honest frames under attack")
 	rss := peakRSS(t)
 	t.Logf("machine: %d CPUs, GOMAXPROCS %d, load average %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage())
-	t.Logf("honest frames without attack: n=%d p50=%v p99=%v", len(base), p(base, 0.5).Round(time.Millisecond), p(base, 0.99).Round(time.Millisecond))
-	t.Logf("honest frames under attack:   n=%d p50=%v p99=%v", len(hit), p(hit, 0.5).Round(time.Millisecond), p(hit, 0.99).Round(time.Millisecond))
+	for _, ph := range []struct {
+		name string
+		v    []time.Duration
+	}{{"without attack", base}, {"under attack:  ", hit}} {
+		t.Logf("honest frames %s n=%d p50=%v p90=%v p99=%v max=%v", ph.name, len(ph.v), p(ph.v, 0.5).Round(time.Millisecond),
+			p(ph.v, 0.9).Round(time.Millisecond), p(ph.v, 0.99).Round(time.Millisecond), p(ph.v, 1).Round(time.Millisecond))
+	}
 	ratio := float64(p(hit, 0.99)) / float64(p(base, 0.99))
 	t.Logf("p99 ratio %.2f (bound %.1f); peak RSS %d MiB (bound %d MiB)", ratio, attackLatencyRatio, rss>>20, attackRSSBound>>20)
 	for _, a := range attacks {

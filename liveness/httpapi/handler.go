@@ -287,7 +287,7 @@ func New(engine Engine, opts ...Option) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, engine: engine, mux: http.NewServeMux(), cors: cors, slots: newFairSlots(cfg.concurrency, min(cfg.tenantSlots, cfg.concurrency)),
+	h := &Handler{cfg: cfg, engine: engine, mux: http.NewServeMux(), cors: cors, slots: newFairSlots(cfg.concurrency, min(cfg.tenantSlots, cfg.concurrency), cfg.now),
 		bodies: newBudget(cfg.bodyInFlight, cfg.maxBodyBytes), frames: newBudget(int64(cfg.framesInFlight), int64(lim.MaxBurstFrames)), tokens: newTokenCache(100_000)}
 	h.routes = []route{
 		{pattern: "/v1/sessions", methods: map[string]http.HandlerFunc{http.MethodPost: h.createSession}},

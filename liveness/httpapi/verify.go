@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/openliveness/openliveness/challenge"
@@ -212,51 +211,64 @@ func (h *Handler) busy(w http.ResponseWriter, r *http.Request, msg string) {
 
 // decodeFrames reads and checks the frames of a verify request.
 func (h *Handler) decodeFrames(w http.ResponseWriter, r *http.Request) ([]liveness.Frame, *liveness.SubmitOptions, error) {
-	var req verifyRequest
-	if err := decodeJSON(w, r, h.cfg.maxBodyBytes, &req, false); err != nil {
+	req, release, err := h.readVerifyBody(w, r)
+	if err != nil {
 		return nil, nil, err
 	}
-	var encoded []string
+	defer release()
+	n := len(req.frames)
+	if req.slowFrames != nil {
+		n = len(req.slowFrames)
+	} else if req.hasFrame {
+		n = 1
+	}
 	switch {
-	case req.FrameB64 != nil && req.FramesB64 != nil:
+	case req.hasFrame && req.hasFrames:
 		return nil, nil, errorf(http.StatusBadRequest, "send frame_b64 or frames_b64, not both")
-	case req.FrameB64 != nil:
-		encoded = []string{*req.FrameB64}
-	case req.FramesB64 != nil:
-		encoded = req.FramesB64
-		if len(encoded) == 0 {
+	case req.hasFrame:
+	case req.hasFrames:
+		if n == 0 {
 			return nil, nil, errorf(http.StatusBadRequest, "frames_b64 is empty")
 		}
-		if len(encoded) > h.cfg.limits.MaxBurstFrames {
+		if n > h.cfg.limits.MaxBurstFrames {
 			return nil, nil, outOfRange("frames_b64", 1, h.cfg.limits.MaxBurstFrames)
 		}
-		if len(encoded) > 1 && req.IntervalMS == nil {
+		if n > 1 && req.interval == nil {
 			return nil, nil, errorf(http.StatusBadRequest, "interval_ms is required with frames_b64")
 		}
 	default:
 		return nil, nil, errorf(http.StatusBadRequest, "frame_b64 or frames_b64 is required")
 	}
 	var opts *liveness.SubmitOptions
-	if req.IntervalMS != nil {
-		if lim := h.cfg.limits; *req.IntervalMS < lim.MinIntervalMS || *req.IntervalMS > lim.MaxIntervalMS {
+	if req.interval != nil {
+		if lim := h.cfg.limits; *req.interval < lim.MinIntervalMS || *req.interval > lim.MaxIntervalMS {
 			return nil, nil, outOfRange("interval_ms", lim.MinIntervalMS, lim.MaxIntervalMS)
 		}
-		opts = &liveness.SubmitOptions{Interval: time.Duration(*req.IntervalMS) * time.Millisecond}
+		opts = &liveness.SubmitOptions{Interval: time.Duration(*req.interval) * time.Millisecond}
 	}
-	frames := make([]liveness.Frame, len(encoded))
-	for i, e := range encoded {
+	frames := make([]liveness.Frame, n)
+	for i := range n {
+		var e []byte
+		switch {
+		case req.slowFrames != nil:
+			e = []byte(req.slowFrames[i])
+			req.slowFrames[i] = "" // the base64 text is no longer needed
+		case req.hasFrame:
+			e = req.frame
+		default:
+			e = req.frames[i]
+		}
 		data, err := h.decodeFrame(e)
 		if err != nil {
 			code, msg := http.StatusBadRequest, err.Error()
 			if errors.Is(err, errFrameTooLarge) {
 				code, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("frame larger than %d bytes", h.cfg.maxFrameBytes)
 			}
-			if len(encoded) > 1 {
+			if n > 1 {
 				return nil, nil, errorf(code, fmt.Sprintf("frames_b64[%d]: %s", i, msg))
 			}
 			return nil, nil, errorf(code, "frame_b64: "+msg)
 		}
-		encoded[i] = "" // the base64 text is no longer needed
 		frames[i] = liveness.Frame{Data: data}
 	}
 	return frames, opts, nil
@@ -267,21 +279,23 @@ var jpegMagic = []byte{0xff, 0xd8, 0xff}
 var errFrameTooLarge = errors.New("frame too large")
 
 // decodeFrame decodes one base64 JPEG.
-func (h *Handler) decodeFrame(e string) ([]byte, error) {
-	if strings.HasPrefix(e, "data:") {
+func (h *Handler) decodeFrame(e []byte) ([]byte, error) {
+	if bytes.HasPrefix(e, []byte("data:")) {
 		return nil, fmt.Errorf("send plain base64, without a data: URI prefix")
 	}
-	if e == "" {
+	if len(e) == 0 {
 		return nil, fmt.Errorf("empty")
 	}
 	if base64.StdEncoding.DecodedLen(len(e)) > h.cfg.maxFrameBytes+2 {
 		return nil, errFrameTooLarge
 	}
 	enc := base64.StdEncoding
-	if !strings.HasSuffix(e, "=") && len(e)%4 != 0 {
+	if !bytes.HasSuffix(e, []byte("=")) && len(e)%4 != 0 {
 		enc = base64.RawStdEncoding
 	}
-	data, err := enc.DecodeString(e)
+	data := make([]byte, enc.DecodedLen(len(e)))
+	n, err := enc.Decode(data, e)
+	data = data[:n]
 	if err != nil {
 		return nil, fmt.Errorf("invalid base64")
 	}
