@@ -8,8 +8,10 @@ import (
 )
 
 // fairSlots bounds concurrent frame analysis: at most n frames are
-// decoded and analysed at once, and one tenant holds at most perTenant of
-// them, so a tenant sending costly frames cannot take every slot.
+// decoded and analysed at once, and while another tenant is active (it
+// held, waited for or released a slot within sharedWindow) one tenant
+// holds at most perTenant of them, so a tenant sending costly frames
+// cannot take every slot; a tenant alone on the server uses all n.
 //
 // Slots alone share the slots, not the processor: a tenant keeping its
 // slots busy with the costliest frames the limits allow still halves the
@@ -38,10 +40,13 @@ type fairSlots struct {
 // loadHalfLife is how fast a tenant's recent slot time is forgotten;
 // activeWindow is how long a tenant counts as active after a frame.
 // cheapWeight is the priority of cheaper frames in slot time.
+// sharedWindow is how long after another tenant's last slot a tenant is
+// held to its share.
 const (
 	loadHalfLife = time.Second
 	activeWindow = 500 * time.Millisecond
 	cheapWeight  = 4
+	sharedWindow = 5 * time.Second
 )
 
 // tenantSlots is one tenant's state; idle tenants are forgotten once their
@@ -89,7 +94,7 @@ func (t *tenantSlots) decay(now time.Time) float64 {
 // lighter tenant is active only because of a recent frame, recheck is when
 // that ends.
 func (f *fairSlots) mayStart(t *tenantSlots, now time.Time) (ok bool, recheck time.Duration) {
-	if f.used >= f.n || t.held >= f.perTenant {
+	if f.used >= f.n || (t.held >= f.perTenant && f.shared(t, now)) {
 		return false, 0
 	}
 	mine := t.decay(now)
@@ -113,6 +118,17 @@ func (f *fairSlots) mayStart(t *tenantSlots, now time.Time) (ok bool, recheck ti
 	return ok, recheck
 }
 
+// shared reports whether a tenant other than t holds or waits for a slot
+// or released one within sharedWindow (f.mu held).
+func (f *fairSlots) shared(t *tenantSlots, now time.Time) bool {
+	for _, o := range f.tenants {
+		if o != t && (o.held > 0 || o.waiting > 0 || now.Sub(o.last) < sharedWindow) {
+			return true
+		}
+	}
+	return false
+}
+
 // signal wakes the waiters to look again (f.mu held).
 func (f *fairSlots) signal() {
 	close(f.wake)
@@ -121,7 +137,7 @@ func (f *fairSlots) signal() {
 
 // forget drops t when it is idle and its load is negligible (f.mu held).
 func (f *fairSlots) forget(tenant string, t *tenantSlots, now time.Time) {
-	if t.held == 0 && t.waiting == 0 && t.decay(now) < 1e-3 && now.Sub(t.last) >= activeWindow {
+	if t.held == 0 && t.waiting == 0 && t.decay(now) < 1e-3 && now.Sub(t.last) >= max(activeWindow, sharedWindow) {
 		delete(f.tenants, tenant)
 	}
 }

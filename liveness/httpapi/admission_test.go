@@ -84,17 +84,29 @@ func TestFairSlotsWeightedShare(t *testing.T) {
 	})
 }
 
-// TestFairSlotsBounds: at most n frames at once, at most perTenant of one
-// tenant.
+// TestFairSlotsBounds: at most n frames at once; at most perTenant of one
+// tenant while another tenant is active, all n for a tenant alone.
 func TestFairSlotsBounds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFairSlots(2, 1, time.Now)
 		a := f.forTenant("a")
 		require.NoError(t, a.Acquire(context.Background()))
+		alone := f.forTenant("a")
+		require.NoError(t, alone.Acquire(context.Background()), "a tenant alone uses every slot")
+		alone.Release()
+
+		b := f.forTenant("b")
+		require.NoError(t, b.Acquire(context.Background()))
+		b.Release()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		assert.ErrorIs(t, f.forTenant("a").Acquire(ctx), context.DeadlineExceeded, "per-tenant share")
-		b := f.forTenant("b")
+		assert.ErrorIs(t, f.forTenant("a").Acquire(ctx), context.DeadlineExceeded, "per-tenant share while b is active")
+		time.Sleep(sharedWindow)
+		again := f.forTenant("a")
+		require.NoError(t, again.Acquire(context.Background()), "b idle for sharedWindow: a is alone again")
+		again.Release()
+
+		b = f.forTenant("b")
 		require.NoError(t, b.Acquire(context.Background()))
 		ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
 		defer cancel2()

@@ -169,8 +169,10 @@ func WithEvidenceRetention(d time.Duration) Option {
 
 // WithTenantConcurrency sets how many of the concurrency slots the
 // sessions of one tenant (the key that created them) may hold at once
-// (default: all but one, at least one), so one integrator's traffic, or
-// an attacker holding one key, cannot starve the others.
+// while another tenant is active (default: all but one, at least one), so
+// one integrator's traffic, or an attacker holding one key, cannot starve
+// the others; a tenant alone on the server (no other tenant's frame in the
+// last 5 s) uses every slot.
 func WithTenantConcurrency(n int) Option { return func(c *config) { c.tenantSlots = n } }
 
 // WithMaxBodyBytesInFlight bounds the verify request bodies held at once,

@@ -182,7 +182,8 @@ func TestInFlightBudgets(t *testing.T) {
 }
 
 // TestTenantFairness: with two slots, one tenant's requests hold at most
-// one; another tenant's frame is analysed at once.
+// one while another tenant is active; that tenant's frame is analysed at
+// once. (A tenant alone uses both: TestFairSlotsBounds.)
 func TestTenantFairness(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clk := newClock()
@@ -218,6 +219,10 @@ func TestTenantFairness(t *testing.T) {
 				codes <- serve(h, "POST", "/v1/sessions/"+id+"/verify", body, map[string]string{"X-API-Key": key}).Code
 			}()
 		}
+		// b had a frame analysed a moment ago: a is held to its share.
+		bs := h.slots.forTenant("b")
+		require.NoError(t, bs.Acquire(context.Background()))
+		bs.Release()
 		for range 4 {
 			send(keyA)
 		}
