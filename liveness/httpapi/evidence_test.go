@@ -14,6 +14,9 @@ import (
 
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/evidence"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // evidenceEnv is a handler over a real engine that keeps evidence, and a
@@ -32,13 +35,11 @@ func evidenceEnv(t *testing.T) (*env, *liveness.Engine, *liveness.MemoryStore, s
 		e.clock.Advance(150 * time.Millisecond)
 		r := e.do(req{method: "POST", path: "/v1/sessions/" + id + "/verify", token: token, body: map[string]any{"frame_b64": frame}}).expect(t, http.StatusOK)
 		if r.str("session_status") != "pending" {
-			if r.str("reason") != "spoof_detected" {
-				t.Fatalf("still photo ended with %s", r.body)
-			}
+			require.Equal(t, "spoof_detected", r.str("reason"), "still photo ended with %s", r.body)
 			return e, eng, store, id
 		}
 	}
-	t.Fatal("the still photo did not end the session")
+	require.FailNow(t, "the still photo did not end the session")
 	return nil, nil, nil, ""
 }
 
@@ -46,9 +47,9 @@ func TestEvidenceRoutes(t *testing.T) {
 	e, eng, _, id := evidenceEnv(t)
 	res := e.do(req{method: "GET", path: "/v1/sessions/" + id + "/result", key: e.key}).expect(t, http.StatusOK)
 	link, hash := res.str("evidence_url"), res.str("evidence_hash")
-	if !strings.HasPrefix(link, "https://liveness.example.com/v1/sessions/"+id+"/evidence?") || hash == "" || res.str("evidence_url_expires") == "" {
-		t.Fatalf("result: %s", res.body)
-	}
+	require.True(t, strings.HasPrefix(link, "https://liveness.example.com/v1/sessions/"+id+"/evidence?"), "result: %s", res.body)
+	require.NotEmpty(t, hash, "result: %s", res.body)
+	require.NotEmpty(t, res.str("evidence_url_expires"), "result: %s", res.body)
 	u, _ := url.Parse(link)
 	signed := u.Path + "?" + u.RawQuery
 
@@ -61,19 +62,17 @@ func TestEvidenceRoutes(t *testing.T) {
 			Kind, Name, SHA256, URL string
 		} `json:"items"`
 	}
-	if err := jsonUnmarshal(ev.body, &body); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, jsonUnmarshal(ev.body, &body))
 	sum := sha256.Sum256(body.Manifest)
-	if body.EvidenceHash != hash || "sha256:"+hex.EncodeToString(sum[:]) != hash || len(body.Items) < 2 {
-		t.Fatalf("evidence: hash %s, manifest hash %x, %d items", body.EvidenceHash, sum, len(body.Items))
-	}
+	require.Equal(t, hash, body.EvidenceHash, "evidence hash")
+	require.Equal(t, hash, "sha256:"+hex.EncodeToString(sum[:]), "manifest hash")
+	require.GreaterOrEqual(t, len(body.Items), 2, "items")
 	for _, it := range body.Items {
 		iu, _ := url.Parse(it.URL)
 		obj := e.do(req{method: "GET", path: iu.Path + "?" + iu.RawQuery}).expect(t, http.StatusOK)
-		if h := sha256.Sum256(obj.body); hex.EncodeToString(h[:]) != it.SHA256 || obj.header.Get("Content-Type") != "image/jpeg" {
-			t.Errorf("%s: object does not match its hash (%s)", it.Name, obj.header.Get("Content-Type"))
-		}
+		h := sha256.Sum256(obj.body)
+		assert.Equal(t, it.SHA256, hex.EncodeToString(h[:]), "%s: object hash", it.Name)
+		assert.Equal(t, "image/jpeg", obj.header.Get("Content-Type"), "%s: Content-Type", it.Name)
 	}
 	// With the API key instead of a signature.
 	e.do(req{method: "GET", path: "/v1/sessions/" + id + "/evidence", key: e.key}).expect(t, http.StatusOK)
@@ -91,8 +90,8 @@ func TestEvidenceRoutes(t *testing.T) {
 
 	// The photo.
 	ph := e.do(req{method: "GET", path: "/v1/sessions/" + id + "/photo", key: e.key}).expect(t, http.StatusOK)
-	if img, err := jpeg.Decode(bytes.NewReader(ph.body)); err != nil || img.Bounds().Dx() != 256 {
-		t.Errorf("photo: %v", err)
+	if img, err := jpeg.Decode(bytes.NewReader(ph.body)); assert.NoError(t, err, "photo") {
+		assert.Equal(t, 256, img.Bounds().Dx(), "photo width")
 	}
 	e.do(req{method: "GET", path: "/v1/sessions/" + id + "/photo"}).expect(t, http.StatusUnauthorized)
 	e.do(req{method: "GET", path: "/v1/sessions/" + other + "/photo", key: e.key}).expect(t, http.StatusNotFound)
@@ -104,16 +103,14 @@ func TestEvidenceRoutes(t *testing.T) {
 
 	// Retention: the evidence is gone, its hash stays.
 	e.clock.Advance(31 * 24 * time.Hour)
-	if n, err := eng.PurgeEvidence(context.Background(), e.clock.Now().Add(-30*24*time.Hour)); err != nil || n == 0 {
-		t.Fatalf("purge: %d %v", n, err)
-	}
+	n, err := eng.PurgeEvidence(context.Background(), e.clock.Now().Add(-30*24*time.Hour))
+	require.NoError(t, err, "purge")
+	require.NotZero(t, n, "purged")
 	gone := e.do(req{method: "GET", path: "/v1/sessions/" + id + "/evidence", key: e.key}).expect(t, http.StatusGone)
-	if !strings.Contains(gone.str("error"), hash) {
-		t.Errorf("410 body %s", gone.body)
-	}
-	if r := e.do(req{method: "GET", path: "/v1/sessions/" + id + "/result", key: e.key}).expect(t, http.StatusOK); r.str("evidence_url") != "" || r.str("evidence_hash") != hash {
-		t.Errorf("result after purge: %s", r.body)
-	}
+	assert.Contains(t, gone.str("error"), hash, "410 body")
+	r := e.do(req{method: "GET", path: "/v1/sessions/" + id + "/result", key: e.key}).expect(t, http.StatusOK)
+	assert.Empty(t, r.str("evidence_url"), "result after purge: %s", r.body)
+	assert.Equal(t, hash, r.str("evidence_hash"), "result after purge: %s", r.body)
 }
 
 // json_ keeps a JSON value as raw bytes.
@@ -127,9 +124,7 @@ func TestReviewRoute(t *testing.T) {
 	id, _ := e.create(map[string]any{"challenge_count": 1})
 	s, _ := store.Get(ctx, id)
 	s.Status, s.Verdict, s.Score = liveness.StatusPassed, liveness.VerdictReview, 0.42
-	if err := store.Commit(ctx, &liveness.Change{Session: s}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, store.Commit(ctx, &liveness.Change{Session: s}))
 	path := "/v1/sessions/" + id + "/review"
 	good := map[string]any{"decision": "PASS", "reviewer": "ana@example.com", "reason": "photo matches"}
 	e.do(req{method: "POST", path: path, body: good}).expect(t, http.StatusUnauthorized)
@@ -139,8 +134,8 @@ func TestReviewRoute(t *testing.T) {
 	e.do(req{method: "POST", path: "/v1/sessions/nope/review", key: e.key, body: good}).expect(t, http.StatusNotFound)
 	e.do(req{method: "POST", path: "/v1/sessions/" + failed + "/review", key: e.key, body: good}).expect(t, http.StatusConflict)
 	r := e.do(req{method: "POST", path: path, key: e.key, body: good}).expect(t, http.StatusOK)
-	if r.json["verdict"] != "PASS" || r.str("reviewed_by") != "ana@example.com" || r.str("status") != "passed" {
-		t.Errorf("after review: %s", r.body)
-	}
+	assert.Equal(t, "PASS", r.json["verdict"], "after review: %s", r.body)
+	assert.Equal(t, "ana@example.com", r.str("reviewed_by"), "after review: %s", r.body)
+	assert.Equal(t, "passed", r.str("status"), "after review: %s", r.body)
 	e.do(req{method: "POST", path: path, key: e.key, body: good}).expect(t, http.StatusConflict)
 }

@@ -19,6 +19,9 @@ import (
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNewOptions(t *testing.T) {
@@ -46,9 +49,7 @@ func TestNewOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(tt.e, tt.opts...)
-			if (err == nil) != tt.ok {
-				t.Errorf("New: %v, want ok=%v", err, tt.ok)
-			}
+			assert.Equal(t, tt.ok, err == nil, "New: %v", err)
 		})
 	}
 }
@@ -72,20 +73,14 @@ func TestCORS(t *testing.T) {
 			"Access-Control-Max-Age":       "600",
 		}
 		for k, v := range want {
-			if r.header.Get(k) != v {
-				t.Errorf("%s = %q, want %q", k, r.header.Get(k), v)
-			}
+			assert.Equal(t, v, r.header.Get(k), k)
 		}
-		if !strings.Contains(strings.Join(r.header.Values("Vary"), ","), "Origin") {
-			t.Error("no Vary: Origin")
-		}
+		assert.Contains(t, strings.Join(r.header.Values("Vary"), ","), "Origin", "no Vary: Origin")
 	})
 	t.Run("preflight of the session", func(t *testing.T) {
 		r := e.do(req{method: "OPTIONS", path: "/v1/sessions/" + id, header: map[string]string{
 			"Origin": "https://shop.example.com:8443", "Access-Control-Request-Method": "GET"}}).expect(t, 204)
-		if r.header.Get("Access-Control-Allow-Origin") != "https://shop.example.com:8443" {
-			t.Errorf("ACAO = %q", r.header.Get("Access-Control-Allow-Origin"))
-		}
+		assert.Equal(t, "https://shop.example.com:8443", r.header.Get("Access-Control-Allow-Origin"), "ACAO")
 	})
 	refused := []struct{ name, origin, method, headers string }{
 		{"unknown origin", "https://evil.example.com", "POST", ""},
@@ -96,9 +91,7 @@ func TestCORS(t *testing.T) {
 	for _, tt := range refused {
 		t.Run("preflight refused: "+tt.name, func(t *testing.T) {
 			r := preflight(tt.origin, tt.method, tt.headers).expect(t, 403)
-			if r.header.Get("Access-Control-Allow-Origin") != "" {
-				t.Error("refused preflight allows an origin")
-			}
+			assert.Empty(t, r.header.Get("Access-Control-Allow-Origin"), "refused preflight allows an origin")
 		})
 	}
 	t.Run("preflight of the session refused", func(t *testing.T) {
@@ -109,19 +102,14 @@ func TestCORS(t *testing.T) {
 	})
 	t.Run("actual request", func(t *testing.T) {
 		r := e.do(req{method: "GET", path: "/v1/sessions/" + id, token: tok, header: map[string]string{"Origin": "https://app.example.com"}}).expect(t, 200)
-		if r.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" || r.header.Get("Access-Control-Expose-Headers") != "Retry-After" {
-			t.Errorf("headers %v", r.header)
-		}
+		assert.Equal(t, "https://app.example.com", r.header.Get("Access-Control-Allow-Origin"), "headers %v", r.header)
+		assert.Equal(t, "Retry-After", r.header.Get("Access-Control-Expose-Headers"), "headers %v", r.header)
 		r = e.do(req{method: "GET", path: "/v1/sessions/" + id, token: tok, header: map[string]string{"Origin": "https://evil.example.com"}}).expect(t, 200)
-		if r.header.Get("Access-Control-Allow-Origin") != "" {
-			t.Error("unknown origin allowed")
-		}
+		assert.Empty(t, r.header.Get("Access-Control-Allow-Origin"), "unknown origin allowed")
 	})
 	t.Run("other routes take no part", func(t *testing.T) {
 		r := e.do(req{method: "POST", path: "/v1/sessions", key: e.key, header: map[string]string{"Origin": "https://app.example.com"}}).expect(t, 201)
-		if r.header.Get("Access-Control-Allow-Origin") != "" {
-			t.Error("create session answers CORS")
-		}
+		assert.Empty(t, r.header.Get("Access-Control-Allow-Origin"), "create session answers CORS")
 		e.do(req{method: "OPTIONS", path: "/v1/sessions", header: map[string]string{"Origin": "https://app.example.com"}}).expect(t, 405)
 	})
 	t.Run("any origin", func(t *testing.T) {
@@ -129,9 +117,7 @@ func TestCORS(t *testing.T) {
 		id2, _ := e2.create(nil)
 		r := e2.do(req{method: "OPTIONS", path: "/v1/sessions/" + id2, header: map[string]string{
 			"Origin": "https://anyone.example.org", "Access-Control-Request-Method": "GET"}}).expect(t, 204)
-		if r.header.Get("Access-Control-Allow-Origin") != "https://anyone.example.org" {
-			t.Errorf("ACAO = %q", r.header.Get("Access-Control-Allow-Origin"))
-		}
+		assert.Equal(t, "https://anyone.example.org", r.header.Get("Access-Control-Allow-Origin"), "ACAO")
 	})
 }
 
@@ -149,9 +135,8 @@ func TestHostedPage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			r := e.do(req{method: "GET", path: tt.path}).expect(t, 200)
-			if !strings.HasPrefix(r.header.Get("Content-Type"), tt.ctype) || len(r.body) == 0 {
-				t.Errorf("Content-Type %q, %d bytes", r.header.Get("Content-Type"), len(r.body))
-			}
+			assert.True(t, strings.HasPrefix(r.header.Get("Content-Type"), tt.ctype), "Content-Type %q", r.header.Get("Content-Type"))
+			assert.NotEmpty(t, r.body, "body")
 			want := map[string]string{
 				"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors https://app.example.com; base-uri 'none'; form-action 'self'",
 				"Permissions-Policy":      "camera=(self)",
@@ -159,18 +144,14 @@ func TestHostedPage(t *testing.T) {
 				"Referrer-Policy":         "no-referrer",
 			}
 			for k, v := range want {
-				if r.header.Get(k) != v {
-					t.Errorf("%s = %q, want %q", k, r.header.Get(k), v)
-				}
+				assert.Equal(t, v, r.header.Get(k), k)
 			}
 		})
 	}
 	t.Run("default frame-ancestors", func(t *testing.T) {
 		e2 := newEnv(t, envOptions{})
 		r := e2.do(req{method: "GET", path: "/check"}).expect(t, 200)
-		if !strings.Contains(r.header.Get("Content-Security-Policy"), "frame-ancestors 'none';") {
-			t.Errorf("CSP %q", r.header.Get("Content-Security-Policy"))
-		}
+		assert.Contains(t, r.header.Get("Content-Security-Policy"), "frame-ancestors 'none';", "CSP")
 	})
 	t.Run("without the page", func(t *testing.T) {
 		e2 := newEnv(t, envOptions{handler: []Option{WithoutHostedPage()}})
@@ -186,13 +167,10 @@ func TestHostedPage(t *testing.T) {
 func TestServiceEndpoints(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	r := e.do(req{method: "GET", path: "/openapi.yaml"}).expect(t, 200)
-	if !bytes.Equal(r.body, OpenAPI()) || !strings.HasPrefix(r.header.Get("Content-Type"), "application/yaml") {
-		t.Errorf("openapi.yaml: %d bytes, %s", len(r.body), r.header.Get("Content-Type"))
-	}
+	assert.True(t, bytes.Equal(r.body, OpenAPI()), "openapi.yaml: %d bytes", len(r.body))
+	assert.True(t, strings.HasPrefix(r.header.Get("Content-Type"), "application/yaml"), "openapi.yaml: %s", r.header.Get("Content-Type"))
 	r = e.do(req{method: "GET", path: "/healthz"}).expect(t, 200)
-	if r.str("status") != "ok" {
-		t.Errorf("healthz %s", r.body)
-	}
+	assert.Equal(t, "ok", r.str("status"), "healthz %s", r.body)
 	e.do(req{method: "POST", path: "/healthz"}).expect(t, 405)
 	e.do(req{method: "HEAD", path: "/healthz"}).expect(t, 200)
 }
@@ -234,9 +212,7 @@ func TestMetricsExposition(t *testing.T) {
 		`# TYPE openliveness_http_request_duration_seconds histogram`,
 		`go_goroutines `,
 	} {
-		if !strings.Contains(text, want+"\n") && !strings.Contains(text, want) {
-			t.Errorf("metrics lack %q", want)
-		}
+		assert.True(t, strings.Contains(text, want+"\n") || strings.Contains(text, want), "metrics lack %q", want)
 	}
 	checkExposition(t, text)
 }
@@ -261,24 +237,17 @@ func checkExposition(t *testing.T, text string) {
 			continue
 		}
 		m := line.FindStringSubmatch(l)
-		if m == nil {
-			t.Errorf("bad sample line %q", l)
+		if !assert.NotNil(t, m, "bad sample line %q", l) {
 			continue
 		}
 		name := m[1]
 		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")
-		if typed[name] == "" && typed[base] == "" {
-			t.Errorf("sample %s before its TYPE", name)
-		}
+		assert.True(t, typed[name] != "" || typed[base] != "", "sample %s before its TYPE", name)
 		v, err := strconv.ParseFloat(m[3], 64)
-		if err != nil && m[3] != "+Inf" {
-			t.Errorf("bad value in %q", l)
-		}
+		assert.True(t, err == nil || m[3] == "+Inf", "bad value in %q", l)
 		if strings.HasSuffix(name, "_bucket") {
 			series := name + regexp.MustCompile(`,?le="[^"]*"`).ReplaceAllString(m[2], "")
-			if v < lastBucket[series] {
-				t.Errorf("bucket not cumulative: %q", l)
-			}
+			assert.GreaterOrEqual(t, v, lastBucket[series], "bucket not cumulative: %q", l)
 			lastBucket[series] = v
 		}
 	}
@@ -292,14 +261,10 @@ func TestWebhookTestEndpoint(t *testing.T) {
 	gone := httptest.NewServer(outboxtest.NewReceiver(http.StatusInternalServerError))
 	defer gone.Close()
 	d, err := outbox.New(outbox.WithInsecureTargets(), outbox.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer d.Close()
 	n, err := notify.New(d, notify.WithSessionSecret(testSecret), notify.WithInsecureTargets())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e := newEnv(t, envOptions{handler: []Option{WithWebhooks(n)}, admin: true})
 
 	for _, format := range []string{"event", "completed", ""} {
@@ -309,29 +274,25 @@ func TestWebhookTestEndpoint(t *testing.T) {
 			if wantFormat == "" {
 				wantFormat = "event"
 			}
-			if r.str("state") != "delivered" || r.str("format") != wantFormat || r.json["test"] != true || r.json["last_status"] != 200.0 {
-				t.Errorf("delivery %s", r.body)
-			}
+			assert.Equal(t, "delivered", r.str("state"), "delivery %s", r.body)
+			assert.Equal(t, wantFormat, r.str("format"), "delivery %s", r.body)
+			assert.Equal(t, true, r.json["test"], "delivery %s", r.body)
+			assert.Equal(t, 200.0, r.json["last_status"], "delivery %s", r.body)
 			log := r.json["attempt_log"].([]any)
-			if len(log) != 1 || log[0].(map[string]any)["status_code"] != 200.0 {
-				t.Errorf("attempt_log %v", log)
+			if assert.Len(t, log, 1, "attempt_log") {
+				assert.Equal(t, 200.0, log[0].(map[string]any)["status_code"], "attempt_log %v", log)
 			}
 		})
 	}
 	reqs := recv.Requests()
-	if len(reqs) != 3 {
-		t.Fatalf("receiver got %d requests", len(reqs))
-	}
+	require.Len(t, reqs, 3, "receiver requests")
 	for _, rq := range reqs {
-		if rq.Verified != nil {
-			t.Errorf("test delivery not verifiable: %v", rq.Verified)
-		}
+		assert.NoError(t, rq.Verified, "test delivery not verifiable")
 	}
 	t.Run("failing receiver", func(t *testing.T) {
 		r := e.do(req{method: "POST", path: "/v1/webhooks/test", key: e.key, body: map[string]any{"url": gone.URL}}).expect(t, 200)
-		if r.str("state") != "failed" || r.json["last_status"] != 500.0 {
-			t.Errorf("delivery %s", r.body)
-		}
+		assert.Equal(t, "failed", r.str("state"), "delivery %s", r.body)
+		assert.Equal(t, 500.0, r.json["last_status"], "delivery %s", r.body)
 	})
 	errs := []struct {
 		name   string
@@ -349,17 +310,13 @@ func TestWebhookTestEndpoint(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.r.method, tt.r.path = "POST", "/v1/webhooks/test"
 			r := e.do(tt.r).expect(t, tt.status)
-			if !strings.Contains(r.str("error"), tt.msg) {
-				t.Errorf("error %q does not mention %q", r.str("error"), tt.msg)
-			}
+			assert.Contains(t, r.str("error"), tt.msg, "error")
 		})
 	}
 	t.Run("not configured", func(t *testing.T) {
 		e2 := newEnv(t, envOptions{})
 		r := e2.do(req{method: "POST", path: "/v1/webhooks/test", key: e2.key, body: map[string]any{"url": rs.URL}}).expect(t, 400)
-		if !strings.Contains(r.str("error"), "not configured") {
-			t.Errorf("error %q", r.str("error"))
-		}
+		assert.Contains(t, r.str("error"), "not configured", "error")
 	})
 	t.Run("private target refused in production mode", func(t *testing.T) {
 		d2, _ := outbox.New(outbox.WithLogger(slog.New(slog.DiscardHandler)))
@@ -370,16 +327,12 @@ func TestWebhookTestEndpoint(t *testing.T) {
 			e2.do(req{method: "POST", path: "/v1/webhooks/test", key: e2.key, body: map[string]any{"url": u}}).expect(t, 400)
 			e2.do(req{method: "POST", path: "/v1/sessions", key: e2.key, body: map[string]any{"webhook_url": u}}).expect(t, 400)
 		}
-		if len(recv.Requests()) != 3 {
-			t.Error("a refused target was contacted")
-		}
+		assert.Len(t, recv.Requests(), 3, "a refused target was contacted")
 	})
 	t.Run("session webhook_url accepted", func(t *testing.T) {
 		id, _ := e.create(map[string]any{"webhook_url": rs.URL + "/s"})
 		r := e.do(req{method: "GET", path: "/v1/sessions/" + id, key: e.key}).expect(t, 200)
-		if r.str("webhook_url") != rs.URL+"/s" {
-			t.Errorf("webhook_url %q", r.str("webhook_url"))
-		}
+		assert.Equal(t, rs.URL+"/s", r.str("webhook_url"), "webhook_url")
 	})
 }
 
@@ -409,9 +362,9 @@ func TestMemoryRateLimiter(t *testing.T) {
 	for i, s := range steps {
 		clk.Advance(s.advance)
 		ok, wait, err := l.Allow(ctx, s.key)
-		if err != nil || ok != s.ok || wait != s.wait {
-			t.Errorf("step %d: Allow = %v, %v, %v; want %v, %v", i, ok, wait, err, s.ok, s.wait)
-		}
+		assert.NoError(t, err, "step %d", i)
+		assert.Equal(t, s.ok, ok, "step %d: ok", i)
+		assert.Equal(t, s.wait, wait, "step %d: wait", i)
 	}
 	// Idle keys are dropped.
 	clk.Advance(time.Minute)
@@ -419,12 +372,10 @@ func TestMemoryRateLimiter(t *testing.T) {
 	l.mu.Lock()
 	n := len(l.events)
 	l.mu.Unlock()
-	if n != 1 {
-		t.Errorf("%d keys kept, want 1", n)
-	}
-	if lim, win := NewMemoryRateLimiter(0, 0, nil).Limit(); lim != DefaultRateLimit || win != DefaultRateWindow {
-		t.Errorf("defaults %d/%s", lim, win)
-	}
+	assert.Equal(t, 1, n, "keys kept")
+	lim, win := NewMemoryRateLimiter(0, 0, nil).Limit()
+	assert.Equal(t, DefaultRateLimit, lim, "default limit")
+	assert.Equal(t, DefaultRateWindow, win, "default window")
 }
 
 func BenchmarkMemoryRateLimiter(b *testing.B) {
@@ -446,9 +397,9 @@ func TestTokenCache(t *testing.T) {
 	c := newTokenCache(2)
 	c.add("a", "ta")
 	c.add("b", "tb")
-	if !c.ok("a", "ta") || c.ok("a", "tb") || c.ok("c", "ta") {
-		t.Error("lookups wrong")
-	}
+	assert.True(t, c.ok("a", "ta"), "lookup a/ta")
+	assert.False(t, c.ok("a", "tb"), "lookup a/tb")
+	assert.False(t, c.ok("c", "ta"), "lookup c/ta")
 	c.add("c", "tc") // evicts one of a, b
 	n := 0
 	for _, k := range []string{"a", "b", "c"} {
@@ -456,11 +407,8 @@ func TestTokenCache(t *testing.T) {
 			n++
 		}
 	}
-	if n != 2 || !c.ok("c", "tc") {
-		t.Errorf("%d entries after eviction, want 2 with c", n)
-	}
+	assert.Equal(t, 2, n, "entries after eviction")
+	assert.True(t, c.ok("c", "tc"), "c evicted")
 	c.drop("c")
-	if c.ok("c", "tc") {
-		t.Error("dropped entry still valid")
-	}
+	assert.False(t, c.ok("c", "tc"), "dropped entry still valid")
 }
