@@ -22,6 +22,9 @@ import (
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type clock struct {
@@ -41,111 +44,88 @@ func server(t *testing.T, opts ...httpapi.Option) (*client.Client, *clock, *http
 	clk := &clock{t: time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC)}
 	quiet := slog.New(slog.DiscardHandler)
 	e, err := liveness.New(liveness.WithClock(clk.Now), liveness.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	keys := apikey.NewMemoryStore()
 	var seed [32]byte
 	key, _, err := apikey.CreateKey(context.Background(), keys, apikey.Key{Name: "test", Role: apikey.RoleAdmin}, rand.NewChaCha8(seed), clk.Now()) // admin: tests webhooks to any URL
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d, err := outbox.New(outbox.WithInsecureTargets(), outbox.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { d.Close() })
 	n, err := notify.New(d, notify.WithSessionSecret(secret), notify.WithInsecureTargets())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	base := []httpapi.Option{httpapi.WithKeys(apikey.Verifier{Store: keys}), httpapi.WithClock(clk.Now),
 		httpapi.WithLogger(quiet), httpapi.WithWebhooks(n)}
 	h, err := httpapi.New(e, append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	c, err := client.New(srv.URL+"/", client.WithAPIKey(key), client.WithHTTPClient(srv.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c, clk, srv
 }
 
 func face(t *testing.T) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "face.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
 func TestSessionLifecycle(t *testing.T) {
 	c, clk, _ := server(t)
 	ctx := context.Background()
-	if err := c.Health(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Health(ctx))
 	s, err := c.CreateSession(ctx, client.CreateSessionRequest{Challenges: []string{"BLINK", "SMILE"}, ChallengeCount: 2, ReferenceID: "order-9"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.TotalChallenges != 2 || s.Status != "pending" || !strings.HasPrefix(s.ClientToken, "ct_") || s.CurrentChallenge != s.Challenges[0] {
-		t.Fatalf("created %+v", s)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 2, s.TotalChallenges, "created %+v", s)
+	require.Equal(t, "pending", s.Status, "created %+v", s)
+	require.True(t, strings.HasPrefix(s.ClientToken, "ct_"), "created %+v", s)
+	require.Equal(t, s.Challenges[0], s.CurrentChallenge, "created %+v", s)
 	browser := c.WithClientToken(s.ClientToken)
 	st, err := browser.Session(ctx, s.SessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.ReferenceID != "" || st.ModelVersion != "" || *st.CurrentChallenge != s.Challenges[0] {
-		t.Errorf("client-token view %+v", st)
-	}
+	require.NoError(t, err)
+	assert.Empty(t, st.ReferenceID, "client-token view")
+	assert.Empty(t, st.ModelVersion, "client-token view")
+	assert.Equal(t, s.Challenges[0], *st.CurrentChallenge, "client-token view")
 	full, err := c.Session(ctx, s.SessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if full.ReferenceID != "order-9" || full.ModelVersion == "" {
-		t.Errorf("API-key view %+v", full)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "order-9", full.ReferenceID, "API-key view")
+	assert.NotEmpty(t, full.ModelVersion, "API-key view")
 	clk.Advance(300 * time.Millisecond)
 	v, err := browser.Verify(ctx, s.SessionID, client.VerifyRequest{Frames: [][]byte{face(t)}})
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	assert.True(t, v.FaceDetected, "verify %+v", v)
+	assert.Equal(t, "pending", v.SessionStatus, "verify %+v", v)
+	if assert.NotNil(t, v.CurrentChallenge, "verify %+v", v) {
+		assert.Equal(t, s.Challenges[0], *v.CurrentChallenge, "verify %+v", v)
 	}
-	if !v.FaceDetected || v.SessionStatus != "pending" || v.CurrentChallenge == nil || *v.CurrentChallenge != s.Challenges[0] || v.Hint == "" {
-		t.Errorf("verify %+v", v)
-	}
+	assert.NotEmpty(t, v.Hint, "verify %+v", v)
 	clk.Advance(300 * time.Millisecond)
 	v, err = browser.Verify(ctx, s.SessionID, client.VerifyRequest{Frames: [][]byte{face(t), face(t)}, Interval: 100 * time.Millisecond})
-	if err != nil || !v.FaceDetected {
-		t.Fatalf("burst %+v, %v", v, err)
-	}
+	require.NoError(t, err, "burst")
+	require.True(t, v.FaceDetected, "burst %+v", v)
 	r, err := c.Result(ctx, s.SessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Status != "pending" || r.Verdict != nil || r.Frames != 3 {
-		t.Errorf("result %+v", r)
-	}
-	if _, err := browser.Result(ctx, s.SessionID); !errors.Is(err, client.ErrUnauthorized) {
-		t.Errorf("result with a client token: %v", err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "pending", r.Status, "result %+v", r)
+	assert.Nil(t, r.Verdict, "result %+v", r)
+	assert.Equal(t, 3, r.Frames, "result %+v", r)
+	_, err = browser.Result(ctx, s.SessionID)
+	assert.ErrorIs(t, err, client.ErrUnauthorized, "result with a client token")
 	cs, err := c.Cancel(ctx, s.SessionID)
-	if err != nil || cs.Status != "cancelled" {
-		t.Fatalf("cancel %+v, %v", cs, err)
-	}
+	require.NoError(t, err, "cancel")
+	require.Equal(t, "cancelled", cs.Status, "cancel %+v", cs)
 	_, err = c.Cancel(ctx, s.SessionID)
 	var apiErr *client.Error
-	if !errors.Is(err, client.ErrConflict) || !errors.As(err, &apiErr) || apiErr.Code != "not_pending" || apiErr.Message == "" {
-		t.Errorf("second cancel: %v", err)
+	assert.ErrorIs(t, err, client.ErrConflict, "second cancel")
+	if assert.ErrorAs(t, err, &apiErr, "second cancel") {
+		assert.Equal(t, "not_pending", apiErr.Code, "second cancel")
+		assert.NotEmpty(t, apiErr.Message, "second cancel")
 	}
 	r, _ = c.Result(ctx, s.SessionID)
-	if r.Verdict == nil || *r.Verdict != "FAIL" || *r.Reason != "cancelled" {
-		t.Errorf("result after cancel %+v", r)
+	if assert.NotNil(t, r.Verdict, "result after cancel %+v", r) {
+		assert.Equal(t, "FAIL", *r.Verdict, "result after cancel")
+		assert.Equal(t, "cancelled", *r.Reason, "result after cancel")
 	}
 }
 
@@ -153,9 +133,7 @@ func TestErrors(t *testing.T) {
 	c, clk, srv := server(t, httpapi.WithRateLimiter(httpapi.NewMemoryRateLimiter(1, 10*time.Second, nil)))
 	ctx := context.Background()
 	s, err := c.CreateSession(ctx, client.CreateSessionRequest{TTLSeconds: 30})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name string
 		call func() error
@@ -189,25 +167,21 @@ func TestErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call()
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("error %v, want %v", err, tt.want)
-			}
+			require.ErrorIs(t, err, tt.want)
 			var apiErr *client.Error
-			if errors.As(err, &apiErr) && apiErr.Message == "" {
-				t.Error("no message")
+			if errors.As(err, &apiErr) {
+				assert.NotEmpty(t, apiErr.Message, "no message")
 			}
-			if tt.want == client.ErrRateLimited && apiErr.RetryAfter < time.Second {
-				t.Errorf("RetryAfter %v", apiErr.RetryAfter)
+			if tt.want == client.ErrRateLimited {
+				assert.GreaterOrEqual(t, apiErr.RetryAfter, time.Second, "RetryAfter")
 			}
 		})
 	}
-	if _, err := client.New("localhost:8080"); err == nil {
-		t.Error("New(no scheme): no error")
-	}
+	_, err = client.New("localhost:8080")
+	assert.Error(t, err, "New(no scheme)")
 	anon, _ := client.New(srv.URL)
-	if _, err := anon.Session(ctx, s.SessionID); err == nil {
-		t.Error("request without credentials: no error")
-	}
+	_, err = anon.Session(ctx, s.SessionID)
+	assert.Error(t, err, "request without credentials")
 }
 
 func TestUnexpectedResponses(t *testing.T) {
@@ -222,13 +196,12 @@ func TestUnexpectedResponses(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := client.New(srv.URL, client.WithAPIKey("k"))
-	if err := c.Health(context.Background()); !errors.Is(err, client.ErrResponse) {
-		t.Errorf("Health on HTML: %v", err)
-	}
+	assert.ErrorIs(t, c.Health(context.Background()), client.ErrResponse, "Health on HTML")
 	_, err := c.Result(context.Background(), "x")
 	var apiErr *client.Error
-	if !errors.Is(err, client.ErrServer) || !errors.As(err, &apiErr) || apiErr.Message != "upstream exploded" {
-		t.Errorf("500: %v", err)
+	assert.ErrorIs(t, err, client.ErrServer, "500")
+	if assert.ErrorAs(t, err, &apiErr, "500") {
+		assert.Equal(t, "upstream exploded", apiErr.Message, "500")
 	}
 }
 
@@ -239,13 +212,14 @@ func TestTestWebhook(t *testing.T) {
 	rs := httptest.NewServer(recv)
 	defer rs.Close()
 	d, err := c.TestWebhook(context.Background(), rs.URL, "completed")
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	assert.Equal(t, "delivered", d.State, "delivery %+v", d)
+	assert.Equal(t, "completed", d.Format, "delivery %+v", d)
+	if assert.Len(t, d.AttemptLog, 1, "delivery %+v", d) {
+		assert.Equal(t, 200, d.AttemptLog[0].StatusCode, "delivery %+v", d)
 	}
-	if d.State != "delivered" || d.Format != "completed" || len(d.AttemptLog) != 1 || d.AttemptLog[0].StatusCode != 200 {
-		t.Errorf("delivery %+v", d)
-	}
-	if got := recv.Requests(); len(got) != 1 || got[0].Verified != nil {
-		t.Errorf("receiver %+v", got)
+	got := recv.Requests()
+	if assert.Len(t, got, 1, "receiver") {
+		assert.NoError(t, got[0].Verified, "receiver")
 	}
 }
