@@ -20,6 +20,9 @@ import (
 	"time"
 
 	"github.com/openliveness/openliveness/face"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fakeClock is a settable clock for the mock.
@@ -38,9 +41,7 @@ func (c *fakeClock) Add(d time.Duration) {
 func testJPEG(t testing.TB) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 64, 48)), nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 64, 48)), nil))
 	return b.Bytes()
 }
 
@@ -55,22 +56,16 @@ func (a apiClient) do(method, path, auth string, body any) (int, http.Header, ma
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
-		if err != nil {
-			a.t.Fatal(err)
-		}
+		require.NoError(a.t, err)
 		r = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, a.base+path, r)
-	if err != nil {
-		a.t.Fatal(err)
-	}
+	require.NoError(a.t, err)
 	if auth != "" {
 		req.Header.Set("Authorization", "Bearer "+auth)
 	}
 	res, err := a.c.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
+	require.NoError(a.t, err)
 	defer res.Body.Close()
 	var m map[string]any
 	_ = json.NewDecoder(res.Body).Decode(&m)
@@ -80,9 +75,7 @@ func (a apiClient) do(method, path, auth string, body any) (int, http.Header, ma
 func newTestServer(t *testing.T, judge Judge, opts ...Option) (*Server, apiClient, SessionFunc) {
 	t.Helper()
 	srv, err := NewServer(judge, []string{"https://partner.example"}, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return srv, apiClient{t, ts.URL, ts.Client()}, APISessions(ts.URL, srv.APIKey(), ts.Client())
@@ -91,16 +84,16 @@ func newTestServer(t *testing.T, judge Judge, opts ...Option) (*Server, apiClien
 func TestSessionLifecycle(t *testing.T) {
 	srv, api, create := newTestServer(t, PassAfter(2))
 	s, err := create(context.Background(), SessionRequest{Challenges: []string{"smile", "BLINK"}, RedirectURL: "https://app.example/done", ParentOrigin: "https://partner.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(s.HostedURL, api.base+"/check?s="+s.ID+"&t="+s.ClientToken) || len(s.Challenges) != 2 || s.Challenges[0] != "SMILE" {
-		t.Fatalf("session %+v", s)
-	}
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(s.HostedURL, api.base+"/check?s="+s.ID+"&t="+s.ClientToken), "session %+v", s)
+	require.Len(t, s.Challenges, 2, "session %+v", s)
+	require.Equal(t, "SMILE", s.Challenges[0], "session %+v", s)
 	code, _, st := api.do("GET", "/v1/sessions/"+s.ID, s.ClientToken, nil)
-	if code != 200 || st["status"] != "pending" || st["current_challenge"] != "SMILE" || st["redirect_url"] != "https://app.example/done" || st["parent_origin"] != "https://partner.example" {
-		t.Fatalf("GET = %d %v", code, st)
-	}
+	require.Equal(t, 200, code, "GET %v", st)
+	require.Equal(t, "pending", st["status"], "GET %v", st)
+	require.Equal(t, "SMILE", st["current_challenge"], "GET %v", st)
+	require.Equal(t, "https://app.example/done", st["redirect_url"], "GET %v", st)
+	require.Equal(t, "https://partner.example", st["parent_origin"], "GET %v", st)
 	frame := base64.StdEncoding.EncodeToString(testJPEG(t))
 	verify := func(body any) (int, map[string]any) {
 		code, _, m := api.do("POST", "/v1/sessions/"+s.ID+"/verify", s.ClientToken, body)
@@ -127,29 +120,31 @@ func TestSessionLifecycle(t *testing.T) {
 		}},
 	}
 	for i, st := range steps {
-		if c, m := verify(st.body); !st.check(c, m) {
-			t.Fatalf("step %d: %d %v", i, c, m)
-		}
+		c, m := verify(st.body)
+		require.True(t, st.check(c, m), "step %d: %d %v", i, c, m)
 	}
 	subs := srv.Submissions(s.ID)
-	if len(subs) != 5 || !subs[2].Burst || len(subs[2].Frames) != 3 || subs[2].IntervalMS != 100 || subs[2].Challenge != "BLINK" || subs[4].Judged {
-		t.Errorf("submissions %+v", subs)
+	if assert.Len(t, subs, 5, "submissions") {
+		assert.True(t, subs[2].Burst, "submissions %+v", subs)
+		assert.Len(t, subs[2].Frames, 3, "submissions %+v", subs)
+		assert.Equal(t, 100, subs[2].IntervalMS, "submissions %+v", subs)
+		assert.Equal(t, "BLINK", subs[2].Challenge, "submissions %+v", subs)
+		assert.False(t, subs[4].Judged, "submissions %+v", subs)
 	}
-	if subs[0].Frames[0].Width != 64 || subs[0].Frames[0].Height != 48 {
-		t.Errorf("frame size %dx%d", subs[0].Frames[0].Width, subs[0].Frames[0].Height)
-	}
+	assert.Equal(t, 64, subs[0].Frames[0].Width, "frame width")
+	assert.Equal(t, 48, subs[0].Frames[0].Height, "frame height")
 	code, _, r := api.do("GET", "/v1/sessions/"+s.ID+"/result", s.ClientToken, nil)
-	if passed, _ := r["passed_challenges"].([]any); code != 200 || r["verdict"] != "PASS" || r["status"] != "passed" || len(passed) != 2 {
-		t.Errorf("result %d %v", code, r)
-	}
+	passed, _ := r["passed_challenges"].([]any)
+	assert.Equal(t, 200, code, "result %v", r)
+	assert.Equal(t, "PASS", r["verdict"], "result %v", r)
+	assert.Equal(t, "passed", r["status"], "result %v", r)
+	assert.Len(t, passed, 2, "result %v", r)
 }
 
 func TestErrors(t *testing.T) {
 	_, api, create := newTestServer(t, PassAfter(100))
 	s, err := create(context.Background(), SessionRequest{ChallengeCount: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	frame := base64.StdEncoding.EncodeToString(testJPEG(t))
 	path := "/v1/sessions/" + s.ID
 	tests := []struct {
@@ -171,14 +166,12 @@ func TestErrors(t *testing.T) {
 		{"create without key", "POST", "/v1/sessions", "", map[string]any{}, 401},
 	}
 	for _, tt := range tests {
-		if code, _, m := api.do(tt.method, tt.path, tt.auth, tt.body); code != tt.want {
-			t.Errorf("%s: %d %v, want %d", tt.name, code, m, tt.want)
-		}
+		code, _, m := api.do(tt.method, tt.path, tt.auth, tt.body)
+		assert.Equal(t, tt.want, code, "%s: %v", tt.name, m)
 	}
 	for _, req := range []SessionRequest{{Challenges: []string{"WAVE"}}, {ChallengeCount: 9}, {TTLSeconds: 99999}} {
-		if _, err := create(context.Background(), req); !errors.Is(err, ErrCreate) {
-			t.Errorf("%+v: err = %v, want ErrCreate", req, err)
-		}
+		_, err := create(context.Background(), req)
+		assert.ErrorIs(t, err, ErrCreate, "%+v", req)
 	}
 }
 
@@ -186,32 +179,25 @@ func TestRateLimitAndExpiry(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	_, api, create := newTestServer(t, PassAfter(1000), WithClock(clock.Now), WithRateLimit(3, 10*time.Second))
 	s, err := create(context.Background(), SessionRequest{Challenges: []string{"BLINK"}, TTLSeconds: 60})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body := map[string]any{"frame_b64": base64.StdEncoding.EncodeToString(testJPEG(t))}
 	path := "/v1/sessions/" + s.ID + "/verify"
 	for i := range 3 {
-		if code, _, _ := api.do("POST", path, s.ClientToken, body); code != 200 {
-			t.Fatalf("frame %d: %d", i, code)
-		}
+		code, _, _ := api.do("POST", path, s.ClientToken, body)
+		require.Equal(t, 200, code, "frame %d", i)
 		clock.Add(time.Second)
 	}
 	code, h, _ := api.do("POST", path, s.ClientToken, body)
-	if code != 429 || h.Get("Retry-After") != "7" {
-		t.Fatalf("4th frame in 10 s: %d, Retry-After %q; want 429, 7", code, h.Get("Retry-After"))
-	}
+	require.Equal(t, 429, code, "4th frame in 10 s")
+	require.Equal(t, "7", h.Get("Retry-After"), "4th frame in 10 s: Retry-After")
 	clock.Add(7 * time.Second)
-	if code, _, _ := api.do("POST", path, s.ClientToken, body); code != 200 {
-		t.Fatalf("after the window: %d", code)
-	}
+	code, _, _ = api.do("POST", path, s.ClientToken, body)
+	require.Equal(t, 200, code, "after the window")
 	clock.Add(time.Minute)
-	if code, _, _ := api.do("POST", path, s.ClientToken, body); code != 410 {
-		t.Errorf("after expiry: verify %d, want 410", code)
-	}
-	if code, _, _ := api.do("GET", "/v1/sessions/"+s.ID, s.ClientToken, nil); code != 410 {
-		t.Errorf("after expiry: GET %d, want 410", code)
-	}
+	code, _, _ = api.do("POST", path, s.ClientToken, body)
+	assert.Equal(t, 410, code, "after expiry: verify")
+	code, _, _ = api.do("GET", "/v1/sessions/"+s.ID, s.ClientToken, nil)
+	assert.Equal(t, 410, code, "after expiry: GET")
 }
 
 func TestScriptedFailures(t *testing.T) {
@@ -227,9 +213,7 @@ func TestScriptedFailures(t *testing.T) {
 	}
 	srv, api, create := newTestServer(t, judge)
 	s, err := create(context.Background(), SessionRequest{Challenges: []string{"SMILE"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	frame, _ := json.Marshal(map[string]any{"frame_b64": base64.StdEncoding.EncodeToString(testJPEG(t))})
 	post := func() (*http.Response, error) {
 		req, _ := http.NewRequest("POST", api.base+"/v1/sessions/"+s.ID+"/verify", bytes.NewReader(frame))
@@ -239,38 +223,28 @@ func TestScriptedFailures(t *testing.T) {
 	want := []int{429, 502, 503}
 	for i, w := range want {
 		res, err := post()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		res.Body.Close()
-		if res.StatusCode != w {
-			t.Errorf("submission %d: %d, want %d", i+1, res.StatusCode, w)
-		}
-		if i == 0 && res.Header.Get("Retry-After") != "2" {
-			t.Errorf("Retry-After %q, want 2", res.Header.Get("Retry-After"))
+		assert.Equal(t, w, res.StatusCode, "submission %d", i+1)
+		if i == 0 {
+			assert.Equal(t, "2", res.Header.Get("Retry-After"), "Retry-After")
 		}
 	}
-	if res, err := post(); err == nil {
+	if res, err := post(); !assert.Error(t, err, "dropped request answered") {
 		res.Body.Close()
-		t.Errorf("dropped request answered %d", res.StatusCode)
 	}
 	if res, err := post(); err == nil {
 		_, err = io.ReadAll(res.Body)
 		res.Body.Close()
-		if err == nil {
-			t.Error("cut answer read completely")
-		}
+		assert.Error(t, err, "cut answer read completely")
 	}
 	code, _, m := api.do("POST", "/v1/sessions/"+s.ID+"/verify", s.ClientToken, map[string]any{"frame_b64": base64.StdEncoding.EncodeToString(testJPEG(t))})
-	if code != 200 || m["session_status"] != "failed" || m["reason"] != "timeout" {
-		t.Errorf("fail: %d %v", code, m)
-	}
-	if srv.Status(s.ID) != StatusFailed {
-		t.Errorf("status %q", srv.Status(s.ID))
-	}
-	if code, _, _ := api.do("POST", "/v1/sessions/"+s.ID+"/cancel", s.ClientToken, nil); code != 409 {
-		t.Errorf("cancel of a failed session: %d, want 409", code)
-	}
+	assert.Equal(t, 200, code, "fail: %v", m)
+	assert.Equal(t, "failed", m["session_status"], "fail: %v", m)
+	assert.Equal(t, "timeout", m["reason"], "fail: %v", m)
+	assert.Equal(t, StatusFailed, srv.Status(s.ID), "status")
+	code, _, _ = api.do("POST", "/v1/sessions/"+s.ID+"/cancel", s.ClientToken, nil)
+	assert.Equal(t, 409, code, "cancel of a failed session")
 }
 
 func TestCORS(t *testing.T) {
@@ -282,15 +256,12 @@ func TestCORS(t *testing.T) {
 		req.Header.Set("Origin", tt.origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		res, err := api.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		res.Body.Close()
-		if got := res.Header.Get("Access-Control-Allow-Origin"); got != tt.want {
-			t.Errorf("origin %s: allow-origin %q, want %q", tt.origin, got, tt.want)
-		}
-		if tt.want != "" && (res.StatusCode != 204 || !strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "Authorization")) {
-			t.Errorf("preflight: %d %v", res.StatusCode, res.Header)
+		assert.Equal(t, tt.want, res.Header.Get("Access-Control-Allow-Origin"), "origin %s", tt.origin)
+		if tt.want != "" {
+			assert.Equal(t, 204, res.StatusCode, "preflight %v", res.Header)
+			assert.Contains(t, res.Header.Get("Access-Control-Allow-Headers"), "Authorization", "preflight")
 		}
 	}
 }
@@ -298,13 +269,10 @@ func TestCORS(t *testing.T) {
 func TestServesPage(t *testing.T) {
 	_, api, _ := newTestServer(t, PassAfter(1))
 	res, err := api.c.Get(api.base + "/check?s=a&t=b")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res.Body.Close()
-	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors https://partner.example;") {
-		t.Errorf("/check: %d %q", res.StatusCode, res.Header.Get("Content-Security-Policy"))
-	}
+	assert.Equal(t, 200, res.StatusCode, "/check")
+	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "frame-ancestors https://partner.example;", "/check CSP")
 }
 
 func TestParseVerifyBodySeeds(t *testing.T) {
@@ -322,13 +290,15 @@ func TestParseVerifyBodySeeds(t *testing.T) {
 	}
 	for name, tt := range tests {
 		data, err := os.ReadFile(filepath.Join("testdata", "verify", name))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		frames, burst, _, err := ParseVerifyBody(data)
-		if !errors.Is(err, tt.err) || len(frames) != tt.frames || burst != tt.burst {
-			t.Errorf("%s: %d frames, burst %v, err %v; want %d, %v, %v", name, len(frames), burst, err, tt.frames, tt.burst, tt.err)
+		if tt.err == nil {
+			assert.NoError(t, err, name)
+		} else {
+			assert.ErrorIs(t, err, tt.err, name)
 		}
+		assert.Len(t, frames, tt.frames, name)
+		assert.Equal(t, tt.burst, burst, name)
 	}
 }
 
@@ -336,26 +306,19 @@ func FuzzParseVerifyBody(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "verify", "*.json"))
 	for _, p := range seeds {
 		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		frames, burst, interval, err := ParseVerifyBody(data)
 		if err != nil {
-			if !errors.Is(err, ErrBody) && !errors.Is(err, ErrFrame) {
-				t.Fatalf("unwrapped error %v", err)
-			}
+			require.True(t, errors.Is(err, ErrBody) || errors.Is(err, ErrFrame), "unwrapped error %v", err)
 			return
 		}
-		if len(frames) == 0 || len(frames) > MaxBurstFrames || (burst && (interval < 1 || interval > 2000)) || (!burst && len(frames) != 1) {
-			t.Fatalf("accepted %d frames, burst %v, interval %d", len(frames), burst, interval)
-		}
+		ok := len(frames) > 0 && len(frames) <= MaxBurstFrames && (!burst || (interval >= 1 && interval <= 2000)) && (burst || len(frames) == 1)
+		require.True(t, ok, "accepted %d frames, burst %v, interval %d", len(frames), burst, interval)
 		for _, fr := range frames {
-			if len(fr.JPEG) > MaxFrameBytes || fr.Width < 1 || fr.Height < 1 {
-				t.Fatalf("accepted frame %dx%d of %d bytes", fr.Width, fr.Height, len(fr.JPEG))
-			}
+			require.True(t, len(fr.JPEG) <= MaxFrameBytes && fr.Width >= 1 && fr.Height >= 1, "accepted frame %dx%d of %d bytes", fr.Width, fr.Height, len(fr.JPEG))
 		}
 	})
 }
@@ -366,9 +329,7 @@ func TestWriteStillMJPEG(t *testing.T) {
 		src.Pix[i] = 255
 	}
 	var buf bytes.Buffer
-	if err := WriteStillMJPEG(&buf, src, 640, 480, 3); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WriteStillMJPEG(&buf, src, 640, 480, 3))
 	r := face.NewMJPEGReader(bytes.NewReader(buf.Bytes()), 0)
 	n := 0
 	for {
@@ -376,28 +337,18 @@ func TestWriteStillMJPEG(t *testing.T) {
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		img, err := jpeg.Decode(bytes.NewReader(f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if img.Bounds().Dx() != 640 || img.Bounds().Dy() != 480 {
-			t.Fatalf("frame %v", img.Bounds())
-		}
+		require.NoError(t, err)
+		require.Equal(t, 640, img.Bounds().Dx(), "frame %v", img.Bounds())
+		require.Equal(t, 480, img.Bounds().Dy(), "frame %v", img.Bounds())
 		// Letterboxed: black at the sides, the white picture in the middle.
-		if !dark(img.At(20, 240)) || dark(img.At(320, 240)) {
-			t.Errorf("frame %d not letterboxed", n)
-		}
+		assert.True(t, dark(img.At(20, 240)), "frame %d not letterboxed", n)
+		assert.False(t, dark(img.At(320, 240)), "frame %d not letterboxed", n)
 		n++
 	}
-	if n != 3 {
-		t.Errorf("%d frames, want 3", n)
-	}
-	if err := WriteStillMJPEG(&buf, src, 640, 480, 0); !errors.Is(err, ErrFrames) {
-		t.Errorf("0 frames: %v", err)
-	}
+	assert.Equal(t, 3, n, "frames")
+	assert.ErrorIs(t, WriteStillMJPEG(&buf, src, 640, 480, 0), ErrFrames, "0 frames")
 }
 
 func dark(c color.Color) bool {
