@@ -3,60 +3,48 @@ package spoof
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDefaultModel(t *testing.T) {
 	m := DefaultModel()
-	if m.Threshold != 0.5 || m.Confident <= 0 || m.Confident >= m.Threshold {
-		t.Errorf("thresholds %v, %v", m.Threshold, m.Confident)
-	}
-	if !strings.Contains(strings.ToLower(m.Data), "nuaa") {
-		t.Errorf("Data = %q", m.Data)
-	}
+	assert.Equal(t, 0.5, m.Threshold, "threshold")
+	assert.Greater(t, m.Confident, 0.0, "confident")
+	assert.Less(t, m.Confident, m.Threshold, "confident")
+	assert.Contains(t, strings.ToLower(m.Data), "nuaa", "Data")
 	// The recorded out-of-fold AUC of the pooled corpus (docs/evaluation.md).
-	if m.CV == nil || m.CV.AUC < 0.93 {
-		t.Errorf("recorded cross-validation %+v", m.CV)
+	if assert.NotNil(t, m.CV, "recorded cross-validation") {
+		assert.GreaterOrEqual(t, m.CV.AUC, 0.93, "recorded cross-validation %+v", m.CV)
 	}
-	if n := len(defaultFeatures(true)); len(m.Color.Features) != n {
-		t.Errorf("colour model uses %d of %d features", len(m.Color.Features), n)
-	}
+	assert.Len(t, m.Color.Features, len(defaultFeatures(true)), "colour model features")
 	// Each call is a fresh copy.
 	m.Threshold = 0.9
-	if DefaultModel().Threshold != 0.5 {
-		t.Error("DefaultModel shares state between calls")
-	}
+	assert.Equal(t, 0.5, DefaultModel().Threshold, "DefaultModel shares state between calls")
 	// Round trip.
 	var buf bytes.Buffer
-	if err := DefaultModel().WriteJSON(&buf); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, DefaultModel().WriteJSON(&buf))
 	m2, err := LoadModel(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sg := Signals{LaplacianVar: 300, Contrast: 0.5, Range: 0.9, HighFreq: 0.004, MidFreq: 0.08, Moire: 2, Color: true, ChromaSpread: 9, Chroma: 12}
 	sg.LBP[8], sg.LBP2[8] = 1, 1
-	if a, b := DefaultModel().Score(&sg), m2.Score(&sg); a != b || a < 0 || a > 1 {
-		t.Errorf("scores %v and %v", a, b)
-	}
+	a, b := DefaultModel().Score(&sg), m2.Score(&sg)
+	assert.Equal(t, a, b, "scores")
+	assert.False(t, a < 0 || a > 1, "score %v", a)
 }
 
 func TestLoadModelErrors(t *testing.T) {
 	good, err := os.ReadFile("model.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	edit := func(f func(m map[string]any)) string {
 		var m map[string]any
-		if err := json.Unmarshal(good, &m); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(good, &m))
 		f(m)
 		b, _ := json.Marshal(m)
 		return string(b)
@@ -86,9 +74,8 @@ func TestLoadModelErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := LoadModel(strings.NewReader(tc.json)); !errors.Is(err, ErrModel) {
-				t.Errorf("err = %v, want ErrModel", err)
-			}
+			_, err := LoadModel(strings.NewReader(tc.json))
+			assert.ErrorIs(t, err, ErrModel)
 		})
 	}
 }
@@ -104,15 +91,12 @@ func FuzzLoadModel(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := LoadModel(bytes.NewReader(data))
 		if err != nil {
-			if !errors.Is(err, ErrModel) {
-				t.Fatalf("error %v does not wrap ErrModel", err)
-			}
+			require.ErrorIs(t, err, ErrModel)
 			return
 		}
 		for _, sg := range []Signals{{}, {Color: true, LaplacianVar: 1e9, Moire: -5}} {
-			if s := m.Score(&sg); !(s >= 0 && s <= 1) {
-				t.Fatalf("score %v", s)
-			}
+			s := m.Score(&sg)
+			require.True(t, s >= 0 && s <= 1, "score %v", s)
 		}
 	})
 }
@@ -151,68 +135,54 @@ func TestFitAndCrossValidate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	samples := synthetic(rng, 4, 40)
 	m, err := Fit(samples, &FitOptions{Data: "synthetic"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Data != "synthetic" || m.Threshold != 0.5 || m.CV == nil {
-		t.Fatalf("model %+v", m)
-	}
-	if m.CV.AUC < 0.97 {
-		t.Errorf("out-of-fold AUC %.3f on separable data", m.CV.AUC)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "synthetic", m.Data, "model %+v", m)
+	require.Equal(t, 0.5, m.Threshold, "model %+v", m)
+	require.NotNil(t, m.CV, "model %+v", m)
+	assert.GreaterOrEqual(t, m.CV.AUC, 0.97, "out-of-fold AUC on separable data")
 	// The operating point is placed at the requested out-of-fold BPCER.
-	if m.CV.BPCER > 0.03 {
-		t.Errorf("out-of-fold BPCER %.3f, target 0.01", m.CV.BPCER)
-	}
+	assert.LessOrEqual(t, m.CV.BPCER, 0.03, "out-of-fold BPCER, target 0.01")
 	// Weights point the right way: more texture, more live.
 	for i, name := range m.Color.Features {
-		if name == "log_laplacian_var" && m.Color.Weights[i] <= 0 {
-			t.Errorf("weight of %s = %v", name, m.Color.Weights[i])
+		if name == "log_laplacian_var" {
+			assert.Greater(t, m.Color.Weights[i], 0.0, "weight of %s", name)
 		}
 	}
 	res, err := CrossValidate(samples, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Folds != 4 || res.Metrics.Live != 160 || res.Metrics.Attack != 160 || res.Metrics.AUC < 0.97 {
-		t.Errorf("cross-validation %+v", res.Metrics)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 4, res.Folds, "folds")
+	assert.Equal(t, 160, res.Metrics.Live, "cross-validation %+v", res.Metrics)
+	assert.Equal(t, 160, res.Metrics.Attack, "cross-validation %+v", res.Metrics)
+	assert.GreaterOrEqual(t, res.Metrics.AUC, 0.97, "cross-validation %+v", res.Metrics)
 	// Grey frames are scored by the grey model.
 	sg := samples[0].Signals
 	sg.Color = false
 	sg.ChromaSpread, sg.Chroma = 0, 0
-	if s := m.Score(&sg); s < 0 || s > 1 {
-		t.Errorf("grey score %v", s)
-	}
+	s := m.Score(&sg)
+	assert.False(t, s < 0 || s > 1, "grey score %v", s)
 }
 
 func TestFitErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 9))
 	one := synthetic(rng, 1, 20)
-	if _, err := CrossValidate(one, nil); !errors.Is(err, ErrFit) {
-		t.Errorf("one group: %v", err)
-	}
+	_, err := CrossValidate(one, nil)
+	assert.ErrorIs(t, err, ErrFit, "one group")
 	var liveOnly []Sample
 	for _, s := range one {
 		if s.Live {
 			liveOnly = append(liveOnly, s)
 		}
 	}
-	if _, err := Fit(liveOnly, nil); !errors.Is(err, ErrFit) {
-		t.Errorf("one class: %v", err)
-	}
+	_, err = Fit(liveOnly, nil)
+	assert.ErrorIs(t, err, ErrFit, "one class")
 	// Derived samples are fitted on but not reported.
 	two := synthetic(rng, 3, 10)
 	for i := range two[:20] {
 		two[i].Derived = true
 	}
 	res, err := CrossValidate(two, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Metrics.Live+res.Metrics.Attack != len(two)-20 {
-		t.Errorf("reported %d samples, want %d", res.Metrics.Live+res.Metrics.Attack, len(two)-20)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, len(two)-20, res.Metrics.Live+res.Metrics.Attack, "reported samples")
 }
 
 func TestEvaluate(t *testing.T) {
@@ -230,14 +200,13 @@ func TestEvaluate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := Evaluate(tc.live, tc.attack, tc.thr)
-			if math.Abs(m.AUC-tc.auc) > 1e-12 || math.Abs(m.APCER-tc.apcer) > 1e-12 || math.Abs(m.BPCER-tc.bpcer) > 1e-12 {
-				t.Errorf("got AUC %v APCER %v BPCER %v", m.AUC, m.APCER, m.BPCER)
-			}
+			assert.False(t, math.Abs(m.AUC-tc.auc) > 1e-12, "AUC %v", m.AUC)
+			assert.False(t, math.Abs(m.APCER-tc.apcer) > 1e-12, "APCER %v", m.APCER)
+			assert.False(t, math.Abs(m.BPCER-tc.bpcer) > 1e-12, "BPCER %v", m.BPCER)
 		})
 	}
-	if m := Evaluate(nil, []float64{1}, 0.5); !math.IsNaN(m.AUC) {
-		t.Errorf("AUC without live samples = %v", m.AUC)
-	}
+	m := Evaluate(nil, []float64{1}, 0.5)
+	assert.True(t, math.IsNaN(m.AUC), "AUC without live samples = %v", m.AUC)
 }
 
 func TestJudge(t *testing.T) {
@@ -256,9 +225,8 @@ func TestJudge(t *testing.T) {
 			r.Signals.LBP[k], r.Signals.LBP2[k] = rng.Float64()/5, rng.Float64()/5
 		}
 		m.judge(&r)
-		if r.Attack != (r.Score < m.Threshold) || r.Confident != (r.Score < m.Confident) {
-			t.Fatalf("score %v: attack %v, confident %v", r.Score, r.Attack, r.Confident)
-		}
+		require.Equal(t, r.Score < m.Threshold, r.Attack, "score %v: attack", r.Score)
+		require.Equal(t, r.Score < m.Confident, r.Confident, "score %v: confident", r.Score)
 		want := ""
 		switch {
 		case r.Confident:
@@ -266,14 +234,11 @@ func TestJudge(t *testing.T) {
 		case r.Attack:
 			want = ReasonLowConfidence
 		}
-		if r.Reason != want || (want != "") != (r.Cause != "") {
-			t.Fatalf("score %v: reason %q cause %q", r.Score, r.Reason, r.Cause)
-		}
+		require.Equal(t, want, r.Reason, "score %v: reason", r.Score)
+		require.Equal(t, want != "", r.Cause != "", "score %v: cause %q", r.Score, r.Cause)
 		seen[r.Reason] = true
 	}
-	if len(seen) != 3 {
-		t.Errorf("random signals reached only the verdicts %v", seen)
-	}
+	assert.Len(t, seen, 3, "random signals reached only the verdicts %v", seen)
 	// The border rule lowers the score.
 	var r Result
 	r.Signals = Signals{LaplacianVar: 30, Contrast: 0.3, Range: 0.6, HighFreq: 0.002, MidFreq: 0.1, Moire: 2}
@@ -282,10 +247,6 @@ func TestJudge(t *testing.T) {
 	r2 := r
 	r2.Signals.Border, r2.Signals.Context = 1, 1
 	m.judge(&r2)
-	if r2.Score >= r.Score {
-		t.Errorf("border: %v → %v", r.Score, r2.Score)
-	}
-	if r.LaplacianVar != 30 {
-		t.Errorf("LaplacianVar = %v", r.LaplacianVar)
-	}
+	assert.Less(t, r2.Score, r.Score, "border")
+	assert.Equal(t, 30.0, r.LaplacianVar, "LaplacianVar")
 }
