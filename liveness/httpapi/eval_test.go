@@ -19,6 +19,9 @@ import (
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // evalServer is the whole stack over HTTP: engine (fake clock), webhook
@@ -39,16 +42,12 @@ func newEvalServer(t *testing.T) *evalServer {
 	rs := httptest.NewServer(recv)
 	t.Cleanup(rs.Close)
 	d, err := outbox.New(outbox.WithInsecureTargets(), outbox.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	go d.Run(ctx)
 	t.Cleanup(func() { cancel(); d.Close() })
 	n, err := notify.New(d, notify.WithSessionSecret(testSecret), notify.WithInsecureTargets(), notify.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e := newEnv(t, envOptions{
 		engine: func(clk *fakeClock) Engine {
 			return newEngine(t, clk, liveness.WithNotifier(n), liveness.WithEvidenceStore(evidence.NewMemory(clk.Now)))
@@ -56,9 +55,7 @@ func newEvalServer(t *testing.T) *evalServer {
 		handler: []Option{WithWebhooks(n)},
 	})
 	c, err := client.New(e.srv.URL, client.WithAPIKey(e.key))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return &evalServer{c: c, clock: e.clock, recv: recv, hook: rs.URL + "/liveness"}
 }
 
@@ -79,9 +76,7 @@ func (s *evalServer) replay(t *testing.T, id, token string, frames [][]byte) *cl
 		var err error
 		out, err = browser.Verify(context.Background(), id, client.VerifyRequest{Frames: burst, Interval: 120 * time.Millisecond})
 		burst = burst[:0]
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		t.Logf("frame %d: %s passed=%v hint=%s message=%q", k+1, out.SessionStatus, out.ChallengePassed, out.Hint, out.Message)
 		if out.SessionStatus != "pending" {
 			break
@@ -97,16 +92,10 @@ func (s *evalServer) completed(t *testing.T, id string) event.Completed {
 	defer cancel()
 	for {
 		req, err := s.recv.Next(ctx)
-		if err != nil {
-			t.Fatalf("no session.completed for %s: %v", id, err)
-		}
-		if req.Verified != nil {
-			t.Fatalf("webhook signature does not verify: %v", req.Verified)
-		}
+		require.NoError(t, err, "no session.completed for %s", id)
+		require.NoError(t, req.Verified, "webhook signature does not verify")
 		c, err := event.ParseCompleted(req.Body)
-		if err != nil {
-			t.Fatalf("webhook body %s: %v", req.Body, err)
-		}
+		require.NoError(t, err, "webhook body %s", req.Body)
 		if c.SessionID == id {
 			return c
 		}
@@ -115,74 +104,62 @@ func (s *evalServer) completed(t *testing.T, id string) event.Completed {
 
 func TestEvalHTTPBlinkVideo(t *testing.T) {
 	frames, err := facedata.Frames(facedata.Path(t, "video/blink_selfie.mjpeg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := newEvalServer(t)
 	ctx := context.Background()
 	created, err := s.c.CreateSession(ctx, client.CreateSessionRequest{Challenges: []string{"BLINK"}, WebhookURL: s.hook, ReferenceID: "eval-blink"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// The recording from 1.6 s before its first eye closure (frames
 	// 139–194): a person who closes the eyes when asked, within the
 	// response window.
 	out := s.replay(t, created.SessionID, created.ClientToken, frames[99:])
-	if out.SessionStatus != "passed" || !out.LivenessVerified || out.Message != "Liveness verified successfully" {
-		t.Fatalf("blink video over HTTP: %+v", out)
-	}
+	require.Equal(t, "passed", out.SessionStatus, "blink video over HTTP: %+v", out)
+	require.True(t, out.LivenessVerified, "blink video over HTTP: %+v", out)
+	require.Equal(t, "Liveness verified successfully", out.Message, "blink video over HTTP")
 	r, err := s.c.Result(ctx, created.SessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Verdict == nil || *r.Verdict != "PASS" || r.Confidence == nil || *r.Confidence != out.Score || r.ModelVersion == "" ||
-		!strings.HasPrefix(r.EvidenceHash, "sha256:") {
-		t.Fatalf("result %+v", r)
-	}
+	require.NoError(t, err)
+	require.NotNil(t, r.Verdict, "result %+v", r)
+	require.Equal(t, "PASS", *r.Verdict, "result %+v", r)
+	require.NotNil(t, r.Confidence, "result %+v", r)
+	require.Equal(t, out.Score, *r.Confidence, "result %+v", r)
+	require.NotEmpty(t, r.ModelVersion, "result %+v", r)
+	require.True(t, strings.HasPrefix(r.EvidenceHash, "sha256:"), "result %+v", r)
 	t.Logf("result: verdict %s score %.3f frames %d model %s", *r.Verdict, *r.Confidence, r.Frames, r.ModelVersion)
 	c := s.completed(t, created.SessionID)
-	if !c.Passed || c.Reason != nil || c.Score != out.Score || c.Event != event.EventCompleted || c.EvidenceHash != r.EvidenceHash {
-		t.Errorf("session.completed %+v", c)
-	}
+	assert.True(t, c.Passed, "session.completed %+v", c)
+	assert.Nil(t, c.Reason, "session.completed %+v", c)
+	assert.Equal(t, out.Score, c.Score, "session.completed %+v", c)
+	assert.Equal(t, event.EventCompleted, c.Event, "session.completed %+v", c)
+	assert.Equal(t, r.EvidenceHash, c.EvidenceHash, "session.completed %+v", c)
 }
 
 func TestEvalHTTPStillPhoto(t *testing.T) {
 	frames, err := facedata.Frames(facedata.Path(t, "video/blink_selfie.mjpeg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	stills := map[string][]byte{"video frame": frames[0], "testdata/face.jpg": faceJPEG(t)}
 	for name, still := range stills {
 		t.Run(name, func(t *testing.T) {
 			s := newEvalServer(t)
 			ctx := context.Background()
 			created, err := s.c.CreateSession(ctx, client.CreateSessionRequest{Challenges: []string{"BLINK"}, WebhookURL: s.hook})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			repeated := make([][]byte, 3*60)
 			for i := range repeated {
 				repeated[i] = still
 			}
 			out := s.replay(t, created.SessionID, created.ClientToken, repeated)
-			if out.SessionStatus == "passed" {
-				t.Fatalf("a still photo passed: %+v", out)
-			}
+			require.NotEqual(t, "passed", out.SessionStatus, "a still photo passed: %+v", out)
 			if out.SessionStatus == "pending" {
 				s.clock.Advance(10 * time.Minute) // let it expire
 			}
 			r, err := s.c.Result(ctx, created.SessionID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.Verdict == nil || *r.Verdict != "FAIL" {
-				t.Fatalf("result %+v", r)
-			}
+			require.NoError(t, err)
+			require.NotNil(t, r.Verdict, "result %+v", r)
+			require.Equal(t, "FAIL", *r.Verdict, "result %+v", r)
 			t.Logf("still photo: status %s reason %v", r.Status, *r.Reason)
 			c := s.completed(t, created.SessionID)
-			if c.Passed || c.Reason == nil {
-				t.Errorf("session.completed %+v", c)
-			}
+			assert.False(t, c.Passed, "session.completed %+v", c)
+			assert.NotNil(t, c.Reason, "session.completed %+v", c)
 		})
 	}
 }
