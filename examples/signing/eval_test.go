@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/openliveness/openliveness/internal/facedata"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestEvalSigningEndToEnd runs the whole flow over HTTP with the real
@@ -24,9 +26,7 @@ import (
 // exported chain.
 func TestEvalSigningEndToEnd(t *testing.T) {
 	frames, err := facedata.Frames(facedata.Path(t, "video/blink_selfie.mjpeg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addrc, done := make(chan string, 1), make(chan int, 1)
@@ -43,22 +43,17 @@ func TestEvalSigningEndToEnd(t *testing.T) {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
 		if out != nil {
-			if err := json.Unmarshal(b, out); err != nil {
-				t.Fatalf("%s %s: %v: %s", method, path, err, b)
-			}
+			require.NoError(t, json.Unmarshal(b, out), "%s %s: %s", method, path, b)
 		}
 		return res.StatusCode
 	}
 	var created map[string]any
-	if code := call("POST", "/api/signing/sessions", "", []byte(`{"document_id":"contract-7","signer":"Grace Hopper"}`), &created); code != 201 {
-		t.Fatalf("create %d %v", code, created)
-	}
+	code := call("POST", "/api/signing/sessions", "", []byte(`{"document_id":"contract-7","signer":"Grace Hopper"}`), &created)
+	require.Equal(t, 201, code, "create %v", created)
 	sid, tok := created["session_id"].(string), created["client_token"].(string)
 	lsid, ltok := created["liveness_session_id"].(string), created["liveness_token"].(string)
 	challenges := created["challenges"].([]any)
@@ -66,9 +61,8 @@ func TestEvalSigningEndToEnd(t *testing.T) {
 
 	// The signer agrees to the consent text (the page's "I agree").
 	var last map[string]any
-	if code := call("POST", "/v1/sessions/"+lsid+"/consent", ltok, []byte(`{"accepted":true}`), &last); code != 200 {
-		t.Fatalf("consent %d %v", code, last)
-	}
+	code = call("POST", "/v1/sessions/"+lsid+"/consent", ltok, []byte(`{"accepted":true}`), &last)
+	require.Equal(t, 200, code, "consent %v", last)
 	// The demo runs with a BLINK-only check; the video answers it.
 	var burst []string
 	// The recording from 1.6 s before its first eye closure (frames
@@ -87,9 +81,8 @@ func TestEvalSigningEndToEnd(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"frames_b64": burst, "interval_ms": 120})
 		burst = burst[:0]
 		last = nil
-		if code := call("POST", "/v1/sessions/"+lsid+"/verify", ltok, body, &last); code != 200 {
-			t.Fatalf("verify %d %v", code, last)
-		}
+		code := call("POST", "/v1/sessions/"+lsid+"/verify", ltok, body, &last)
+		require.Equal(t, 200, code, "verify %v", last)
 		if last["session_status"] != "pending" {
 			break
 		}
@@ -97,16 +90,13 @@ func TestEvalSigningEndToEnd(t *testing.T) {
 	t.Logf("liveness: %v", last)
 	doc := []byte("the contract text")
 	var receipt map[string]any
-	code := call("POST", "/api/signing/sessions/"+sid+"/complete", tok, doc, &receipt)
-	if last["session_status"] != "passed" || code != 200 {
-		t.Fatalf("complete %d %v", code, receipt)
-	}
+	code = call("POST", "/api/signing/sessions/"+sid+"/complete", tok, doc, &receipt)
+	require.Equal(t, "passed", last["session_status"], "complete %v", receipt)
+	require.Equal(t, 200, code, "complete %v", receipt)
 	dir := t.TempDir()
 	get := func(path string) []byte {
 		res, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
 		return b
@@ -118,12 +108,9 @@ func TestEvalSigningEndToEnd(t *testing.T) {
 	}
 	rb, _ := json.Marshal(receipt)
 	var out, errb bytes.Buffer
-	if code := verifyCmd([]string{"-log", write("audit.jsonl", get("/api/audit/export")), "-keys", write("keys.json", get("/api/audit/keys")),
-		"-receipt", write("receipt.json", rb), "-document", write("doc.txt", doc)}, &out, &errb); code != 0 {
-		t.Fatalf("verify: %s", errb.String())
-	}
-	if !strings.Contains(out.String(), "signed by Grace Hopper") {
-		t.Errorf("verify: %s", out.String())
-	}
+	code = verifyCmd([]string{"-log", write("audit.jsonl", get("/api/audit/export")), "-keys", write("keys.json", get("/api/audit/keys")),
+		"-receipt", write("receipt.json", rb), "-document", write("doc.txt", doc)}, &out, &errb)
+	require.Equal(t, 0, code, "verify: %s", errb.String())
+	assert.Contains(t, out.String(), "signed by Grace Hopper", "verify")
 	t.Log(out.String())
 }
