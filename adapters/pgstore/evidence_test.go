@@ -10,6 +10,8 @@ import (
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/liveness"
 	"github.com/openliveness/openliveness/liveness/evidence"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestEvidenceMatchesMemory runs the same operations on the PostgreSQL
@@ -69,9 +71,7 @@ func TestEvidenceMatchesMemory(t *testing.T) {
 			}
 			results[j] = res
 		}
-		if results[0] != results[1] {
-			t.Errorf("op %d %+v: postgres %q, memory %q", i, o, results[0], results[1])
-		}
+		assert.Equal(t, results[1], results[0], "op %d %+v: postgres vs memory", i, o)
 	}
 }
 

@@ -1,7 +1,6 @@
 package pgstore_test
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -13,6 +12,9 @@ import (
 	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestWebhookStoreConformance(t *testing.T) {
@@ -31,9 +33,8 @@ func TestWebhookStoreConformance(t *testing.T) {
 			db := dbs[s]
 			pools[s].Close()
 			p := db.pool(t)
-			if _, err := pgstore.Migrate(t.Context(), p); err != nil {
-				t.Fatal(err)
-			}
+			_, err := pgstore.Migrate(t.Context(), p)
+			require.NoError(t, err)
 			r := pgstore.NewWebhookStore(p)
 			dbs[r], pools[r] = db, p
 			return r
@@ -53,9 +54,7 @@ func TestClaimAcrossReplicas(t *testing.T) {
 		d := outbox.Delivery{ID: fmt.Sprintf("d%03d", i), EventID: "e", EventType: event.SessionVerified, EndpointID: "ep",
 			URL: "https://example.com/", Format: event.FormatEvent, Payload: []byte("{}"), State: outbox.StatePending,
 			CreatedAt: base, NextAttemptAt: base.Add(time.Duration(i%7) * time.Millisecond)}
-		if err := stores[0].AddDelivery(ctx, d); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, stores[0].AddDelivery(ctx, d))
 	}
 	var mu sync.Mutex
 	seen := map[string]int{}
@@ -65,8 +64,7 @@ func TestClaimAcrossReplicas(t *testing.T) {
 		wg.Go(func() {
 			for {
 				got, err := s.ClaimDue(ctx, base.Add(time.Second), base.Add(time.Hour), fmt.Sprint("w", w), 4)
-				if err != nil {
-					t.Error(err)
+				if !assert.NoError(t, err) {
 					return
 				}
 				if len(got) == 0 {
@@ -74,9 +72,7 @@ func TestClaimAcrossReplicas(t *testing.T) {
 				}
 				for _, d := range got {
 					d.State, d.Attempts, d.CompletedAt, d.NextAttemptAt = outbox.StateDelivered, 1, base, time.Time{}
-					if err := s.UpdateDelivery(ctx, d, &outbox.Attempt{DeliveryID: d.ID, N: 1, At: base, StatusCode: 204}); err != nil {
-						t.Error(err)
-					}
+					assert.NoError(t, s.UpdateDelivery(ctx, d, &outbox.Attempt{DeliveryID: d.ID, N: 1, At: base, StatusCode: 204}))
 					mu.Lock()
 					seen[d.ID]++
 					mu.Unlock()
@@ -85,13 +81,9 @@ func TestClaimAcrossReplicas(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if len(seen) != n {
-		t.Errorf("%d deliveries claimed, want %d", len(seen), n)
-	}
+	assert.Len(t, seen, n, "deliveries claimed")
 	for id, c := range seen {
-		if c != 1 {
-			t.Errorf("delivery %s claimed %d times", id, c)
-		}
+		assert.Equal(t, 1, c, "delivery %s claims", id)
 	}
 }
 
@@ -103,26 +95,24 @@ func TestWebhookBytes(t *testing.T) {
 	ctx := t.Context()
 	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	d := outbox.Delivery{ID: "d", EndpointID: "ep", State: outbox.StatePending, CreatedAt: base, NextAttemptAt: base}
-	if err := s.AddDelivery(ctx, d); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.AddDelivery(ctx, d))
 	got, err := s.ClaimDue(ctx, base, base.Add(time.Minute), "tok", 1)
-	if err != nil || len(got) != 1 {
-		t.Fatalf("claim: %v %v", got, err)
-	}
+	require.NoError(t, err, "claim")
+	require.Len(t, got, 1, "claim")
 	d = got[0]
 	odd := "bad \xff\xfe utf-8 and a \x00 byte"
 	d.LastError, d.LastStatus, d.Attempts = odd, 500, 1
 	a := &outbox.Attempt{DeliveryID: "d", N: 1, At: base, StatusCode: 500, Error: odd, Response: odd}
-	if err := s.UpdateDelivery(ctx, d, a); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.UpdateDelivery(ctx, d, a))
 	ds, _ := s.Deliveries(ctx, outbox.DeliveryFilter{ID: "d"})
 	as, _ := s.Attempts(ctx, "d")
-	if len(ds) != 1 || ds[0].LastError != odd || len(as) != 1 || as[0].Error != odd || as[0].Response != odd {
-		t.Fatalf("bytes changed: %+v %+v", ds, as)
-	}
-	if err := s.AddDelivery(ctx, outbox.Delivery{ID: "nul\x00id"}); err == nil || errors.Is(err, outbox.ErrDuplicate) {
-		t.Errorf("AddDelivery with a NUL in the id: %v, want a store error", err)
+	require.Len(t, ds, 1, "bytes changed")
+	require.Equal(t, odd, ds[0].LastError, "bytes changed")
+	require.Len(t, as, 1, "bytes changed")
+	require.Equal(t, odd, as[0].Error, "bytes changed")
+	require.Equal(t, odd, as[0].Response, "bytes changed")
+	err = s.AddDelivery(ctx, outbox.Delivery{ID: "nul\x00id"})
+	if assert.Error(t, err, "AddDelivery with a NUL in the id") {
+		assert.NotErrorIs(t, err, outbox.ErrDuplicate, "want a store error")
 	}
 }
