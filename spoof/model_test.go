@@ -82,9 +82,7 @@ func TestLoadModelErrors(t *testing.T) {
 
 func FuzzLoadModel(f *testing.F) {
 	good, err := os.ReadFile("model.json")
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	f.Add(good)
 	f.Add([]byte(`{"threshold":0.5,"confident":0.1}`))
 	f.Add([]byte(`null`))
