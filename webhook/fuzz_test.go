@@ -10,15 +10,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // headerSeeds returns the header values of the golden signed headers, so the
 // header fuzzers start from real signatures.
 func headerSeeds(t testing.TB) []string {
 	f, err := os.Open(filepath.Join("testdata", "golden", "signed_headers.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	var out []string
 	sc := bufio.NewScanner(f)
@@ -37,16 +37,10 @@ func FuzzParseHexSignatures(f *testing.F) {
 	f.Add("sha256=" + strings.Repeat("A", 64) + " , ,sha256=")
 	f.Fuzz(func(t *testing.T, v string) {
 		macs := parseHexSignatures([]string{v, v})
-		if len(macs) > maxSignatures {
-			t.Fatalf("%d signatures, cap %d", len(macs), maxSignatures)
-		}
+		require.LessOrEqual(t, len(macs), maxSignatures, "signature cap")
 		for _, m := range macs {
-			if len(m) != 32 {
-				t.Fatalf("signature of %d bytes", len(m))
-			}
-			if !strings.Contains(strings.ToLower(v), strings.ToLower(hexSig(m)[7:])) {
-				t.Fatalf("signature %x not in the header", m)
-			}
+			require.Len(t, m, 32)
+			require.Contains(t, strings.ToLower(v), strings.ToLower(hexSig(m)[7:]), "signature not in the header")
 		}
 	})
 }
@@ -58,13 +52,9 @@ func FuzzParseStandardSignatures(f *testing.F) {
 	f.Add("v1,abc v1a,zzz v1," + strings.Repeat("/", 43) + "=")
 	f.Fuzz(func(t *testing.T, v string) {
 		macs := parseStandardSignatures([]string{v})
-		if len(macs) > maxSignatures {
-			t.Fatalf("%d signatures, cap %d", len(macs), maxSignatures)
-		}
+		require.LessOrEqual(t, len(macs), maxSignatures, "signature cap")
 		for _, m := range macs {
-			if len(m) != 32 {
-				t.Fatalf("signature of %d bytes", len(m))
-			}
+			require.Len(t, m, 32)
 		}
 	})
 }
@@ -79,9 +69,10 @@ func FuzzParseTimestamp(f *testing.F) {
 			return
 		}
 		want, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || want != n || n < 0 || s[0] == '+' {
-			t.Fatalf("parseTimestamp(%q) = %d, strconv says %d, %v", s, n, want, err)
-		}
+		require.NoError(t, err, "parseTimestamp(%q)", s)
+		require.Equal(t, want, n, "parseTimestamp(%q)", s)
+		require.GreaterOrEqual(t, n, int64(0), "parseTimestamp(%q)", s)
+		require.NotEqual(t, byte('+'), s[0], "parseTimestamp(%q)", s)
 	})
 }
 
@@ -94,12 +85,11 @@ func FuzzParseScheme(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if sc == 0 || sc&^allSchemes != 0 {
-			t.Fatalf("ParseScheme(%q) = %v", s, sc)
-		}
-		if again, err := ParseScheme(sc.String()); err != nil || again != sc {
-			t.Fatalf("round trip of %v: %v, %v", sc, again, err)
-		}
+		require.NotZero(t, sc, "ParseScheme(%q)", s)
+		require.Zero(t, sc&^allSchemes, "ParseScheme(%q) = %v", s, sc)
+		again, err := ParseScheme(sc.String())
+		require.NoError(t, err, "round trip of %v", sc)
+		require.Equal(t, sc, again, "round trip")
 	})
 }
 
@@ -108,8 +98,8 @@ func FuzzStandardKey(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if k, err := StandardKey(s); err == nil && len(k) == 0 {
-			t.Fatalf("StandardKey(%q) returned an empty key", s)
+		if k, err := StandardKey(s); err == nil {
+			require.NotEmpty(t, k, "StandardKey(%q)", s)
 		}
 	})
 }
@@ -122,9 +112,7 @@ func FuzzVerify(f *testing.F) {
 	now := time.Unix(1748779200, 0)
 	good := http.Header{}
 	s := Signer{Schemes: allSchemes, Secrets: Secrets{{Value: secret}}}
-	if err := s.Sign(good, "a1b2c3d4-0000-4000-8000-000000000000", now, signedBody); err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, s.Sign(good, "a1b2c3d4-0000-4000-8000-000000000000", now, signedBody))
 	f.Add(signedBody, uint8(0), "", "", "")
 	f.Add(signedBody[1:], uint8(1), "", "", "")
 	f.Add(append(signedBody, 0), uint8(2), "", "", "")
@@ -145,11 +133,11 @@ func FuzzVerify(f *testing.F) {
 		scheme := []Scheme{SchemeBody, SchemeTimestamped, SchemeStandard}[int(mode&3)%3]
 		v := Verifier{Scheme: scheme, Secrets: []string{secret, "another-secret-of-some-length"}, Now: func() time.Time { return now }}
 		err := v.Verify(h, body)
-		if err == nil && !bytes.Equal(body, signedBody) {
-			t.Fatalf("%v accepted a modified body %q", scheme, body)
+		if err == nil {
+			require.Equal(t, signedBody, body, "%v accepted a modified body", scheme)
 		}
-		if mode&4 == 0 && bytes.Equal(body, signedBody) && err != nil {
-			t.Fatalf("%v rejected the signed body: %v", scheme, err)
+		if mode&4 == 0 && bytes.Equal(body, signedBody) {
+			require.NoError(t, err, "%v rejected the signed body", scheme)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package webhook_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,29 +10,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/webhook"
 )
 
 // Published vectors: the body scheme is GitHub's X-Hub-Signature-256
 // example; the Standard Webhooks one is the specification's.
 func TestKnownVectors(t *testing.T) {
-	if got, want := webhook.SignBody([]byte("It's a Secret to Everybody"), []byte("Hello, World!")),
-		"sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"; got != want {
-		t.Errorf("SignBody = %s, want %s", got, want)
-	}
+	assert.Equal(t, "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+		webhook.SignBody([]byte("It's a Secret to Everybody"), []byte("Hello, World!")), "SignBody")
 	// python3: hmac.new(b"It's a Secret to Everybody", b"1700000000.Hello, World!", sha256).hexdigest()
-	if got, want := webhook.SignTimestamped([]byte("It's a Secret to Everybody"), 1700000000, []byte("Hello, World!")),
-		"sha256=76c83fd0acdf22faed320674fe8e04d528cfe8a17905e720a9611e40677c03b7"; got != want {
-		t.Errorf("SignTimestamped = %s, want %s", got, want)
-	}
+	assert.Equal(t, "sha256=76c83fd0acdf22faed320674fe8e04d528cfe8a17905e720a9611e40677c03b7",
+		webhook.SignTimestamped([]byte("It's a Secret to Everybody"), 1700000000, []byte("Hello, World!")), "SignTimestamped")
 	key, err := webhook.StandardKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := webhook.SignStandard(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, []byte(`{"test": 2432232314}`)),
-		"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
-		t.Errorf("SignStandard = %s, want %s", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+		webhook.SignStandard(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, []byte(`{"test": 2432232314}`)), "SignStandard")
 }
 
 // TestSignedHeadersGolden pins the exact headers of each scheme selection.
@@ -56,9 +50,7 @@ func TestSignedHeadersGolden(t *testing.T) {
 	} {
 		s := webhook.Signer{Schemes: tc.schemes, Secrets: tc.secrets, Headers: tc.headers}
 		h := http.Header{}
-		if err := s.Sign(h, "6f1c3b9e-0d1a-4c7e-9b2f-3a5d7e9f1b2c", at, body); err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
+		require.NoError(t, s.Sign(h, "6f1c3b9e-0d1a-4c7e-9b2f-3a5d7e9f1b2c", at, body), tc.name)
 		fmt.Fprintf(&out, "# %s\n", tc.name)
 		for _, k := range slices.Sorted(func(yield func(string) bool) {
 			for k := range h {
@@ -89,25 +81,19 @@ func TestSignerErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.s.Sign(http.Header{}, tc.id, at, nil); !errors.Is(err, tc.want) {
-				t.Fatalf("Sign error = %v, want %v", err, tc.want)
-			}
+			require.ErrorIs(t, tc.s.Sign(http.Header{}, tc.id, at, nil), tc.want)
 		})
 	}
 	// The body scheme alone needs no id and takes any secret text.
 	s := webhook.Signer{Schemes: webhook.SchemeBody, Secrets: webhook.Secrets{{Value: "plain shared secret"}}}
-	if err := s.Sign(http.Header{}, "", at, nil); err != nil {
-		t.Fatalf("body scheme with a plain secret: %v", err)
-	}
+	require.NoError(t, s.Sign(http.Header{}, "", at, nil), "body scheme with a plain secret")
 }
 
 func signed(t *testing.T, schemes webhook.Scheme, secrets webhook.Secrets, at time.Time, body []byte) http.Header {
 	t.Helper()
 	h := http.Header{}
 	s := webhook.Signer{Schemes: schemes, Secrets: secrets}
-	if err := s.Sign(h, "0b8e5a57-2a5e-4c4e-8f0e-0f3c9e7f7a11", at, body); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Sign(h, "0b8e5a57-2a5e-4c4e-8f0e-0f3c9e7f7a11", at, body))
 	return h
 }
 
@@ -190,8 +176,11 @@ func TestVerify(t *testing.T) {
 					secrets = []string{secretA}
 				}
 				v := webhook.Verifier{Scheme: scheme, Secrets: secrets, Now: func() time.Time { return now }}
-				if err := v.Verify(c.h, c.body); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
-					t.Fatalf("Verify = %v, want %v", err, c.want)
+				err := v.Verify(c.h, c.body)
+				if c.want == nil {
+					require.NoError(t, err)
+				} else {
+					require.ErrorIs(t, err, c.want)
 				}
 			})
 		}
@@ -201,78 +190,60 @@ func TestVerify(t *testing.T) {
 		{Scheme: 0, Secrets: []string{secretA}},
 		{Scheme: webhook.SchemeBody | webhook.SchemeStandard, Secrets: []string{secretA}},
 	} {
-		if err := v.Verify(good, body); err == nil {
-			t.Errorf("misconfigured verifier %+v accepted", v)
-		}
+		assert.Error(t, v.Verify(good, body), "misconfigured verifier %+v accepted", v)
 	}
 	// Custom tolerance.
 	v := webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{secretA}, Tolerance: 10 * time.Second, Now: func() time.Time { return now }}
-	if err := v.Verify(at(-11*time.Second), body); !errors.Is(err, webhook.ErrTimestampOutOfRange) {
-		t.Errorf("10 s tolerance, 11 s old: %v", err)
-	}
+	assert.ErrorIs(t, v.Verify(at(-11*time.Second), body), webhook.ErrTimestampOutOfRange, "10 s tolerance, 11 s old")
 }
 
 func TestRotation(t *testing.T) {
 	now := time.Unix(1748779200, 0)
 	s := webhook.Secrets{{Value: secretA}}
 	over := s.RotateOverlap(secretB, now, time.Hour)
-	if got := len(over.Active(now.Add(59 * time.Minute))); got != 2 {
-		t.Fatalf("during overlap %d active secrets, want 2", got)
-	}
-	if got := over.Active(now.Add(time.Hour)); len(got) != 1 || got[0].Value != secretB {
-		t.Fatalf("after overlap active = %+v, want only B", got)
-	}
+	require.Len(t, over.Active(now.Add(59*time.Minute)), 2, "during overlap")
+	got := over.Active(now.Add(time.Hour))
+	require.Len(t, got, 1, "after overlap")
+	require.Equal(t, secretB, got[0].Value, "after overlap")
 	imm := s.RotateImmediate(secretB)
-	if len(imm) != 1 || imm[0].Value != secretB || !imm[0].Expires.IsZero() {
-		t.Fatalf("immediate rotation = %+v", imm)
-	}
-	if got := s.RotateOverlap(secretB, now, 0); len(got) != 1 {
-		t.Fatalf("zero overlap = %+v, want immediate", got)
-	}
+	require.Len(t, imm, 1, "immediate rotation")
+	require.Equal(t, secretB, imm[0].Value, "immediate rotation")
+	require.True(t, imm[0].Expires.IsZero(), "immediate rotation = %+v", imm)
+	require.Len(t, s.RotateOverlap(secretB, now, 0), 1, "zero overlap")
 	// A second rotation during an overlap keeps the earlier expiry and drops
 	// secrets already expired.
 	third := "whsec_dGhpcmQtc2VjcmV0LWZvci1yb3RhdGlvbi4uLg=="
 	again := over.RotateOverlap(third, now.Add(30*time.Minute), 2*time.Hour)
-	if len(again) != 3 || !again[2].Expires.Equal(now.Add(time.Hour)) || !again[1].Expires.Equal(now.Add(150*time.Minute)) {
-		t.Fatalf("rotation during overlap = %+v", again)
-	}
+	require.Len(t, again, 3, "rotation during overlap")
+	require.True(t, again[2].Expires.Equal(now.Add(time.Hour)), "rotation during overlap = %+v", again)
+	require.True(t, again[1].Expires.Equal(now.Add(150*time.Minute)), "rotation during overlap = %+v", again)
 	later := again.RotateOverlap(secretA, now.Add(2*time.Hour), time.Minute)
-	if len(later) != 3 || later[0].Value != secretA {
-		t.Fatalf("rotation after first expiry = %+v", later)
-	}
+	require.Len(t, later, 3, "rotation after first expiry")
+	require.Equal(t, secretA, later[0].Value, "rotation after first expiry")
 	// Receivers verify both sides of an overlap.
 	body := []byte("{}")
 	h := signed(t, webhook.SchemeBody|webhook.SchemeStandard, over, now, body)
 	for _, sec := range []string{secretA, secretB} {
 		for _, sc := range []webhook.Scheme{webhook.SchemeBody, webhook.SchemeStandard} {
 			v := webhook.Verifier{Scheme: sc, Secrets: []string{sec}, Now: func() time.Time { return now }}
-			if err := v.Verify(h, body); err != nil {
-				t.Errorf("%v with one side of the overlap: %v", sc, err)
-			}
+			assert.NoError(t, v.Verify(h, body), "%v with one side of the overlap", sc)
 		}
 	}
 }
 
 func TestSecrets(t *testing.T) {
 	s, err := webhook.GenerateSecret(seeded(3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(s, "whsec_") {
-		t.Fatalf("secret %q", s)
-	}
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(s, "whsec_"), "secret %q", s)
 	key, err := webhook.StandardKey(s)
-	if err != nil || len(key) != 32 {
-		t.Fatalf("StandardKey(%q) = %d bytes, %v", s, len(key), err)
-	}
+	require.NoError(t, err, "StandardKey(%q)", s)
+	require.Len(t, key, 32)
 	for _, bad := range []string{"whsec_", "whsec_!!", "", "whsec_YQ"} {
-		if _, err := webhook.StandardKey(bad); !errors.Is(err, webhook.ErrBadSecret) {
-			t.Errorf("StandardKey(%q) error = %v, want ErrBadSecret", bad, err)
-		}
+		_, err := webhook.StandardKey(bad)
+		assert.ErrorIs(t, err, webhook.ErrBadSecret, "StandardKey(%q)", bad)
 	}
-	if _, err := webhook.GenerateSecret(strings.NewReader("short")); err == nil {
-		t.Error("GenerateSecret from a short reader succeeded")
-	}
+	_, err = webhook.GenerateSecret(strings.NewReader("short"))
+	assert.Error(t, err, "GenerateSecret from a short reader succeeded")
 }
 
 func TestSchemeNames(t *testing.T) {
@@ -285,16 +256,14 @@ func TestSchemeNames(t *testing.T) {
 		{"timestamped, standard", webhook.SchemeTimestamped | webhook.SchemeStandard},
 	} {
 		got, err := webhook.ParseScheme(tc.text)
-		if err != nil || got != tc.want {
-			t.Errorf("ParseScheme(%q) = %v, %v", tc.text, got, err)
-		}
-		if again, _ := webhook.ParseScheme(got.String()); again != got {
-			t.Errorf("round trip of %v gave %v", got, again)
-		}
+		assert.NoError(t, err, "ParseScheme(%q)", tc.text)
+		assert.Equal(t, tc.want, got, "ParseScheme(%q)", tc.text)
+		again, _ := webhook.ParseScheme(got.String())
+		assert.Equal(t, got, again, "round trip of %v", got)
 	}
 	for _, bad := range []string{"", "sha1", "body+"} {
-		if _, err := webhook.ParseScheme(bad); bad != "body+" && !errors.Is(err, webhook.ErrBadSecret) {
-			t.Errorf("ParseScheme(%q) error = %v", bad, err)
+		if _, err := webhook.ParseScheme(bad); bad != "body+" {
+			assert.ErrorIs(t, err, webhook.ErrBadSecret, "ParseScheme(%q)", bad)
 		}
 	}
 }

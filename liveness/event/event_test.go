@@ -2,11 +2,13 @@ package event_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/liveness/event"
 )
@@ -45,32 +47,24 @@ func TestPayloadGolden(t *testing.T) {
 		event.SessionFailed, event.SessionCancelled, event.SessionExpired}
 	for _, typ := range types {
 		ev, err := event.NewEvent("evt_0123456789abcdef0123456789abcdef", typ, created, sampleData(typ))
-		if err != nil {
-			t.Fatalf("%s: %v", typ, err)
-		}
+		require.NoError(t, err, typ)
 		b, err := ev.Payload(event.FormatEvent)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		golden(t, "payloads/event_"+string(typ)+".json", b)
 		back, err := event.ParseEvent(b)
-		if err != nil || back.ID != ev.ID || back.Type != typ || back.Data.SessionID != "sess_8f2k" {
-			t.Fatalf("ParseEvent round trip: %+v, %v", back, err)
-		}
+		require.NoError(t, err, "ParseEvent round trip")
+		require.Equal(t, ev.ID, back.ID, "ParseEvent round trip")
+		require.Equal(t, typ, back.Type, "ParseEvent round trip")
+		require.Equal(t, "sess_8f2k", back.Data.SessionID, "ParseEvent round trip")
 		flat, err := ev.Payload(event.FormatCompleted)
 		if !typ.Terminal() {
-			if !errors.Is(err, event.ErrNoPayload) {
-				t.Fatalf("%s flat payload error = %v, want ErrNoPayload", typ, err)
-			}
+			require.ErrorIs(t, err, event.ErrNoPayload, "%s flat payload", typ)
 			continue
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		golden(t, "payloads/completed_"+string(typ)+".json", flat)
-		if _, err := event.ParseCompleted(flat); err != nil {
-			t.Fatalf("ParseCompleted: %v", err)
-		}
+		_, err = event.ParseCompleted(flat)
+		require.NoError(t, err, "ParseCompleted")
 	}
 }
 
@@ -91,22 +85,14 @@ func TestCompletedMapping(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%s/%s", tc.typ, tc.reason), func(t *testing.T) {
 			ev, err := event.NewEvent("evt_x", tc.typ, created, event.SessionData{SessionID: "s", Reason: tc.reason, Score: ptr(0.5)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			b, err := ev.Payload(event.FormatCompleted)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var m map[string]any
-			if err := json.Unmarshal(b, &m); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, json.Unmarshal(b, &m))
 			want := map[string]any{"event": "session.completed", "event_id": "evt_x", "session_id": "s", "passed": tc.passed, "score": 0.5,
 				"reason": tc.want, "timestamp": "2025-06-01T12:00:00Z"}
-			if fmt.Sprint(m) != fmt.Sprint(want) {
-				t.Fatalf("flat payload = %s, want fields %v", b, want)
-			}
+			require.Equal(t, fmt.Sprint(want), fmt.Sprint(m), "flat payload %s", b)
 		})
 	}
 }
@@ -138,35 +124,30 @@ func TestEventValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := event.NewEvent(tc.id, tc.typ, created, tc.data); !errors.Is(err, event.ErrBadEvent) {
-				t.Fatalf("NewEvent error = %v, want ErrBadEvent", err)
-			}
+			_, err := event.NewEvent(tc.id, tc.typ, created, tc.data)
+			require.ErrorIs(t, err, event.ErrBadEvent)
 		})
 	}
 }
 
 func TestNewEventID(t *testing.T) {
 	a, err := event.NewEventID(seeded(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := event.NewEventID(seeded(2))
-	if !strings.HasPrefix(a, "evt_") || len(a) != 36 || a == b {
-		t.Fatalf("ids %q %q", a, b)
-	}
+	require.True(t, strings.HasPrefix(a, "evt_"), "id %q", a)
+	require.Len(t, a, 36)
+	require.NotEqual(t, a, b)
 }
 
 func TestParseRejects(t *testing.T) {
 	for _, body := range []string{``, `{}`, `[]`, `{"id":"evt_1","object":"event","type":"session.created","created":1,"data":{"session_id":"s"}} {}`,
 		`{"id":"evt_1","object":"thing","type":"session.created","created":1,"data":{"session_id":"s"}}`} {
-		if _, err := event.ParseEvent([]byte(body)); !errors.Is(err, event.ErrBadEvent) {
-			t.Errorf("ParseEvent(%q) error = %v", body, err)
-		}
+		_, err := event.ParseEvent([]byte(body))
+		assert.ErrorIs(t, err, event.ErrBadEvent, "ParseEvent(%q)", body)
 	}
 	for _, body := range []string{`{}`, `{"event":"session.created","session_id":"s","timestamp":"2025-06-01T12:00:00Z"}`,
 		`{"event":"session.completed","session_id":"s","timestamp":"yesterday"}`} {
-		if _, err := event.ParseCompleted([]byte(body)); !errors.Is(err, event.ErrBadEvent) {
-			t.Errorf("ParseCompleted(%q) error = %v", body, err)
-		}
+		_, err := event.ParseCompleted([]byte(body))
+		assert.ErrorIs(t, err, event.ErrBadEvent, "ParseCompleted(%q)", body)
 	}
 }

@@ -4,19 +4,18 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func payloadSeeds(t testing.TB) [][]byte {
 	files, err := filepath.Glob(filepath.Join("testdata", "payloads", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no payload seeds: %v", err)
-	}
+	require.NoError(t, err, "payload seeds")
+	require.NotEmpty(t, files, "no payload seeds")
 	var out [][]byte
 	for _, f := range files {
 		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out = append(out, b)
 	}
 	return out
@@ -37,12 +36,13 @@ func FuzzParseEvent(f *testing.F) {
 			if len(body) > maxPayloadBytes/2 {
 				return
 			}
-			t.Fatalf("accepted event does not re-encode: %v", err)
+			require.NoError(t, err, "accepted event does not re-encode")
 		}
 		again, err := ParseEvent(b)
-		if err != nil || again.ID != ev.ID || again.Type != ev.Type || again.Data.SessionID != ev.Data.SessionID {
-			t.Fatalf("round trip changed the event: %+v vs %+v (%v)", ev, again, err)
-		}
+		require.NoError(t, err, "round trip")
+		require.Equal(t, ev.ID, again.ID, "round trip")
+		require.Equal(t, ev.Type, again.Type, "round trip")
+		require.Equal(t, ev.Data.SessionID, again.Data.SessionID, "round trip")
 	})
 }
 
@@ -55,8 +55,7 @@ func FuzzParseCompleted(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if c.SessionID == "" || (c.Event != EventCompleted && c.Event != EventTest) {
-			t.Fatalf("accepted %+v", c)
-		}
+		require.NotEmpty(t, c.SessionID, "accepted %+v", c)
+		require.Contains(t, []EventType{EventCompleted, EventTest}, c.Event, "accepted %+v", c)
 	})
 }

@@ -3,16 +3,17 @@ package outbox_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/outbox"
@@ -23,93 +24,67 @@ import (
 func TestFailThenSucceed(t *testing.T) {
 	f := newFixture(t, []int{500, 503, 200})
 	del := f.enqueue(event.SessionVerified)
-	if del.State != outbox.StatePending || !del.NextAttemptAt.Equal(t0) {
-		t.Fatalf("enqueued delivery = %+v", del)
-	}
+	require.Equal(t, outbox.StatePending, del.State, "enqueued delivery")
+	require.True(t, del.NextAttemptAt.Equal(t0), "enqueued delivery = %+v", del)
 
-	if n := f.pass(); n != 1 {
-		t.Fatalf("first pass attempted %d, want 1", n)
-	}
+	require.Equal(t, 1, f.pass(), "first pass attempted")
 	got := f.delivery(del.ID)
-	if got.State != outbox.StatePending || got.Attempts != 1 || got.LastStatus != 500 {
-		t.Fatalf("after attempt 1: %+v", got)
-	}
-	if want := t0.Add(5 * time.Second); !got.NextAttemptAt.Equal(want) {
-		t.Fatalf("retry at %v, want %v", got.NextAttemptAt, want)
-	}
+	require.Equal(t, outbox.StatePending, got.State, "after attempt 1")
+	require.Equal(t, 1, got.Attempts, "after attempt 1")
+	require.Equal(t, 500, got.LastStatus, "after attempt 1")
+	require.True(t, got.NextAttemptAt.Equal(t0.Add(5*time.Second)), "retry at %v", got.NextAttemptAt)
 	f.clock.Advance(5*time.Second - time.Millisecond)
-	if n := f.pass(); n != 0 {
-		t.Fatalf("attempted %d before the retry time", n)
-	}
+	require.Zero(t, f.pass(), "attempted before the retry time")
 	f.clock.Advance(time.Millisecond)
 	f.pass()
-	if got = f.delivery(del.ID); !got.NextAttemptAt.Equal(t0.Add(35 * time.Second)) {
-		t.Fatalf("second retry at %v, want t0+35s", got.NextAttemptAt)
-	}
+	got = f.delivery(del.ID)
+	require.True(t, got.NextAttemptAt.Equal(t0.Add(35*time.Second)), "second retry at %v, want t0+35s", got.NextAttemptAt)
 	f.clock.Advance(30 * time.Second)
 	f.pass()
 	got = f.delivery(del.ID)
-	if got.State != outbox.StateDelivered || got.Attempts != 3 || !got.CompletedAt.Equal(t0.Add(35*time.Second)) {
-		t.Fatalf("after attempt 3: %+v", got)
-	}
+	require.Equal(t, outbox.StateDelivered, got.State, "after attempt 3")
+	require.Equal(t, 3, got.Attempts, "after attempt 3")
+	require.True(t, got.CompletedAt.Equal(t0.Add(35*time.Second)), "after attempt 3: %+v", got)
 
 	// Every attempt is logged.
 	as := f.attempts(del.ID)
 	wantStatus := []int{500, 503, 200}
 	wantAt := []time.Duration{0, 5 * time.Second, 35 * time.Second}
 	wantRetry := []time.Duration{5 * time.Second, 35 * time.Second, 0}
-	if len(as) != 3 {
-		t.Fatalf("%d attempts logged, want 3", len(as))
-	}
+	require.Len(t, as, 3, "attempts logged")
 	for i, a := range as {
-		if a.N != i+1 || a.StatusCode != wantStatus[i] || !a.At.Equal(t0.Add(wantAt[i])) || a.URL != f.ep.URL {
-			t.Errorf("attempt %d = %+v", i+1, a)
-		}
-		if (a.Error == "") != (wantStatus[i] == 200) {
-			t.Errorf("attempt %d error %q", i+1, a.Error)
-		}
-		if wantRetry[i] == 0 && !a.Retry.IsZero() || wantRetry[i] != 0 && !a.Retry.Equal(t0.Add(wantRetry[i])) {
-			t.Errorf("attempt %d retry = %v, want t0+%v", i+1, a.Retry, wantRetry[i])
+		assert.Equal(t, i+1, a.N, "attempt %d", i+1)
+		assert.Equal(t, wantStatus[i], a.StatusCode, "attempt %d", i+1)
+		assert.True(t, a.At.Equal(t0.Add(wantAt[i])), "attempt %d = %+v", i+1, a)
+		assert.Equal(t, f.ep.URL, a.URL, "attempt %d", i+1)
+		assert.Equal(t, wantStatus[i] == 200, a.Error == "", "attempt %d error %q", i+1, a.Error)
+		if wantRetry[i] == 0 {
+			assert.True(t, a.Retry.IsZero(), "attempt %d retry = %v", i+1, a.Retry)
+		} else {
+			assert.True(t, a.Retry.Equal(t0.Add(wantRetry[i])), "attempt %d retry = %v, want t0+%v", i+1, a.Retry, wantRetry[i])
 		}
 	}
 
 	// The receiver saw three signed requests with the same ids and body.
 	reqs := f.recv.Requests()
-	if len(reqs) != 3 {
-		t.Fatalf("receiver got %d requests, want 3", len(reqs))
-	}
+	require.Len(t, reqs, 3, "receiver requests")
 	v := webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{secretA}, Now: f.clock.Now}
 	vb := webhook.Verifier{Scheme: webhook.SchemeBody, Secrets: []string{secretA}}
 	for i, r := range reqs {
 		h := r.Header
-		if h.Get("X-Liveness-Delivery-Id") != del.ID || h.Get("Webhook-Id") != del.ID {
-			t.Errorf("request %d delivery id headers %q %q, want %s", i, h.Get("X-Liveness-Delivery-Id"), h.Get("Webhook-Id"), del.ID)
-		}
-		if h.Get("X-Liveness-Event-Id") != del.EventID || h.Get("X-Liveness-Event-Type") != "session.verified" {
-			t.Errorf("request %d event headers %v", i, h)
-		}
-		if h.Get("X-Liveness-Attempt") != strconv.Itoa(i+1) {
-			t.Errorf("request %d attempt header %q", i, h.Get("X-Liveness-Attempt"))
-		}
-		if h.Get("Content-Type") != "application/json" {
-			t.Errorf("content type %q", h.Get("Content-Type"))
-		}
-		if string(r.Body) != string(reqs[0].Body) {
-			t.Errorf("request %d body differs from the first", i)
-		}
-		if err := v.Verify(h, r.Body); err != nil {
-			t.Errorf("request %d standard signature: %v", i, err)
-		}
-		if err := vb.Verify(h, r.Body); err != nil {
-			t.Errorf("request %d body signature: %v", i, err)
-		}
-		if h.Get("X-Liveness-Timestamped-Signature") != "" {
-			t.Errorf("timestamped scheme sent without being selected")
-		}
+		assert.Equal(t, del.ID, h.Get("X-Liveness-Delivery-Id"), "request %d", i)
+		assert.Equal(t, del.ID, h.Get("Webhook-Id"), "request %d", i)
+		assert.Equal(t, del.EventID, h.Get("X-Liveness-Event-Id"), "request %d", i)
+		assert.Equal(t, "session.verified", h.Get("X-Liveness-Event-Type"), "request %d", i)
+		assert.Equal(t, strconv.Itoa(i+1), h.Get("X-Liveness-Attempt"), "request %d attempt header", i)
+		assert.Equal(t, "application/json", h.Get("Content-Type"), "content type")
+		assert.Equal(t, string(reqs[0].Body), string(r.Body), "request %d body differs from the first", i)
+		assert.NoError(t, v.Verify(h, r.Body), "request %d standard signature", i)
+		assert.NoError(t, vb.Verify(h, r.Body), "request %d body signature", i)
+		assert.Empty(t, h.Get("X-Liveness-Timestamped-Signature"), "timestamped scheme sent without being selected")
 	}
-	if _, err := event.ParseEvent(reqs[0].Body); err != nil {
-		t.Errorf("body is not an event: %v", err)
-	}
+	_, err := event.ParseEvent(reqs[0].Body)
+	assert.NoError(t, err, "body is not an event")
 }
 
 func TestDefaultScheduleExhausted(t *testing.T) {
@@ -119,26 +94,17 @@ func TestDefaultScheduleExhausted(t *testing.T) {
 	offsets := []time.Duration{0, 5 * time.Second, 35 * time.Second, 155 * time.Second, 755 * time.Second, 4355 * time.Second}
 	for i, off := range offsets {
 		f.clock.Set(t0.Add(off))
-		if n := f.pass(); n != 1 {
-			t.Fatalf("attempt %d at +%v: pass attempted %d", i+1, off, n)
-		}
+		require.Equal(t, 1, f.pass(), "attempt %d at +%v", i+1, off)
 	}
 	got := f.delivery(del.ID)
-	if got.State != outbox.StateFailed || got.Attempts != 6 {
-		t.Fatalf("after 6 attempts: %+v", got)
-	}
-	if !strings.Contains(got.LastError, "retries exhausted") {
-		t.Fatalf("last error %q", got.LastError)
-	}
+	require.Equal(t, outbox.StateFailed, got.State, "after 6 attempts")
+	require.Equal(t, 6, got.Attempts, "after 6 attempts")
+	require.Contains(t, got.LastError, "retries exhausted")
 	f.clock.Advance(48 * time.Hour)
-	if n := f.pass(); n != 0 {
-		t.Fatalf("failed delivery attempted again")
-	}
+	require.Zero(t, f.pass(), "failed delivery attempted again")
 	as := f.attempts(del.ID)
 	for i, a := range as {
-		if !a.At.Equal(t0.Add(offsets[i])) {
-			t.Errorf("attempt %d at %v, want +%v", i+1, a.At.Sub(t0), offsets[i])
-		}
+		assert.Equal(t, offsets[i], a.At.Sub(t0), "attempt %d", i+1)
 	}
 }
 
@@ -152,9 +118,9 @@ func TestRetryOncePreset(t *testing.T) {
 	f.pass()
 	f.clock.Advance(time.Hour)
 	f.pass()
-	if got := f.delivery(del.ID); got.State != outbox.StateFailed || got.Attempts != 2 {
-		t.Fatalf("retry-once delivery = %+v, want failed after 2 attempts", got)
-	}
+	got := f.delivery(del.ID)
+	require.Equal(t, outbox.StateFailed, got.State, "retry-once delivery")
+	require.Equal(t, 2, got.Attempts, "retry-once delivery")
 }
 
 func TestEndpointRetryOverride(t *testing.T) {
@@ -162,9 +128,8 @@ func TestEndpointRetryOverride(t *testing.T) {
 	f.ep.Retry = []time.Duration{time.Minute}
 	del := f.enqueue(event.SessionVerified)
 	f.pass()
-	if got := f.delivery(del.ID); !got.NextAttemptAt.Equal(t0.Add(time.Minute)) {
-		t.Fatalf("retry at %v, want t0+1m from the endpoint's schedule", got.NextAttemptAt)
-	}
+	got := f.delivery(del.ID)
+	require.True(t, got.NextAttemptAt.Equal(t0.Add(time.Minute)), "retry at %v, want t0+1m from the endpoint's schedule", got.NextAttemptAt)
 }
 
 func TestStatusHandling(t *testing.T) {
@@ -204,22 +169,19 @@ func TestStatusHandling(t *testing.T) {
 				defer osrv.Close()
 				f.recv.Header = http.Header{"Location": {osrv.URL}}
 				defer func() {
-					if n := len(other.Requests()); n != 0 {
-						t.Errorf("redirect followed: target got %d requests", n)
-					}
+					assert.Empty(t, other.Requests(), "redirect followed")
 				}()
 			}
 			del := f.enqueue(event.SessionVerified)
 			f.pass()
 			got := f.delivery(del.ID)
-			if got.State != tc.wantState || got.LastStatus != tc.status || got.Attempts != 1 {
-				t.Fatalf("delivery = state %s status %d attempts %d, want %s %d 1", got.State, got.LastStatus, got.Attempts, tc.wantState, tc.status)
-			}
-			if tc.wantState == outbox.StatePending && !got.NextAttemptAt.Equal(t0.Add(tc.wantNext)) {
-				t.Fatalf("next attempt at t0+%v, want t0+%v", got.NextAttemptAt.Sub(t0), tc.wantNext)
-			}
-			if tc.wantState != outbox.StatePending && !got.NextAttemptAt.IsZero() {
-				t.Fatalf("finished delivery has next attempt %v", got.NextAttemptAt)
+			require.Equal(t, tc.wantState, got.State, "delivery state")
+			require.Equal(t, tc.status, got.LastStatus, "delivery status")
+			require.Equal(t, 1, got.Attempts, "delivery attempts")
+			if tc.wantState == outbox.StatePending {
+				require.True(t, got.NextAttemptAt.Equal(t0.Add(tc.wantNext)), "next attempt at t0+%v, want t0+%v", got.NextAttemptAt.Sub(t0), tc.wantNext)
+			} else {
+				require.True(t, got.NextAttemptAt.IsZero(), "finished delivery has next attempt %v", got.NextAttemptAt)
 			}
 		})
 	}
@@ -237,40 +199,32 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 	first := f.enqueue(event.SessionVerified)
 	f.clock.Advance(time.Second)
 	second := f.enqueue(event.SessionFailed)
-	if n := f.pass(); n != 2 {
-		t.Fatalf("pass attempted %d, want 2", n)
-	}
-	if got := f.delivery(first.ID); got.State != outbox.StateFailed || got.LastStatus != 410 {
-		t.Fatalf("first delivery = %+v", got)
-	}
+	require.Equal(t, 2, f.pass(), "pass attempted")
+	got1 := f.delivery(first.ID)
+	require.Equal(t, outbox.StateFailed, got1.State, "first delivery")
+	require.Equal(t, 410, got1.LastStatus, "first delivery")
 	got := f.delivery(second.ID)
-	if got.State != outbox.StateFailed || got.Attempts != 0 || got.LastError != "endpoint disabled" {
-		t.Fatalf("second delivery = %+v, want failed without attempt", got)
-	}
-	if n := len(f.recv.Requests()); n != 1 {
-		t.Fatalf("receiver got %d requests, want 1", n)
-	}
+	require.Equal(t, outbox.StateFailed, got.State, "second delivery")
+	require.Zero(t, got.Attempts, "second delivery")
+	require.Equal(t, "endpoint disabled", got.LastError, "second delivery")
+	require.Len(t, f.recv.Requests(), 1, "receiver requests")
 	ep, err := f.d.Endpoint(t.Context(), "ep1")
-	if err != nil || !ep.Disabled || !strings.Contains(ep.DisabledReason, "410") || !ep.DisabledAt.Equal(f.clock.Now()) {
-		t.Fatalf("endpoint = %+v, %v; want disabled by 410", ep, err)
-	}
+	require.NoError(t, err)
+	require.True(t, ep.Disabled, "endpoint = %+v; want disabled by 410", ep)
+	require.Contains(t, ep.DisabledReason, "410")
+	require.True(t, ep.DisabledAt.Equal(f.clock.Now()), "endpoint = %+v", ep)
 	mu.Lock()
-	if len(disabled) != 1 || disabled[0].ID != "ep1" {
-		t.Fatalf("disable hook calls = %+v", disabled)
-	}
+	require.Len(t, disabled, 1, "disable hook calls")
+	require.Equal(t, "ep1", disabled[0].ID, "disable hook calls")
 	mu.Unlock()
-	if _, err := f.d.Enqueue(t.Context(), f.ep, f.event(event.SessionVerified)); !errors.Is(err, outbox.ErrEndpointDisabled) {
-		t.Fatalf("Enqueue to a disabled endpoint: %v, want ErrEndpointDisabled", err)
-	}
+	_, err = f.d.Enqueue(t.Context(), f.ep, f.event(event.SessionVerified))
+	require.ErrorIs(t, err, outbox.ErrEndpointDisabled, "Enqueue to a disabled endpoint")
 	// Re-enabling restores deliveries.
-	if err := f.d.SetEndpoint(t.Context(), f.ep); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.d.SetEndpoint(t.Context(), f.ep))
 	del := f.enqueue(event.SessionVerified)
 	f.pass()
-	if got := f.delivery(del.ID); got.State != outbox.StateDelivered {
-		t.Fatalf("after re-enable: %+v", got)
-	}
+	got = f.delivery(del.ID)
+	require.Equal(t, outbox.StateDelivered, got.State, "after re-enable")
 }
 
 func TestAttemptTimeout(t *testing.T) {
@@ -294,24 +248,21 @@ func TestAttemptTimeout(t *testing.T) {
 	select {
 	case <-arrived:
 	case <-ctx.Done():
-		t.Fatal("request never arrived")
+		require.FailNow(t, "request never arrived")
 	}
 	// The attempt waits on its 5 s timer; fire it.
-	if err := f.clock.WaitTimer(ctx, outbox.DefaultAttemptTimeout); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.clock.WaitTimer(ctx, outbox.DefaultAttemptTimeout))
 	f.clock.Advance(outbox.DefaultAttemptTimeout)
 	<-done
 	got := f.delivery(del.ID)
-	if got.State != outbox.StatePending || got.Attempts != 1 || got.LastStatus != 0 || !strings.Contains(got.LastError, "timeout") {
-		t.Fatalf("after timeout: %+v", got)
-	}
-	if want := t0.Add(outbox.DefaultAttemptTimeout + 5*time.Second); !got.NextAttemptAt.Equal(want) {
-		t.Fatalf("retry at %v, want %v", got.NextAttemptAt, want)
-	}
-	if as := f.attempts(del.ID); as[0].Latency != outbox.DefaultAttemptTimeout {
-		t.Fatalf("latency %v, want the timeout on the injected clock", as[0].Latency)
-	}
+	require.Equal(t, outbox.StatePending, got.State, "after timeout")
+	require.Equal(t, 1, got.Attempts, "after timeout")
+	require.Zero(t, got.LastStatus, "after timeout")
+	require.Contains(t, got.LastError, "timeout")
+	want := t0.Add(outbox.DefaultAttemptTimeout + 5*time.Second)
+	require.True(t, got.NextAttemptAt.Equal(want), "retry at %v, want %v", got.NextAttemptAt, want)
+	as := f.attempts(del.ID)
+	require.Equal(t, outbox.DefaultAttemptTimeout, as[0].Latency, "latency, want the timeout on the injected clock")
 }
 
 func TestNetworkErrorRetried(t *testing.T) {
@@ -320,9 +271,9 @@ func TestNetworkErrorRetried(t *testing.T) {
 	del := f.enqueue(event.SessionVerified)
 	f.pass()
 	got := f.delivery(del.ID)
-	if got.State != outbox.StatePending || got.LastStatus != 0 || got.LastError == "" {
-		t.Fatalf("after a refused connection: %+v", got)
-	}
+	require.Equal(t, outbox.StatePending, got.State, "after a refused connection")
+	require.Zero(t, got.LastStatus, "after a refused connection")
+	require.NotEmpty(t, got.LastError, "after a refused connection")
 }
 
 func TestJitter(t *testing.T) {
@@ -333,23 +284,18 @@ func TestJitter(t *testing.T) {
 		defer srv.Close()
 		d, err := outbox.New(outbox.WithClock(clock), outbox.WithRandom(seeded(seed)), outbox.WithInsecureTargets(),
 			outbox.WithLogger(discard()), outbox.WithConcurrency(1))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer d.Close()
 		ep := outbox.Endpoint{ID: "e", URL: srv.URL, Secrets: webhook.Secrets{{Value: secretA}}}
 		var ids []string
 		for range 20 {
 			ev, _ := d.NewEvent(event.SessionCreated, event.SessionData{SessionID: "s"})
 			del, err := d.Enqueue(t.Context(), ep, ev)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			ids = append(ids, del.ID)
 		}
-		if _, err := d.DeliverDue(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		_, err = d.DeliverDue(t.Context())
+		require.NoError(t, err)
 		var waits []time.Duration
 		for _, id := range ids {
 			del, _ := d.Delivery(t.Context(), id)
@@ -358,71 +304,53 @@ func TestJitter(t *testing.T) {
 		return waits
 	}
 	a, b, c := run(7), run(7), run(8)
-	if !slices.Equal(a, b) {
-		t.Fatalf("same seed, different jitter: %v vs %v", a, b)
-	}
-	if slices.Equal(a, c) {
-		t.Fatalf("different seeds, same jitter: %v", a)
-	}
+	require.Equal(t, a, b, "same seed, different jitter")
+	require.NotEqual(t, a, c, "different seeds, same jitter")
 	distinct := map[time.Duration]bool{}
 	for _, w := range a {
-		if w < 4500*time.Millisecond || w > 5500*time.Millisecond {
-			t.Errorf("jittered wait %v outside 5 s ± 10 %%", w)
-		}
+		assert.GreaterOrEqual(t, w, 4500*time.Millisecond, "jittered wait %v outside 5 s ± 10 %%", w)
+		assert.LessOrEqual(t, w, 5500*time.Millisecond, "jittered wait %v outside 5 s ± 10 %%", w)
 		distinct[w] = true
 	}
-	if len(distinct) < 15 {
-		t.Errorf("only %d distinct waits among 20", len(distinct))
-	}
+	assert.GreaterOrEqual(t, len(distinct), 15, "distinct waits among 20")
 }
 
 func TestFormatsAndFiltering(t *testing.T) {
 	f := newFixture(t, nil)
 	f.ep.Format = event.FormatCompleted
 	_, err := f.d.Enqueue(t.Context(), f.ep, f.event(event.SessionStarted))
-	if !errors.Is(err, outbox.ErrFiltered) {
-		t.Fatalf("session.started to a completed-format endpoint: %v, want ErrFiltered", err)
-	}
+	require.ErrorIs(t, err, outbox.ErrFiltered, "session.started to a completed-format endpoint")
 	del := f.enqueue(event.SessionVerified)
 	f.pass()
-	if got := f.delivery(del.ID); got.State != outbox.StateDelivered || got.Format != event.FormatCompleted {
-		t.Fatalf("delivery = %+v", got)
-	}
+	got := f.delivery(del.ID)
+	require.Equal(t, outbox.StateDelivered, got.State, "delivery")
+	require.Equal(t, event.FormatCompleted, got.Format, "delivery")
 	reqs := f.recv.Requests()
-	if len(reqs) != 1 {
-		t.Fatalf("%d requests, want 1", len(reqs))
-	}
+	require.Len(t, reqs, 1, "requests")
 	var flat map[string]any
-	if err := json.Unmarshal(reqs[0].Body, &flat); err != nil {
-		t.Fatal(err)
-	}
-	if flat["event"] != "session.completed" || flat["passed"] != true || flat["session_id"] != "sess_1" || flat["reason"] != nil {
-		t.Fatalf("flat payload = %s", reqs[0].Body)
-	}
-	if _, ok := flat["reason"]; !ok {
-		t.Fatal("flat payload lacks reason")
-	}
-	if ts, _ := flat["timestamp"].(string); ts != "2025-06-01T12:00:00Z" {
-		t.Fatalf("timestamp %q", ts)
-	}
+	require.NoError(t, json.Unmarshal(reqs[0].Body, &flat))
+	require.Equal(t, "session.completed", flat["event"], "flat payload %s", reqs[0].Body)
+	require.Equal(t, true, flat["passed"], "flat payload %s", reqs[0].Body)
+	require.Equal(t, "sess_1", flat["session_id"], "flat payload %s", reqs[0].Body)
+	require.Contains(t, flat, "reason", "flat payload lacks reason")
+	require.Nil(t, flat["reason"], "flat payload %s", reqs[0].Body)
+	ts, _ := flat["timestamp"].(string)
+	require.Equal(t, "2025-06-01T12:00:00Z", ts, "timestamp")
 
 	// Subscriptions.
 	f.ep.Format = event.FormatEvent
 	f.ep.Events = []event.EventType{event.SessionFailed}
-	if _, err := f.d.Enqueue(t.Context(), f.ep, f.event(event.SessionVerified)); !errors.Is(err, outbox.ErrFiltered) {
-		t.Fatalf("unsubscribed type: %v, want ErrFiltered", err)
-	}
+	_, err = f.d.Enqueue(t.Context(), f.ep, f.event(event.SessionVerified))
+	require.ErrorIs(t, err, outbox.ErrFiltered, "unsubscribed type")
 	if ds, _ := f.d.Deliveries(t.Context(), outbox.DeliveryFilter{}); len(ds) != 1 {
-		t.Fatalf("filtered events were stored: %d deliveries", len(ds))
+		require.Len(t, ds, 1, "filtered events were stored")
 	}
 }
 
 func TestEnqueueValidation(t *testing.T) {
 	f := newFixture(t, nil)
 	secure, err := outbox.New(outbox.WithLogger(discard()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer secure.Close()
 	ev := f.event(event.SessionVerified)
 	tests := []struct {
@@ -456,20 +384,17 @@ func TestEnqueueValidation(t *testing.T) {
 				e.URL = f.ep.URL
 			}
 			tc.mod(&e)
-			if _, err := tc.d.Enqueue(t.Context(), e, ev); !errors.Is(err, tc.want) {
-				t.Fatalf("Enqueue error = %v, want %v", err, tc.want)
-			}
+			_, err := tc.d.Enqueue(t.Context(), e, ev)
+			require.ErrorIs(t, err, tc.want)
 		})
 	}
-	if ds, _ := f.d.Deliveries(t.Context(), outbox.DeliveryFilter{}); len(ds) != 0 {
-		t.Fatalf("invalid enqueues stored %d deliveries", len(ds))
-	}
+	ds, _ := f.d.Deliveries(t.Context(), outbox.DeliveryFilter{})
+	require.Empty(t, ds, "invalid enqueues stored deliveries")
 	// A valid https endpoint is accepted without the development option.
 	ok := f.ep.Clone()
 	ok.URL = "https://hooks.example.com/x"
-	if _, err := secure.Enqueue(t.Context(), ok, ev); err != nil {
-		t.Fatalf("valid https endpoint: %v", err)
-	}
+	_, err = secure.Enqueue(t.Context(), ok, ev)
+	require.NoError(t, err, "valid https endpoint")
 }
 
 func TestSendTest(t *testing.T) {
@@ -477,43 +402,36 @@ func TestSendTest(t *testing.T) {
 		t.Run(string(format), func(t *testing.T) {
 			f := newFixture(t, []int{200, 500})
 			del, err := f.d.SendTest(t.Context(), f.ep, format)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if del.State != outbox.StateDelivered || del.Attempts != 1 || !del.Test || del.EventType != event.EventTest || del.Claim != "" {
-				t.Fatalf("test delivery = %+v", del)
-			}
+			require.NoError(t, err)
+			require.Equal(t, outbox.StateDelivered, del.State, "test delivery")
+			require.Equal(t, 1, del.Attempts, "test delivery")
+			require.True(t, del.Test, "test delivery")
+			require.Equal(t, event.EventTest, del.EventType, "test delivery")
+			require.Empty(t, del.Claim, "test delivery")
 			body := f.recv.Requests()[0].Body
 			switch format {
 			case event.FormatEvent:
 				ev, err := event.ParseEvent(body)
-				if err != nil || ev.Type != event.EventTest {
-					t.Fatalf("test event %s: %v", body, err)
-				}
+				require.NoError(t, err, "test event %s", body)
+				require.Equal(t, event.EventTest, ev.Type, "test event %s", body)
 			case event.FormatCompleted:
 				c, err := event.ParseCompleted(body)
-				if err != nil || c.Event != event.EventTest || !c.Passed {
-					t.Fatalf("test payload %s: %v", body, err)
-				}
+				require.NoError(t, err, "test payload %s", body)
+				require.Equal(t, event.EventTest, c.Event, "test payload %s", body)
+				require.True(t, c.Passed, "test payload %s", body)
 			}
-			if got := f.delivery(del.ID); got.State != outbox.StateDelivered {
-				t.Fatalf("stored test delivery = %+v", got)
-			}
+			got := f.delivery(del.ID)
+			require.Equal(t, outbox.StateDelivered, got.State, "stored test delivery")
 			// A failing test is reported, not retried.
 			del, err = f.d.SendTest(t.Context(), f.ep, format)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if del.State != outbox.StateFailed || del.LastStatus != 500 {
-				t.Fatalf("failing test delivery = %+v", del)
-			}
+			require.NoError(t, err)
+			require.Equal(t, outbox.StateFailed, del.State, "failing test delivery")
+			require.Equal(t, 500, del.LastStatus, "failing test delivery")
 			f.clock.Advance(time.Hour)
-			if n := f.pass(); n != 0 {
-				t.Fatalf("test delivery retried")
-			}
-			if as := f.attempts(del.ID); len(as) != 1 || as[0].StatusCode != 500 {
-				t.Fatalf("test attempts = %+v", as)
-			}
+			require.Zero(t, f.pass(), "test delivery retried")
+			as := f.attempts(del.ID)
+			require.Len(t, as, 1, "test attempts")
+			require.Equal(t, 500, as[0].StatusCode, "test attempts")
 		})
 	}
 }
@@ -526,26 +444,20 @@ func TestRotationDuringDelivery(t *testing.T) {
 
 	// Overlap rotation for one minute: both sign the retry.
 	f.ep.Secrets = f.ep.Secrets.RotateOverlap(secretB, f.clock.Now(), time.Minute)
-	if err := f.d.SetEndpoint(t.Context(), f.ep); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.d.SetEndpoint(t.Context(), f.ep))
 	f.clock.Advance(5 * time.Second)
 	f.pass()
 	second := f.recv.Requests()[1]
 	for _, scheme := range []webhook.Scheme{webhook.SchemeBody, webhook.SchemeTimestamped, webhook.SchemeStandard} {
 		for _, s := range []string{secretA, secretB} {
 			v := webhook.Verifier{Scheme: scheme, Secrets: []string{s}, Now: f.clock.Now}
-			if err := v.Verify(second.Header, second.Body); err != nil {
-				t.Errorf("overlap: %v with one secret: %v", scheme, err)
-			}
+			assert.NoError(t, v.Verify(second.Header, second.Body), "overlap: %v with one secret", scheme)
 		}
 	}
-	if got := second.Header.Get("X-Liveness-Signature"); strings.Count(got, "sha256=") != 2 {
-		t.Errorf("overlap body signature header %q, want two signatures", got)
-	}
-	if got := f.delivery(del.ID); got.State != outbox.StateDelivered {
-		t.Fatalf("delivery = %+v", got)
-	}
+	sig := second.Header.Get("X-Liveness-Signature")
+	assert.Equal(t, 2, strings.Count(sig, "sha256="), "overlap body signature header %q, want two signatures", sig)
+	got := f.delivery(del.ID)
+	require.Equal(t, outbox.StateDelivered, got.State, "delivery")
 
 	// After the overlap only B signs.
 	f.clock.Advance(time.Minute)
@@ -553,22 +465,16 @@ func TestRotationDuringDelivery(t *testing.T) {
 	f.pass()
 	third := f.recv.Requests()[2]
 	old := webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{secretA}, Now: f.clock.Now}
-	if err := old.Verify(third.Header, third.Body); !errors.Is(err, webhook.ErrBadSignature) {
-		t.Errorf("old secret after overlap: %v, want ErrBadSignature", err)
-	}
+	assert.ErrorIs(t, old.Verify(third.Header, third.Body), webhook.ErrBadSignature, "old secret after overlap")
 	cur := webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{secretB}, Now: f.clock.Now}
-	if err := cur.Verify(third.Header, third.Body); err != nil {
-		t.Errorf("new secret after overlap: %v", err)
-	}
+	assert.NoError(t, cur.Verify(third.Header, third.Body), "new secret after overlap")
 }
 
 func TestImmediateRotationAppliesToQueued(t *testing.T) {
 	f := newFixture(t, []int{200})
 	del := f.enqueue(event.SessionVerified)
 	f.ep.Secrets = f.ep.Secrets.RotateImmediate(secretB)
-	if err := f.d.SetEndpoint(t.Context(), f.ep); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.d.SetEndpoint(t.Context(), f.ep))
 	f.pass()
 	r := f.recv.Requests()[0]
 	for _, tc := range []struct {
@@ -576,13 +482,10 @@ func TestImmediateRotationAppliesToQueued(t *testing.T) {
 		want   error
 	}{{secretA, webhook.ErrBadSignature}, {secretB, nil}} {
 		v := webhook.Verifier{Scheme: webhook.SchemeBody, Secrets: []string{tc.secret}}
-		if err := v.Verify(r.Header, r.Body); !errors.Is(err, tc.want) {
-			t.Errorf("verify with %s: %v, want %v", tc.secret[:10], err, tc.want)
-		}
+		assert.ErrorIs(t, v.Verify(r.Header, r.Body), tc.want, "verify with %s", tc.secret[:10])
 	}
-	if got := f.delivery(del.ID); got.State != outbox.StateDelivered {
-		t.Fatalf("delivery = %+v", got)
-	}
+	got := f.delivery(del.ID)
+	require.Equal(t, outbox.StateDelivered, got.State, "delivery")
 }
 
 func TestRunLoop(t *testing.T) {
@@ -593,31 +496,23 @@ func TestRunLoop(t *testing.T) {
 	go func() { runErr <- f.d.Run(ctx) }()
 
 	del := f.enqueue(event.SessionVerified)
-	if _, err := f.recv.Next(ctx); err != nil {
-		t.Fatal("first attempt never arrived")
-	}
+	_, err := f.recv.Next(ctx)
+	require.NoError(t, err, "first attempt never arrived")
 	// Wait until the loop is idle on its poll timer, then move past the
 	// retry time.
-	if err := f.clock.WaitTimer(ctx, poll); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.delivery(del.ID); got.Attempts != 1 || got.State != outbox.StatePending {
-		t.Fatalf("after first attempt: %+v", got)
-	}
+	require.NoError(t, f.clock.WaitTimer(ctx, poll))
+	got := f.delivery(del.ID)
+	require.Equal(t, 1, got.Attempts, "after first attempt")
+	require.Equal(t, outbox.StatePending, got.State, "after first attempt")
 	f.clock.Advance(5 * time.Second)
-	if _, err := f.recv.Next(ctx); err != nil {
-		t.Fatal("retry never arrived")
-	}
-	if err := f.clock.WaitTimer(ctx, poll); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.delivery(del.ID); got.State != outbox.StateDelivered || got.Attempts != 2 {
-		t.Fatalf("after retry: %+v", got)
-	}
+	_, err = f.recv.Next(ctx)
+	require.NoError(t, err, "retry never arrived")
+	require.NoError(t, f.clock.WaitTimer(ctx, poll))
+	got = f.delivery(del.ID)
+	require.Equal(t, outbox.StateDelivered, got.State, "after retry")
+	require.Equal(t, 2, got.Attempts, "after retry")
 	cancel()
-	if err := <-runErr; !errors.Is(err, context.Canceled) {
-		t.Fatalf("Run returned %v, want context.Canceled", err)
-	}
+	require.ErrorIs(t, <-runErr, context.Canceled, "Run")
 }
 
 func TestCloseKeepsPending(t *testing.T) {
@@ -625,33 +520,24 @@ func TestCloseKeepsPending(t *testing.T) {
 	a := f.enqueue(event.SessionVerified)
 	b := f.enqueue(event.SessionFailed)
 	f.pass() // both answered 503
-	if err := f.d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.d.Enqueue(t.Context(), f.ep, f.event(event.SessionVerified)); !errors.Is(err, outbox.ErrClosed) {
-		t.Fatalf("Enqueue after Close: %v, want ErrClosed", err)
-	}
-	if _, err := f.d.DeliverDue(t.Context()); !errors.Is(err, outbox.ErrClosed) {
-		t.Fatalf("DeliverDue after Close: %v, want ErrClosed", err)
-	}
+	require.NoError(t, f.d.Close())
+	_, err := f.d.Enqueue(t.Context(), f.ep, f.event(event.SessionVerified))
+	require.ErrorIs(t, err, outbox.ErrClosed, "Enqueue after Close")
+	_, err = f.d.DeliverDue(t.Context())
+	require.ErrorIs(t, err, outbox.ErrClosed, "DeliverDue after Close")
 	pending, _ := f.store.Deliveries(t.Context(), outbox.DeliveryFilter{State: outbox.StatePending})
-	if len(pending) != 2 {
-		t.Fatalf("%d pending after Close, want 2", len(pending))
-	}
+	require.Len(t, pending, 2, "pending after Close")
 	// A new dispatcher on the same store finishes the work.
 	d2, err := outbox.New(outbox.WithStore(f.store), outbox.WithClock(f.clock), outbox.WithInsecureTargets(), outbox.WithLogger(discard()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer d2.Close()
 	f.clock.Advance(10 * time.Second)
-	if _, err := d2.DeliverDue(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	_, err = d2.DeliverDue(t.Context())
+	require.NoError(t, err)
 	for _, id := range []string{a.ID, b.ID} {
-		if got, _ := d2.Delivery(t.Context(), id); got.State != outbox.StateDelivered || got.Attempts != 2 {
-			t.Errorf("delivery %s after restart = %+v", id, got)
-		}
+		got, _ := d2.Delivery(t.Context(), id)
+		assert.Equal(t, outbox.StateDelivered, got.State, "delivery %s after restart", id)
+		assert.Equal(t, 2, got.Attempts, "delivery %s after restart", id)
 	}
 }
 
@@ -673,12 +559,9 @@ func TestShutdownWaitsForInflight(t *testing.T) {
 	shut := make(chan error, 1)
 	go func() { shut <- f.d.Shutdown(ctx) }()
 	close(release)
-	if err := <-shut; err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
-	if got := f.delivery(del.ID); got.State != outbox.StateDelivered {
-		t.Fatalf("in-flight delivery after graceful shutdown = %+v", got)
-	}
+	require.NoError(t, <-shut, "Shutdown")
+	got := f.delivery(del.ID)
+	require.Equal(t, outbox.StateDelivered, got.State, "in-flight delivery after graceful shutdown")
 }
 
 func TestShutdownDeadlineAborts(t *testing.T) {
@@ -696,22 +579,19 @@ func TestShutdownDeadlineAborts(t *testing.T) {
 	<-arrived
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel() // the grace period is already over
-	if err := f.d.Shutdown(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Shutdown: %v, want context.Canceled", err)
-	}
+	require.ErrorIs(t, f.d.Shutdown(ctx), context.Canceled, "Shutdown")
 	got := f.delivery(del.ID)
-	if got.State != outbox.StatePending || got.Attempts != 0 || got.Claim != "" || !got.NextAttemptAt.Equal(t0) {
-		t.Fatalf("aborted delivery = %+v, want pending, due now, no attempt counted", got)
-	}
+	require.Equal(t, outbox.StatePending, got.State, "aborted delivery")
+	require.Zero(t, got.Attempts, "aborted delivery: no attempt counted")
+	require.Empty(t, got.Claim, "aborted delivery")
+	require.True(t, got.NextAttemptAt.Equal(t0), "aborted delivery: due now, got %v", got.NextAttemptAt)
 }
 
 func TestGuardedClientOptions(t *testing.T) {
-	if _, err := outbox.New(outbox.WithHTTPClient(&http.Client{Transport: handlerTransport{}})); !errors.Is(err, outbox.ErrUnguardedTransport) {
-		t.Fatalf("custom RoundTripper without the development option: %v, want ErrUnguardedTransport", err)
-	}
-	if _, err := outbox.New(outbox.WithHTTPClient(&http.Client{Transport: handlerTransport{}}), outbox.WithInsecureTargets(), outbox.WithLogger(discard())); err != nil {
-		t.Fatalf("custom RoundTripper with the development option: %v", err)
-	}
+	_, err := outbox.New(outbox.WithHTTPClient(&http.Client{Transport: handlerTransport{}}))
+	require.ErrorIs(t, err, outbox.ErrUnguardedTransport, "custom RoundTripper without the development option")
+	_, err = outbox.New(outbox.WithHTTPClient(&http.Client{Transport: handlerTransport{}}), outbox.WithInsecureTargets(), outbox.WithLogger(discard()))
+	require.NoError(t, err, "custom RoundTripper with the development option")
 	bad := []outbox.Option{
 		outbox.WithAttemptTimeout(0),
 		outbox.WithConcurrency(0),
@@ -720,9 +600,8 @@ func TestGuardedClientOptions(t *testing.T) {
 		outbox.WithRetryPolicy(outbox.RetryPolicy{Delays: []time.Duration{-1}}),
 	}
 	for i, o := range bad {
-		if _, err := outbox.New(o); err == nil {
-			t.Errorf("bad option %d accepted", i)
-		}
+		_, err := outbox.New(o)
+		assert.Error(t, err, "bad option %d accepted", i)
 	}
 }
 
@@ -739,13 +618,10 @@ func TestSendTestCallerCancels(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() { <-arrived; cancel() }()
 	del, err := f.d.SendTest(ctx, f.ep, event.FormatEvent)
-	if err != nil {
-		t.Fatalf("SendTest: %v", err)
-	}
-	if del.State != outbox.StateFailed || del.Attempts != 1 || !strings.Contains(del.LastError, "canceled") {
-		t.Fatalf("cancelled test delivery = %+v", del)
-	}
-	if got := f.delivery(del.ID); got.State != outbox.StateFailed {
-		t.Fatalf("stored test delivery = %+v", got)
-	}
+	require.NoError(t, err, "SendTest")
+	require.Equal(t, outbox.StateFailed, del.State, "cancelled test delivery")
+	require.Equal(t, 1, del.Attempts, "cancelled test delivery")
+	require.Contains(t, del.LastError, "canceled")
+	got := f.delivery(del.ID)
+	require.Equal(t, outbox.StateFailed, got.State, "stored test delivery")
 }

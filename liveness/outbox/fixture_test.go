@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
@@ -64,9 +66,7 @@ func newFixture(t *testing.T, statuses []int, opts ...outbox.Option) *fixture {
 		outbox.WithLogger(discard()),
 	}
 	d, err := outbox.New(append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { d.Close() })
 	f.d = d
 	f.ep = outbox.Endpoint{ID: "ep1", URL: f.srv.URL + "/hook", Secrets: webhook.Secrets{{Value: secretA}}}
@@ -79,18 +79,14 @@ func (f *fixture) event(typ event.EventType) event.Event {
 	f.t.Helper()
 	pass, score := typ == event.SessionVerified, 0.93
 	ev, err := f.d.NewEvent(typ, event.SessionData{SessionID: "sess_1", Passed: &pass, Score: &score})
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	return ev
 }
 
 func (f *fixture) enqueue(typ event.EventType) outbox.Delivery {
 	f.t.Helper()
 	del, err := f.d.Enqueue(f.t.Context(), f.ep, f.event(typ))
-	if err != nil {
-		f.t.Fatalf("Enqueue: %v", err)
-	}
+	require.NoError(f.t, err, "Enqueue")
 	return del
 }
 
@@ -98,27 +94,21 @@ func (f *fixture) enqueue(typ event.EventType) outbox.Delivery {
 func (f *fixture) pass() int {
 	f.t.Helper()
 	n, err := f.d.DeliverDue(f.t.Context())
-	if err != nil {
-		f.t.Fatalf("DeliverDue: %v", err)
-	}
+	require.NoError(f.t, err, "DeliverDue")
 	return n
 }
 
 func (f *fixture) delivery(id string) outbox.Delivery {
 	f.t.Helper()
 	del, err := f.d.Delivery(f.t.Context(), id)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	return del
 }
 
 func (f *fixture) attempts(id string) []outbox.Attempt {
 	f.t.Helper()
 	as, err := f.d.Attempts(f.t.Context(), id)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	return as
 }
 

@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/internal/testenv"
 	"github.com/openliveness/openliveness/liveness/event"
@@ -40,25 +42,18 @@ func startReceiver(t *testing.T, runtime, script, secret string) string {
 	cmd.Env = append(os.Environ(), "WEBHOOK_SECRET="+secret)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		stdin.Close() // the receiver exits when its stdin closes
 		cmd.Wait()
 	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	port, ok := strings.CutPrefix(strings.TrimSpace(line), "PORT ")
-	if err != nil || !ok {
-		t.Fatalf("receiver did not report its port: %q, %v", line, err)
-	}
+	require.NoError(t, err, "receiver did not report its port: %q", line)
+	require.True(t, ok, "receiver did not report its port: %q", line)
 	go io.Copy(io.Discard, stdout)
 	return "http://127.0.0.1:" + port + "/hook"
 }
@@ -78,31 +73,23 @@ func TestInterop(t *testing.T) {
 		t.Run(rc.runtime, func(t *testing.T) {
 			url := startReceiver(t, rc.runtime, rc.script, secretA)
 			d, err := outbox.New(outbox.WithInsecureTargets(), outbox.WithLogger(discard()), outbox.WithRetryPolicy(outbox.NoRetryPolicy()))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer d.Close()
 			deliver := func(ep outbox.Endpoint, typ event.EventType) (outbox.Delivery, receiverAnswer) {
 				t.Helper()
 				pass, score := typ == event.SessionVerified, 0.91
 				ev, err := d.NewEvent(typ, event.SessionData{SessionID: "sess_interop", Passed: &pass, Score: &score,
 					Metadata: map[string]string{"note": "caf\u00e9 <&> \u2713"}})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				del, err := d.Enqueue(t.Context(), ep, ev)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := d.DeliverDue(t.Context()); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
+				_, err = d.DeliverDue(t.Context())
+				require.NoError(t, err)
 				del, _ = d.Delivery(t.Context(), del.ID)
 				as, _ := d.Attempts(t.Context(), del.ID)
 				var ans receiverAnswer
-				if len(as) != 1 || json.Unmarshal([]byte(as[0].Response), &ans) != nil {
-					t.Fatalf("attempts %+v", as)
-				}
+				require.Len(t, as, 1, "attempts")
+				require.NoError(t, json.Unmarshal([]byte(as[0].Response), &ans), "attempts %+v", as)
 				return del, ans
 			}
 			ep := outbox.Endpoint{ID: "interop", URL: url, Secrets: webhook.Secrets{{Value: secretA}}, Schemes: all}
@@ -123,11 +110,10 @@ func TestInterop(t *testing.T) {
 				ep := ep.Clone()
 				ep.Schemes, ep.Format, ep.Secrets = tc.schemes, tc.format, tc.secrets
 				del, ans := deliver(ep, event.SessionVerified)
-				if del.State != outbox.StateDelivered || !slices.Equal(ans.Verified, tc.want) {
-					t.Errorf("%s: state %s, receiver verified %v (error %q), want %v", tc.name, del.State, ans.Verified, ans.Error, tc.want)
-				}
-				if tc.format == event.FormatCompleted && ans.Event["event"] != "session.completed" {
-					t.Errorf("%s: receiver parsed %v", tc.name, ans.Event)
+				assert.Equal(t, outbox.StateDelivered, del.State, "%s (receiver error %q)", tc.name, ans.Error)
+				assert.Equal(t, tc.want, ans.Verified, "%s: receiver verified (error %q)", tc.name, ans.Error)
+				if tc.format == event.FormatCompleted {
+					assert.Equal(t, "session.completed", ans.Event["event"], "%s: receiver parsed %v", tc.name, ans.Event)
 				}
 			}
 
@@ -135,9 +121,10 @@ func TestInterop(t *testing.T) {
 			// the 401 is not retried.
 			wrong := ep.Clone()
 			wrong.Secrets = webhook.Secrets{{Value: secretB}}
-			if del, ans := deliver(wrong, event.SessionFailed); del.State != outbox.StateFailed || del.LastStatus != 401 || ans.Error == "" {
-				t.Errorf("wrong secret: state %s status %d answer %+v", del.State, del.LastStatus, ans)
-			}
+			del, ans := deliver(wrong, event.SessionFailed)
+			assert.Equal(t, outbox.StateFailed, del.State, "wrong secret")
+			assert.Equal(t, 401, del.LastStatus, "wrong secret")
+			assert.NotEmpty(t, ans.Error, "wrong secret: answer %+v", ans)
 
 			// Hand-made requests: a modified body and stale or future
 			// timestamps are refused by each scheme.
@@ -146,15 +133,11 @@ func TestInterop(t *testing.T) {
 				t.Helper()
 				h := http.Header{}
 				s := webhook.Signer{Schemes: schemes, Secrets: webhook.Secrets{{Value: secretA}}}
-				if err := s.Sign(h, "9d3c1f7e-4b6a-4e2d-8c1b-5a7f9e3d2c10", at, body); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, s.Sign(h, "9d3c1f7e-4b6a-4e2d-8c1b-5a7f9e3d2c10", at, body))
 				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(sent))
 				req.Header = h
 				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				resp.Body.Close()
 				return resp.StatusCode
 			}
@@ -162,19 +145,13 @@ func TestInterop(t *testing.T) {
 			modified := bytes.Replace(body, []byte("true"), []byte("tru\u0065"), 1)
 			modified = append(modified, ' ')
 			for _, sc := range []webhook.Scheme{webhook.SchemeBody, webhook.SchemeTimestamped, webhook.SchemeStandard} {
-				if got := post(sc, now, body); got != 200 {
-					t.Errorf("%v, intact: status %d", sc, got)
-				}
-				if got := post(sc, now, modified); got != 401 {
-					t.Errorf("%v, modified body: status %d, want 401", sc, got)
-				}
+				assert.Equal(t, 200, post(sc, now, body), "%v, intact", sc)
+				assert.Equal(t, 401, post(sc, now, modified), "%v, modified body", sc)
 				if sc == webhook.SchemeBody {
 					continue
 				}
 				for _, skew := range []time.Duration{-400 * time.Second, 400 * time.Second} {
-					if got := post(sc, now.Add(skew), body); got != 401 {
-						t.Errorf("%v, timestamp %v off: status %d, want 401", sc, skew, got)
-					}
+					assert.Equal(t, 401, post(sc, now.Add(skew), body), "%v, timestamp %v off", sc, skew)
 				}
 			}
 		})

@@ -6,6 +6,9 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestForbidden(t *testing.T) {
@@ -58,25 +61,22 @@ func TestForbidden(t *testing.T) {
 		t.Run(tc.addr, func(t *testing.T) {
 			ip := netip.MustParseAddr(tc.addr)
 			reason, got := Forbidden(ip)
-			if got != tc.forbidden {
-				t.Fatalf("Forbidden(%s) = %v (%s), want %v", tc.addr, got, reason, tc.forbidden)
-			}
-			if got && reason == "" {
-				t.Fatal("no reason given")
+			require.Equal(t, tc.forbidden, got, "Forbidden(%s) (%s)", tc.addr, reason)
+			if got {
+				require.NotEmpty(t, reason, "no reason given")
 			}
 			// The dial hook agrees.
 			err := dialControl("tcp", netip.AddrPortFrom(ip, 443).String(), nil)
-			if (err != nil) != tc.forbidden || err != nil && !errors.Is(err, ErrForbiddenAddress) {
-				t.Fatalf("dialControl(%s) = %v", tc.addr, err)
+			if tc.forbidden {
+				require.ErrorIs(t, err, ErrForbiddenAddress, "dialControl(%s)", tc.addr)
+			} else {
+				require.NoError(t, err, "dialControl(%s)", tc.addr)
 			}
 		})
 	}
-	if _, bad := Forbidden(netip.Addr{}); !bad {
-		t.Error("the zero address is allowed")
-	}
-	if err := dialControl("tcp", "not-an-address", nil); !errors.Is(err, ErrForbiddenAddress) {
-		t.Errorf("dialControl(garbage) = %v", err)
-	}
+	_, bad := Forbidden(netip.Addr{})
+	assert.True(t, bad, "the zero address is allowed")
+	assert.ErrorIs(t, dialControl("tcp", "not-an-address", nil), ErrForbiddenAddress, "dialControl(garbage)")
 }
 
 func TestCheckURL(t *testing.T) {
@@ -106,8 +106,10 @@ func TestCheckURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		err := CheckURL(tc.url, tc.insecure)
-		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
-			t.Errorf("CheckURL(%q, %v) = %v, want %v", tc.url, tc.insecure, err, tc.want)
+		if tc.want == nil {
+			assert.NoError(t, err, "CheckURL(%q, %v)", tc.url, tc.insecure)
+		} else {
+			assert.ErrorIs(t, err, tc.want, "CheckURL(%q, %v)", tc.url, tc.insecure)
 		}
 	}
 }
@@ -115,22 +117,13 @@ func TestCheckURL(t *testing.T) {
 func TestGuardTransport(t *testing.T) {
 	base := &http.Transport{Proxy: http.ProxyFromEnvironment}
 	tr := guardTransport(base, true, 5*time.Second)
-	if tr.Proxy != nil {
-		t.Error("guarded transport keeps a proxy")
-	}
-	if tr.DialContext == nil || tr.DialTLSContext != nil {
-		t.Error("guarded transport does not dial through the guarded dialer")
-	}
-	if base.Proxy == nil {
-		t.Error("the caller's transport was modified")
-	}
+	assert.Nil(t, tr.Proxy, "guarded transport keeps a proxy")
+	assert.NotNil(t, tr.DialContext, "guarded transport does not dial through the guarded dialer")
+	assert.Nil(t, tr.DialTLSContext, "guarded transport does not dial through the guarded dialer")
+	assert.NotNil(t, base.Proxy, "the caller's transport was modified")
 	c, err := buildClient(nil, true, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.CheckRedirect == nil {
-		t.Error("client follows redirects")
-	}
+	require.NoError(t, err)
+	assert.NotNil(t, c.CheckRedirect, "client follows redirects")
 }
 
 func TestClassify(t *testing.T) {
@@ -150,9 +143,7 @@ func TestClassify(t *testing.T) {
 		{600, nil, outcomeFail},
 	}
 	for _, tc := range tests {
-		if got := classify(tc.status, tc.err); got != tc.want {
-			t.Errorf("classify(%d, %v) = %v, want %v", tc.status, tc.err, got, tc.want)
-		}
+		assert.Equal(t, tc.want, classify(tc.status, tc.err), "classify(%d, %v)", tc.status, tc.err)
 	}
 }
 
@@ -172,9 +163,8 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 	for _, tc := range tests {
 		got, ok := parseRetryAfter(tc.v, now)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tc.v, got, ok, tc.want, tc.ok)
-		}
+		assert.Equal(t, tc.want, got, "parseRetryAfter(%q)", tc.v)
+		assert.Equal(t, tc.ok, ok, "parseRetryAfter(%q) ok", tc.v)
 	}
 }
 
@@ -184,21 +174,16 @@ func TestRetryPolicyNext(t *testing.T) {
 	for n, want := range map[int]time.Duration{1: 5 * time.Second, 2: 30 * time.Second, 5: time.Hour} {
 		lo, _ := p.Next(n, 0, 0)
 		mid, _ := p.Next(n, 0.5, 0)
-		if mid != want || lo != want*9/10 {
-			t.Errorf("Next(%d): u=0 %v, u=0.5 %v; want %v and %v", n, lo, mid, want*9/10, want)
-		}
+		assert.Equal(t, want, mid, "Next(%d) u=0.5", n)
+		assert.Equal(t, want*9/10, lo, "Next(%d) u=0", n)
 	}
-	if _, ok := p.Next(6, 0.5, 0); ok {
-		t.Error("a seventh attempt was scheduled")
-	}
-	if _, ok := p.Next(0, 0.5, 0); ok {
-		t.Error("attempt 0 scheduled")
-	}
-	if d, _ := p.Next(1, 0.5, 2*time.Hour); d != time.Hour {
-		t.Errorf("Retry-After 2h capped to %v, want 1h", d)
-	}
+	_, ok := p.Next(6, 0.5, 0)
+	assert.False(t, ok, "a seventh attempt was scheduled")
+	_, ok = p.Next(0, 0.5, 0)
+	assert.False(t, ok, "attempt 0 scheduled")
+	d, _ := p.Next(1, 0.5, 2*time.Hour)
+	assert.Equal(t, time.Hour, d, "Retry-After 2h capped")
 	p.MaxRetryAfter = 3 * time.Hour
-	if d, _ := p.Next(1, 0.5, 2*time.Hour); d != 2*time.Hour {
-		t.Errorf("Retry-After 2h with a 3h cap = %v", d)
-	}
+	d, _ = p.Next(1, 0.5, 2*time.Hour)
+	assert.Equal(t, 2*time.Hour, d, "Retry-After 2h with a 3h cap")
 }

@@ -4,8 +4,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/outbox"
@@ -23,9 +24,7 @@ func TestDialTimeGuard(t *testing.T) {
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
 	target := "https://localhost:" + u.Port() + "/hook"
-	if err := outbox.CheckURL(target, false); err != nil {
-		t.Fatalf("CheckURL(%s) = %v; the test needs a name that passes registration", target, err)
-	}
+	require.NoError(t, outbox.CheckURL(target, false), "the test needs a name that passes registration")
 
 	// Skip certificate verification (the test certificate does not name
 	// localhost), so that only the guard stands between the dispatcher and
@@ -42,38 +41,27 @@ func TestDialTimeGuard(t *testing.T) {
 			opts = append(opts, outbox.WithInsecureTargets())
 		}
 		d, err := outbox.New(opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ep := outbox.Endpoint{ID: "internal", URL: target, Secrets: webhook.Secrets{{Value: secretA}}}
 		ev, _ := d.NewEvent(event.SessionVerified, event.SessionData{SessionID: "s"})
 		del, err := d.Enqueue(t.Context(), ep, ev)
-		if err != nil {
-			t.Fatalf("dev=%v: Enqueue: %v", dev, err)
-		}
-		if _, err := d.DeliverDue(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "dev=%v: Enqueue", dev)
+		_, err = d.DeliverDue(t.Context())
+		require.NoError(t, err)
 		got, _ := d.Delivery(t.Context(), del.ID)
 		as, _ := d.Attempts(t.Context(), del.ID)
 		d.Close()
 		if dev {
-			if got.State != outbox.StateDelivered {
-				t.Fatalf("development option: delivery %+v", got)
-			}
+			require.Equal(t, outbox.StateDelivered, got.State, "development option: delivery %+v", got)
 			continue
 		}
-		if got.State != outbox.StateFailed || got.Attempts != 1 || !strings.Contains(got.LastError, "forbidden target address") {
-			t.Fatalf("guarded delivery to localhost = %+v, want failed by the guard", got)
-		}
-		if len(as) != 1 || as[0].StatusCode != 0 || !strings.Contains(as[0].Error, "loopback") {
-			t.Fatalf("attempt log = %+v", as)
-		}
-		if n := len(recv.Requests()); n != 0 {
-			t.Fatalf("receiver got %d requests through the guard", n)
-		}
+		require.Equal(t, outbox.StateFailed, got.State, "guarded delivery to localhost")
+		require.Equal(t, 1, got.Attempts, "guarded delivery to localhost")
+		require.Contains(t, got.LastError, "forbidden target address")
+		require.Len(t, as, 1, "attempt log")
+		require.Zero(t, as[0].StatusCode, "attempt log")
+		require.Contains(t, as[0].Error, "loopback")
+		require.Empty(t, recv.Requests(), "requests through the guard")
 	}
-	if n := len(recv.Requests()); n != 1 {
-		t.Fatalf("receiver got %d requests in all, want 1 (the development run)", n)
-	}
+	require.Len(t, recv.Requests(), 1, "requests in all (the development run)")
 }

@@ -2,11 +2,12 @@ package outbox_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/outbox"
@@ -26,9 +27,7 @@ func TestRunScheduleSynctest(t *testing.T) {
 			outbox.WithRetryPolicy(noJitter()),
 			outbox.WithLogger(discard()),
 		)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(t.Context())
 		runErr := make(chan error, 1)
 		go func() { runErr <- d.Run(ctx) }()
@@ -36,9 +35,7 @@ func TestRunScheduleSynctest(t *testing.T) {
 		start := time.Now()
 		ev, _ := d.NewEvent(event.SessionVerified, event.SessionData{SessionID: "s"})
 		del, err := d.Enqueue(ctx, outbox.Endpoint{ID: "e", URL: "http://receiver.test/hook", Secrets: webhook.Secrets{{Value: secretA}}}, ev)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		// Offsets of the six attempts: 0, then 5 s, 30 s, 2 min, 10 min and
 		// 1 h after the previous one. Run polls every second, so an attempt
 		// happens within a second of its due time.
@@ -46,24 +43,17 @@ func TestRunScheduleSynctest(t *testing.T) {
 			if off > 0 {
 				time.Sleep(time.Until(start.Add(off - time.Millisecond)))
 				synctest.Wait()
-				if got := len(recv.Requests()); got != i {
-					t.Fatalf("just before +%v: %d requests, want %d", off, got, i)
-				}
+				require.Len(t, recv.Requests(), i, "just before +%v", off)
 			}
 			time.Sleep(time.Until(start.Add(off + time.Second)))
 			synctest.Wait()
-			if got := len(recv.Requests()); got != i+1 {
-				t.Fatalf("at +%v+1s: %d requests, want %d", off, got, i+1)
-			}
+			require.Len(t, recv.Requests(), i+1, "at +%v+1s", off)
 		}
 		got, _ := d.Delivery(ctx, del.ID)
-		if got.State != outbox.StateDelivered || got.Attempts != 6 {
-			t.Fatalf("delivery = %+v", got)
-		}
+		require.Equal(t, outbox.StateDelivered, got.State, "delivery = %+v", got)
+		require.Equal(t, 6, got.Attempts, "delivery = %+v", got)
 		cancel()
-		if err := <-runErr; !errors.Is(err, context.Canceled) {
-			t.Fatalf("Run: %v", err)
-		}
+		require.ErrorIs(t, <-runErr, context.Canceled, "Run")
 		d.Close()
 	})
 }

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/liveness/event"
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/boltstore"
@@ -118,86 +121,62 @@ func TestCrashRestart(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envChild+"="+path, envURL+"="+srv.URL)
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	select {
 	case <-inFlight:
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
 		cmd.Wait()
-		t.Fatal("the child never reached the fourth delivery")
+		require.FailNow(t, "the child never reached the fourth delivery")
 	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Process.Kill())
 	cmd.Wait()
 
 	s, err := boltstore.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer s.Close()
 	ctx := t.Context()
 	before, err := s.Deliveries(ctx, outbox.DeliveryFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(before) != nEvents {
-		t.Fatalf("%d deliveries in the file after the crash, want %d", len(before), nEvents)
-	}
+	require.NoError(t, err)
+	require.Len(t, before, nEvents, "deliveries in the file after the crash")
 	delivered := map[string]bool{}
 	for _, d := range before {
 		if d.State == outbox.StateDelivered {
 			delivered[d.EventID] = true
 		}
 	}
-	if len(delivered) != 3 {
-		t.Fatalf("%d delivered before the crash, want 3", len(delivered))
-	}
+	require.Len(t, delivered, 3, "delivered before the crash")
 
 	// Restart: a new dispatcher on the same file, its clock past the dead
 	// process's lease.
 	clock := outboxtest.NewClock(time.Now().Add(time.Minute))
 	d2, err := outbox.New(outbox.WithStore(s), outbox.WithClock(clock), outbox.WithInsecureTargets(),
 		outbox.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer d2.Close()
-	if n, err := d2.DeliverDue(ctx); err != nil || n != 3 {
-		t.Fatalf("after restart DeliverDue = %d, %v; want the 3 undelivered", n, err)
-	}
-	if n, _ := d2.DeliverDue(ctx); n != 0 {
-		t.Fatalf("a second pass attempted %d", n)
-	}
+	n, err := d2.DeliverDue(ctx)
+	require.NoError(t, err, "after restart DeliverDue")
+	require.Equal(t, 3, n, "after restart DeliverDue, want the 3 undelivered")
+	n, _ = d2.DeliverDue(ctx)
+	require.Zero(t, n, "a second pass attempted")
 
 	after, _ := s.Deliveries(ctx, outbox.DeliveryFilter{})
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	for _, d := range after {
-		if d.State != outbox.StateDelivered {
-			t.Errorf("delivery %s is %s after restart", d.ID, d.State)
-		}
-		if rec.answered[d.EventID] != 1 {
-			t.Errorf("event %s answered 2xx %d times, want 1", d.EventID, rec.answered[d.EventID])
-		}
+		assert.Equal(t, outbox.StateDelivered, d.State, "delivery %s after restart", d.ID)
+		assert.Equal(t, 1, rec.answered[d.EventID], "event %s answered 2xx", d.EventID)
 		seen := rec.byEvent[d.EventID]
-		switch {
-		case delivered[d.EventID] && len(seen) != 1:
-			t.Errorf("event %s delivered before the crash was sent %d times", d.EventID, len(seen))
-		case len(seen) == 0:
-			t.Errorf("event %s lost", d.EventID)
+		if delivered[d.EventID] {
+			assert.Len(t, seen, 1, "event %s delivered before the crash", d.EventID)
+		} else {
+			assert.NotEmpty(t, seen, "event %s lost", d.EventID)
 		}
 		for _, id := range seen {
-			if id != d.ID {
-				t.Errorf("event %s sent with delivery id %s, want %s on every attempt", d.EventID, id, d.ID)
-			}
+			assert.Equal(t, d.ID, id, "event %s delivery id on every attempt", d.EventID)
 		}
 	}
-	if rec.total != nEvents+1 {
-		t.Errorf("receiver saw %d requests, want %d (one repeat of the request in flight)", rec.total, nEvents+1)
-	}
+	assert.Equal(t, nEvents+1, rec.total, "receiver requests (one repeat of the request in flight)")
 }
 
 // TestCrashAfter2xxBeforeRecord abandons a dispatcher after the receiver
@@ -208,9 +187,7 @@ func TestCrashRestart(t *testing.T) {
 func TestCrashAfter2xxBeforeRecord(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "outbox.db")
 	s1, err := boltstore.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := newReceived()
 	arrived := make(chan struct{}, 1)
 	release := make(chan struct{})
@@ -232,54 +209,41 @@ func TestCrashAfter2xxBeforeRecord(t *testing.T) {
 	clock := outboxtest.NewClock(t0)
 	quiet := outbox.WithLogger(slog.New(slog.DiscardHandler))
 	d1, err := outbox.New(outbox.WithStore(s1), outbox.WithClock(clock), outbox.WithInsecureTargets(), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ep := outbox.Endpoint{ID: "ep", URL: srv.URL, Secrets: webhook.Secrets{{Value: secret}}}
 	ev, _ := d1.NewEvent(event.SessionFailed, event.SessionData{SessionID: "s"})
 	del, err := d1.Enqueue(t.Context(), ep, ev)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	passDone := make(chan struct{})
 	go func() { d1.DeliverDue(context.Background()); close(passDone) }()
 	<-arrived
-	if err := s1.Close(); err != nil { // the crash: nothing more reaches the file
-		t.Fatal(err)
-	}
+	// The crash: nothing more reaches the file.
+	require.NoError(t, s1.Close())
 	close(release) // the receiver answers 200, too late to be recorded
 	<-passDone
 	d1.Close()
 
 	s2, err := boltstore.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer s2.Close()
 	d2, err := outbox.New(outbox.WithStore(s2), outbox.WithClock(clock), outbox.WithInsecureTargets(), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer d2.Close()
 	got, _ := d2.Delivery(t.Context(), del.ID)
-	if got.State != outbox.StatePending || got.Attempts != 0 {
-		t.Fatalf("after the crash: %+v, want pending without a recorded attempt", got)
-	}
+	require.Equal(t, outbox.StatePending, got.State, "after the crash, want pending")
+	require.Zero(t, got.Attempts, "after the crash, want no recorded attempt")
 	clock.Advance(time.Minute) // past the dead dispatcher's lease
-	if n, err := d2.DeliverDue(t.Context()); n != 1 || err != nil {
-		t.Fatalf("DeliverDue = %d, %v", n, err)
-	}
+	n, err := d2.DeliverDue(t.Context())
+	require.NoError(t, err, "DeliverDue")
+	require.Equal(t, 1, n, "DeliverDue")
 	clock.Advance(24 * time.Hour)
-	if n, _ := d2.DeliverDue(t.Context()); n != 0 {
-		t.Fatalf("delivered delivery attempted again (%d)", n)
-	}
+	n, _ = d2.DeliverDue(t.Context())
+	require.Zero(t, n, "delivered delivery attempted again")
 	got, _ = d2.Delivery(t.Context(), del.ID)
-	if got.State != outbox.StateDelivered || got.Attempts != 1 {
-		t.Fatalf("after restart: %+v", got)
-	}
+	require.Equal(t, outbox.StateDelivered, got.State, "after restart")
+	require.Equal(t, 1, got.Attempts, "after restart")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if ids := rec.byEvent[del.EventID]; len(ids) != 2 || ids[0] != del.ID || ids[1] != del.ID {
-		t.Fatalf("receiver saw delivery ids %v for the event, want %s twice", ids, del.ID)
-	}
+	ids := rec.byEvent[del.EventID]
+	require.Equal(t, []string{del.ID, del.ID}, ids, "receiver delivery ids for the event")
 }

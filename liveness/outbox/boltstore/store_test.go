@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/liveness/outbox"
 	"github.com/openliveness/openliveness/liveness/outbox/boltstore"
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
@@ -12,9 +14,7 @@ import (
 func openTemp(t *testing.T, path string) *boltstore.Store {
 	t.Helper()
 	s, err := boltstore.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -27,9 +27,7 @@ func TestConformance(t *testing.T) {
 		Reopen: func(t *testing.T, s outbox.Store) outbox.Store {
 			bs := s.(*boltstore.Store)
 			path := bs.Path()
-			if err := bs.Close(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, bs.Close())
 			return openTemp(t, path)
 		},
 	})

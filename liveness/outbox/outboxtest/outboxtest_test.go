@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/liveness/outbox/outboxtest"
 	"github.com/openliveness/openliveness/webhook"
 )
@@ -30,46 +32,29 @@ func TestClock(t *testing.T) {
 	c.AfterFunc(2*time.Second, add("2s"))
 	stopped := c.AfterFunc(time.Second, add("stopped"))
 	c.AfterFunc(3*time.Second, add("3s"))
-	if c.Pending() != 3 {
-		t.Fatalf("Pending = %d", c.Pending())
-	}
-	if !stopped.Stop() || stopped.Stop() {
-		t.Fatal("Stop did not report the pending timer once")
-	}
+	require.Equal(t, 3, c.Pending(), "Pending")
+	require.True(t, stopped.Stop(), "Stop did not report the pending timer")
+	require.False(t, stopped.Stop(), "Stop reported the pending timer twice")
 	c.Advance(2 * time.Second)
 	<-done
-	if got := c.Now(); !got.Equal(start.Add(2 * time.Second)) {
-		t.Fatalf("Now = %v", got)
-	}
+	require.True(t, c.Now().Equal(start.Add(2*time.Second)), "Now = %v", c.Now())
 	mu.Lock()
-	if len(fired) != 1 || fired[0] != "2s" {
-		t.Fatalf("fired %v after 2s", fired)
-	}
+	require.Equal(t, []string{"2s"}, fired, "fired after 2s")
 	mu.Unlock()
 	c.Set(start) // never backwards
-	if !c.Now().Equal(start.Add(2 * time.Second)) {
-		t.Fatal("Set moved the clock backwards")
-	}
+	require.True(t, c.Now().Equal(start.Add(2*time.Second)), "Set moved the clock backwards")
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	if err := c.WaitTimer(ctx, 3*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.WaitTimer(ctx, 3*time.Second))
 	c.Advance(time.Second)
 	<-done
-	if c.Pending() != 0 {
-		t.Fatalf("Pending = %d after all fired", c.Pending())
-	}
+	require.Zero(t, c.Pending(), "Pending after all fired")
 	// Waiting for a timer that is registered later.
 	go c.AfterFunc(time.Minute, func() {})
-	if err := c.WaitTimers(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.WaitTimers(ctx, 1))
 	short, cancel2 := context.WithCancel(t.Context())
 	cancel2()
-	if err := c.WaitTimer(short, time.Hour); err == nil {
-		t.Fatal("WaitTimer on an absent timer returned nil")
-	}
+	require.Error(t, c.WaitTimer(short, time.Hour), "WaitTimer on an absent timer returned nil")
 }
 
 func TestReceiver(t *testing.T) {
@@ -82,9 +67,7 @@ func TestReceiver(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
 		req.Header.Set("X-Liveness-Signature", sig)
 		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp.Body.Close()
 		return resp
 	}
@@ -92,20 +75,20 @@ func TestReceiver(t *testing.T) {
 	want := []int{500, 202, 202, 401}
 	for i, sig := range []string{good, good, good, "sha256=00"} {
 		resp := post(sig)
-		if resp.StatusCode != want[i] || resp.Header.Get("Retry-After") != "3" {
-			t.Fatalf("request %d: %d %v", i, resp.StatusCode, resp.Header)
-		}
+		require.Equal(t, want[i], resp.StatusCode, "request %d", i)
+		require.Equal(t, "3", resp.Header.Get("Retry-After"), "request %d", i)
 	}
 	reqs := r.Requests()
-	if len(reqs) != 4 || reqs[3].Verified == nil || reqs[0].Verified != nil || string(reqs[0].Body) != "{}" || reqs[1].Status != 202 {
-		t.Fatalf("requests = %+v", reqs)
-	}
+	require.Len(t, reqs, 4)
+	require.NotNil(t, reqs[3].Verified, "requests = %+v", reqs)
+	require.Nil(t, reqs[0].Verified, "requests = %+v", reqs)
+	require.Equal(t, "{}", string(reqs[0].Body))
+	require.Equal(t, 202, reqs[1].Status)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	for i := range 4 {
 		got, err := r.Next(ctx)
-		if err != nil || got.Status != want[i] {
-			t.Fatalf("Next %d = %+v, %v", i, got, err)
-		}
+		require.NoError(t, err, "Next %d", i)
+		require.Equal(t, want[i], got.Status, "Next %d", i)
 	}
 }
