@@ -2,13 +2,15 @@ package webhook_test
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/webhook"
 )
@@ -21,9 +23,7 @@ func TestMiddleware(t *testing.T) {
 	var seen []byte
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen, _ = io.ReadAll(r.Body)
-		if r.ContentLength != int64(len(seen)) {
-			t.Errorf("ContentLength %d, body %d bytes", r.ContentLength, len(seen))
-		}
+		assert.Equal(t, int64(len(seen)), r.ContentLength, "ContentLength against the body")
 		w.WriteHeader(http.StatusNoContent)
 	})
 	v := &webhook.Verifier{Scheme: webhook.SchemeStandard, Secrets: []string{secretB, secretA}, Now: func() time.Time { return now }, MaxBodyBytes: 1024}
@@ -35,30 +35,21 @@ func TestMiddleware(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
 		req.Header = h.Clone()
 		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if got := post(h, body); got != http.StatusNoContent || !bytes.Equal(seen, body) {
-		t.Fatalf("valid request: status %d, handler saw %q", got, seen)
-	}
+	require.Equal(t, http.StatusNoContent, post(h, body), "valid request")
+	require.Equal(t, body, seen, "valid request: what the handler saw")
 	seen = nil
 	tampered := bytes.Replace(body, []byte("true"), []byte("TRUE"), 1)
-	if got := post(h, tampered); got != http.StatusUnauthorized || seen != nil {
-		t.Fatalf("tampered body: status %d, handler called: %v", got, seen != nil)
-	}
-	if got := post(http.Header{}, body); got != http.StatusUnauthorized {
-		t.Fatalf("unsigned: status %d", got)
-	}
-	if got := post(h, bytes.Repeat([]byte("x"), 1025)); got != http.StatusRequestEntityTooLarge || seen != nil {
-		t.Fatalf("oversized: status %d", got)
-	}
+	require.Equal(t, http.StatusUnauthorized, post(h, tampered), "tampered body")
+	require.Nil(t, seen, "tampered body: handler called")
+	require.Equal(t, http.StatusUnauthorized, post(http.Header{}, body), "unsigned")
+	require.Equal(t, http.StatusRequestEntityTooLarge, post(h, bytes.Repeat([]byte("x"), 1025)), "oversized")
+	require.Nil(t, seen, "oversized: handler called")
 	old := signed(t, webhook.SchemeStandard, webhook.Secrets{{Value: secretA}}, now.Add(-10*time.Minute), body)
-	if got := post(old, body); got != http.StatusUnauthorized {
-		t.Fatalf("stale: status %d", got)
-	}
+	require.Equal(t, http.StatusUnauthorized, post(old, body), "stale")
 
 	// A custom error handler sees the sentinel.
 	var gotErr error
@@ -70,16 +61,13 @@ func TestMiddleware(t *testing.T) {
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
 	v2.Middleware(handler).ServeHTTP(rec, req)
-	if rec.Code != http.StatusTeapot || !errors.Is(gotErr, webhook.ErrNoSignature) {
-		t.Fatalf("custom error handler: code %d, err %v", rec.Code, gotErr)
-	}
+	require.Equal(t, http.StatusTeapot, rec.Code, "custom error handler")
+	require.ErrorIs(t, gotErr, webhook.ErrNoSignature, "custom error handler")
 	// A misconfigured verifier is a server error, not the sender's fault.
 	bad := &webhook.Verifier{Scheme: webhook.SchemeStandard}
 	rec = httptest.NewRecorder()
 	req = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
 	req.Header = h.Clone()
 	bad.Middleware(handler).ServeHTTP(rec, req)
-	if rec.Code != http.StatusInternalServerError {
-		t.Fatalf("verifier without secrets: code %d", rec.Code)
-	}
+	require.Equal(t, http.StatusInternalServerError, rec.Code, "verifier without secrets")
 }
