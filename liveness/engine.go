@@ -590,14 +590,29 @@ func (e *Engine) ExpireDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// startupGrace bounds how long Run leaves fresh intents to the replica
+// that committed them before relaying them itself.
+const startupGrace = 10 * time.Second
+
 // Run does the engine's background work until ctx ends: at start-up it
-// relays every intent left in the outbox (Reconcile); then it expires due
-// sessions every few seconds, reconciles intents older than the reconcile
-// age (WithReconcileInterval) and prunes ended sessions on the retention
-// schedule (WithRetention).
+// relays the intents left in the outbox (Reconcile) — at once those older
+// than a start-up grace (the reconcile age, at most 10 s), and after the
+// grace every intent committed before the start, since another replica
+// sharing the store relays its fresh intents itself within moments; then
+// it expires due sessions every few seconds, reconciles intents older than
+// the reconcile age (WithReconcileInterval) and prunes ended sessions on
+// the retention schedule (WithRetention).
 func (e *Engine) Run(ctx context.Context) error {
-	if _, err := e.Reconcile(ctx, e.cfg.clock()); err != nil && ctx.Err() == nil {
+	start := e.cfg.clock()
+	grace := min(e.cfg.reconcileAge, startupGrace)
+	if _, err := e.Reconcile(ctx, start.Add(-grace)); err != nil && ctx.Err() == nil {
 		e.cfg.logger.Warn("liveness: reconciling the outbox at start-up", "err", err)
+	}
+	var orphans <-chan time.Time
+	if grace > 0 {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		orphans = t.C
 	}
 	sweep := time.NewTicker(e.cfg.sweepInterval)
 	defer sweep.Stop()
@@ -618,6 +633,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-sweep.C:
 			_, err = e.ExpireDue(ctx)
 			what = "expiring sessions"
+		case <-orphans:
+			orphans = nil
+			_, err = e.Reconcile(ctx, start)
+			what = "reconciling the outbox after the start-up grace"
 		case <-rec.C:
 			_, err = e.Reconcile(ctx, e.cfg.clock().Add(-e.cfg.reconcileAge))
 			what = "reconciling the outbox"
