@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
 
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/audit"
@@ -88,9 +89,7 @@ func newCluster(t testing.TB, receiverDelay time.Duration, extraFlags ...string)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ropt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rdb := redis.NewClient(ropt)
 	t.Cleanup(func() { rdb.Close() })
 	if err := rdb.Ping(ctx).Err(); err != nil {
@@ -106,9 +105,8 @@ func newCluster(t testing.TB, receiverDelay time.Duration, extraFlags ...string)
 	tag := strings.ToLower(rand.Text()[:12])
 	c.prefix = "olit:" + tag + ":"
 	schema := "it_" + tag
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
+	_, err = admin.Exec(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -122,26 +120,21 @@ func newCluster(t testing.TB, receiverDelay time.Duration, extraFlags ...string)
 		}
 	})
 	u, err := url.Parse(pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	q := u.Query()
 	q.Set("search_path", schema)
 	q.Set("pool_max_conns", "16")
 	u.RawQuery = q.Encode()
 	c.postgresURL = u.String()
-	if c.pool, err = pgxpool.New(context.Background(), c.postgresURL); err != nil {
-		t.Fatal(err)
-	}
+	c.pool, err = pgxpool.New(context.Background(), c.postgresURL)
+	require.NoError(t, err)
 	t.Cleanup(c.pool.Close)
 
-	if c.bin, err = buildServer(); err != nil {
-		t.Fatal(err)
-	}
+	c.bin, err = buildServer()
+	require.NoError(t, err)
 	c.apiKey = "lv_" + strings.Repeat("k", 43)
-	if c.secret, err = webhook.GenerateSecret(rand.Reader); err != nil {
-		t.Fatal(err)
-	}
+	c.secret, err = webhook.GenerateSecret(rand.Reader)
+	require.NoError(t, err)
 	c.auditSeed = make([]byte, ed25519.SeedSize)
 	rand.Read(c.auditSeed)
 	c.receiver = &receiver{delay: receiverDelay, verifier: &webhook.Verifier{Scheme: webhook.SchemeBody, Secrets: []string{c.secret}}, byID: map[string][]receipt{}}
@@ -191,12 +184,8 @@ func (c *cluster) start(t testing.TB, name string) *replica {
 	r := &replica{name: name, cmd: exec.Command(c.bin, args...), logs: &lockedBuffer{}, done: make(chan struct{})}
 	r.cmd.Stderr = r.logs
 	stdout, err := r.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, r.cmd.Start())
 	go func() { r.cmd.Wait(); close(r.done) }()
 	t.Cleanup(func() {
 		r.cmd.Process.Signal(syscall.SIGTERM)
@@ -224,9 +213,9 @@ func (c *cluster) start(t testing.TB, name string) *replica {
 	case a := <-addr:
 		r.base = "http://" + a
 	case <-r.done:
-		t.Fatalf("replica %s exited at start:\n%s", name, r.logs.String())
+		require.FailNowf(t, "replica exited at start", "replica %s:\n%s", name, r.logs.String())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("replica %s did not start:\n%s", name, r.logs.String())
+		require.FailNowf(t, "replica did not start", "replica %s:\n%s", name, r.logs.String())
 	}
 	return r
 }
@@ -234,9 +223,7 @@ func (c *cluster) start(t testing.TB, name string) *replica {
 // kill ends the replica with SIGKILL: no shutdown, no cleanup.
 func (r *replica) kill(t testing.TB) {
 	t.Helper()
-	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.cmd.Process.Signal(syscall.SIGKILL))
 	<-r.done
 }
 
@@ -282,13 +269,9 @@ func (c *cluster) call(r *replica, method, path string, body, out any) (int, err
 func (c *cluster) auditLog(t testing.TB) *audit.Log {
 	t.Helper()
 	signer, err := audit.NewSigner("k1", ed25519.NewKeyFromSeed(c.auditSeed))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l, err := audit.Open(context.Background(), audit.WithStore(pgstore.NewAuditStore(c.pool)), audit.WithSigner(signer))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return l
 }
 
@@ -366,15 +349,11 @@ func (c *cluster) waitOutboxDrained(t testing.TB, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for {
 		pending, err := store.Deliveries(context.Background(), outbox.DeliveryFilter{State: outbox.StatePending})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if len(pending) == 0 {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d deliveries still pending after %v", len(pending), timeout)
-		}
+		require.Falsef(t, time.Now().After(deadline), "%d deliveries still pending after %v", len(pending), timeout)
 		time.Sleep(200 * time.Millisecond)
 	}
 }
@@ -384,18 +363,14 @@ func (c *cluster) waitOutboxDrained(t testing.TB, timeout time.Duration) {
 func coreRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 		if err == nil && bytes.HasPrefix(b, []byte("module github.com/openliveness/openliveness\n")) {
 			return dir
 		}
 		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("the core module's go.mod was not found above the working directory")
-		}
+		require.NotEqual(t, dir, parent, "the core module's go.mod was not found above the working directory")
 		dir = parent
 	}
 }

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/openliveness/openliveness/adapters/pgstore"
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/internal/facedata"
@@ -76,9 +79,8 @@ func TestSessionAcrossReplicas(t *testing.T) {
 	rs := []*replica{c.start(t, "a"), c.start(t, "b")}
 
 	var s created
-	if _, err := c.call(rs[0], "POST", "/v1/sessions", map[string]any{"challenges": []string{"BLINK"}}, &s); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.call(rs[0], "POST", "/v1/sessions", map[string]any{"challenges": []string{"BLINK"}}, &s)
+	require.NoError(t, err)
 	served := map[string]int{}
 	var last verifyAnswer
 	next := time.Now()
@@ -88,69 +90,58 @@ func TestSessionAcrossReplicas(t *testing.T) {
 		time.Sleep(time.Until(next))
 		next = time.Now().Add(size * 120 * time.Millisecond)
 		r := rs[i%2]
-		if _, err := c.call(r, "POST", "/v1/sessions/"+s.SessionID+"/verify", map[string]any{"frames_b64": b, "interval_ms": 120}, &last); err != nil {
-			t.Fatalf("burst %d on replica %s: %v", i, r.name, err)
-		}
+		_, err := c.call(r, "POST", "/v1/sessions/"+s.SessionID+"/verify", map[string]any{"frames_b64": b, "interval_ms": 120}, &last)
+		require.NoErrorf(t, err, "burst %d on replica %s", i, r.name)
 		served[r.name]++
 		if last.SessionStatus != "pending" {
 			break
 		}
 	}
-	if served["a"] == 0 || served["b"] == 0 {
-		t.Fatalf("bursts served %v, last answer %+v: both replicas must take part", served, last)
-	}
+	require.NotZerof(t, served["a"], "replica a served no burst (served %v, last answer %+v)", served, last)
+	require.NotZerof(t, served["b"], "replica b served no burst (served %v, last answer %+v)", served, last)
 	var res result
-	if _, err := c.call(rs[1], "GET", "/v1/sessions/"+s.SessionID+"/result", nil, &res); err != nil {
-		t.Fatal(err)
-	}
-	if res.Status != "passed" || res.Verdict == nil || *res.Verdict != "PASS" {
-		t.Fatalf("session ended %s/%v after %d frames on replicas %v, want passed/PASS", res.Status, res.Verdict, res.Frames, served)
-	}
+	_, err = c.call(rs[1], "GET", "/v1/sessions/"+s.SessionID+"/result", nil, &res)
+	require.NoError(t, err)
+	require.Equalf(t, "passed", res.Status, "after %d frames on replicas %v", res.Frames, served)
+	require.NotNilf(t, res.Verdict, "after %d frames on replicas %v", res.Frames, served)
+	require.Equalf(t, "PASS", *res.Verdict, "after %d frames on replicas %v", res.Frames, served)
 	t.Logf("passed after %d frames, bursts per replica %v", res.Frames, served)
 
 	// The evidence link issued by one replica works, without an API key,
 	// on the other: the replicas share the evidence store and the key.
 	u, err := url.Parse(res.EvidenceURL)
-	if err != nil || res.EvidenceHash == "" || u.Query().Get("sig") == "" {
-		t.Fatalf("result without an evidence link: %+v", res)
-	}
+	require.NoErrorf(t, err, "result %+v", res)
+	require.NotEmptyf(t, res.EvidenceHash, "result %+v", res)
+	require.NotEmptyf(t, u.Query().Get("sig"), "result %+v", res)
 	for _, r := range rs {
 		resp, err := client.Get(r.base + u.Path + "?" + u.RawQuery)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var ev struct {
 			EvidenceHash string `json:"evidence_hash"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&ev)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || err != nil || ev.EvidenceHash != res.EvidenceHash {
-			t.Errorf("evidence link on replica %s: %d %v %+v", r.name, resp.StatusCode, err, ev)
-		}
+		assert.Equalf(t, http.StatusOK, resp.StatusCode, "evidence link on replica %s", r.name)
+		assert.NoErrorf(t, err, "evidence link on replica %s", r.name)
+		assert.Equalf(t, res.EvidenceHash, ev.EvidenceHash, "evidence link on replica %s", r.name)
 	}
 
 	// Its events and audit entries are shared too.
 	c.waitOutboxDrained(t, 30*time.Second)
 	for _, typ := range []string{"session.created", "session.started", "session.verified"} {
-		if !c.receiver.has(s.SessionID, typ) {
-			t.Errorf("webhook %s not received", typ)
-		}
+		assert.Truef(t, c.receiver.has(s.SessionID, typ), "webhook %s not received", typ)
 	}
 	l := c.auditLog(t)
-	if err := l.Verify(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, l.Verify(context.Background()))
 	es, err := l.BySession(context.Background(), s.SessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	types := map[audit.EventType]int{}
 	for _, e := range es {
 		types[e.EventType]++
 	}
-	if types[audit.SessionCreated] != 1 || types[audit.ChallengePassed] != 1 || types[audit.LivenessResult] != 1 {
-		t.Errorf("audit entries of the session %v, want one SESSION_CREATED, CHALLENGE_PASSED and LIVENESS_RESULT", types)
-	}
+	assert.Equalf(t, 1, types[audit.SessionCreated], "SESSION_CREATED entries (all: %v)", types)
+	assert.Equalf(t, 1, types[audit.ChallengePassed], "CHALLENGE_PASSED entries (all: %v)", types)
+	assert.Equalf(t, 1, types[audit.LivenessResult], "LIVENESS_RESULT entries (all: %v)", types)
 }
 
 // TestKillReplica kills one of two replicas with SIGKILL while both are
@@ -216,38 +207,26 @@ func TestKillReplica(t *testing.T) {
 		if fromA >= 20 {
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replica a delivered %d webhooks in 30 s", fromA)
-		}
+		require.Falsef(t, time.Now().After(deadline), "replica a delivered %d webhooks in 30 s", fromA)
 		time.Sleep(50 * time.Millisecond)
 	}
 	pendingAtKill, err := hooks.Deliveries(context.Background(), outbox.DeliveryFilter{State: outbox.StatePending})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	headAtKill, err := c.auditLog(t).Head(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	a.kill(t)
 	killedAt := time.Now() // a has exited: it sends nothing after this
 	close(killed)
 	time.Sleep(time.Second) // replica b carries on alone
 	close(stop)
 	wg.Wait()
-	if len(acks) == 0 {
-		t.Fatal("no events acknowledged")
-	}
-	if len(pendingAtKill) == 0 {
-		t.Fatal("no delivery was pending when the replica was killed: the test did not exercise the kill")
-	}
+	require.NotEmpty(t, acks, "no events acknowledged")
+	require.NotEmpty(t, pendingAtKill, "no delivery was pending when the replica was killed: the test did not exercise the kill")
 
 	// The killed replica's leases expire (2 × 2 s + 5 s) and b takes over.
 	c.waitOutboxDrained(t, 60*time.Second)
 	got, invalid := c.receiver.snapshot()
-	if invalid > 0 {
-		t.Errorf("%d deliveries with a bad signature", invalid)
-	}
+	assert.Zero(t, invalid, "deliveries with a bad signature")
 
 	// No acknowledged event lost.
 	byEvent := map[ack]bool{}
@@ -261,7 +240,7 @@ func TestKillReplica(t *testing.T) {
 		if !byEvent[a] {
 			lost++
 			if lost <= 5 {
-				t.Errorf("acknowledged event %s of session %s never delivered", a.event, a.session)
+				assert.Failf(t, "acknowledged event never delivered", "event %s of session %s", a.event, a.session)
 			}
 		}
 	}
@@ -273,62 +252,46 @@ func TestKillReplica(t *testing.T) {
 			dups++
 			// A request a sent just before dying may be read a moment
 			// later, hence the margin.
-			if r.replica != "a" || r.at.After(killedAt.Add(time.Second)) {
-				t.Errorf("delivery %s received again after a 2xx from replica %s at %v (kill at %v): %+v", id, r.replica, r.at, killedAt, rs)
-			}
+			assert.Equalf(t, "a", r.replica, "delivery %s received again after a 2xx from replica %s: %+v", id, r.replica, rs)
+			assert.Falsef(t, r.at.After(killedAt.Add(time.Second)), "delivery %s received again after a 2xx at %v (kill at %v): %+v", id, r.at, killedAt, rs)
 		}
 	}
 
 	// The outbox agrees: every delivery delivered, with one 2xx attempt.
 	ds, err := hooks.Deliveries(context.Background(), outbox.DeliveryFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ds) != len(got) {
-		t.Errorf("outbox holds %d deliveries, receiver saw %d", len(ds), len(got))
-	}
+	require.NoError(t, err)
+	assert.Lenf(t, ds, len(got), "outbox deliveries, receiver saw %d", len(got))
 	for _, d := range ds {
 		as, err := hooks.Attempts(context.Background(), d.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ok := 0
 		for _, a := range as {
 			if a.StatusCode/100 == 2 {
 				ok++
 			}
 		}
-		if d.State != outbox.StateDelivered || ok != 1 {
-			t.Errorf("delivery %s: state %s with %d 2xx attempts, want delivered with one", d.ID, d.State, ok)
-		}
+		assert.Equalf(t, outbox.StateDelivered, d.State, "delivery %s", d.ID)
+		assert.Equalf(t, 1, ok, "2xx attempts of delivery %s", d.ID)
 	}
 
 	// The audit chain is one verified chain, holding every acknowledged
 	// session, and b kept appending after the kill.
 	l := c.auditLog(t)
-	if err := l.Verify(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, l.Verify(context.Background()))
 	head, _ := l.Head(context.Background())
-	if head.Size <= headAtKill.Size {
-		t.Errorf("audit head %d at the end, %d at the kill: no appends after the kill", head.Size, headAtKill.Size)
-	}
+	assert.Greater(t, head.Size, headAtKill.Size, "audit head at the end vs at the kill: no appends after the kill")
 	missing := 0
 	for _, a := range acks {
 		if a.event != "session.created" {
 			continue
 		}
 		es, err := l.BySession(context.Background(), a.session)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if len(es) == 0 || es[0].EventType != audit.SessionCreated {
 			missing++
 		}
 	}
-	if missing > 0 {
-		t.Errorf("%d acknowledged sessions without a SESSION_CREATED audit entry", missing)
-	}
+	assert.Zero(t, missing, "acknowledged sessions without a SESSION_CREATED audit entry")
 	t.Logf("%d acknowledged events, %d deliveries (%d pending at the kill), %d duplicate receipts from the killed replica, audit chain of %d entries (%d at the kill)",
 		len(acks), len(ds), len(pendingAtKill), dups, head.Size, headAtKill.Size)
 }
