@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,9 +12,8 @@ import (
 
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/audit/audittest"
+	"github.com/openliveness/openliveness/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // goldenLog builds the deterministic log of testdata/log.jsonl: eight
 // records, a key rotation from k1 to k2, two more records.
@@ -46,31 +44,13 @@ func goldenKeys() *audit.Keyring {
 	return audit.NewKeyring(audittest.Signer("k1", 1), audittest.Signer("k2", 2))
 }
 
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("output differs from %s (run go test -update if the change is intended)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 func TestExportGolden(t *testing.T) {
 	l, es := goldenLog(t)
 	var buf bytes.Buffer
 	if err := l.Export(ctx, &buf); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "log.jsonl", buf.Bytes())
+	golden.Check(t, "log.jsonl", buf.Bytes())
 	var again bytes.Buffer
 	if err := audit.WriteJSONL(&again, es); err != nil {
 		t.Fatal(err)
@@ -93,7 +73,7 @@ func TestExportGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "checkpoint.json", append(b, '\n'))
+	golden.Check(t, "checkpoint.json", append(b, '\n'))
 }
 
 func TestImportStrictness(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/openliveness/openliveness/audit"
 	"github.com/openliveness/openliveness/audit/audittest"
+	"github.com/openliveness/openliveness/internal/golden"
 )
 
 // vector is the cross-language test vector in testdata/vector.json.
@@ -81,7 +82,7 @@ func makeVector(t *testing.T) []byte {
 }
 
 func TestVectorGolden(t *testing.T) {
-	golden(t, "vector.json", makeVector(t))
+	golden.Check(t, "vector.json", makeVector(t))
 }
 
 // TestVectorFromDocumentedRules recomputes testdata/vector.json the way a

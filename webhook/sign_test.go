@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/openliveness/openliveness/internal/golden"
 	"github.com/openliveness/openliveness/webhook"
 )
 
@@ -62,7 +63,7 @@ func TestSignedHeadersGolden(t *testing.T) {
 			fmt.Fprintf(&out, "%s: %s\n", k, strings.Join(h[k], " | "))
 		}
 	}
-	golden(t, "golden/signed_headers.txt", out.Bytes())
+	golden.Check(t, "golden/signed_headers.txt", out.Bytes())
 }
 
 func TestSignerErrors(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/openliveness/openliveness/internal/golden"
 	"github.com/openliveness/openliveness/liveness/event"
 )
 
@@ -50,7 +51,7 @@ func TestPayloadGolden(t *testing.T) {
 		require.NoError(t, err, typ)
 		b, err := ev.Payload(event.FormatEvent)
 		require.NoError(t, err)
-		golden(t, "payloads/event_"+string(typ)+".json", b)
+		golden.Check(t, "payloads/event_"+string(typ)+".json", b)
 		back, err := event.ParseEvent(b)
 		require.NoError(t, err, "ParseEvent round trip")
 		require.Equal(t, ev.ID, back.ID, "ParseEvent round trip")
@@ -62,7 +63,7 @@ func TestPayloadGolden(t *testing.T) {
 			continue
 		}
 		require.NoError(t, err)
-		golden(t, "payloads/completed_"+string(typ)+".json", flat)
+		golden.Check(t, "payloads/completed_"+string(typ)+".json", flat)
 		_, err = event.ParseCompleted(flat)
 		require.NoError(t, err, "ParseCompleted")
 	}
