@@ -1,6 +1,7 @@
 // Package webhook is the receiver side of the project's webhooks: the
 // signature schemes, signing and verification, secret handling and
-// rotation, and an HTTP middleware. It uses only the standard library. The
+// rotation, and an HTTP middleware. It uses only the standard library (and the
+// project's internal header-number parser). The
 // session event payloads are in package liveness/event (which a receiver
 // imports to parse them) and the durable sender in package liveness/outbox.
 //

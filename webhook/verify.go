@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/openliveness/openliveness/internal/digits"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the receiver's
@@ -131,7 +133,7 @@ func (v *Verifier) checkTimestamp(text string) (int64, error) {
 	if text == "" {
 		return 0, errNoTimestamp
 	}
-	ts, ok := parseTimestamp(text)
+	ts, ok := digits.Parse(text)
 	if !ok {
 		return 0, ErrBadTimestamp
 	}
@@ -162,23 +164,6 @@ func anyEqual(macs [][]byte, want []byte) bool {
 		}
 	}
 	return ok
-}
-
-// parseTimestamp parses a Unix time in seconds: 1 to 18 ASCII digits, no
-// sign or space.
-func parseTimestamp(s string) (int64, bool) {
-	if len(s) == 0 || len(s) > 18 {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }
 
 // parseHexSignatures extracts the MACs of "sha256=<64 hex>" items from header

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/openliveness/openliveness/internal/digits"
 )
 
 // RetryPolicy schedules the attempts after the first.
@@ -125,7 +127,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 			}
 			return 1<<63 - 1, true
 		}
-		secs, ok := parseSeconds(v)
+		secs, ok := digits.Parse(v)
 		if !ok {
 			return 0, false
 		}
@@ -140,21 +142,4 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		d = 0
 	}
 	return d, true
-}
-
-// parseSeconds parses a number of seconds: 1 to 18 ASCII digits, no sign
-// or space (the same rule as the webhook timestamp headers).
-func parseSeconds(s string) (int64, bool) {
-	if len(s) == 0 || len(s) > 18 {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }
