@@ -144,8 +144,15 @@ func TestEvalUnpromptedRecordings(t *testing.T) {
 		pooled, table := rateTable(t, files, n, lengths, intervals, noSpoof)
 		t.Log(table)
 		logPooled(t, fmt.Sprintf("unprompted recordings (spoof signals off %v)", noSpoof), pooled, len(files), n, lengths, intervals)
+		// The figures of docs/evaluation.md (the issue asks for at most 1 %
+		// at 3 challenges and 0 at 5): 0.08 % (17 of 22,000) at 120 ms, 0
+		// at 800 ms, and 0 at 5 challenges.
 		for _, iv := range intervals {
-			assert.LessOrEqual(t, float64(pooled[iv][3])/float64(len(files)*n), 0.01, "3 challenges at %v", iv)
+			max3 := 0.0008
+			if iv == 800*time.Millisecond {
+				max3 = 0
+			}
+			assert.LessOrEqual(t, float64(pooled[iv][3])/float64(len(files)*n), max3, "3 challenges at %v", iv)
 			assert.Zero(t, pooled[iv][5], "5 challenges at %v", iv)
 		}
 	}
@@ -161,8 +168,15 @@ func TestEvalScreenReplays(t *testing.T) {
 		pooled, table := rateTable(t, files, n, lengths, intervals, noSpoof)
 		t.Log(table)
 		logPooled(t, fmt.Sprintf("screen replays (spoof signals off %v)", noSpoof), pooled, len(files), n, lengths, intervals)
+		// The figures of docs/evaluation.md: through the whole engine no
+		// replay passes a session of any length; by the challenge rules
+		// alone none passes 3 or 5 challenges.
 		for _, iv := range intervals {
-			assert.LessOrEqual(t, float64(pooled[iv][3])/float64(len(files)*n), 0.01, "3 challenges at %v", iv)
+			for _, l := range lengths {
+				if !noSpoof || l >= 3 {
+					assert.Zero(t, pooled[iv][l], "%d challenges at %v, spoof signals off %v", l, iv, noSpoof)
+				}
+			}
 		}
 	}
 }
@@ -248,7 +262,9 @@ func TestEvalCooperativeUsers(t *testing.T) {
 				}
 				rate := float64(passed[l]) / float64(total[l])
 				t.Logf("cooperative users, %d-challenge sessions every %v ×%d, spoof signals off %v: %d/%d passed (%.2f%%), footage repeated in %d, median time to complete %v", l, o.cadence, o.burst, noSpoof, passed[l], total[l], 100*rate, reused[l], med.Round(100*time.Millisecond))
-				assert.GreaterOrEqual(t, rate, 0.98, "%d challenges every %v, spoof signals off %v", l, o.cadence, noSpoof)
+				// The issue asks for at least 98 %; docs/evaluation.md gives
+				// the measured rates, which are what is asserted.
+				assert.GreaterOrEqual(t, rate, cooperativeRate(l, o.cadence), "%d challenges every %v, spoof signals off %v", l, o.cadence, noSpoof)
 				if l == 5 {
 					assert.Zero(t, reused[l], "five-challenge sessions must not repeat footage")
 				}
@@ -264,6 +280,20 @@ func TestEvalCooperativeUsers(t *testing.T) {
 
 // evalN returns n, or the value of OPENLIVENESS_EVAL_N when set (for quick
 // local runs; the documented figures use the default).
+// cooperativeRate is the pass rate of simulated cooperative sessions of
+// length l at cadence that docs/evaluation.md reports (the same with and
+// without the spoof signals): every session passes except 1 in 1,000 of
+// five challenges at 800 ms and 6 in 1,000 of two challenges at 120 ms.
+func cooperativeRate(l int, cadence time.Duration) float64 {
+	switch {
+	case l == 5 && cadence == 800*time.Millisecond:
+		return 0.999
+	case l == 2 && cadence == 120*time.Millisecond:
+		return 0.994
+	}
+	return 1
+}
+
 func evalN(n int) int {
 	if v, err := strconv.Atoi(os.Getenv("OPENLIVENESS_EVAL_N")); err == nil && v > 0 {
 		return v
