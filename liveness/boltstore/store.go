@@ -9,9 +9,8 @@
 // A Commit is one bbolt transaction: the header's version is compared and
 // replaced, frame records and intents are added, and the indexes are
 // moved, so a crash leaves either all of a change or none of it. Commits
-// of concurrent frames share a transaction (group commit: a commit starts
-// at once when none is running, and those arriving meanwhile share the
-// next), so one fsync serves several sessions. Open migrates records of schema 1 (one JSON
+// of concurrent frames share a transaction (bbolt's Batch), so one fsync
+// serves several sessions. Open migrates records of schema 1 (one JSON
 // session with its history) in place.
 //
 // A Store is safe for concurrent use by the goroutines of one process; the
@@ -53,8 +52,7 @@ var (
 
 // Store is a liveness.Store backed by bbolt.
 type Store struct {
-	db     *bolt.DB
-	writes group // commits and intent deletions, committed together (group.go)
+	db *bolt.DB
 }
 
 var _ liveness.Store = (*Store)(nil)
@@ -77,7 +75,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: %w", err)
 	}
-	return &Store{db: db, writes: group{db: db}}, nil
+	return &Store{db: db}, nil
 }
 
 // migrate rewrites schema 1 records as a header and a frame log, in the
@@ -214,7 +212,7 @@ func (s *Store) Frames(ctx context.Context, id string, from int) ([]liveness.Fra
 }
 
 // Commit implements liveness.Store: one transaction, shared with
-// concurrent commits (group.go).
+// concurrent commits (bbolt Batch).
 func (s *Store) Commit(ctx context.Context, c *liveness.Change) error {
 	next, err := c.Next()
 	if err != nil {
@@ -235,9 +233,9 @@ func (s *Store) Commit(ctx context.Context, c *liveness.Change) error {
 		}
 	}
 	id := []byte(next.ID)
-	// The function may run more than once (the group commit retries the
-	// others when one fails): it only reads and writes the transaction.
-	err = s.writes.update(func(tx *bolt.Tx) error {
+	// The function may run more than once (Batch retries the others when
+	// one fails): it only reads and writes the transaction.
+	err = s.db.Batch(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketSessions).Get(id)
 		var old *liveness.Session
 		switch {
@@ -307,7 +305,7 @@ func (s *Store) DeleteIntents(ctx context.Context, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.writes.update(func(tx *bolt.Tx) error {
+	return s.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIntents)
 		for _, id := range ids {
 			if err := b.Delete([]byte(id)); err != nil {
