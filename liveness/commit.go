@@ -46,7 +46,7 @@ func WithRetention(keep, every time.Duration, pruners ...Pruner) Option {
 // WithReconcileInterval sets how often Run relays intents left over by an
 // interrupted relay (default 30 s), and the age an intent must reach
 // before the periodic reconciler takes it (default 1 min; the relay that
-// follows each commit normally removes it long before).
+// follows each commit normally removes it within moments).
 func WithReconcileInterval(every, minAge time.Duration) Option {
 	return func(c *config) { c.reconcileEvery, c.reconcileAge = every, minAge }
 }
@@ -129,18 +129,32 @@ func (e *Engine) update(ctx context.Context, id string, fn func(s *Session, c *c
 	return nil, errRetryConflict
 }
 
-// commit stores c and then relays its intents. The change is durable
-// when commit returns nil, whether or not the relay succeeded (what it
-// did not finish, Reconcile does).
+// commit stores c and has its intents relayed: by the relay worker just
+// after (relay.go), or before returning with WithSyncRelay. The change is
+// durable when commit returns nil, whether or not the relay succeeded
+// (what it did not finish, Reconcile does).
 func (e *Engine) commit(ctx context.Context, c *change) error {
 	c.seal()
-	e.track(c.Intents, true)
-	defer e.track(c.Intents, false)
-	if err := e.cfg.store.Commit(ctx, &c.Change); err != nil {
+	if e.cfg.syncRelay || len(c.Intents) == 0 {
+		e.track(c.Intents, true)
+		defer e.track(c.Intents, false)
+		if err := e.cfg.store.Commit(ctx, &c.Change); err != nil {
+			return err
+		}
+		e.relay(context.WithoutCancel(ctx), c.Intents, false)
+		return nil
+	}
+	j, err := e.queueRelay(ctx, c.Intents)
+	if err != nil {
 		return err
 	}
-	e.relay(context.WithoutCancel(ctx), c.Intents, false)
-	return nil
+	e.track(c.Intents, true) // until the relay worker is done with them
+	err = e.cfg.store.Commit(ctx, &c.Change)
+	if err != nil {
+		e.track(c.Intents, false)
+	}
+	e.settle(j, err == nil)
+	return err
 }
 
 // track marks intents as being relayed by this process, so the periodic

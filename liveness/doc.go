@@ -25,7 +25,9 @@
 // audit entries it causes (Intents), with optimistic concurrency: every
 // commit increments Session.Version, and a change based on an older
 // version fails with ErrConflict and is retried on fresh state. Committed
-// intents are relayed to the Notifier and the Auditor, and relayed again
+// intents are relayed to the Notifier and the Auditor just after the call
+// returns, in commit order, by the engine's relay worker (Engine.Flush
+// waits for it; WithSyncRelay relays before returning), and relayed again
 // by Engine.Reconcile after a crash. The detectors' state is not stored as
 // such: each analysed frame appends a compact record (the measures, a
 // landmark subset, a 64×64 face thumbnail and the per-frame spoof result),

@@ -120,6 +120,7 @@ type config struct {
 	pruners        []Pruner
 	reconcileEvery time.Duration
 	reconcileAge   time.Duration
+	syncRelay      bool // relay.go
 }
 
 // SpoofSession is the per-session presentation-attack state the engine
@@ -244,6 +245,7 @@ type Engine struct {
 	mu       sync.Mutex
 	cache    map[string]*runtime
 	inflight map[string]struct{} // intents being relayed (commit.go)
+	relayq   relayQueue          // changes whose intents are to be relayed (relay.go)
 
 	verify verifier // face verification (verify.go)
 }
@@ -601,7 +603,9 @@ const startupGrace = 10 * time.Second
 // sharing the store relays its fresh intents itself within moments; then
 // it expires due sessions every few seconds, reconciles intents older than
 // the reconcile age (WithReconcileInterval) and prunes ended sessions on
-// the retention schedule (WithRetention).
+// the retention schedule (WithRetention). When ctx ends it waits, for at
+// most 10 s, for the relay worker to relay the intents already committed
+// (Flush).
 func (e *Engine) Run(ctx context.Context) error {
 	start := e.cfg.clock()
 	grace := min(e.cfg.reconcileAge, startupGrace)
@@ -629,6 +633,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		var what string
 		select {
 		case <-ctx.Done():
+			e.drain()
 			return ctx.Err()
 		case <-sweep.C:
 			_, err = e.ExpireDue(ctx)

@@ -90,6 +90,14 @@ func newEngine(t testing.TB, clk *clock, opts ...liveness.Option) *liveness.Engi
 	return e
 }
 
+// relayed waits until the engine has relayed the intents of what it
+// committed (Engine.Flush), before a test looks at its notifier or
+// audit log.
+func relayed(t testing.TB, e *liveness.Engine) {
+	t.Helper()
+	require.NoError(t, e.Flush(context.Background()))
+}
+
 // stillFrame is the bundled portrait in a 640×480 frame, JPEG-encoded.
 func stillFrame(t testing.TB) []byte {
 	fail := func(err error) {
@@ -197,6 +205,7 @@ func TestStillPhotoNeverPasses(t *testing.T) {
 	// A spoof failure reports a low confidence and the evidence.
 	assert.LessOrEqual(t, s.Score, spoof.FailedScoreMax)
 	assert.Equal(t, []string{"frozen_frame"}, s.AttackSignals[:1])
+	relayed(t, e)
 	if got := rec.types(); len(got) != 3 || got[0] != liveness.EventCreated || got[1] != liveness.EventStarted || got[2] != liveness.EventFailed {
 		t.Errorf("events %v", got)
 	}
@@ -275,6 +284,7 @@ func TestExpiryAndCancel(t *testing.T) {
 	if s, _ := e.Get(ctx, b.Session.ID); s.Status != liveness.StatusExpired {
 		t.Errorf("swept session: %s", s.Status)
 	}
+	relayed(t, e)
 	got := rec.types()
 	want := []string{"session.created", "session.created", "session.created", "session.cancelled", "session.expired", "session.expired"}
 	if len(got) != len(want) {

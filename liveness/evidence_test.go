@@ -94,6 +94,7 @@ func TestEvidenceAndAudit(t *testing.T) {
 	}
 
 	// The audit chain holds the session's story and verifies.
+	relayed(t, e)
 	entries, err := log.BySession(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +128,7 @@ func TestEvidenceAndAudit(t *testing.T) {
 	if s2.EvidenceHash != s.EvidenceHash || s2.EvidencePurgedAt.IsZero() {
 		t.Errorf("after purge: %+v", s2)
 	}
+	relayed(t, e)
 	entries, _ = log.BySession(ctx, id)
 	if last := entries[len(entries)-1]; last.EventType != audit.EvidencePurged || last.EvidenceHash != s.EvidenceHash {
 		t.Errorf("last audit entry %+v", last)
@@ -230,6 +232,7 @@ func TestReviewSettles(t *testing.T) {
 		if got.Verdict != tc.decision || got.Status != tc.status || got.ReviewedBy != "ana@example.com" || got.ReviewedAt.IsZero() {
 			t.Errorf("after review: %+v", got)
 		}
+		relayed(t, e)
 		if ty := rec.types(); ty[len(ty)-1] != tc.event {
 			t.Errorf("event %v, want %s", ty, tc.event)
 		}

@@ -104,6 +104,7 @@ func TestOutboxSurvivesFailures(t *testing.T) {
 	s, err := e.Cancel(ctx, id)
 	require.NoError(t, err, "the change is acknowledged once durable, whatever the relay")
 	assert.Equal(t, liveness.StatusCancelled, s.Status)
+	relayed(t, e)
 	its, err := store.Intents(ctx, clk.Now(), 0)
 	require.NoError(t, err)
 	assert.Len(t, its, 5, "created event, SESSION_CREATED, CONSENT_RECORDED, LIVENESS_RESULT, cancelled event")
@@ -138,6 +139,7 @@ func TestReconcileAfterLostDelete(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.Cancel(ctx, c.Session.ID)
 	require.NoError(t, err)
+	relayed(t, e)
 	require.Len(t, f.rec.types(), 2)
 	require.Len(t, auditTypes(t, f.log, c.Session.ID), 2)
 

@@ -53,6 +53,7 @@ func TestStartedPrecedesFinalInOneBurst(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, liveness.StatusFailed, out.Session.Status)
 	assert.Less(t, out.Session.Frames, len(burst), "the session ended inside the burst")
+	relayed(t, e)
 	assert.Equal(t, []string{liveness.EventCreated, liveness.EventStarted, liveness.EventFailed}, rec.types())
 	// One slot per frame, never two at once.
 	assert.Equal(t, len(burst), slots.acquired)

@@ -158,7 +158,10 @@ func newServer(ctx context.Context, dataDir string, logger *slog.Logger, count i
 	if err != nil {
 		return nil, nil, err
 	}
-	engine, err := liveness.New(liveness.WithAuditor(log), liveness.WithEvidenceStore(ev), liveness.WithLogger(logger))
+	// Synchronous relay: a session's LIVENESS_RESULT is in the chain before
+	// the session reads as passed, so it always precedes the DOC_SIGNED
+	// entry that cites it.
+	engine, err := liveness.New(liveness.WithAuditor(log), liveness.WithEvidenceStore(ev), liveness.WithLogger(logger), liveness.WithSyncRelay())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,9 @@ package evidence
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -88,9 +91,10 @@ func (m *Memory) SessionsBefore(_ context.Context, t time.Time) ([]string, error
 // Dir is a liveness.EvidenceStore in a directory: one sub-directory per
 // session, files written atomically (temporary file, rename). Frames are
 // not synced one by one: writing the manifest, when the session ends and
-// before its end is committed, syncs every file of the session and the
-// directory, so a crash can lose only frames of a session that had not
-// ended (the best frontal frame is then missing from the face crop).
+// before its end is committed, syncs the manifest, the files it lists
+// (together) and the directory, so a crash can lose only frames of a
+// session that had not ended (the best frontal frame is then missing from
+// the face crop) and frames no manifest lists.
 // Safe for concurrent use.
 type Dir struct {
 	dir string
@@ -142,24 +146,55 @@ func (d *Dir) Put(_ context.Context, sid, name string, data []byte) error {
 		return err
 	}
 	if name == "manifest.json" {
-		return syncDir(dir)
+		return syncDir(dir, data)
 	}
 	return nil
 }
 
-// syncDir fsyncs every file of dir, then dir itself.
-func syncDir(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, en := range ents {
-		if en.IsDir() {
-			continue
+// syncFanout bounds the files synced at once.
+const syncFanout = 8
+
+// syncDir fsyncs the manifest and the files it lists (every file of dir
+// when the manifest lists none), several at once so that the file system
+// can commit them together, then dir itself. Frames the manifest does not
+// list (a best frontal frame replaced by a better one) are not evidence
+// and are not synced.
+func syncDir(dir string, manifest []byte) error {
+	names := []string{"manifest.json"}
+	var m liveness.Manifest
+	if json.Unmarshal(manifest, &m) == nil && len(m.Items) > 0 {
+		for _, it := range m.Items {
+			if validName(it.Name) {
+				names = append(names, it.Name)
+			}
 		}
-		if err := syncPath(filepath.Join(dir, en.Name())); err != nil {
+	} else {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
 			return err
 		}
+		names = names[:0]
+		for _, en := range ents {
+			if !en.IsDir() && validName(en.Name()) {
+				names = append(names, en.Name())
+			}
+		}
+	}
+	errs := make([]error, len(names))
+	sem := make(chan struct{}, syncFanout)
+	var wg sync.WaitGroup
+	for i, n := range names {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := syncPath(filepath.Join(dir, n)); !errors.Is(err, fs.ErrNotExist) {
+				errs[i] = err // a frame a crash lost before the end is not an error
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	return syncPath(dir)
 }

@@ -54,3 +54,23 @@ func TestDirRejectsBadNames(t *testing.T) {
 	}
 	assert.ErrorIs(t, d.Delete(ctx, "../s1"), liveness.ErrBadRequest)
 }
+
+// TestDirSealsManifest: writing the manifest syncs what it lists; a
+// listed frame a crash lost, or a manifest that is not one, is no error.
+func TestDirSealsManifest(t *testing.T) {
+	d, err := evidence.NewDir(t.TempDir())
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, d.Put(ctx, "s1", "a.jpg", []byte("a")))
+	require.NoError(t, d.Put(ctx, "s1", "old.jpg", []byte("replaced")))
+	for _, m := range []string{
+		`{"session_id":"s1","items":[{"kind":"best_frontal","name":"a.jpg"},{"kind":"challenge","name":"lost.jpg"}]}`,
+		`{"session_id":"s1","items":[]}`,
+		`not a manifest`,
+	} {
+		require.NoError(t, d.Put(ctx, "s1", "manifest.json", []byte(m)), m)
+		b, err := d.Get(ctx, "s1", "manifest.json")
+		require.NoError(t, err)
+		assert.Equal(t, m, string(b))
+	}
+}

@@ -64,10 +64,14 @@ type params struct {
 	Workers         []func(ctx context.Context)
 	Logger          *slog.Logger
 	ShutdownTimeout time.Duration
+	// Drain, when set, waits for the engine to relay what the requests
+	// committed (liveness.Engine.Flush) before the dispatcher stops.
+	Drain func(ctx context.Context) error
 }
 
 // serveUntilDone serves until ctx ends, then shuts down gracefully: it stops
-// accepting, lets requests in flight finish, then webhook attempts in
+// accepting, lets requests in flight finish and their events reach the
+// webhook outbox and the audit log (Drain), then webhook attempts in
 // flight (what is not delivered stays in the outbox), then stops the
 // workers. A failure of the listener ends the run with its error.
 func serveUntilDone(ctx context.Context, p params) error {
@@ -92,6 +96,11 @@ func serveUntilDone(ctx context.Context, p params) error {
 	defer cancel()
 	if err := p.Server.Shutdown(sctx); err != nil {
 		p.Logger.Warn("requests still in flight at the deadline", "err", err)
+	}
+	if p.Drain != nil {
+		if err := p.Drain(sctx); err != nil {
+			p.Logger.Warn("events still to relay at the deadline (they stay in the session store's outbox)", "err", err)
+		}
 	}
 	if err := p.Dispatcher.Shutdown(sctx); err != nil {
 		p.Logger.Warn("webhook attempts aborted at the deadline (they stay queued)", "err", err)

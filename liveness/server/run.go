@@ -261,7 +261,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		cfg.Ready(addr)
 	}
 	if err := serveUntilDone(ctx, params{Listener: ln, Server: srv, Dispatcher: dispatcher, Workers: workers,
-		Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout}); err != nil {
+		Drain: engine.Flush, Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout}); err != nil {
 		return err
 	}
 	if pending, err := hookStore.Deliveries(context.Background(), outbox.DeliveryFilter{State: outbox.StatePending}); err == nil && len(pending) > 0 {

@@ -74,6 +74,7 @@ func TestBrowserRealConsentAccepted(t *testing.T) {
 	require.NotNil(t, got.ConsentAcceptedAt)
 	assert.Equal(t, "failed", got.Status)
 	assert.Positive(t, got.Frames)
+	require.NoError(t, eng.Flush(ctx), "the audit entries are relayed")
 	entries, err := log.BySession(ctx, s.SessionID)
 	require.NoError(t, err)
 	var types []audit.EventType
