@@ -66,6 +66,12 @@ type AnalyzeOptions struct {
 	// frames later, and a face that replaces the tracked one elsewhere in
 	// the frame at once.
 	Previous *Face
+
+	// Pause, when set, is called between the stages of the analysis
+	// (after the detection, before the landmarks of each face); it may
+	// block, so that a scheduler lets cheaper work run first, and an error
+	// it returns stops the analysis and is returned as is.
+	Pause func() error
 }
 
 type analyzerConfig struct {
@@ -186,6 +192,11 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 	} else {
 		dets = a.det.DetectAround(Luma(img), prev.Box)
 	}
+	if opts != nil && opts.Pause != nil {
+		if err := opts.Pause(); err != nil {
+			return nil, err
+		}
+	}
 	if prev != nil {
 		// Track: the previous landmarks place the crop. The tracked face
 		// replaces the detection it overlaps, if any.
@@ -224,6 +235,11 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 		if len(res.Faces) < a.cfg.maxFaces {
 			if err := ctx.Err(); err != nil {
 				return nil, err
+			}
+			if opts != nil && opts.Pause != nil {
+				if err := opts.Pause(); err != nil {
+					return nil, err
+				}
 			}
 			// The detector's box can sit on part of a face or be loose
 			// around a turned one: when the model sees no face in the
