@@ -63,3 +63,30 @@ func TestDecodePauseBeforePixels(t *testing.T) {
 	require.ErrorIs(t, err, ErrTooComplex)
 	assert.Equal(t, 1, calls)
 }
+
+// TestAnalyzePause: AnalyzeOptions.Pause is called inside the detection of
+// a large frame and between the stages, without changing the result; its
+// error stops the analysis and is returned as is.
+func TestAnalyzePause(t *testing.T) {
+	a, err := NewAnalyzer()
+	require.NoError(t, err)
+	img := image.NewGray(image.Rect(0, 0, 1920, 1080))
+	want, err := a.Analyze(t.Context(), img, nil)
+	require.NoError(t, err)
+	calls := 0
+	got, err := a.Analyze(t.Context(), img, &AnalyzeOptions{Pause: func() error { calls++; return nil }})
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.GreaterOrEqual(t, calls, 3, "after the downscaling, before the thorough search, after the detection")
+
+	stop := errors.New("stop")
+	n := 0
+	_, err = a.Analyze(t.Context(), img, &AnalyzeOptions{Pause: func() error {
+		if n++; n == 2 {
+			return stop
+		}
+		return nil
+	}})
+	require.ErrorIs(t, err, stop)
+	assert.Equal(t, 2, n)
+}

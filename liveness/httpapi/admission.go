@@ -39,8 +39,9 @@ import (
 // at once each run at about half speed). A paused frame keeps its slot
 // (and its memory), resumes as soon as no such frame runs, and pauses for
 // at most maxPause in all, so a stream of cheap frames delays a costly one
-// by at most that; its paused time is not charged as slot time. Safe for
-// concurrent use.
+// by at most that; its paused time is not charged as slot time. Reading
+// and base64-decoding a large verify body gives way likewise (giveWay),
+// outside the slots. Safe for concurrent use.
 type fairSlots struct {
 	n, perTenant int
 	now          func() time.Time
@@ -299,6 +300,53 @@ func (s *requestSlots) Pause(ctx context.Context, work int64) error {
 			return nil
 		}
 	}
+}
+
+// bigBody is the size from which reading a verify body, and decoding the
+// base64 of its frames, gives way to other tenants' frames (giveWay):
+// several times a webcam frame's base64.
+const bigBody = 1 << 20
+
+// giveWay blocks, while a frame of a tenant other than tenant is running
+// in a slot, until none is, *budget has been spent or ctx ends; the time
+// waited is taken from *budget. Reading and decoding large verify bodies
+// call it between chunks, so that, like a costly frame, they do not
+// compete with other tenants' frames for the processor.
+func (f *fairSlots) giveWay(ctx context.Context, tenant string, budget *time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	start := f.now()
+	defer func() { *budget -= max(f.now().Sub(start), 0) }()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		left := *budget - f.now().Sub(start)
+		if left <= 0 || !f.othersRunning(tenant) {
+			return nil
+		}
+		wake := f.wake
+		f.mu.Unlock()
+		tm := time.NewTimer(left)
+		select {
+		case <-wake:
+		case <-tm.C:
+		case <-ctx.Done():
+		}
+		tm.Stop()
+		f.mu.Lock()
+	}
+}
+
+// othersRunning reports whether a frame of a tenant other than tenant is
+// running in a slot (f.mu held).
+func (f *fairSlots) othersRunning(tenant string) bool {
+	for _, r := range f.inSlot {
+		if r.tenant != tenant && !r.paused && r.work > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // pausedFor is how long the frame in s's slot has been paused in all

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -275,4 +277,71 @@ func TestFairSlotsPauseChain(t *testing.T) {
 		wg.Wait()
 		assert.Equal(t, map[string]time.Duration{"b": 10 * time.Millisecond, "a": 20 * time.Millisecond}, resumed)
 	})
+}
+
+// TestFairSlotsGiveWay: reading a large body waits while another tenant's
+// frame runs, not for its own tenant's frames nor paused ones, and for at
+// most its budget.
+func TestFairSlotsGiveWay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		f := newFairSlots(3, 2, time.Now)
+		budget := time.Second
+		require.NoError(t, f.giveWay(ctx, "a", &budget), "no frame running")
+		assert.Equal(t, time.Second, budget)
+
+		own := f.forTenant("a")
+		require.NoError(t, own.Acquire(ctx))
+		require.NoError(t, own.Pause(ctx, 100))
+		require.NoError(t, f.giveWay(ctx, "a", &budget), "its own tenant's frame")
+		assert.Equal(t, time.Second, budget)
+		own.Release()
+
+		other := f.forTenant("b")
+		require.NoError(t, other.Acquire(ctx))
+		require.NoError(t, f.giveWay(ctx, "a", &budget), "work not declared yet")
+		require.NoError(t, other.Pause(ctx, 100))
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			other.Release()
+		}()
+		start := time.Now()
+		require.NoError(t, f.giveWay(ctx, "a", &budget))
+		assert.Equal(t, 300*time.Millisecond, time.Since(start), "until the other frame ends")
+		assert.Equal(t, 700*time.Millisecond, budget)
+
+		require.NoError(t, other.Acquire(ctx))
+		require.NoError(t, other.Pause(ctx, 100))
+		start = time.Now()
+		require.NoError(t, f.giveWay(ctx, "a", &budget))
+		assert.Equal(t, 700*time.Millisecond, time.Since(start), "at most the budget")
+		assert.LessOrEqual(t, budget, time.Duration(0))
+		start = time.Now()
+		require.NoError(t, f.giveWay(ctx, "a", &budget))
+		assert.Zero(t, time.Since(start), "budget spent")
+
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		budget = time.Second
+		assert.ErrorIs(t, f.giveWay(cctx, "a", &budget), context.Canceled)
+		other.Release()
+	})
+}
+
+// TestYieldingReader: a large body is read whole, with a yield before each
+// chunk after the first, and stops at a yield's error.
+func TestYieldingReader(t *testing.T) {
+	body := bytes.Repeat([]byte("A"), 4*yieldChunk+10)
+	yields := 0
+	var buf bytes.Buffer
+	_, err := buf.ReadFrom(&yieldingReader{r: bytes.NewReader(body), yield: func() error { yields++; return nil }})
+	require.NoError(t, err)
+	assert.Equal(t, body, buf.Bytes())
+	assert.Equal(t, 4, yields)
+
+	stop := errors.New("stop")
+	buf.Reset()
+	_, err = buf.ReadFrom(&yieldingReader{r: bytes.NewReader(body), yield: func() error { return stop }})
+	require.ErrorIs(t, err, stop)
+	assert.Equal(t, yieldChunk, buf.Len())
 }
