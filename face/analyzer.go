@@ -66,6 +66,13 @@ type AnalyzeOptions struct {
 	// frames later, and a face that replaces the tracked one elsewhere in
 	// the frame at once.
 	Previous *Face
+
+	// Pause, when set, is called between the stages of the analysis
+	// (inside the detection of a large frame, after the detection, before
+	// the landmarks of each face); it may
+	// block, so that a scheduler lets cheaper work run first, and an error
+	// it returns stops the analysis and is returned as is.
+	Pause func() error
 }
 
 type analyzerConfig struct {
@@ -180,11 +187,23 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 	// A tracked face is searched for around its last box, and the whole
 	// frame every fullEvery-th frame.
 	full := prev == nil || prev.sinceFull+1 >= a.cfg.fullEvery || prev.Box.Empty()
+	var pause func() error
+	if opts != nil {
+		pause = opts.Pause
+	}
 	var dets []Detection
 	if full {
-		dets = a.detect(img) // pad.go: tight crops
+		var err error
+		if dets, err = a.detect(img, pause); err != nil { // pad.go: tight crops
+			return nil, err
+		}
 	} else {
 		dets = a.det.DetectAround(Luma(img), prev.Box)
+	}
+	if opts != nil && opts.Pause != nil {
+		if err := opts.Pause(); err != nil {
+			return nil, err
+		}
 	}
 	if prev != nil {
 		// Track: the previous landmarks place the crop. The tracked face
@@ -192,7 +211,11 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 		f, ok := a.landmarksIn(img, cropFromLandmarks(prev.Landmarks, a.cfg.rollAlign), ws)
 		if !ok && !full {
 			// The face was lost: look for faces everywhere.
-			dets, full = a.detect(img), true
+			var err error
+			if dets, err = a.detect(img, pause); err != nil {
+				return nil, err
+			}
+			full = true
 		}
 		if ok {
 			f.Tracked = true
@@ -224,6 +247,11 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts *AnalyzeOp
 		if len(res.Faces) < a.cfg.maxFaces {
 			if err := ctx.Err(); err != nil {
 				return nil, err
+			}
+			if opts != nil && opts.Pause != nil {
+				if err := opts.Pause(); err != nil {
+					return nil, err
+				}
 			}
 			// The detector's box can sit on part of a face or be loose
 			// around a turned one: when the model sees no face in the

@@ -50,6 +50,15 @@ type DecodeOptions struct {
 
 	// IgnoreOrientation skips applying the EXIF orientation of JPEG images.
 	IgnoreOrientation bool
+
+	// Pause, when set, is called with the work the image's headers declare
+	// (width × height × scans of a JPEG, width × height of a PNG) once
+	// they are accepted, before any pixel is decoded, and then at points
+	// inside the decoding of a JPEG (each row of blocks of each scan). It
+	// may block, so that a scheduler lets cheaper work run first; an error
+	// it returns stops the decoding and is returned as is. A per-call knob:
+	// set it on a copy of long-lived options.
+	Pause func(work int64) error
 }
 
 func (o *DecodeOptions) limits() (w, h, px int) {
@@ -124,9 +133,26 @@ func Decode(data []byte, opts *DecodeOptions) (image.Image, error) {
 	if err := checkSize(cfg.Width, cfg.Height, maxW, maxH, maxPx); err != nil {
 		return nil, err
 	}
+	var (
+		pause    func() error
+		pauseErr error
+	)
+	if opts != nil && opts.Pause != nil {
+		work := int64(cfg.Width) * int64(cfg.Height) * int64(max(hdr.scans, 1))
+		if err := opts.Pause(work); err != nil {
+			return nil, err
+		}
+		pause = func() error {
+			pauseErr = opts.Pause(work)
+			return pauseErr
+		}
+	}
 	var img image.Image
 	if format == "jpeg" {
-		img, err = framejpeg.Decode(bytes.NewReader(data), &framejpeg.Options{MaxScans: opts.maxScans()}) // image/jpeg's pixels, faster; the scan limit again as a second line
+		img, err = framejpeg.Decode(bytes.NewReader(data), &framejpeg.Options{MaxScans: opts.maxScans(), Pause: pause}) // image/jpeg's pixels, faster; the scan limit again as a second line
+		if pauseErr != nil {
+			return nil, pauseErr
+		}
 	} else {
 		img, err = png.Decode(bytes.NewReader(data))
 	}

@@ -125,9 +125,17 @@ func (d *Detector) Detect(img image.Image) []Detection {
 
 // DetectGray is Detect on an already grey image.
 func (d *Detector) DetectGray(g *image.Gray) []Detection {
+	out, _ := d.detectGray(g, nil)
+	return out
+}
+
+// detectGray is DetectGray with pause (if not nil) called between its
+// stages (after the downscaling, before the thorough second search); an
+// error of pause ends it.
+func (d *Detector) detectGray(g *image.Gray, pause func() error) ([]Detection, error) {
 	b := g.Bounds()
 	if b.Dx() < 16 || b.Dy() < 16 {
-		return nil
+		return nil, nil
 	}
 	// Search a downscaled copy of large frames.
 	factor := 1
@@ -138,6 +146,11 @@ func (d *Detector) DetectGray(g *image.Gray) []Detection {
 	if factor > 1 {
 		pix, w, h = downscaleGray(pix, w, h, stride, factor)
 		stride = w
+		if pause != nil {
+			if err := pause(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	short := min(w, h)
 	minSize := max(int(d.cfg.minFrac*float64(short)), 20)
@@ -151,12 +164,17 @@ func (d *Detector) DetectGray(g *image.Gray) []Detection {
 	}
 	out := d.search(params, d.cfg.minScore, factor, b.Min, false)
 	if len(out) == 0 && d.cfg.thorough {
+		if pause != nil {
+			if err := pause(); err != nil {
+				return nil, err
+			}
+		}
 		params.ShiftFactor = min(d.cfg.shift, 0.05)
 		params.ScaleFactor = min(d.cfg.scale, 1.05)
 		out = d.search(params, min(d.cfg.minScore, 2), factor, b.Min, true)
 	}
 	sortDetections(out)
-	return out
+	return out, nil
 }
 
 // DetectAround searches for faces near a face already known, as when a face

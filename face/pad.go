@@ -18,17 +18,17 @@ const (
 )
 
 // detect runs the detector on img, retrying on a padded copy when a small
-// image shows no face.
-func (a *Analyzer) detect(img image.Image) []Detection {
+// image shows no face; pause (if not nil) is called between the stages.
+func (a *Analyzer) detect(img image.Image, pause func() error) ([]Detection, error) {
 	g := Luma(img)
-	dets := a.det.DetectGray(g)
+	dets, err := a.det.detectGray(g, pause)
 	b := g.Bounds()
-	if len(dets) > 0 || max(b.Dx(), b.Dy()) > padMaxSide {
-		return dets
+	if err != nil || len(dets) > 0 || max(b.Dx(), b.Dy()) > padMaxSide {
+		return dets, err
 	}
 	p := padGray(g, int(padFraction*float64(max(b.Dx(), b.Dy()))+0.5))
 	// p shares g's coordinates: its boxes need no mapping.
-	return a.det.DetectGray(p)
+	return a.det.detectGray(p, pause)
 }
 
 // padGray returns g with m pixels of mirrored border on every side; the

@@ -38,6 +38,18 @@ type Slots interface {
 	Release()
 }
 
+// Pauser is implemented by Slots that can hold back a frame already in a
+// slot so that cheaper work runs first. Submit calls Pause, while it
+// holds a slot, at points inside the decoding (each row of blocks of each
+// scan: face.DecodeOptions.Pause) and between the stages of the analysis,
+// with the work the frame's headers declare (width × height × scans; 0
+// when unknown). Pause returns at once when the frame may go on, blocks
+// while it should give way, and returns ctx's error when ctx ends (the
+// frame is then abandoned).
+type Pauser interface {
+	Pause(ctx context.Context, work int64) error
+}
+
 // Outcome is the result of submitting frames.
 type Outcome struct {
 	// Session is the session after the frames.
@@ -217,7 +229,7 @@ func (e *Engine) analyseFrames(ctx context.Context, rt *runtime, s *Session, fra
 				return nil, err
 			}
 		}
-		a, err := e.decodeAnalyse(ctx, f.Data, i, rt.prev)
+		a, err := e.decodeAnalyse(ctx, f.Data, i, rt.prev, pauser(slots))
 		if err == nil {
 			a.match = e.matchScore(s, a.img, a.res) // verify.go
 		}
@@ -238,31 +250,52 @@ func (e *Engine) analyseFrames(ctx context.Context, rt *runtime, s *Session, fra
 	return results, nil
 }
 
+// pauser returns the pause points of slots: its Pause if it has one, else
+// only the checks of ctx.
+func pauser(slots Slots) func(ctx context.Context, work int64) error {
+	if p, ok := slots.(Pauser); ok {
+		return p.Pause
+	}
+	return func(ctx context.Context, _ int64) error { return ctx.Err() }
+}
+
 // decodeAnalyse decodes frame i and analyses it; an injected FrameAnalyzer
-// decodes by itself.
-func (e *Engine) decodeAnalyse(ctx context.Context, data []byte, i int, prev *face.Face) (analysed, error) {
+// decodes by itself. pause is called inside decoding and between the
+// stages of the analysis: the work stops when ctx ends and gives way when
+// the slots ask it to.
+func (e *Engine) decodeAnalyse(ctx context.Context, data []byte, i int, prev *face.Face, pause func(context.Context, int64) error) (analysed, error) {
 	if err := ctx.Err(); err != nil {
 		return analysed{}, err
 	}
 	if e.cfg.frameAnalyzer != nil {
-		a, err := e.analyse(ctx, data, nil, prev)
+		a, err := e.analyse(ctx, data, nil, prev, nil)
 		if errors.Is(err, ErrBadFrame) {
 			err = &Error{Code: CodeBadFrame, Frame: i + 1, Err: err}
 		}
 		return a, err
 	}
-	img, err := face.Decode(data, &e.cfg.decode)
+	opts := e.cfg.decode
+	var work int64
+	opts.Pause = func(w int64) error {
+		work = w
+		return pause(ctx, w)
+	}
+	img, err := face.Decode(data, &opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			return analysed{}, ctx.Err()
+		}
 		return analysed{}, &Error{Code: CodeBadFrame, Frame: i + 1, Err: err}
 	}
-	a, err := e.analyse(ctx, data, img, prev)
+	a, err := e.analyse(ctx, data, img, prev, func() error { return pause(ctx, work) })
 	a.img = img
 	return a, err
 }
 
 // analyse runs the face and per-frame spoof analysis of one frame: the
-// injected FrameAnalyzer's on data, or the built-in one on img.
-func (e *Engine) analyse(ctx context.Context, data []byte, img image.Image, prev *face.Face) (analysed, error) {
+// injected FrameAnalyzer's on data, or the built-in one on img, which
+// calls pause (if not nil) between its stages.
+func (e *Engine) analyse(ctx context.Context, data []byte, img image.Image, prev *face.Face, pause func() error) (analysed, error) {
 	start := time.Now()
 	var (
 		fa  *FrameAnalysis
@@ -274,7 +307,7 @@ func (e *Engine) analyse(ctx context.Context, data []byte, img image.Image, prev
 			return analysed{}, err
 		}
 	} else {
-		fa, err = e.analyseBuiltin(ctx, img, prev)
+		fa, err = e.analyseBuiltin(ctx, img, prev, pause)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -314,14 +347,16 @@ func (e *Engine) analyse(ctx context.Context, data []byte, img image.Image, prev
 }
 
 // analyseBuiltin is the default frame analysis of a decoded frame.
-func (e *Engine) analyseBuiltin(ctx context.Context, img image.Image, prev *face.Face) (*FrameAnalysis, error) {
-	var opts *face.AnalyzeOptions
-	if prev != nil {
-		opts = &face.AnalyzeOptions{Previous: prev}
-	}
+func (e *Engine) analyseBuiltin(ctx context.Context, img image.Image, prev *face.Face, pause func() error) (*FrameAnalysis, error) {
+	opts := &face.AnalyzeOptions{Previous: prev, Pause: pause}
 	res, err := e.analyzer.Analyze(ctx, img, opts)
 	if err != nil {
 		return nil, err
+	}
+	if pause != nil {
+		if err := pause(); err != nil {
+			return nil, err
+		}
 	}
 	fa := &FrameAnalysis{Image: img, Result: res}
 	if len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {

@@ -102,3 +102,54 @@ func TestSubmitHostileFrames(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, s.Frames)
 }
+
+// pausingSlots is a Slots with pause points: it records the declared works
+// and calls stop at the n-th pause.
+type pausingSlots struct {
+	countingSlots
+	works []int64
+	n     int
+	stop  func()
+}
+
+func (p *pausingSlots) Pause(ctx context.Context, work int64) error {
+	p.works = append(p.works, work)
+	if len(p.works) == p.n {
+		p.stop()
+	}
+	return ctx.Err()
+}
+
+// Submit calls Pause inside decoding and between the stages of analysis,
+// with the work the headers declare, while it holds the slot; a client
+// that goes away in the middle of a progressive frame's decoding stops it
+// and records nothing.
+func TestSubmitPausePoints(t *testing.T) {
+	clk := newClock()
+	e := newEngine(t, clk)
+	ctx := context.Background()
+	c, err := e.Create(ctx, liveness.CreateOptions{ChallengeCount: 2})
+	require.NoError(t, err)
+
+	slots := &pausingSlots{stop: func() {}}
+	_, err = e.Submit(ctx, c.Session.ID, []liveness.Frame{{Data: stillFrame(t)}}, &liveness.SubmitOptions{Slots: slots})
+	require.NoError(t, err)
+	require.Greater(t, len(slots.works), 2, "decoding and analysis")
+	for _, w := range slots.works {
+		assert.Positive(t, w)
+		assert.Equal(t, slots.works[0], w)
+	}
+
+	bomb := hostile.ScanBomb(1024, 768, 12) // within the default limits
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	slots = &pausingSlots{n: 100, stop: cancel}
+	_, err = e.Submit(cctx, c.Session.ID, []liveness.Frame{{Data: bomb}}, &liveness.SubmitOptions{Slots: slots})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Len(t, slots.works, 100, "stopped at the pause point where the client went away")
+	assert.Equal(t, int64(1024*768*12), slots.works[0])
+	assert.Equal(t, 0, slots.held)
+	s, err := e.Get(ctx, c.Session.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, s.Frames)
+}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -26,7 +27,21 @@ import (
 // most the one frame a tenant sending costly frames has already started.
 // The price: while a cheap tenant is active, the costly tenant gets about
 // 1/cheapWeight of its slot time even when a slot is idle; slots idle for
-// activeWindow are its own. Safe for concurrent use.
+// activeWindow are its own.
+//
+// Ordering at the start of frames still lets a costly frame that has
+// started share the processor with the cheap frames that come after it.
+// So a frame in a slot also gives way (requestSlots.Pause, called by the
+// engine inside decoding and between the stages of analysis) while a frame
+// of another tenant declaring less than half its work (pixels × scans,
+// from the headers) runs: the cheap frame then has the processor to
+// itself rather than half of it (on a shared host, two frames computing
+// at once each run at about half speed). A paused frame keeps its slot
+// (and its memory), resumes as soon as no such frame runs, and pauses for
+// at most maxPause in all, so a stream of cheap frames delays a costly one
+// by at most that; its paused time is not charged as slot time. Reading
+// and base64-decoding a large verify body gives way likewise (giveWay),
+// outside the slots. Safe for concurrent use.
 type fairSlots struct {
 	n, perTenant int
 	now          func() time.Time
@@ -34,7 +49,8 @@ type fairSlots struct {
 	mu      sync.Mutex
 	used    int
 	tenants map[string]*tenantSlots
-	wake    chan struct{} // closed (and replaced) when a slot or the order changes
+	inSlot  []*requestSlots // the frames holding a slot, running or paused
+	wake    chan struct{}   // closed (and replaced) when a slot or the order changes
 }
 
 // loadHalfLife is how fast a tenant's recent slot time is forgotten;
@@ -47,6 +63,8 @@ const (
 	activeWindow = 500 * time.Millisecond
 	cheapWeight  = 4
 	sharedWindow = 5 * time.Second
+	// maxPause bounds the time one frame gives way to cheaper frames.
+	maxPause = time.Second
 )
 
 // tenantSlots is one tenant's state; idle tenants are forgotten once their
@@ -146,7 +164,15 @@ func (f *fairSlots) forget(tenant string, t *tenantSlots, now time.Time) {
 type requestSlots struct {
 	f      *fairSlots
 	tenant string
+
+	// The frame in the slot (f.mu): when it last started running, its
+	// running time before that, its declared work (0: not known yet) and
+	// whether it is paused.
 	start  time.Time
+	ran    time.Duration
+	held   time.Duration // paused so far
+	work   int64
+	paused bool
 }
 
 // Acquire waits until the tenant may take a slot (a free slot, within its
@@ -196,7 +222,8 @@ func (s *requestSlots) Acquire(ctx context.Context) error {
 	t.waiting--
 	t.held++
 	f.used++
-	s.start = now
+	s.start, s.ran, s.held, s.work, s.paused = now, 0, 0, 0, false
+	f.inSlot = append(f.inSlot, s)
 	f.mu.Unlock()
 	return nil
 }
@@ -210,13 +237,161 @@ func (s *requestSlots) Release() {
 	now := f.now()
 	t := f.tenants[s.tenant]
 	t.decay(now)
-	d := max(now.Sub(s.start), 0).Seconds()
+	ran := s.ran
+	if !s.paused {
+		ran += max(now.Sub(s.start), 0)
+	}
+	if i := slices.Index(f.inSlot, s); i >= 0 {
+		f.inSlot = slices.Delete(f.inSlot, i, i+1)
+	}
+	d := ran.Seconds()
 	t.load += d
 	t.sq += d * d
 	t.held--
 	t.last = now
 	f.used--
 	f.signal()
+}
+
+// Pause implements liveness.Pauser: it records the declared work of the
+// frame in s's slot and, while the frame should give way (givesWay),
+// blocks with the slot held until it may go on or ctx ends.
+func (s *requestSlots) Pause(ctx context.Context, work int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f := s.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s.work = work
+	now := f.now()
+	if !f.givesWay(s, now) {
+		return nil
+	}
+	s.ran += max(now.Sub(s.start), 0)
+	s.paused, s.start = true, now
+	f.signal() // frames waiting for this one to stop running may resume
+	defer func() {
+		now := f.now()
+		s.held = s.pausedFor(now)
+		s.paused, s.start = false, now
+	}()
+	for {
+		// The frames running change only when frames start, pause, resume
+		// or end, each of which signals; the timer ends the pause at
+		// maxPause.
+		wake := f.wake
+		left := maxPause - s.pausedFor(now)
+		f.mu.Unlock()
+		tm := time.NewTimer(left)
+		select {
+		case <-wake:
+		case <-tm.C:
+		case <-ctx.Done():
+		}
+		tm.Stop()
+		f.mu.Lock()
+		now = f.now()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !f.givesWay(s, now) {
+			f.signal() // resumed: others may have to give way now
+			return nil
+		}
+	}
+}
+
+// bigBody is the size from which reading a verify body, and decoding the
+// base64 of its frames, gives way to other tenants' frames (giveWay):
+// several times a webcam frame's base64.
+const bigBody = 1 << 20
+
+// giveWay blocks, while a frame of a tenant other than tenant is running
+// in a slot, until none is, *budget has been spent or ctx ends; the time
+// waited is taken from *budget. Reading and decoding large verify bodies
+// call it between chunks, so that, like a costly frame, they do not
+// compete with other tenants' frames for the processor.
+func (f *fairSlots) giveWay(ctx context.Context, tenant string, budget *time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	start := f.now()
+	defer func() { *budget -= max(f.now().Sub(start), 0) }()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		left := *budget - f.now().Sub(start)
+		if left <= 0 || !f.othersRunning(tenant) {
+			return nil
+		}
+		wake := f.wake
+		f.mu.Unlock()
+		tm := time.NewTimer(left)
+		select {
+		case <-wake:
+		case <-tm.C:
+		case <-ctx.Done():
+		}
+		tm.Stop()
+		f.mu.Lock()
+	}
+}
+
+// othersRunning reports whether a frame of a tenant other than tenant is
+// running in a slot (f.mu held).
+func (f *fairSlots) othersRunning(tenant string) bool {
+	for _, r := range f.inSlot {
+		if r.tenant != tenant && !r.paused && r.work > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// pausedFor is how long the frame in s's slot has been paused in all
+// (f.mu held); while paused, s.start is when the pause began.
+func (s *requestSlots) pausedFor(now time.Time) time.Duration {
+	if s.paused {
+		return s.held + max(now.Sub(s.start), 0)
+	}
+	return s.held
+}
+
+// givesWay reports whether the frame in s's slot should pause (f.mu
+// held): it has paused less than maxPause in all, and a frame of another
+// tenant declaring less than half its work runs (or is paused but may
+// resume). The relation orders frames strictly by declared work, so the
+// recursion ends, paused frames never wait on each other, and the
+// cheapest frame never waits.
+func (f *fairSlots) givesWay(s *requestSlots, now time.Time) bool {
+	return f.givesWayMemo(s, now, nil)
+}
+
+func (f *fairSlots) givesWayMemo(s *requestSlots, now time.Time, memo map[*requestSlots]bool) bool {
+	if s.work <= 0 || s.pausedFor(now) >= maxPause {
+		return false
+	}
+	if v, ok := memo[s]; ok {
+		return v
+	}
+	v := false
+	for _, r := range f.inSlot {
+		if r.tenant == s.tenant || r.work <= 0 || 2*r.work >= s.work {
+			continue
+		}
+		if r.paused && memo == nil {
+			memo = map[*requestSlots]bool{} // remembers the frames below r
+		}
+		if !r.paused || !f.givesWayMemo(r, now, memo) {
+			v = true
+			break
+		}
+	}
+	if memo != nil {
+		memo[s] = v
+	}
+	return v
 }
 
 // budget is a counter with a ceiling, shared fairly: take fails at once,

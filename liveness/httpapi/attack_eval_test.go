@@ -27,19 +27,19 @@ import (
 
 // Bounds the attack evaluation asserts (docs/evaluation.md, "Hostile input").
 const (
-	// honest p99 under attack / without. The target is 2.0; runs of the
-	// current code on 2 shared cores gave 2.16, 1.98 and 1.40 (other
-	// variants 0.96-2.62, docs/evaluation.md), so the test guards 3.0, the
-	// bound docs/evaluation.md claims, until the target is met reliably.
-	attackLatencyRatio = 3.0
+	// honest p99 under attack / without: the bound, which
+	// docs/evaluation.md claims (runs of this code on 2 shared cores:
+	// 0.94-1.65, median 1.24).
+	attackLatencyRatio = 2.0
 	attackRSSBound     = 512 << 20 // peak resident set of the whole process
 )
 
 // attackRound is one no-attack window followed by one attack window; the
 // rounds alternate so that the load of a shared machine falls on both.
 // Three honest clients each send a frame every honestInterval (under the
-// per-session rate limit of 3 a second), about 250 frames per phase, so
-// that the p99 is the third-largest rather than nearly the maximum.
+// per-session rate limit of 3 a second), a third of the interval apart
+// (independent users, not one clock), about 220 frames per phase, so that
+// the p99 is the third-largest rather than nearly the maximum.
 const (
 	attackRounds   = 6
 	attackWindow   = 5 * time.Second
@@ -50,14 +50,14 @@ const (
 // TestAttackEval runs the whole handler over loopback with a real engine
 // and the default limits (two analysis slots on two cores): three honest
 // clients of one tenant send a face frame every 350 ms each (under the
-// rate limit), and in alternate windows four attackers holding another
+// rate limit, a third of the interval apart), and in alternate windows four attackers holding another
 // tenant's key send the worst inputs at their rate limit (as fast as
 // answers come; after a 429 or 503 they wait the Retry-After, and they
 // open a new session when one ends): bursts of 20 accepted 2-megapixel
 // progressive frames, bursts of scan bombs and of rotated 4096² frames,
 // 16 MiB junk bodies, deeply nested JSON. The
 // honest p99 frame latency under attack stays within attackLatencyRatio
-// (3×; the target is 2×) of the no-attack p99 measured in the same run,
+// (2×) of the no-attack p99 measured in the same run,
 // and the peak RSS under 512 MiB.
 func TestAttackEval(t *testing.T) {
 	e := newEnv(t, envOptions{engine: func(clk *fakeClock) Engine {
@@ -111,9 +111,10 @@ func TestAttackEval(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
-	for range honestClients {
+	for i := range honestClients {
 		wg.Go(func() {
 			id, tok := create(honestKey)
+			time.Sleep(time.Duration(i) * honestInterval / honestClients)
 			tick := time.NewTicker(honestInterval)
 			defer tick.Stop()
 			for {

@@ -141,7 +141,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.bodies.give(owner, n)
-	frames, opts, err := h.decodeFrames(w, r)
+	frames, opts, err := h.decodeFrames(w, r, owner)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -209,12 +209,17 @@ func (h *Handler) busy(w http.ResponseWriter, r *http.Request, msg string) {
 	writeError(w, http.StatusServiceUnavailable, msg+"; retry after 1 second")
 }
 
-// decodeFrames reads and checks the frames of a verify request.
-func (h *Handler) decodeFrames(w http.ResponseWriter, r *http.Request) ([]liveness.Frame, *liveness.SubmitOptions, error) {
-	req, release, err := h.readVerifyBody(w, r)
+// decodeFrames reads and checks the frames of a verify request of tenant.
+// A large body gives way to other tenants' running frames (for at most
+// maxPause in all) while it is read and its frames decoded from base64.
+func (h *Handler) decodeFrames(w http.ResponseWriter, r *http.Request, tenant string) ([]liveness.Frame, *liveness.SubmitOptions, error) {
+	budget := maxPause
+	yield := func() error { return h.slots.giveWay(r.Context(), tenant, &budget) }
+	req, release, err := h.readVerifyBody(w, r, yield)
 	if err != nil {
 		return nil, nil, err
 	}
+	big := r.ContentLength < 0 || r.ContentLength >= bigBody
 	defer release()
 	n := len(req.frames)
 	if req.slowFrames != nil {
@@ -257,6 +262,11 @@ func (h *Handler) decodeFrames(w http.ResponseWriter, r *http.Request) ([]livene
 			e = req.frame
 		default:
 			e = req.frames[i]
+		}
+		if big {
+			if err := yield(); err != nil {
+				return nil, nil, err
+			}
 		}
 		data, err := h.decodeFrame(e)
 		if err != nil {

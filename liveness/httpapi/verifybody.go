@@ -33,7 +33,10 @@ var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // base64 text; anything else goes through encoding/json, which gives the
 // errors their usual messages. release returns the body buffer; the
 // slices of the result are valid until then.
-func (h *Handler) readVerifyBody(w http.ResponseWriter, r *http.Request) (req verifyBody, release func(), err error) {
+//
+// A large body (bigBody or more, or of undeclared length) is read in
+// chunks, each after yield (nil: never).
+func (h *Handler) readVerifyBody(w http.ResponseWriter, r *http.Request, yield func() error) (req verifyBody, release func(), err error) {
 	buf := bodyPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	release = func() {
@@ -44,7 +47,11 @@ func (h *Handler) readVerifyBody(w http.ResponseWriter, r *http.Request) (req ve
 	if r.ContentLength > 0 && r.ContentLength <= h.cfg.maxBodyBytes {
 		buf.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
-	_, err = buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.maxBodyBytes))
+	var body io.Reader = http.MaxBytesReader(w, r.Body, h.cfg.maxBodyBytes)
+	if yield != nil && (r.ContentLength < 0 || r.ContentLength >= bigBody) {
+		body = &yieldingReader{r: body, yield: yield}
+	}
+	_, err = buf.ReadFrom(body)
 	if err != nil {
 		release()
 		var mbe *http.MaxBytesError
@@ -69,6 +76,31 @@ func (h *Handler) readVerifyBody(w http.ResponseWriter, r *http.Request) (req ve
 		req.slowFrames = []string{*slow.FrameB64}
 	}
 	return req, func() {}, nil
+}
+
+// yieldingReader calls yield before each yieldChunk bytes it reads; an
+// error of yield ends the reading.
+type yieldingReader struct {
+	r     io.Reader
+	n     int // bytes read since the last yield
+	yield func() error
+}
+
+const yieldChunk = 256 << 10
+
+func (y *yieldingReader) Read(p []byte) (int, error) {
+	if y.n >= yieldChunk {
+		if err := y.yield(); err != nil {
+			return 0, err
+		}
+		y.n = 0
+	}
+	if len(p) > yieldChunk-y.n {
+		p = p[:yieldChunk-y.n]
+	}
+	n, err := y.r.Read(p)
+	y.n += n
+	return n, err
 }
 
 // parseVerifyBody parses b when it has the usual shape of a verify body;

@@ -2,6 +2,7 @@ package jpeg
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	stdjpeg "image/jpeg"
@@ -216,6 +217,39 @@ func TestMaxScans(t *testing.T) {
 	base := testFiles(t)["synthetic-q7.jpg"]
 	_, err = Decode(bytes.NewReader(base), &Options{MaxScans: 1})
 	require.NoError(t, err, "a baseline image has one scan")
+}
+
+// TestPause: Options.Pause is called throughout the decoding of baseline
+// and progressive images without changing the pixels, and its error stops
+// the decoding at once.
+func TestPause(t *testing.T) {
+	files := map[string][]byte{"baseline": testFiles(t)["synthetic-q7.jpg"]}
+	if data, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "image", "testdata", "video-001.progressive.jpeg")); err == nil {
+		files["progressive"] = data
+	}
+	stop := errors.New("stop")
+	for name, data := range files {
+		t.Run(name, func(t *testing.T) {
+			want, err := Decode(bytes.NewReader(data), nil)
+			require.NoError(t, err)
+			calls := 0
+			got, err := Decode(bytes.NewReader(data), &Options{Pause: func() error { calls++; return nil }})
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			rows := (want.Bounds().Dy() + 15) / 16
+			assert.GreaterOrEqual(t, calls, rows, "at least one pause point per row of MCUs")
+
+			n := 0
+			_, err = Decode(bytes.NewReader(data), &Options{Pause: func() error {
+				if n++; n == 3 {
+					return stop
+				}
+				return nil
+			}})
+			require.ErrorIs(t, err, stop)
+			assert.Equal(t, 3, n, "no pause point after the error")
+		})
+	}
 }
 
 func TestDecodeConfig(t *testing.T) {

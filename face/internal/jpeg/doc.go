@@ -25,6 +25,10 @@
 //   - Options.MaxScans bounds the number of scans of a progressive image,
 //     whose decoding cost grows with the scan count while the file stays
 //     small.
+//   - Options.Pause, when set, is called before each row of MCUs of every
+//     scan and each row of blocks of the final reconstruction of a
+//     progressive image: the caller may block there (to let other work run
+//     first) or stop the decoding by returning an error.
 //
 // Bit-exactness: with the zero Options the decoded image (type, bounds,
 // strides and every sample) is identical to image/jpeg.Decode's, and every
@@ -62,6 +66,13 @@ type Options struct {
 	// planes of a YCbCr image to the blocks that overlap it (in image
 	// pixels); chroma samples elsewhere are 128. LumaOnly takes precedence.
 	Chroma image.Rectangle
+
+	// Pause, when set, is called at points inside the decoding (before
+	// each row of MCUs of each scan, and each row of blocks when a
+	// progressive image is reconstructed), a few hundred to a few thousand
+	// times for a camera frame. It may block; an error it returns stops
+	// the decoding and is returned by Decode unchanged.
+	Pause func() error
 
 	noSIMD bool // tests: the portable inverse DCT even where AVX2 is available
 }

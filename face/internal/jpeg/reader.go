@@ -794,6 +794,14 @@ func Decode(r io.Reader, opts *Options) (image.Image, error) {
 	return d.decode(r, false)
 }
 
+// pause calls Options.Pause, if any.
+func (d *decoder) pause() error {
+	if d.opts.Pause == nil {
+		return nil
+	}
+	return d.opts.Pause()
+}
+
 // DecodeConfig returns the color model and dimensions of a JPEG image without
 // decoding the entire image.
 func DecodeConfig(r io.Reader) (image.Config, error) {

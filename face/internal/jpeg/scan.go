@@ -175,6 +175,9 @@ func (d *decoder) processSOS(n int) error {
 		blockCount int
 	)
 	for my := 0; my < myy; my++ {
+		if err := d.pause(); err != nil { // changed: a pause point per row of MCUs
+			return err
+		}
 		for mx := 0; mx < mxx; mx++ {
 			for i := 0; i < nComp; i++ {
 				compIndex := scan[i].compIndex
@@ -458,6 +461,9 @@ func (d *decoder) reconstructProgressiveImage() error {
 		h := 8 * d.comp[0].h / d.comp[i].h
 		stride := mxx * d.comp[i].h
 		for by := 0; by*v < d.height; by++ {
+			if err := d.pause(); err != nil { // changed: a pause point per row of blocks
+				return err
+			}
 			for bx := 0; bx*h < d.width; bx++ {
 				b := &d.progCoeffs[i][by*stride+bx]
 				if err := d.reconstructBlock(b, bx, by, i, lastNonZero(b)); err != nil {
