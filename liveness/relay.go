@@ -72,15 +72,9 @@ func (e *Engine) queueRelay(ctx context.Context, its []Intent) (*relayJob, error
 	defer e.mu.Unlock()
 	q := &e.relayq
 	for len(q.jobs) >= relayQueueCap {
-		ch := q.waitCh()
-		e.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			e.mu.Lock()
-			return nil, ctx.Err()
+		if err := e.waitRelay(ctx); err != nil {
+			return nil, err
 		}
-		e.mu.Lock()
 	}
 	q.last++
 	j := &relayJob{seq: q.last, its: its}
@@ -160,15 +154,9 @@ func (e *Engine) Flush(ctx context.Context) error {
 	q := &e.relayq
 	target := q.last
 	for q.done < target {
-		ch := q.waitCh()
-		e.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			e.mu.Lock()
-			return ctx.Err()
+		if err := e.waitRelay(ctx); err != nil {
+			return err
 		}
-		e.mu.Lock()
 	}
 	return nil
 }
@@ -180,5 +168,19 @@ func (e *Engine) drain() {
 	defer cancel()
 	if err := e.Flush(ctx); err != nil {
 		e.cfg.logger.Warn("liveness: intents left to relay at shutdown (the next Reconcile relays them)", "err", err)
+	}
+}
+
+// waitRelay releases e.mu until the relay queue changes or ctx ends, and
+// takes it again (e.mu held).
+func (e *Engine) waitRelay(ctx context.Context) error {
+	ch := e.relayq.waitCh()
+	e.mu.Unlock()
+	defer e.mu.Lock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

@@ -280,17 +280,7 @@ func (s *requestSlots) Pause(ctx context.Context, work int64) error {
 		// The frames running change only when frames start, pause, resume
 		// or end, each of which signals; the timer ends the pause at
 		// maxPause.
-		wake := f.wake
-		left := maxPause - s.pausedFor(now)
-		f.mu.Unlock()
-		tm := time.NewTimer(left)
-		select {
-		case <-wake:
-		case <-tm.C:
-		case <-ctx.Done():
-		}
-		tm.Stop()
-		f.mu.Lock()
+		f.waitWake(ctx, maxPause-s.pausedFor(now))
 		now = f.now()
 		if err := ctx.Err(); err != nil {
 			return err
@@ -325,16 +315,22 @@ func (f *fairSlots) giveWay(ctx context.Context, tenant string, budget *time.Dur
 		if left <= 0 || !f.othersRunning(tenant) {
 			return nil
 		}
-		wake := f.wake
-		f.mu.Unlock()
-		tm := time.NewTimer(left)
-		select {
-		case <-wake:
-		case <-tm.C:
-		case <-ctx.Done():
-		}
-		tm.Stop()
-		f.mu.Lock()
+		f.waitWake(ctx, left)
+	}
+}
+
+// waitWake releases f.mu until the frames running change (f.wake), d has
+// passed or ctx ends, and takes it again (f.mu held).
+func (f *fairSlots) waitWake(ctx context.Context, d time.Duration) {
+	wake := f.wake
+	f.mu.Unlock()
+	defer f.mu.Lock()
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-wake:
+	case <-tm.C:
+	case <-ctx.Done():
 	}
 }
 
