@@ -198,16 +198,7 @@ func (n *Notifier) SendTest(ctx context.Context, url string, format event.Format
 		return outbox.Delivery{}, nil, err
 	}
 	e := n.sessionEndpoint(url)
-	e.ID = "test-" + e.ID
-	del, err := n.d.SendTest(ctx, e, format)
-	if err != nil {
-		return outbox.Delivery{}, nil, err
-	}
-	att, err := n.d.Attempts(ctx, del.ID)
-	if err != nil {
-		return del, nil, err
-	}
-	return del, att, nil
+	return n.sendTest(ctx, e, format)
 }
 
 // SendTenantTest sends one signed test event to the endpoint of tenant,
@@ -221,6 +212,12 @@ func (n *Notifier) SendTenantTest(ctx context.Context, tenant, url string, forma
 	if url != "" && url != e.URL {
 		return outbox.Delivery{}, nil, liveness.ErrNotTenantEndpoint
 	}
+	return n.sendTest(ctx, e, format)
+}
+
+// sendTest sends one test event to e (under a test- endpoint id) and
+// returns its delivery record and attempt log.
+func (n *Notifier) sendTest(ctx context.Context, e outbox.Endpoint, format event.Format) (outbox.Delivery, []outbox.Attempt, error) {
 	e.ID = "test-" + e.ID
 	del, err := n.d.SendTest(ctx, e, format)
 	if err != nil {
