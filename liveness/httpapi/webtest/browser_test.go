@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/internal/facedata"
 	"github.com/openliveness/openliveness/liveness/httpapi/webtest"
 	"github.com/openliveness/openliveness/liveness/limits"
@@ -60,8 +61,32 @@ func newSession(t *testing.T, target webtest.Target, req webtest.SessionRequest)
 	return s
 }
 
+// blinkVideo writes the fake camera's feed for the BLINK scenarios: the
+// frames of the shared blink_selfie recording (facedata README: eyes closed
+// at frames 11–13, 41–43, 84–85 in natural blinks, and 139–194 and 264–328
+// in long closures), cut as a person who follows "Close your eyes for two
+// seconds" would act: frames 1–100 (eyes open, three natural blinks that
+// must not count), 131–194 (closing, closed), 264–328 (still closed), then
+// 195–263 (reopened). The closure lasts about 4.8 s at Chromium's file
+// frame rate, so even at the slowest cadence a loaded machine produces
+// (frames about 1.8 s apart) two closed frames fall inside it, and it
+// ends about 9 s after the camera starts, inside the 15 s window of
+// realTarget. Every frame is a distinct camera frame of the recording;
+// nothing is repeated, so the frozen-frame rule does not apply.
 func blinkVideo(t *testing.T) string {
-	return facedata.Path(t, "video/blink_selfie.mjpeg")
+	t.Helper()
+	frames, err := face.ReadMJPEGFile(facedata.Path(t, "video/blink_selfie.mjpeg"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(frames), 328, "blink_selfie.mjpeg frames")
+	var buf bytes.Buffer
+	for _, r := range [][2]int{{1, 100}, {131, 194}, {264, 328}, {195, 263}} {
+		for i := r[0]; i <= r[1]; i++ { // 1-based, inclusive
+			buf.Write(frames[i-1])
+		}
+	}
+	path := filepath.Join(t.TempDir(), "blink_held.mjpeg")
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+	return path
 }
 
 // moduleRoot finds the directory holding go.mod.

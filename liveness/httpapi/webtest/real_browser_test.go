@@ -20,9 +20,10 @@ import (
 // frame ancestor and CORS origin.
 func realTarget(t *testing.T, b *webtest.Browser) webtest.Target {
 	t.Helper()
-	// The fake camera plays blink_selfie from its start, an unprompted
-	// recording whose first eye closure on cue comes 5.6–7.8 s in: the
-	// response window is widened to let it count.
+	// The fake camera plays blinkVideo from its start: its eye closure on
+	// cue comes about 4–9 s after the camera starts, and the camera starts
+	// after the challenge is announced: the response window is widened to
+	// let it count on a slow machine.
 	eng, err := liveness.New(liveness.WithResponseWindow(15 * time.Second))
 	if err != nil {
 		t.Fatal(err)
