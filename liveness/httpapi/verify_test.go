@@ -149,7 +149,7 @@ func TestVerifyRealFrames(t *testing.T) {
 func TestVerifyErrors(t *testing.T) {
 	e, sc := newScriptedEnv(t, WithMaxFrameBytes(128<<10), WithMaxBodyBytes(1<<20))
 	sc.set(func(s *liveness.Session, _ []liveness.Frame, _ *liveness.SubmitOptions) (*liveness.Outcome, error) {
-		return &liveness.Outcome{Session: s, Step: challenge.Step{Hint: challenge.HintStart, Message: "Blink your eyes"}}, nil
+		return &liveness.Outcome{Session: s, Step: challenge.Step{Hint: challenge.HintStart, Message: "Close your eyes for a second, then open them"}}, nil
 	})
 	face := faceJPEG(t)
 	if len(face) > 128<<10 {

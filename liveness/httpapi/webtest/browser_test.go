@@ -253,10 +253,10 @@ func iframeBlinkPasses(t *testing.T, b *webtest.Browser, target webtest.Target, 
 	if got := res.LastText("result-title"); got != "You are verified" {
 		t.Errorf("result title = %q", got)
 	}
-	if !slices.Contains(res.Texts("prompt"), "Blink your eyes") {
+	if !slices.Contains(res.Texts("prompt"), "Close your eyes for a moment") {
 		t.Errorf("prompts %q lack the BLINK prompt", res.Texts("prompt"))
 	}
-	if !slices.Contains(res.Texts("status"), "Step 1 of 1: Blink your eyes") {
+	if !slices.Contains(res.Texts("status"), "Step 1 of 1: Close your eyes for a moment") {
 		t.Errorf("announcements %q lack the BLINK step", res.Texts("status"))
 	}
 	if srv != nil {
@@ -527,16 +527,16 @@ func TestBrowserCadence(t *testing.T) {
 	}
 
 	prompts := slices.Compact(res.Texts("prompt"))
-	wantPrompts := []string{"Starting the camera…", "Smile", "Blink your eyes", "Turn your head to your left"}
+	wantPrompts := []string{"Starting the camera…", "Smile", "Close your eyes for a moment", "Turn your head to your left"}
 	if !slices.Equal(prompts, wantPrompts) {
 		t.Errorf("prompts %q, want %q", prompts, wantPrompts)
 	}
-	wantSteps := []string{"Starting the camera…", "Step 1 of 3: Smile", "Step 2 of 3: Blink your eyes", "Step 3 of 3: Turn your head to your left"}
+	wantSteps := []string{"Starting the camera…", "Step 1 of 3: Smile", "Step 2 of 3: Close your eyes for a moment", "Step 3 of 3: Turn your head to your left"}
 	if got := slices.Compact(res.Texts("status")); !slices.Equal(got, wantSteps) {
 		t.Errorf("announcements %q, want %q", got, wantSteps)
 	}
 	fb := res.Texts("feedback")
-	for _, want := range []string{"Look straight at the camera", "No face detected — look at the camera", "Hold still", "Close your eyes for a second, then open them"} {
+	for _, want := range []string{"Look straight at the camera", "No face detected — look at the camera", "Hold still", "Close your eyes for two seconds, then open them"} {
 		if !slices.Contains(fb, want) {
 			t.Errorf("feedback %q lacks %q", fb, want)
 		}
