@@ -16,15 +16,15 @@ func TestLiveProbability(t *testing.T) {
 		want float64
 	}{
 		{"no per-frame scores", spoof.SessionResult{Score: 1}, 1},
-		{"every frame at the cap", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 3}}, 0.999},
-		{"the midpoint", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 8.82 / 5.21}}, 0.5},
-		{"a mean log-odds of 1", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 1}}, 0.026},
+		{"every frame at the cap", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 3}}, 0.9997},
+		{"the midpoint", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 5.71 / 4.64}}, 0.5},
+		{"a mean log-odds of 1", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 1}}, 0.255},
 		{"attack frames", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: -3, AttackFrames: 20}}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := liveness.ScoreFeaturesOf(tt.sr)
-			assert.InDelta(t, tt.want, f.LiveProbability(), 0.001)
+			assert.InDelta(t, tt.want, f.LiveProbability(), 0.0005)
 		})
 	}
 	f := liveness.ScoreFeaturesOf(spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 10, AttackFrames: 4, MeanLogit: 2, MaxEvidence: 5}})

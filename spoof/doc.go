@@ -37,10 +37,11 @@
 //     (the gamut and gamma of a re-displayed image).
 //
 // A Model combines them into Result.Score, 0 (attack) to 1 (live):
-// logistic regressions over standardised and clamped features, two for
-// colour frames (a screen head and a print head, the lower log-odds
-// deciding) and one for grey frames, plus a hand-set penalty for the
-// border signal. Scores are calibrated: the log-odds scale is fitted
+// logistic regressions over standardised and clamped features: for
+// colour frames one multinomial model of three classes (bona fide, screen
+// replay, print), whose log-odds of bona fide against either attack score
+// the frame, and for grey frames a two-class one; plus a hand-set penalty
+// for the border signal. Scores are calibrated: the log-odds scale is fitted
 // (Platt) on out-of-fold scores and 0.5 is the operating point
 // (Model.Threshold), where 1 % of bona fide frames scored out of fold fall
 // below. Below it a frame is an attack presentation (Result.Attack); one

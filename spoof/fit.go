@@ -19,8 +19,10 @@ type Sample struct {
 	// cross-validation never puts one group on both sides.
 	Group string
 	// Print marks an attack sample that is a printed face. When the
-	// colour attacks include prints and other attacks, Fit gives colour
-	// frames two heads, one per kind (Model.Print).
+	// colour attacks include prints and other attacks, Fit fits colour
+	// frames with one multinomial model of three classes (bona fide,
+	// screen, print), kept as two heads (Model.Color, Model.Print, with
+	// Model.Joint).
 	Print bool
 	// Derived marks a synthetic copy of another sample (a degraded
 	// version made for training): it is fitted on but never reported in
@@ -114,7 +116,7 @@ func Fit(samples []Sample, opts *FitOptions) (*Model, error) {
 	if err := m.fitPart(samples, defaultFeatures(false), false, oof, o, &cv); err != nil {
 		return nil, err
 	}
-	// Colour frames: one head, or a screen and a print head when the
+	// Colour frames: one head, or the joint three-class model when the
 	// colour attacks include both kinds.
 	if len(color) == 0 {
 		m.Color = m.Gray
@@ -128,24 +130,6 @@ func Fit(samples []Sample, opts *FitOptions) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
-}
-
-// printFeatures are the features of the print head of colour frames:
-// the colour features without the colour cast and hue texture of the face
-// (cb_mean, cr_mean, chroma, chroma_spread, lbp_hue_*). The print attacks
-// of the corpus (NUAA) come from one camera, whose cast a print head
-// would otherwise learn: with them, the held-out print head flagged 31 %
-// of the frames of a backlit webcam user (docs/spoof.md).
-func printFeatures() []string {
-	return slices.DeleteFunc(defaultFeatures(true), func(n string) bool {
-		switch j := featureIndex(n); {
-		case j == fCbMean, j == fCrMean, j == fChroma, j == fChromaSpread:
-			return true
-		case j >= fLBPHue && j < fLBPHue+10:
-			return true
-		}
-		return false
-	})
 }
 
 // hasBothKinds reports whether the attack samples include prints and
@@ -162,110 +146,129 @@ func hasBothKinds(ss []Sample) bool {
 }
 
 // fitPart fits the grey model (color false) or the colour heads of m on
-// ss, calibrated on out-of-fold logits when oof is set.
+// ss, calibrated on out-of-fold logits when oof is set. With twoHeads
+// (colour attacks of both kinds) the colour heads are fitted jointly
+// (fitJoint).
 func (m *Model) fitPart(ss []Sample, names []string, twoHeads, oof bool, o FitOptions, cv **Metrics) error {
-	type head struct {
-		keep  func(*Sample) bool
-		names []string
-		l     *Logistic
-		z     []float64 // per-sample logits, out of fold when oof
-	}
-	heads := []*head{{keep: func(*Sample) bool { return true }, names: names}}
 	if twoHeads {
-		heads = []*head{
-			{keep: func(s *Sample) bool { return s.Live || !s.Print }, names: names},
-			{keep: func(s *Sample) bool { return s.Live || s.Print }, names: printFeatures()},
-		}
+		return m.fitJoint(ss, names, oof, o, cv)
 	}
-	for _, h := range heads {
-		var train []Sample
-		for i := range ss {
-			if h.keep(&ss[i]) {
-				train = append(train, ss[i])
-			}
-		}
-		l, err := fitLogistic(train, h.names, o)
-		if err != nil {
+	l, err := fitLogistic(ss, names, o)
+	if err != nil {
+		return err
+	}
+	var z []float64
+	if oof {
+		if z, err = outOfFold(ss, names, o); err != nil {
 			return err
 		}
-		h.l = l
-		if oof {
-			if h.z, err = outOfFold(ss, h.names, o, h.keep, twoHeads); err != nil {
-				return err
-			}
-		} else {
-			h.z = sampleLogits(l, ss)
+	} else {
+		z = sampleLogits(l, ss)
+	}
+	// Calibrate the head's scale: a logistic map of the logits to P(live)
+	// with both classes weighted equally (Platt scaling), folded into the
+	// weights.
+	live, att := splitLogits(ss, z)
+	a, b := platt(live, att)
+	scaleLogistic(l, a, b)
+	live, att = affine(live, a, b), affine(att, a, b)
+	q := m.operatingPoint(live, att, colorFeatureIn(names), o, cv)
+	l.Bias -= q
+	if colorFeatureIn(names) {
+		m.Color = *l
+	} else {
+		m.Gray = *l
+	}
+	return nil
+}
+
+// fitJoint fits the colour heads of m as one multinomial logistic
+// regression of three classes, bona fide, screen replay and print, each
+// class weighing a third: Color holds the log-odds of bona fide against
+// screen, Print those of bona fide against print, and a frame's log-odds
+// of bona fide against any attack are their soft minimum
+// −log(e^−Color + e^−Print), scaled by Model.Joint. Fitted jointly, the
+// print comparison learns from the screen replays and the screen
+// comparison from the prints; two separate heads combined by their
+// minimum did worse on every held-out figure (docs/spoof.md). The scale
+// and the operating point are set on out-of-fold logits when oof is set.
+func (m *Model) fitJoint(ss []Sample, names []string, oof bool, o FitOptions, cv **Metrics) error {
+	screen, print, err := fitSoftmax(ss, names, o)
+	if err != nil {
+		return err
+	}
+	var z []float64
+	if oof {
+		if z, err = outOfFoldJoint(ss, names, o); err != nil {
+			return err
 		}
-		// Calibrate the head's scale on its own attack kind: a logistic
-		// map of the logits to P(live) with both classes weighted equally
-		// (Platt scaling), folded into the weights.
-		var live, att []float64
+	} else {
+		z = make([]float64, len(ss))
 		for i := range ss {
-			switch {
-			case ss[i].Derived && !allDerived(ss), math.IsInf(h.z[i], 1):
-			case ss[i].Live:
-				live = append(live, h.z[i])
-			case h.keep(&ss[i]):
-				att = append(att, h.z[i])
-			}
-		}
-		a, b := platt(live, att)
-		scaleLogistic(h.l, a, b)
-		h.z = affine(h.z, a, b)
-	}
-	// The frame's logit is the lowest of its heads' (the attack kind it
-	// most resembles). Calibrate the combination once more on every
-	// attack, then shift the bias so that the operating point, the
-	// TargetBPCER quantile of the bona fide logits, is logit 0 (Score
-	// 0.5): a score's log-odds are the calibrated evidence for live above
-	// the operating point.
-	z := slices.Clone(heads[0].z)
-	for _, h := range heads[1:] {
-		for i := range z {
-			z[i] = math.Min(z[i], h.z[i])
+			var f featureVec
+			features(&ss[i].Signals, &f)
+			z[i] = softmin(screen.logit(&f, nil), print.logit(&f, nil))
 		}
 	}
-	var live, att []float64
+	live, att := splitLogits(ss, z)
+	a, b := platt(live, att)
+	live, att = affine(live, a, b), affine(att, a, b)
+	q := m.operatingPoint(live, att, true, o, cv)
+	// a·softmin(s + c/a, p + c/a) = a·softmin(s, p) + c.
+	screen.Bias += (b - q) / a
+	print.Bias += (b - q) / a
+	m.Color, m.Print, m.Joint = *screen, print, a
+	return nil
+}
+
+// splitLogits returns the logits z of the bona fide and the attack
+// samples of ss, without Derived samples (unless all are) and +Inf.
+func splitLogits(ss []Sample, z []float64) (live, att []float64) {
+	all := allDerived(ss)
 	for i := range ss {
 		switch {
-		case ss[i].Derived && !allDerived(ss), math.IsInf(z[i], 1):
+		case ss[i].Derived && !all, math.IsInf(z[i], 1):
 		case ss[i].Live:
 			live = append(live, z[i])
 		default:
 			att = append(att, z[i])
 		}
 	}
-	if len(heads) > 1 {
-		a, b := platt(live, att)
-		for _, h := range heads {
-			scaleLogistic(h.l, a, b)
-		}
-		live, att = affine(live, a, b), affine(att, a, b)
-	}
+	return live, att
+}
+
+// operatingPoint returns the TargetBPCER quantile q of the calibrated
+// bona fide logits, which the caller subtracts from its bias so that the
+// operating point is logit 0 (Score 0.5): a score's log-odds are then the
+// calibrated evidence for live above the operating point. It also sets
+// m.Confident and, for colour models (or the first part fitted), the
+// out-of-fold metrics.
+func (m *Model) operatingPoint(live, att []float64, color bool, o FitOptions, cv **Metrics) float64 {
+	live = slices.Clone(live)
 	slices.Sort(live)
 	q := quantile(live, o.TargetBPCER)
-	for _, h := range heads {
-		h.l.Bias -= q
-	}
 	live, att = affine(live, 1, -q), affine(att, 1, -q)
 	margin := math.Max(o.ConfidentMargin, -live[0])
 	if m.Confident == 0 || sigmoid(-margin) < m.Confident {
 		m.Confident = sigmoid(-margin)
 	}
-	color := colorFeatureIn(names)
 	if color || *cv == nil {
 		met := Evaluate(shift(live, 0), shift(att, 0), 0.5)
 		*cv = &met
 	}
-	if !color {
-		m.Gray = *heads[0].l
-		return nil
+	return q
+}
+
+// softmin is −log(e^−a + e^−b): the log-odds of bona fide against either
+// attack class, given those against each.
+func softmin(a, b float64) float64 {
+	if math.IsInf(a, 1) {
+		return b
 	}
-	m.Color = *heads[0].l
-	if len(heads) > 1 {
-		m.Print = heads[1].l
+	if math.IsInf(b, 1) {
+		return a
 	}
-	return nil
+	return math.Min(a, b) - math.Log1p(math.Exp(-math.Abs(a-b)))
 }
 
 // colorFeatureIn reports whether names include a colour feature.
@@ -396,45 +399,16 @@ func quantile(sorted []float64, q float64) float64 {
 }
 
 // outOfFold returns the logit of every sample, each scored by a model
-// fit, on the samples that keep accepts, without the sample's group. With
-// optional set, a fold whose training samples are of one class scores its
-// samples +Inf (no evidence of this head's attack kind).
-func outOfFold(samples []Sample, names []string, o FitOptions, keep func(*Sample) bool, optional bool) ([]float64, error) {
-	groups := map[string]bool{}
-	for _, s := range samples {
-		groups[s.Group] = true
-	}
-	keys := make([]string, 0, len(groups))
-	for g := range groups {
-		keys = append(keys, g)
-	}
-	slices.Sort(keys)
-	fold := map[string]int{}
-	for i, g := range keys {
-		fold[g] = i
-		if o.Folds >= 2 {
-			fold[g] = i % o.Folds
-		}
-	}
-	nf := len(keys)
-	if o.Folds >= 2 {
-		nf = min(nf, o.Folds)
-	}
+// fit without the sample's fold (foldsOf).
+func outOfFold(samples []Sample, names []string, o FitOptions) ([]float64, error) {
+	fold, nf := foldsOf(samples, o)
 	z := make([]float64, len(samples))
 	for k := range nf {
 		var train []Sample
 		for i := range samples {
-			if fold[samples[i].Group] != k && keep(&samples[i]) {
+			if fold[samples[i].Group] != k {
 				train = append(train, samples[i])
 			}
-		}
-		if optional && oneClass(train) {
-			for i := range samples {
-				if fold[samples[i].Group] == k {
-					z[i] = math.Inf(1)
-				}
-			}
-			continue
 		}
 		l, err := fitLogistic(train, names, o)
 		if err != nil {
@@ -451,16 +425,6 @@ func outOfFold(samples []Sample, names []string, o FitOptions, keep func(*Sample
 	return z, nil
 }
 
-// oneClass reports whether the samples are all live or all attacks.
-func oneClass(ss []Sample) bool {
-	for i := range ss {
-		if ss[i].Live != ss[0].Live {
-			return false
-		}
-	}
-	return true
-}
-
 // sampleLogits returns the logit of every sample under l.
 func sampleLogits(l *Logistic, samples []Sample) []float64 {
 	z := make([]float64, len(samples))
@@ -475,17 +439,7 @@ func sampleLogits(l *Logistic, samples []Sample) []float64 {
 // fitLogistic fits an L2-regularised logistic regression by Newton's
 // method, with the two classes weighted equally.
 func fitLogistic(samples []Sample, names []string, o FitOptions) (*Logistic, error) {
-	p := len(names)
-	l := &Logistic{Features: names, Mean: make([]float64, p), Scale: make([]float64, p),
-		Weights: make([]float64, p), ZClamp: o.ZClamp}
-	l.idx = make([]int, p)
-	for k, name := range names {
-		if l.idx[k] = featureIndex(name); l.idx[k] < 0 {
-			return nil, fmt.Errorf("%w: unknown feature %q", ErrFit, name)
-		}
-	}
 	n := len(samples)
-	x := make([][]float64, n)
 	y := make([]float64, n)
 	sw := make([]float64, n)
 	var nLive float64
@@ -498,37 +452,17 @@ func fitLogistic(samples []Sample, names []string, o FitOptions) (*Logistic, err
 		return nil, fmt.Errorf("%w: one class only", ErrFit)
 	}
 	for i := range samples {
-		var f featureVec
-		features(&samples[i].Signals, &f)
-		row := make([]float64, p+1)
-		for k, j := range l.idx {
-			row[k] = f[j]
-		}
-		row[p] = 1
-		x[i] = row
 		if samples[i].Live {
 			y[i], sw[i] = 1, float64(n)/(2*nLive)
 		} else {
 			sw[i] = float64(n) / (2 * (float64(n) - nLive))
 		}
 	}
-	for k := 0; k < p; k++ {
-		var s, ss float64
-		for i := range x {
-			s += x[i][k]
-			ss += x[i][k] * x[i][k]
-		}
-		mean := s / float64(n)
-		sd := math.Sqrt(math.Max(0, ss/float64(n)-mean*mean))
-		l.Mean[k] = mean
-		if sd < 1e-12 {
-			sd = 1 // constant feature: its weight stays 0
-		}
-		l.Scale[k] = sd
-		for i := range x {
-			x[i][k] = math.Max(-o.ZClamp, math.Min(o.ZClamp, (x[i][k]-mean)/sd))
-		}
+	l, x, err := design(samples, names, o)
+	if err != nil {
+		return nil, err
 	}
+	p := len(names)
 	// Newton iterations on (w, b).
 	d := p + 1
 	beta := make([]float64, d)
@@ -584,6 +518,305 @@ func fitLogistic(samples []Sample, names []string, o FitOptions) (*Logistic, err
 		return nil, err
 	}
 	return l, nil
+}
+
+// design returns a Logistic over names with the samples' feature means
+// and standard deviations (its weights zero), and each sample's
+// standardised, clamped features followed by a constant 1.
+func design(samples []Sample, names []string, o FitOptions) (*Logistic, [][]float64, error) {
+	p := len(names)
+	l := &Logistic{Features: names, Mean: make([]float64, p), Scale: make([]float64, p),
+		Weights: make([]float64, p), ZClamp: o.ZClamp}
+	l.idx = make([]int, p)
+	for k, name := range names {
+		if l.idx[k] = featureIndex(name); l.idx[k] < 0 {
+			return nil, nil, fmt.Errorf("%w: unknown feature %q", ErrFit, name)
+		}
+	}
+	n := len(samples)
+	x := make([][]float64, n)
+	for i := range samples {
+		var f featureVec
+		features(&samples[i].Signals, &f)
+		row := make([]float64, p+1)
+		for k, j := range l.idx {
+			row[k] = f[j]
+		}
+		row[p] = 1
+		x[i] = row
+	}
+	for k := 0; k < p; k++ {
+		var s, ss float64
+		for i := range x {
+			s += x[i][k]
+			ss += x[i][k] * x[i][k]
+		}
+		mean := s / float64(n)
+		sd := math.Sqrt(math.Max(0, ss/float64(n)-mean*mean))
+		l.Mean[k] = mean
+		if sd < 1e-12 {
+			sd = 1 // constant feature: its weight stays 0
+		}
+		l.Scale[k] = sd
+		for i := range x {
+			x[i][k] = math.Max(-o.ZClamp, math.Min(o.ZClamp, (x[i][k]-mean)/sd))
+		}
+	}
+	return l, x, nil
+}
+
+// sampleClass is the class of a sample in the joint colour model: 0 bona
+// fide, 1 screen (any attack that is not a print), 2 print.
+func sampleClass(s *Sample) int {
+	switch {
+	case s.Live:
+		return 0
+	case s.Print:
+		return 2
+	}
+	return 1
+}
+
+// fitSoftmax fits a multinomial logistic regression of the bona fide,
+// screen and print samples by damped Newton steps, each class weighing a
+// third, with the ridge penalty o.L2 on every class's standardised
+// weights (none on the intercepts). It returns the log-odds of bona fide
+// against screen and against print as two heads over the same
+// standardised features. When one attack class has no sample, its head
+// is nil and the other is a binary fit.
+func fitSoftmax(samples []Sample, names []string, o FitOptions) (screen, print *Logistic, err error) {
+	var count [3]int
+	for i := range samples {
+		count[sampleClass(&samples[i])]++
+	}
+	switch {
+	case count[0] == 0 || count[1]+count[2] == 0:
+		return nil, nil, fmt.Errorf("%w: one class only", ErrFit)
+	case count[2] == 0:
+		screen, err = fitLogistic(samples, names, o)
+		return screen, nil, err
+	case count[1] == 0:
+		print, err = fitLogistic(samples, names, o)
+		return nil, print, err
+	}
+	base, x, err := design(samples, names, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	const K = 3
+	n, p := len(samples), len(names)
+	d := p + 1 // weights and intercept of one class
+	D := K * d
+	cls := make([]int, n)
+	sw := make([]float64, n)
+	for i := range samples {
+		cls[i] = sampleClass(&samples[i])
+		sw[i] = float64(n) / (K * float64(count[cls[i]]))
+	}
+	// ridge on each parameter: L2 on weights; the bona fide intercept is
+	// pinned at 0 (the intercepts are defined up to a common shift).
+	ridge := make([]float64, D)
+	for k := range K {
+		for a := range p {
+			ridge[k*d+a] = o.L2
+		}
+		ridge[k*d+p] = 1e-9
+	}
+	ridge[p] = 1e6
+	theta := make([]float64, D)
+	probs := func(th, xi []float64, pr *[K]float64) {
+		var u [K]float64
+		top := math.Inf(-1)
+		for k := range K {
+			for a, v := range xi {
+				u[k] += th[k*d+a] * v
+			}
+			top = math.Max(top, u[k])
+		}
+		var sum float64
+		for k := range K {
+			pr[k] = math.Exp(u[k] - top)
+			sum += pr[k]
+		}
+		for k := range K {
+			pr[k] /= sum
+		}
+	}
+	loss := func(th []float64) float64 {
+		var l float64
+		var pr [K]float64
+		for i, xi := range x {
+			probs(th, xi, &pr)
+			l -= sw[i] * math.Log(math.Max(pr[cls[i]], 1e-300))
+		}
+		for j, v := range th {
+			l += ridge[j] / 2 * v * v
+		}
+		return l
+	}
+	h := make([]float64, D*D)
+	g := make([]float64, D)
+	cur := loss(theta)
+	for iter := 0; iter < 50; iter++ {
+		clear(h)
+		clear(g)
+		var pr [K]float64
+		var c [K][K]float64
+		for i, xi := range x {
+			probs(theta, xi, &pr)
+			w := sw[i]
+			for k := range K {
+				r := -w * pr[k]
+				if k == cls[i] {
+					r += w
+				}
+				for a, v := range xi {
+					g[k*d+a] += r * v
+				}
+				for l := 0; l <= k; l++ {
+					c[k][l] = -w * pr[k] * pr[l]
+					if k == l {
+						c[k][l] += w * pr[k]
+					}
+				}
+			}
+			// Lower triangle of the Fisher information, row (k, a) and
+			// column (l, b) with l < k, or l == k and b ≤ a.
+			for k := range K {
+				for a, xa := range xi {
+					row := h[(k*d+a)*D:]
+					for l := 0; l <= k; l++ {
+						cv := c[k][l] * xa
+						blk := row[l*d:]
+						bmax := d
+						if l == k {
+							bmax = a + 1
+						}
+						for b, xb := range xi[:bmax] {
+							blk[b] += cv * xb
+						}
+					}
+				}
+			}
+		}
+		for j := range D {
+			g[j] -= ridge[j] * theta[j]
+			h[j*D+j] += ridge[j]
+		}
+		for a := range D {
+			for b := a + 1; b < D; b++ {
+				h[a*D+b] = h[b*D+a]
+			}
+		}
+		step, err := solveSPD(h, g, D)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", ErrFit, err)
+		}
+		next := make([]float64, D)
+		t := 1.0
+		var nl float64
+		for ; t > 1e-6; t /= 2 {
+			for j := range theta {
+				next[j] = theta[j] + t*step[j]
+			}
+			if nl = loss(next); nl <= cur {
+				break
+			}
+		}
+		if t <= 1e-6 {
+			break
+		}
+		var norm float64
+		for j := range theta {
+			norm = math.Max(norm, math.Abs(next[j]-theta[j]))
+		}
+		theta, cur = next, nl
+		if norm < 1e-9 {
+			break
+		}
+	}
+	head := func(k int) (*Logistic, error) {
+		l := &Logistic{Features: names, Mean: slices.Clone(base.Mean), Scale: slices.Clone(base.Scale),
+			Weights: make([]float64, p), ZClamp: o.ZClamp}
+		for a := range p {
+			l.Weights[a] = theta[a] - theta[k*d+a]
+		}
+		l.Bias = theta[p] - theta[k*d+p]
+		return l, l.prepare()
+	}
+	if screen, err = head(1); err != nil {
+		return nil, nil, err
+	}
+	if print, err = head(2); err != nil {
+		return nil, nil, err
+	}
+	return screen, print, nil
+}
+
+// jointLogit is the log-odds of bona fide against either attack class
+// under the two heads of fitSoftmax (a nil head has no class).
+func jointLogit(screen, print *Logistic, f *featureVec) float64 {
+	zs, zp := math.Inf(1), math.Inf(1)
+	if screen != nil {
+		zs = screen.logit(f, nil)
+	}
+	if print != nil {
+		zp = print.logit(f, nil)
+	}
+	return softmin(zs, zp)
+}
+
+// foldsOf assigns each group of samples to a cross-validation fold: one
+// per group, or o.Folds folds of whole groups dealt in sorted order.
+func foldsOf(samples []Sample, o FitOptions) (fold map[string]int, nf int) {
+	groups := map[string]bool{}
+	for _, s := range samples {
+		groups[s.Group] = true
+	}
+	keys := make([]string, 0, len(groups))
+	for g := range groups {
+		keys = append(keys, g)
+	}
+	slices.Sort(keys)
+	fold = map[string]int{}
+	for i, g := range keys {
+		fold[g] = i
+		if o.Folds >= 2 {
+			fold[g] = i % o.Folds
+		}
+	}
+	nf = len(keys)
+	if o.Folds >= 2 {
+		nf = min(nf, o.Folds)
+	}
+	return fold, nf
+}
+
+// outOfFoldJoint returns the joint log-odds of every sample, each scored
+// by a joint model fit without the sample's fold.
+func outOfFoldJoint(samples []Sample, names []string, o FitOptions) ([]float64, error) {
+	fold, nf := foldsOf(samples, o)
+	z := make([]float64, len(samples))
+	for k := range nf {
+		var train []Sample
+		for i := range samples {
+			if fold[samples[i].Group] != k {
+				train = append(train, samples[i])
+			}
+		}
+		screen, print, err := fitSoftmax(train, names, o)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", k, err)
+		}
+		for i := range samples {
+			if fold[samples[i].Group] == k {
+				var f featureVec
+				features(&samples[i].Signals, &f)
+				z[i] = jointLogit(screen, print, &f)
+			}
+		}
+	}
+	return z, nil
 }
 
 // solveSPD solves H·s = g for a symmetric positive-definite H (Cholesky).

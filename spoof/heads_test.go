@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -42,8 +43,9 @@ func TestFitPrintHead(t *testing.T) {
 	m, err := Fit(ss, &FitOptions{Folds: 3})
 	require.NoError(t, err)
 	require.NotNil(t, m.Print, "prints and screens give colour frames two heads")
-	assert.NotContains(t, m.Print.Features, "cb_mean", "the print head sees no colour cast")
-	assert.Contains(t, m.Color.Features, "cb_mean")
+	assert.Positive(t, m.Joint, "fitted jointly")
+	assert.Equal(t, m.Color.Features, m.Print.Features)
+	assert.Equal(t, m.Color.Mean, m.Print.Mean, "one standardisation")
 	var live, screen, print []float64
 	for _, s := range ss {
 		sc := m.Score(&s.Signals)
@@ -56,7 +58,7 @@ func TestFitPrintHead(t *testing.T) {
 			screen = append(screen, sc)
 		}
 	}
-	// Each kind is separated by its own head; the lower log-odds decide.
+	// Each kind is separated by its own head; their soft minimum decides.
 	assert.Greater(t, Evaluate(live, screen, 0.5).AUC, 0.99)
 	assert.Greater(t, Evaluate(live, print, 0.5).AUC, 0.99)
 	assert.InDelta(t, 0.01, Evaluate(live, screen, 0.5).BPCER, 0.02)
@@ -93,4 +95,66 @@ func TestLoadModelBadPrintHead(t *testing.T) {
 	require.NoError(t, err)
 	_, err = LoadModel(bytes.NewReader(b))
 	require.ErrorIs(t, err, ErrModel)
+}
+
+func TestSoftmin(t *testing.T) {
+	for _, c := range []struct{ a, b, want float64 }{
+		{0, 0, -math.Ln2},
+		{3, -2, -2 - math.Log1p(math.Exp(-5))},
+		{-2, 3, -2 - math.Log1p(math.Exp(-5))},
+		{math.Inf(1), 1.5, 1.5},
+		{1.5, math.Inf(1), 1.5},
+		{800, 700, 700},
+	} {
+		assert.InDelta(t, c.want, softmin(c.a, c.b), 1e-12, "%v %v", c.a, c.b)
+	}
+}
+
+// The joint fit is the minimum of its penalised loss: the gradient of the
+// multinomial log-likelihood equals the ridge term, class by class.
+func TestFitSoftmaxStationary(t *testing.T) {
+	ss := headSamples()
+	o := (&FitOptions{}).withDefaults()
+	names := defaultFeatures(true)
+	screen, print, err := fitSoftmax(ss, names, o)
+	require.NoError(t, err)
+	_, x, err := design(ss, names, o)
+	require.NoError(t, err)
+	var count [3]float64
+	for i := range ss {
+		count[sampleClass(&ss[i])]++
+	}
+	// With class weight vectors u_k (bona fide, screen, print), the heads
+	// are u_live − u_screen and u_live − u_print, and at the optimum the
+	// log-likelihood gradient of each class equals L2·u_k.
+	p := len(names)
+	gs, gp := make([]float64, p+1), make([]float64, p+1)
+	for i, xi := range x {
+		var f featureVec
+		features(&ss[i].Signals, &f)
+		es, ep := math.Exp(-screen.logit(&f, nil)), math.Exp(-print.logit(&f, nil))
+		ps, pp := es/(1+es+ep), ep/(1+es+ep)
+		k := sampleClass(&ss[i])
+		w := float64(len(ss)) / (3 * count[k])
+		ys, yp := 0.0, 0.0
+		if k == 1 {
+			ys = 1
+		}
+		if k == 2 {
+			yp = 1
+		}
+		for a, v := range xi {
+			gs[a] += w * (ys - ps) * v
+			gp[a] += w * (yp - pp) * v
+		}
+	}
+	// Hence ∇_screen − ∇_print = L2·(u_screen − u_print), the print head's
+	// weights minus the screen head's.
+	for a := range p {
+		want := o.L2 * (print.Weights[a] - screen.Weights[a])
+		assert.InDelta(t, want, gs[a]-gp[a], 1e-6, "feature %s", names[a])
+	}
+	// The intercepts are unpenalised: their gradients vanish.
+	assert.InDelta(t, 0, gs[p], 1e-6)
+	assert.InDelta(t, 0, gp[p], 1e-6)
 }

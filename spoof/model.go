@@ -18,8 +18,9 @@ var defaultModelJSON []byte
 
 // Model turns Signals into a liveness score: logistic models over
 // standardised features, for colour frames (Color, and optionally a
-// Print head) and for grey frames (Gray), and a hand-set rule for the
-// border signal, which face-crop training data cannot teach.
+// Print head: the two halves of one multinomial model when Joint is set)
+// and for grey frames (Gray), and a hand-set rule for the border signal,
+// which face-crop training data cannot teach.
 //
 // The logistic models are calibrated so that the operating point is
 // Score = Threshold; a Model is immutable once built and safe for
@@ -40,10 +41,16 @@ type Model struct {
 	// Color scores frames with colour, Gray frames without.
 	Color Logistic `json:"color"`
 	Gray  Logistic `json:"gray"`
-	// Print, when present, is a second head for colour frames, fitted on
-	// printed-face attacks while Color is fitted on the other (screen)
-	// attacks: a colour frame's log-odds are the lower of the two heads'.
+	// Print, when present, is a second head for colour frames: Color
+	// gives the log-odds of bona fide against screen replays, Print those
+	// against printed faces. With Joint positive (models made by Fit) the
+	// two are the halves of one multinomial logistic regression and a
+	// colour frame's log-odds are Joint·(−log(e^−c + e^−p)), bona fide
+	// against either attack, for head log-odds c and p; with Joint zero
+	// they are the lower of the two.
 	Print *Logistic `json:"print,omitempty"`
+	// Joint scales the combined log-odds of Color and Print (see Print).
+	Joint float64 `json:"joint,omitempty"`
 	// Border lowers the score of a frame with a paper or phone frame
 	// around the face.
 	Border BorderRule `json:"border"`
@@ -122,6 +129,9 @@ func (m *Model) prepare() error {
 	if err := m.Gray.prepare(); err != nil {
 		return fmt.Errorf("gray: %w", err)
 	}
+	if !(m.Joint >= 0) || !finite(m.Joint) || (m.Joint > 0 && m.Print == nil) {
+		return fmt.Errorf("%w: joint %v", ErrModel, m.Joint)
+	}
 	if m.Print != nil {
 		if err := m.Print.prepare(); err != nil {
 			return fmt.Errorf("print: %w", err)
@@ -192,7 +202,17 @@ func (m *Model) score(sg *Signals) (float64, group) {
 	z := l.logit(&f, &g)
 	if sg.Color && m.Print != nil {
 		var gp [numGroups]float64
-		if zp := m.Print.logit(&f, &gp); zp < z {
+		zp := m.Print.logit(&f, &gp)
+		if m.Joint > 0 {
+			// The head with the lower log-odds names the cause.
+			if zp < z {
+				g = gp
+			}
+			for i := range g {
+				g[i] *= m.Joint
+			}
+			z = m.Joint * softmin(z, zp)
+		} else if zp < z {
 			z, g = zp, gp
 		}
 	}

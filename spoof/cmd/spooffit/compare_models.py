@@ -5,18 +5,21 @@ Reads the corpus cache that `spooffit -root ../shared/facedata -items FILE`
 writes (JSON lines of padfit.Item) and scores every item with heads fitted
 without its hold-out unit (a crop source, a NUAA subject or a video person),
 as the shipped model is built (spoof/features.go, docs/spoof.md): the 96
-fitted features, standardised and clamped to ±4 σ; a screen head (bona fide
-against screen replays) and a print head (bona fide against NUAA prints,
-without the colour cast and hue texture); a colour frame's log-odds the
-lower of the two. Prints pooled crop, NUAA and video-frame AUCs for the
-screen head alone, the print head alone and their minimum, the per-source
-crop AUCs and, at 1 % bona fide video-frame rejection, the share of each
-attack video's frames caught. There is no Platt calibration here, so the
-figures differ a little from the Go fit's (`spooffit -root`).
+fitted features, standardised and clamped to ±4 σ; one multinomial logistic
+regression of three classes (bona fide, screen replay, NUAA print), each
+class weighing a third, whose log-odds of bona fide against either attack
+score a frame. For comparison it also fits the previous model: a screen
+head (bona fide against screen replays) and a print head (bona fide against
+NUAA prints, without the colour cast and hue texture), a colour frame's
+log-odds the lower of the two. Prints pooled crop, NUAA and video-frame
+AUCs, the per-source crop AUCs and, at 1 % bona fide video-frame
+rejection, the share of each attack video's frames caught. There is no
+Platt calibration here, so the figures differ a little from the Go fit's
+(`spooffit -root`).
 
 Options:
-  model=lr|hgb       screen head family: logistic regression (shipped) or
-                     gradient-boosted trees
+  model=lr|hgb       screen head family of the previous model: logistic
+                     regression or gradient-boosted trees
   weights=none|unit|kind
                      sample weights within each class: equal (shipped), or
                      balancing each unit, or each kind (crop, NUAA, video)
@@ -75,6 +78,23 @@ def fit(X, y, w, model, C):
     return lambda Xt: m.decision_function(np.clip((Xt - mu) / sd, -4, 4))
 
 
+def fit_joint(X, cls, C):
+    """Fits the multinomial model (classes 0 bona fide, 1 screen, 2 print);
+    returns its log-odds of bona fide against either attack."""
+    mu, sd = X.mean(0), X.std(0) + 1e-9
+    Z = np.clip((X - mu) / sd, -4, 4)
+    w = np.ones(len(cls))
+    for c in range(3):
+        w[cls == c] = len(cls) / (3 * np.sum(cls == c))
+    m = LogisticRegression(C=C, max_iter=5000)
+    m.fit(Z, cls, sample_weight=w)
+
+    def score(Xt):
+        lp = m.predict_log_proba(np.clip((Xt - mu) / sd, -4, 4))
+        return lp[:, 0] - np.logaddexp(lp[:, 1], lp[:, 2])
+    return score
+
+
 def main():
     opts = dict(a.split('=', 1) for a in sys.argv[2:])
     model, weighting, C = opts.get('model', 'lr'), opts.get('weights', 'none'), float(opts.get('C', 1.0))
@@ -100,14 +120,16 @@ def main():
                 w[sel] = 1 / (np.sqrt(sel.sum()) if weighting == 'unit' else sel.sum())
         return w
 
-    S, P = np.zeros(len(y)), np.zeros(len(y))
+    cls = np.where(y == 1, 0, np.where(kind == 'nuaa', 2, 1))
+    S, P, J = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y))
     for u in np.unique(unit):
         te, tr = unit == u, unit != u
         ms, mp = tr & screen, tr & prints
         S[te] = fit(X[ms], y[ms], weights(ms), model, C)(X[te])
         P[te] = fit(X[mp][:, noprint], y[mp], weights(mp), 'lr', C)(X[te][:, noprint])
+        J[te] = fit_joint(X[tr], cls[tr], C)(X[te])
     c, n, v = kind == 'crop', kind == 'nuaa', kind == 'video'
-    for name, sc in [('screen head', S), ('print head', P), ('min of both', np.minimum(S, P))]:
+    for name, sc in [('joint', J), ('screen head', S), ('print head', P), ('min of both', np.minimum(S, P))]:
         print('%-12s crops %.3f  nuaa %.3f  video %.4f' % (
             name, roc_auc_score(y[c], sc[c]), roc_auc_score(y[n], sc[n]), roc_auc_score(y[v], sc[v])))
         print('  per source', ' '.join('%s:%.2f' % (s[:3], roc_auc_score(y[c & (src == s)], sc[c & (src == s)]))

@@ -142,7 +142,7 @@ func report(w io.Writer, items []padfit.Item, scores []float64, models map[strin
 				}
 			}
 		}
-		what := "APCER"
+		what := "caught"
 		if live {
 			what = "BPCER"
 		}
