@@ -153,17 +153,16 @@ func (m *Model) fitPart(ss []Sample, names []string, twoHeads, oof bool, o FitOp
 	if twoHeads {
 		return m.fitJoint(ss, names, oof, o, cv)
 	}
-	l, err := fitLogistic(ss, names, o)
+	fit := func(train []Sample) (scorer, *Logistic, error) {
+		l, err := fitLogistic(train, names, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		return func(f *featureVec) float64 { return l.logit(f, nil) }, l, nil
+	}
+	l, z, err := fitCalibration(ss, oof, o, fit)
 	if err != nil {
 		return err
-	}
-	var z []float64
-	if oof {
-		if z, err = outOfFold(ss, names, o); err != nil {
-			return err
-		}
-	} else {
-		z = sampleLogits(l, ss)
 	}
 	// Calibrate the head's scale: a logistic map of the logits to P(live)
 	// with both classes weighted equally (Platt scaling), folded into the
@@ -190,26 +189,23 @@ func (m *Model) fitPart(ss []Sample, names []string, twoHeads, oof bool, o FitOp
 // −log(e^−Color + e^−Print), scaled by Model.Joint. Fitted jointly, the
 // print comparison learns from the screen replays and the screen
 // comparison from the prints; two separate heads combined by their
-// minimum did worse on every held-out figure (docs/spoof.md). The scale
-// and the operating point are set on out-of-fold logits when oof is set.
+// minimum did worse on the held-out crop and NUAA figures
+// (docs/spoof.md). The scale and the operating point are set on
+// out-of-fold logits when oof is set.
 func (m *Model) fitJoint(ss []Sample, names []string, oof bool, o FitOptions, cv **Metrics) error {
-	screen, print, err := fitSoftmax(ss, names, o)
+	type heads struct{ screen, print *Logistic }
+	fit := func(train []Sample) (scorer, heads, error) {
+		screen, print, err := fitSoftmax(train, names, o)
+		if err != nil {
+			return nil, heads{}, err
+		}
+		return func(f *featureVec) float64 { return jointLogit(screen, print, f) }, heads{screen, print}, nil
+	}
+	h, z, err := fitCalibration(ss, oof, o, fit)
 	if err != nil {
 		return err
 	}
-	var z []float64
-	if oof {
-		if z, err = outOfFoldJoint(ss, names, o); err != nil {
-			return err
-		}
-	} else {
-		z = make([]float64, len(ss))
-		for i := range ss {
-			var f featureVec
-			features(&ss[i].Signals, &f)
-			z[i] = softmin(screen.logit(&f, nil), print.logit(&f, nil))
-		}
-	}
+	screen, print := h.screen, h.print
 	live, att := splitLogits(ss, z)
 	a, b := platt(live, att)
 	live, att = affine(live, a, b), affine(att, a, b)
@@ -396,44 +392,6 @@ func quantile(sorted []float64, q float64) float64 {
 	}
 	f := p - float64(i)
 	return sorted[i]*(1-f) + sorted[i+1]*f
-}
-
-// outOfFold returns the logit of every sample, each scored by a model
-// fit without the sample's fold (foldsOf).
-func outOfFold(samples []Sample, names []string, o FitOptions) ([]float64, error) {
-	fold, nf := foldsOf(samples, o)
-	z := make([]float64, len(samples))
-	for k := range nf {
-		var train []Sample
-		for i := range samples {
-			if fold[samples[i].Group] != k {
-				train = append(train, samples[i])
-			}
-		}
-		l, err := fitLogistic(train, names, o)
-		if err != nil {
-			return nil, fmt.Errorf("fold %d: %w", k, err)
-		}
-		for i := range samples {
-			if fold[samples[i].Group] == k {
-				var f featureVec
-				features(&samples[i].Signals, &f)
-				z[i] = l.logit(&f, nil)
-			}
-		}
-	}
-	return z, nil
-}
-
-// sampleLogits returns the logit of every sample under l.
-func sampleLogits(l *Logistic, samples []Sample) []float64 {
-	z := make([]float64, len(samples))
-	for i := range samples {
-		var f featureVec
-		features(&samples[i].Signals, &f)
-		z[i] = l.logit(&f, nil)
-	}
-	return z
 }
 
 // fitLogistic fits an L2-regularised logistic regression by Newton's
@@ -766,6 +724,49 @@ func jointLogit(screen, print *Logistic, f *featureVec) float64 {
 	return softmin(zs, zp)
 }
 
+// scorer returns a frame's logit from its features.
+type scorer func(*featureVec) float64
+
+// fitCalibration fits a model on ss with fit and returns it with the
+// logits to calibrate it on: every sample scored by a model fitted
+// without its fold (foldsOf) when oof is set, else by the model itself.
+func fitCalibration[M any](ss []Sample, oof bool, o FitOptions, fit func([]Sample) (scorer, M, error)) (M, []float64, error) {
+	score, m, err := fit(ss)
+	if err != nil {
+		return m, nil, err
+	}
+	z := make([]float64, len(ss))
+	if !oof {
+		for i := range ss {
+			var f featureVec
+			features(&ss[i].Signals, &f)
+			z[i] = score(&f)
+		}
+		return m, z, nil
+	}
+	fold, nf := foldsOf(ss, o)
+	for k := range nf {
+		var train []Sample
+		for i := range ss {
+			if fold[ss[i].Group] != k {
+				train = append(train, ss[i])
+			}
+		}
+		score, _, err := fit(train)
+		if err != nil {
+			return m, nil, fmt.Errorf("fold %d: %w", k, err)
+		}
+		for i := range ss {
+			if fold[ss[i].Group] == k {
+				var f featureVec
+				features(&ss[i].Signals, &f)
+				z[i] = score(&f)
+			}
+		}
+	}
+	return m, z, nil
+}
+
 // foldsOf assigns each group of samples to a cross-validation fold: one
 // per group, or o.Folds folds of whole groups dealt in sorted order.
 func foldsOf(samples []Sample, o FitOptions) (fold map[string]int, nf int) {
@@ -790,33 +791,6 @@ func foldsOf(samples []Sample, o FitOptions) (fold map[string]int, nf int) {
 		nf = min(nf, o.Folds)
 	}
 	return fold, nf
-}
-
-// outOfFoldJoint returns the joint log-odds of every sample, each scored
-// by a joint model fit without the sample's fold.
-func outOfFoldJoint(samples []Sample, names []string, o FitOptions) ([]float64, error) {
-	fold, nf := foldsOf(samples, o)
-	z := make([]float64, len(samples))
-	for k := range nf {
-		var train []Sample
-		for i := range samples {
-			if fold[samples[i].Group] != k {
-				train = append(train, samples[i])
-			}
-		}
-		screen, print, err := fitSoftmax(train, names, o)
-		if err != nil {
-			return nil, fmt.Errorf("fold %d: %w", k, err)
-		}
-		for i := range samples {
-			if fold[samples[i].Group] == k {
-				var f featureVec
-				features(&samples[i].Signals, &f)
-				z[i] = jointLogit(screen, print, &f)
-			}
-		}
-	}
-	return z, nil
 }
 
 // solveSPD solves H·s = g for a symmetric positive-definite H (Cholesky).
