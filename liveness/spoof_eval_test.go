@@ -95,6 +95,9 @@ func TestEvalSpoofEngine(t *testing.T) {
 			rejected := r.spoofAt > 0 && (r.passedAt == 0 || r.passedAt > r.spoofAt)
 			assert.True(t, rejected,
 				"%s: attack not rejected within its first %d frames (spoof at %d, passed at %d)", r.name, attackWindow, r.spoofAt, r.passedAt)
+			// README and docs/evaluation.md: every replay rejected within
+			// 0.20–1.9 s, by frame 48 at 25 fps.
+			assert.LessOrEqual(t, r.spoofAt, 48, "%s: rejected later than documented", r.name)
 		} else {
 			assert.Zero(t, r.spoofAt, "%s: bona fide session failed on spoof at frame %d (%v)", r.name, r.spoofAt, r.signals)
 		}

@@ -158,3 +158,42 @@ func TestFitSoftmaxStationary(t *testing.T) {
 	assert.InDelta(t, 0, gs[p], 1e-6)
 	assert.InDelta(t, 0, gp[p], 1e-6)
 }
+
+// A model file without Joint (written before the joint fit) combines its
+// heads by their minimum; with Joint, by the scaled soft minimum.
+func TestModelCombinesHeads(t *testing.T) {
+	ss := headSamples()
+	m, err := Fit(ss, &FitOptions{Folds: 3})
+	require.NoError(t, err)
+	require.NotNil(t, m.Print)
+	legacy := *m
+	legacy.Joint = 0
+	for _, s := range ss[:30] {
+		var f featureVec
+		features(&s.Signals, &f)
+		c, p := m.Color.logit(&f, nil), m.Print.logit(&f, nil)
+		assert.InDelta(t, sigmoid(m.Joint*softmin(c, p)), m.Score(&s.Signals), 1e-12)
+		assert.InDelta(t, sigmoid(math.Min(c, p)), legacy.Score(&s.Signals), 1e-12)
+	}
+}
+
+func TestLoadModelBadJoint(t *testing.T) {
+	m, err := Fit(headSamples(), &FitOptions{Folds: 3})
+	require.NoError(t, err)
+	for name, edit := range map[string]func(map[string]any){
+		"negative":      func(raw map[string]any) { raw["joint"] = -1.0 },
+		"without print": func(raw map[string]any) { delete(raw, "print") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, m.WriteJSON(&buf))
+			var raw map[string]any
+			require.NoError(t, json.Unmarshal(buf.Bytes(), &raw))
+			edit(raw)
+			b, err := json.Marshal(raw)
+			require.NoError(t, err)
+			_, err = LoadModel(bytes.NewReader(b))
+			require.ErrorIs(t, err, ErrModel)
+		})
+	}
+}
