@@ -13,7 +13,8 @@ head (bona fide against screen replays) and a print head (bona fide against
 NUAA prints, without the colour cast and hue texture), a colour frame's
 log-odds the lower of the two. Prints pooled crop, NUAA and video-frame
 AUCs, the per-source crop AUCs and, at 1 % bona fide video-frame
-rejection, the share of each attack video's frames caught. There is no
+rejection, the share of each attack video's frames caught and the bona
+fide videos with frames below that point. There is no
 Platt calibration here, so the figures differ a little from the Go fit's
 (`spooffit -root`).
 
@@ -21,8 +22,9 @@ Options:
   model=lr|hgb       screen head family of the previous model: logistic
                      regression or gradient-boosted trees
   weights=none|unit|kind
-                     sample weights within each class: equal (shipped), or
-                     balancing each unit, or each kind (crop, NUAA, video)
+                     sample weights within each class (of the joint model
+                     and of both heads): equal (shipped), or balancing each
+                     unit, or each kind (crop, NUAA, video)
   C=1.0              inverse ridge penalty of the logistic heads
 
 Debian packages only: apt-get install python3-sklearn python3-numpy
@@ -78,14 +80,15 @@ def fit(X, y, w, model, C):
     return lambda Xt: m.decision_function(np.clip((Xt - mu) / sd, -4, 4))
 
 
-def fit_joint(X, cls, C):
-    """Fits the multinomial model (classes 0 bona fide, 1 screen, 2 print);
-    returns its log-odds of bona fide against either attack."""
+def fit_joint(X, cls, C, w=None):
+    """Fits the multinomial model (classes 0 bona fide, 1 screen, 2 print),
+    each class weighing a third, its items weighted within it by w (equal
+    when None); returns its log-odds of bona fide against either attack."""
     mu, sd = X.mean(0), X.std(0) + 1e-9
     Z = np.clip((X - mu) / sd, -4, 4)
-    w = np.ones(len(cls))
+    w = np.ones(len(cls)) if w is None else w.astype(float).copy()
     for c in range(3):
-        w[cls == c] = len(cls) / (3 * np.sum(cls == c))
+        w[cls == c] *= len(cls) / (3 * w[cls == c].sum())
     m = LogisticRegression(C=C, max_iter=5000)
     m.fit(Z, cls, sample_weight=w)
 
@@ -110,11 +113,11 @@ def main():
     screen = (y == 1) | ((y == 0) & (kind != 'nuaa'))
     prints = (y == 1) | ((y == 0) & (kind == 'nuaa'))
 
-    def weights(mask):
+    def weights(mask, lab=y):
         w = np.ones(mask.sum())
         key = {'unit': src, 'kind': kind}.get(weighting)
         if key is not None:
-            k, l = key[mask], y[mask]
+            k, l = key[mask], lab[mask]
             for g in set(zip(k, l)):
                 sel = (k == g[0]) & (l == g[1])
                 w[sel] = 1 / (np.sqrt(sel.sum()) if weighting == 'unit' else sel.sum())
@@ -127,7 +130,7 @@ def main():
         ms, mp = tr & screen, tr & prints
         S[te] = fit(X[ms], y[ms], weights(ms), model, C)(X[te])
         P[te] = fit(X[mp][:, noprint], y[mp], weights(mp), 'lr', C)(X[te][:, noprint])
-        J[te] = fit_joint(X[tr], cls[tr], C)(X[te])
+        J[te] = fit_joint(X[tr], cls[tr], C, weights(tr, cls))(X[te])
     c, n, v = kind == 'crop', kind == 'nuaa', kind == 'video'
     for name, sc in [('joint', J), ('screen head', S), ('print head', P), ('min of both', np.minimum(S, P))]:
         print('%-12s crops %.3f  nuaa %.3f  video %.4f' % (
@@ -137,6 +140,9 @@ def main():
         thr = np.quantile(sc[v & (y == 1)], 0.01)
         print('  attack frames caught at 1 % bona fide video-frame rejection:',
               ' '.join('%s:%.0f%%' % (s[:3], 100 * np.mean(sc[v & (src == s)] < thr)) for s in np.unique(src[v & (y == 0)])))
+        print('  bona fide videos with frames below that point:',
+              ' '.join('%s:%d of %d' % (s[:3], np.sum(sc[v & (src == s)] < thr), np.sum(v & (src == s)))
+                       for s in np.unique(src[v & (y == 1)]) if np.any(sc[v & (src == s)] < thr)))
 
 
 if __name__ == '__main__':
