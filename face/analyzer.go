@@ -322,7 +322,7 @@ func (a *Analyzer) landmarksIn(img image.Image, c cropBox, ws *workspace) (Face,
 	if f.FaceFlag < a.cfg.minFlag {
 		return f, false
 	}
-	l := new(Landmarks)
+	l := &Landmarks{Texture: ws.res.Texture}
 	for i, p := range ws.res.Points {
 		x, y := c.toImage(float64(p[0]), float64(p[1]), mesh.InputSize)
 		l.Points[i] = Point{x, y, float64(p[2]) * c.Side / mesh.InputSize}

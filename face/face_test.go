@@ -138,6 +138,16 @@ func TestAnalyze(t *testing.T) {
 		}
 	}
 
+	// The landmark network's texture responses are filled in and differ
+	// between channels.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range l.Texture {
+		lo, hi = min(lo, float64(v)), max(hi, float64(v))
+	}
+	if !(hi-lo > 0.01) || math.IsNaN(hi-lo) {
+		t.Errorf("texture %v: channels do not differ", l.Texture)
+	}
+
 	// Tracking from the previous frame gives the same face and measures.
 	res2, err := a.Analyze(context.Background(), img, &AnalyzeOptions{Previous: &f})
 	if err != nil || len(res2.Faces) != 1 || !res2.Faces[0].Tracked {
@@ -145,6 +155,11 @@ func TestAnalyze(t *testing.T) {
 	}
 	if d := math.Abs(res2.Faces[0].Measures.EAR - m.EAR); d > 0.02 {
 		t.Errorf("tracked EAR differs by %.3f", d)
+	}
+	for c, v := range res2.Faces[0].Landmarks.Texture {
+		if d := math.Abs(float64(v - l.Texture[c])); d > 0.05*(hi-lo) {
+			t.Errorf("tracked texture channel %d differs by %.4f", c, d)
+		}
 	}
 
 	// A blank frame has no face; a cancelled context and a nil image are
@@ -181,7 +196,7 @@ func TestAnalyzeConcurrent(t *testing.T) {
 					t.Errorf("concurrent analysis: %v", err)
 					return
 				}
-				if got.Faces[0].Measures != want.Faces[0].Measures || got.Faces[0].Landmarks.Points != want.Faces[0].Landmarks.Points {
+				if got.Faces[0].Measures != want.Faces[0].Measures || *got.Faces[0].Landmarks != *want.Faces[0].Landmarks {
 					t.Errorf("concurrent analysis differs")
 					return
 				}

@@ -1,6 +1,10 @@
 package face
 
-import "math"
+import (
+	"math"
+
+	"github.com/openliveness/openliveness/face/internal/mesh"
+)
 
 // NumLandmarks is the number of dense landmarks: MediaPipe's 468-point face
 // mesh plus 5 iris points per eye.
@@ -32,7 +36,16 @@ func dist2(p, q Point) float64 { return math.Hypot(p.X-q.X, p.Y-q.Y) }
 // reading it from several goroutines is safe.
 type Landmarks struct {
 	Points [NumLandmarks]Point
+	// Texture is what the landmark network saw of the face: its mean
+	// response in each of the 16 channels of its first block (a 96×96
+	// map of the landmark crop) over the centre of the face, rows 30–80 %
+	// and columns 25–75 % of the map. These low-level colour and texture
+	// filters are presentation-attack features (spoof.CheckOptions).
+	Texture [TextureChannels]float32
 }
+
+// TextureChannels is the length of Landmarks.Texture.
+const TextureChannels = mesh.TextureChannels
 
 // Region names a group of landmarks.
 type Region int

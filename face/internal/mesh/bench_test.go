@@ -83,7 +83,7 @@ func stepMACs(st *step) int {
 func benchSteps(b *testing.B, m *Model, keep func(i int, st *step) bool) {
 	ws := m.newWorkspace()
 	in := syntheticInput()
-	m.forward(ws, in)
+	m.forward(ws, in, &Result{})
 	var sel []*step
 	macs := 0
 	for i := range m.p.steps {
@@ -207,7 +207,7 @@ func BenchmarkMerge(b *testing.B) {
 	m, err := Load()
 	require.NoError(b, err)
 	ws := m.newWorkspace()
-	m.forward(ws, syntheticInput())
+	m.forward(ws, syntheticInput(), &Result{})
 	var res Result
 	b.ReportAllocs()
 	for b.Loop() {

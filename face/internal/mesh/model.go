@@ -16,6 +16,10 @@ const InputSize = 192
 // NumPoints is the number of landmarks in a Result.
 const NumPoints = 478
 
+// TextureChannels is the number of channels of the network's first block,
+// whose mean responses a Result reports as Texture.
+const TextureChannels = 16
+
 var (
 	// ErrModel reports embedded model files that do not have the expected
 	// structure.
@@ -36,9 +40,10 @@ var modelBin []byte
 // A Model is immutable after Load and safe for concurrent use: each Run
 // takes a private workspace from an internal pool.
 type Model struct {
-	p    *program
-	simd bool // use the assembly kernels
-	pool sync.Pool
+	p       *program
+	simd    bool // use the assembly kernels
+	texture int  // the step whose output Texture pools
+	pool    sync.Pool
 }
 
 // Result is the output of one forward pass. It is plain data: Run overwrites
@@ -53,6 +58,13 @@ type Result struct {
 	Points [NumPoints][3]float32
 	// FaceFlag is the probability (0…1) that the crop contains a face.
 	FaceFlag float32
+	// Texture is the mean of each channel of the network's first block
+	// (its 96×96 output, after the stem convolution and two residual
+	// blocks) over the centre of the face: rows 30–80 % and columns
+	// 25–75 % of the map, the eyes, nose, cheeks and mouth of a centred
+	// crop. These low-level colour and texture responses are an input
+	// to presentation-attack detection.
+	Texture [TextureChannels]float32
 }
 
 // workspace holds everything one Run writes.
@@ -85,7 +97,18 @@ func load(jsonData, bin []byte, keep ...string) (*Model, error) {
 	if f := p.tensors[p.feature]; f.h != 48 || f.w != 48 {
 		return nil, fmt.Errorf("%w: ROI feature map is %d×%d, want 48×48", ErrModel, f.h, f.w)
 	}
-	m := &Model{p: p, simd: nn.HaveSIMD()}
+	m := &Model{p: p, simd: nn.HaveSIMD(), texture: -1}
+	// The first block is the last step at half the input size.
+	for i, st := range p.steps {
+		if t := p.tensors[st.out]; t.h == InputSize/2 && t.w == InputSize/2 {
+			m.texture = i
+		} else if m.texture >= 0 {
+			break
+		}
+	}
+	if m.texture < 0 || p.tensors[p.steps[m.texture].out].c != TextureChannels {
+		return nil, fmt.Errorf("%w: no %d-channel first block at %d×%d", ErrModel, TextureChannels, InputSize/2, InputSize/2)
+	}
 	m.pool.New = func() any { return m.newWorkspace() }
 	return m, nil
 }
@@ -108,16 +131,44 @@ func (m *Model) Run(in []float32, res *Result) error {
 		return fmt.Errorf("%w, got %d", ErrInputSize, len(in))
 	}
 	ws := m.pool.Get().(*workspace)
-	m.forward(ws, in)
+	m.forward(ws, in, res)
 	m.merge(ws, res)
 	m.pool.Put(ws)
 	return nil
 }
 
-// forward executes the compiled program.
-func (m *Model) forward(ws *workspace, in []float32) {
+// forward executes the compiled program and fills res.Texture.
+func (m *Model) forward(ws *workspace, in []float32, res *Result) {
 	for i := range m.p.steps {
 		m.forwardStep(ws, &m.p.steps[i], in)
+		if i == m.texture {
+			m.pool16(ws, m.p.steps[i].out, &res.Texture)
+		}
+	}
+}
+
+// pool16 writes the mean of each channel of tensor id over the face centre
+// (rows 30–80 %, columns 25–75 %) to out. The tensor is still live: later
+// steps may overwrite its memory.
+func (m *Model) pool16(ws *workspace, id int, out *[TextureChannels]float32) {
+	t := m.p.tensors[id]
+	v := m.viewOf(ws, id, nil)
+	y0, y1 := t.h*3/10, t.h*8/10
+	x0, x1 := t.w/4, t.w*3/4
+	var sum [TextureChannels]float32
+	for y := y0; y < y1; y++ {
+		row := v.data[y*v.stride+x0*t.c : y*v.stride+x1*t.c]
+		for len(row) >= TextureChannels {
+			px := (*[TextureChannels]float32)(row)
+			for c := range sum {
+				sum[c] += px[c]
+			}
+			row = row[TextureChannels:]
+		}
+	}
+	n := float32((y1 - y0) * (x1 - x0))
+	for c := range out {
+		out[c] = sum[c] / n
 	}
 }
 

@@ -340,7 +340,7 @@ func samplerHarness(t *testing.T, mesh []float32, reg region, c int, f func(y, x
 	reg.sample = 2
 	p.regions[0] = reg
 	p.steps = []step{{kind: stepSample, in: 1, out: 2, region: 0}}
-	m := &Model{p: p}
+	m := &Model{p: p, texture: -1}
 	ws := m.newWorkspace()
 	copy(ws.arena, mesh)
 	v := m.viewOf(ws, 1, nil)
@@ -351,7 +351,7 @@ func samplerHarness(t *testing.T, mesh []float32, reg region, c int, f func(y, x
 			}
 		}
 	}
-	m.forward(ws, nil)
+	m.forward(ws, nil, &Result{})
 	return m, ws
 }
 
@@ -419,4 +419,41 @@ func TestSampler(t *testing.T) {
 			t.Errorf("%d zero and %d sampled cells, want both", zeros, values)
 		}
 	})
+}
+
+// TestTexture checks Result.Texture against the first block's output read
+// back right after its step: the channel means over the face centre.
+func TestTexture(t *testing.T) {
+	m := loadModel(t)
+	out := m.p.tensors[m.p.steps[m.texture].out]
+	require.Equal(t, [3]int{InputSize / 2, InputSize / 2, TextureChannels}, [3]int{out.h, out.w, out.c})
+	in := syntheticInput()
+	ws := m.newWorkspace()
+	for i := range m.texture + 1 {
+		m.forwardStep(ws, &m.p.steps[i], in)
+	}
+	data := m.tensorData(ws, m.p.steps[m.texture].out)
+	var want [TextureChannels]float64
+	n := 0
+	for y := out.h * 3 / 10; y < out.h*8/10; y++ {
+		for x := out.w / 4; x < out.w*3/4; x++ {
+			for c := range want {
+				want[c] += float64(data[(y*out.w+x)*out.c+c])
+			}
+			n++
+		}
+	}
+	var res Result
+	require.NoError(t, m.Run(in, &res))
+	spread := 0.0
+	for c := range want {
+		want[c] /= float64(n)
+		require.InDelta(t, want[c], float64(res.Texture[c]), 1e-4*(1+math.Abs(want[c])), "channel %d", c)
+		spread = math.Max(spread, math.Abs(want[c]-want[0]))
+	}
+	require.Greater(t, spread, 1e-3, "the channels respond differently")
+	// Run twice on the same input: the same texture (no state kept).
+	var again Result
+	require.NoError(t, m.Run(in, &again))
+	require.Equal(t, res.Texture, again.Texture)
 }

@@ -109,7 +109,7 @@ func TestReference(t *testing.T) {
 
 func checkReference(t *testing.T, m *Model, exp *expectedFile, dir string, in []float32, inter []string) {
 	ws := m.newWorkspace()
-	m.forward(ws, in)
+	m.forward(ws, in, &Result{})
 	var res Result
 	m.merge(ws, &res)
 
