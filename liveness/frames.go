@@ -360,7 +360,9 @@ func (e *Engine) analyseBuiltin(ctx context.Context, img image.Image, prev *face
 	}
 	fa := &FrameAnalysis{Image: img, Result: res}
 	if len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
-		if sr, err := e.spoofDet.Check(img, res.Faces[0].Box); err == nil {
+		f := &res.Faces[0]
+		var sr spoof.Result
+		if err := e.spoofDet.CheckWith(img, f.Box, &spoof.CheckOptions{Mesh: &f.Landmarks.Texture}, &sr); err == nil {
 			fa.Spoof = &sr
 		}
 	}

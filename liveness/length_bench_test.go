@@ -92,7 +92,8 @@ func (a *recordAnalyzer) analyseReal(ctx context.Context) error {
 	if len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
 		f := res.Faces[0]
 		a.prev = &f
-		if _, err := a.det.Check(img, f.Box); err != nil {
+		var r spoof.Result
+		if err := a.det.CheckWith(img, f.Box, &spoof.CheckOptions{Mesh: &f.Landmarks.Texture}, &r); err != nil {
 			return err
 		}
 	}

@@ -45,8 +45,8 @@ func ScoreFeaturesOf(sr spoof.SessionResult) ScoreFeatures {
 // fit. MaxEvidence and AttackFraction did not improve the held-out
 // calibration and are not used.
 const (
-	scoreBias      = -5.71
-	scoreMeanLogit = 4.64
+	scoreBias      = -4.19
+	scoreMeanLogit = 3.79
 )
 
 // Vector returns the model inputs, in the order of ScoreCoefficients'

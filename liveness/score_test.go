@@ -16,9 +16,9 @@ func TestLiveProbability(t *testing.T) {
 		want float64
 	}{
 		{"no per-frame scores", spoof.SessionResult{Score: 1}, 1},
-		{"every frame at the cap", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 3}}, 0.9997},
-		{"the midpoint", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 5.71 / 4.64}}, 0.5},
-		{"a mean log-odds of 1", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 1}}, 0.255},
+		{"every frame at the cap", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 3}}, 0.9992},
+		{"the midpoint", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 4.19 / 3.79}}, 0.5},
+		{"a mean log-odds of 1", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: 1}}, 0.401},
 		{"attack frames", spoof.SessionResult{Signals: spoof.SessionSignals{Scored: 20, MeanLogit: -3, AttackFrames: 20}}, 0},
 	}
 	for _, tt := range tests {

@@ -111,6 +111,21 @@ func (d *Detector) Check(img image.Image, box image.Rectangle) (Result, error) {
 
 // CheckInto is Check writing into r, for callers that keep Results.
 func (d *Detector) CheckInto(img image.Image, box image.Rectangle, r *Result) error {
+	return d.CheckWith(img, box, nil, r)
+}
+
+// CheckOptions are the inputs of one check that do not come from the
+// pixels of the face box.
+type CheckOptions struct {
+	// Mesh is the face analysis's face.Landmarks.Texture for this face:
+	// the landmark network's first-block responses. The shipped model
+	// was fitted with them; a check without them scores those features
+	// as their training mean and is less accurate (docs/spoof.md).
+	Mesh *[MeshChannels]float32
+}
+
+// CheckWith is CheckInto with the inputs of o (o may be nil).
+func (d *Detector) CheckWith(img image.Image, box image.Rectangle, o *CheckOptions, r *Result) error {
 	w := d.pool.Get().(*work)
 	defer d.pool.Put(w)
 	if !w.normalize(img, box) {
@@ -118,6 +133,12 @@ func (d *Detector) CheckInto(img image.Image, box image.Rectangle, r *Result) er
 		return ErrNoFace
 	}
 	w.measure(&r.Signals)
+	if o != nil && o.Mesh != nil {
+		r.Signals.HasMesh = true
+		for i, v := range o.Mesh {
+			r.Signals.Mesh[i] = float64(v)
+		}
+	}
 	copy(r.Thumb[:], w.half[:])
 	d.model.judge(r)
 	return nil

@@ -2,8 +2,11 @@
 // a printed photo, a photo or video shown on a screen, a still or a looped
 // clip injected as the camera stream, or a subject swapped mid-session.
 // It does not depend on any face detector: its per-frame API takes an
-// image and a face rectangle, its per-session API takes per-frame data
-// (landmarks as plain float pairs, a box, a small grey view of the face).
+// image, a face rectangle and, optionally, 16 responses of the landmark
+// network that analysed the face (CheckOptions.Mesh, which the face
+// package provides as Landmarks.Texture); its per-session API takes
+// per-frame data (landmarks as plain float pairs, a box, a small grey view
+// of the face).
 //
 // # Per-frame signals
 //
@@ -35,6 +38,11 @@
 //     (HSV) and of the chroma planes at a second radius, the saturation's
 //     mean and spread, and the grey face's skewness and clipped fraction
 //     (the gamut and gamma of a re-displayed image).
+//   - Mesh (from the caller, Detector.CheckWith): the landmark network's
+//     mean response in each channel of its first block over the centre of
+//     the face, low-level colour and edge filters learnt on faces from
+//     many cameras. Without them a model scores these features as their
+//     training mean, less accurately.
 //
 // A Model combines them into Result.Score, 0 (attack) to 1 (live):
 // logistic regressions over standardised and clamped features: for

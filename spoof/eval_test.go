@@ -187,7 +187,8 @@ func observe(t *testing.T, a *face.Analyzer, d *spoof.Detector, s *spoof.Session
 		for i, p := range f.Landmarks.Points {
 			fi.Points[i] = [2]float64{p.X, p.Y}
 		}
-		r, err := d.Check(img, f.Box)
+		var r spoof.Result
+		err := d.CheckWith(img, f.Box, &spoof.CheckOptions{Mesh: &f.Landmarks.Texture}, &r)
 		if err == nil {
 			fi.Thumb = &r.Thumb
 			fi.Frame = &r

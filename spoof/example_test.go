@@ -1,12 +1,14 @@
 package spoof_test
 
 import (
+	"context"
 	"fmt"
 	"image"
 	_ "image/jpeg"
 	"os"
 	"time"
 
+	"github.com/openliveness/openliveness/face"
 	"github.com/openliveness/openliveness/spoof"
 )
 
@@ -40,6 +42,38 @@ func ExampleDetector_Check() {
 	// 0.5 is the operating point (docs/spoof.md).
 	fmt.Println("attack:", r.Attack, "above the operating point:", r.Score > 0.5)
 	// Output: attack: false above the operating point: true
+}
+
+func ExampleDetector_CheckWith() {
+	data, err := os.ReadFile("../testdata/face.jpg")
+	if err != nil {
+		panic(err)
+	}
+	img, err := face.Decode(data, nil)
+	if err != nil {
+		panic(err)
+	}
+	a, err := face.NewAnalyzer()
+	if err != nil {
+		panic(err)
+	}
+	res, err := a.Analyze(context.Background(), img, nil)
+	if err != nil || len(res.Faces) == 0 || res.Faces[0].Landmarks == nil {
+		panic("no face")
+	}
+	f := res.Faces[0]
+	d, err := spoof.NewDetector()
+	if err != nil {
+		panic(err)
+	}
+	// As the engine checks a frame: the face box and the landmark
+	// network's responses from the face analysis.
+	var r spoof.Result
+	if err := d.CheckWith(img, f.Box, &spoof.CheckOptions{Mesh: &f.Landmarks.Texture}, &r); err != nil {
+		panic(err)
+	}
+	fmt.Println("attack:", r.Attack, "with the network's responses:", r.Signals.HasMesh)
+	// Output: attack: false with the network's responses: true
 }
 
 func ExampleSession() {

@@ -1,6 +1,9 @@
 package spoof
 
-import "math"
+import (
+	"math"
+	"strconv"
+)
 
 // The model's features, derived from Signals. The names are the ones a
 // model file uses.
@@ -31,7 +34,8 @@ const (
 	fLBPCrR2      = fLBPCbR2 + 10 // 10 bins
 	fSatMean      = fLBPCrR2 + 10
 	fSatSpread    = fSatMean + 1
-	numFeatures   = fSatSpread + 1
+	fMesh         = fSatSpread + 1 // MeshChannels, from CheckOptions.Mesh
+	numFeatures   = fMesh + MeshChannels
 )
 
 type featureVec [numFeatures]float64
@@ -85,6 +89,9 @@ var (
 		}
 		n[fSkew], n[fClipped] = "skew", "sqrt_clipped"
 		n[fSatMean], n[fSatSpread] = "sat_mean", "sat_spread"
+		for i := range MeshChannels {
+			n[fMesh+i] = "mesh_" + strconv.Itoa(i)
+		}
 		return n
 	}()
 	featureGroup = func() (g [numFeatures]group) {
@@ -161,4 +168,12 @@ func features(sg *Signals, f *featureVec) {
 	f[fSkew] = sg.Skew
 	f[fClipped] = math.Sqrt(sg.Clipped)
 	f[fSatMean], f[fSatSpread] = sg.SatMean, sg.SatSpread
+	for i := range MeshChannels {
+		// Without the landmark network's responses a model counts these
+		// features as their training mean (Logistic.logit, design).
+		f[fMesh+i] = math.NaN()
+		if sg.HasMesh {
+			f[fMesh+i] = sg.Mesh[i]
+		}
+	}
 }

@@ -504,20 +504,30 @@ func design(samples []Sample, names []string, o FitOptions) (*Logistic, [][]floa
 		x[i] = row
 	}
 	for k := 0; k < p; k++ {
+		// Samples without a feature (NaN: no mesh responses) are left out
+		// of its mean and scale and count as the mean (z = 0).
 		var s, ss float64
+		have := 0
 		for i := range x {
-			s += x[i][k]
-			ss += x[i][k] * x[i][k]
+			if v := x[i][k]; !math.IsNaN(v) {
+				s += v
+				ss += v * v
+				have++
+			}
 		}
-		mean := s / float64(n)
-		sd := math.Sqrt(math.Max(0, ss/float64(n)-mean*mean))
+		mean := s / float64(max(have, 1))
+		sd := math.Sqrt(math.Max(0, ss/float64(max(have, 1))-mean*mean))
 		l.Mean[k] = mean
 		if sd < 1e-12 {
 			sd = 1 // constant feature: its weight stays 0
 		}
 		l.Scale[k] = sd
 		for i := range x {
-			x[i][k] = math.Max(-o.ZClamp, math.Min(o.ZClamp, (x[i][k]-mean)/sd))
+			z := math.Max(-o.ZClamp, math.Min(o.ZClamp, (x[i][k]-mean)/sd))
+			if math.IsNaN(z) {
+				z = 0
+			}
+			x[i][k] = z
 		}
 	}
 	return l, x, nil

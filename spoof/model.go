@@ -62,7 +62,9 @@ type Model struct {
 // part of a loaded Model):
 // P(live) = 1 / (1 + exp(−(Bias + Σ Weights[i]·z[i]))) where
 // z[i] = (feature[i] − Mean[i]) / Scale[i], clamped to ±ZClamp so that a
-// frame far outside the training data cannot dominate the score.
+// frame far outside the training data cannot dominate the score. A
+// feature the frame does not have (the mesh features of a check without
+// CheckOptions.Mesh) counts as its mean: z[i] = 0.
 type Logistic struct {
 	Features []string  `json:"features"`
 	Mean     []float64 `json:"mean"`
@@ -175,6 +177,9 @@ func (l *Logistic) logit(f *featureVec, groups *[numGroups]float64) float64 {
 	for i, j := range l.idx {
 		z := (f[j] - l.Mean[i]) / l.Scale[i]
 		z = math.Max(-l.ZClamp, math.Min(l.ZClamp, z))
+		if math.IsNaN(z) {
+			continue // a missing feature counts as its mean
+		}
 		c := l.Weights[i] * z
 		s += c
 		if groups != nil {

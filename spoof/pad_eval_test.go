@@ -68,10 +68,10 @@ func TestEvalHeldOutCrops(t *testing.T) {
 		}
 	}
 	t.Logf("NUAA AUC %.4f (%d live, %d print), each subject held out; %d of %d images analysed", nuaa, len(l), len(a), analysed, n)
-	// The figures docs/evaluation.md reports, 0.938 and 0.985 (the
-	// crop target, 0.95, is not reached; the NUAA target, 0.98, is).
-	assert.GreaterOrEqual(t, pooled, 0.9375)
-	assert.GreaterOrEqual(t, nuaa, 0.9845)
+	// The figures docs/evaluation.md reports, 0.960 and 0.983 (the
+	// targets are 0.95 and 0.98).
+	assert.GreaterOrEqual(t, pooled, 0.960)
+	assert.GreaterOrEqual(t, nuaa, 0.983)
 	assert.GreaterOrEqual(t, float64(analysed), 0.99*float64(n), "NUAA images analysed")
 }
 
@@ -112,9 +112,9 @@ func TestEvalHeldOutVideoFrames(t *testing.T) {
 		}
 		t.Logf("%-30s %s %5.1f %% (%d of %d frames)", name, what, 100*float64(c.below)/float64(c.n), c.below, c.n)
 		if what == "caught" {
-			// README and docs/evaluation.md: 60–100 % of each replay's
+			// README and docs/evaluation.md: 70–100 % of each replay's
 			// frames score below the operating point.
-			assert.GreaterOrEqual(t, float64(c.below)/float64(c.n), 0.60, name)
+			assert.GreaterOrEqual(t, float64(c.below)/float64(c.n), 0.70, name)
 		}
 		if everyday(name) {
 			en += c.n
@@ -124,6 +124,6 @@ func TestEvalHeldOutVideoFrames(t *testing.T) {
 	rate := float64(eb) / float64(en)
 	t.Logf("everyday webcam/phone clips: per-frame BPCER %.2f %% (%d of %d)", 100*rate, eb, en)
 	assert.LessOrEqual(t, rate, 0.02)
-	// docs/evaluation.md: 11 of 2 058 frames, all of B05.
-	assert.LessOrEqual(t, eb, 11)
+	// docs/evaluation.md: 5 of 2 058 frames, all of B05.
+	assert.LessOrEqual(t, eb, 5)
 }

@@ -92,7 +92,17 @@ type Signals struct {
 	// fraction at or beyond 3 and 252: the tone curve of a re-display.
 	Skew    float64 `json:"skew"`
 	Clipped float64 `json:"clipped"`
+	// Mesh is the landmark network's mean response in each channel of
+	// its first block over the centre of the face (face.Landmarks.Texture),
+	// when the caller passed it (CheckOptions.Mesh); HasMesh says so.
+	// Without it a model counts its mesh features as their training mean,
+	// which costs accuracy (docs/spoof.md).
+	Mesh    [MeshChannels]float64 `json:"mesh"`
+	HasMesh bool                  `json:"has_mesh,omitempty"`
 }
+
+// MeshChannels is the length of Signals.Mesh and CheckOptions.Mesh.
+const MeshChannels = 16
 
 // work holds every buffer of one per-frame analysis; a Detector keeps
 // them in a sync.Pool so a frame allocates nothing once warm.

@@ -8,6 +8,9 @@ import (
 	"math/cmplx"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestBuildTapsAreaMean(t *testing.T) {
@@ -409,4 +412,40 @@ func TestCheckErrorsAndAllocations(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%v allocations per CheckInto", allocs)
 	}
+}
+
+// TestCheckWithMesh: the landmark network's responses reach the Signals
+// and the score; a check without them scores the mesh features as their
+// training mean, and passing exactly those means changes nothing.
+func TestCheckWithMesh(t *testing.T) {
+	img, box := loadFace(t)
+	d, err := NewDetector()
+	require.NoError(t, err)
+	var plain, nilOpts Result
+	require.NoError(t, d.CheckInto(img, box, &plain))
+	require.NoError(t, d.CheckWith(img, box, nil, &nilOpts))
+	assert.False(t, plain.Signals.HasMesh)
+	assert.Equal(t, plain, nilOpts, "CheckInto is CheckWith without options")
+
+	m := d.Model()
+	var means, shifted [MeshChannels]float32
+	seen := 0
+	for i, name := range m.Color.Features {
+		for c := range MeshChannels {
+			if name == featureNames[fMesh+c] {
+				means[c] = float32(m.Color.Mean[i])
+				shifted[c] = float32(m.Color.Mean[i] + 2*m.Color.Scale[i])
+				seen++
+			}
+		}
+	}
+	require.Equal(t, MeshChannels, seen, "the shipped colour model uses every mesh feature")
+	var atMean, moved Result
+	require.NoError(t, d.CheckWith(img, box, &CheckOptions{Mesh: &means}, &atMean))
+	require.NoError(t, d.CheckWith(img, box, &CheckOptions{Mesh: &shifted}, &moved))
+	assert.True(t, atMean.Signals.HasMesh)
+	assert.Equal(t, float64(means[3]), atMean.Signals.Mesh[3])
+	assert.InDelta(t, plain.Score, atMean.Score, 1e-6, "mesh at the training mean scores as no mesh")
+	assert.NotEqual(t, plain.Score, moved.Score, "the mesh features take part in the score")
+	assert.False(t, math.IsNaN(moved.Score))
 }

@@ -272,7 +272,8 @@ func analyzeFile(ctx context.Context, an *face.Analyzer, file string, o options,
 			if f.Landmarks == nil {
 				continue
 			}
-			if r, err := o.spoof.Check(img, f.Box); err == nil {
+			var r spoof.Result
+			if err := o.spoof.CheckWith(img, f.Box, &spoof.CheckOptions{Mesh: &f.Landmarks.Texture}, &r); err == nil {
 				spoofs[i] = &r
 			}
 		}

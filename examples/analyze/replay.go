@@ -78,7 +78,8 @@ func analyseVideo(ctx context.Context, an *face.Analyzer, sp *spoof.Detector, fi
 		prev = nil
 		if len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
 			prev = &res.Faces[0]
-			if sr, err := sp.Check(img, res.Faces[0].Box); err == nil {
+			var sr spoof.Result
+			if err := sp.CheckWith(img, prev.Box, &spoof.CheckOptions{Mesh: &prev.Landmarks.Texture}, &sr); err == nil {
 				cf.spoof = &sr
 			}
 		}

@@ -316,13 +316,14 @@ func solve(h [][]float64, g []float64) []float64 {
 	return x
 }
 
-// calibrationSet returns the sessions the model is fitted on (their spoof
-// state did not fail and, for cooperative sessions, the challenges were
-// completed) with weights giving each class the same total weight and,
-// within a class, each source the same share.
+// calibrationSet returns the sessions the model is fitted on (every session
+// with scored frames, those failed on spoof included, whose mean per-frame
+// log-odds are the attack data; for cooperative sessions, the challenges
+// were completed) with weights giving each class the same total weight
+// and, within a class, each source the same share.
 func calibrationSet(recs []scoreRecord) (set []scoreRecord, ws []float64) {
 	for _, r := range recs {
-		if r.Failed || r.Features.Scored == 0 || (r.Kind == "cooperative" && !r.Reached) {
+		if r.Features.Scored == 0 || (r.Kind == "cooperative" && !r.Reached) {
 			continue
 		}
 		set = append(set, r)
@@ -472,8 +473,8 @@ func TestEvalSessionScore(t *testing.T) {
 	}
 	ece, brier := calib(held, ys, ws)
 	t.Logf("held out: expected calibration error %.3f, Brier score %.3f", ece, brier)
-	assert.LessOrEqual(t, ece, 0.026, "expected calibration error")
-	assert.LessOrEqual(t, brier, 0.007, "Brier score")
+	assert.LessOrEqual(t, ece, 0.005, "expected calibration error")
+	assert.LessOrEqual(t, brier, 0.001, "Brier score")
 	assert.LessOrEqual(t, rows[0].observed, 0.05, "bona fide share below 0.1")
 	assert.GreaterOrEqual(t, rows[len(rows)-1].observed, 0.95, "bona fide share from 0.9")
 
@@ -504,11 +505,10 @@ func TestEvalSessionScore(t *testing.T) {
 	}
 	// The figures of docs/evaluation.md.
 	assert.Zero(t, verdicts["attack window"].pass, "attack sessions scored ≥ 0.5 held out")
-	assert.LessOrEqual(t, verdicts["attack window"].review, 1, "attack sessions scored in [0.3, 0.5) held out")
-	// 4 of 999 cooperative sessions, all of the backlit webcam user B05,
-	// score in the review band held out; none below it.
-	assert.GreaterOrEqual(t, verdicts["cooperative"].pass, verdicts["cooperative"].n-4, "cooperative sessions scored < 0.5 held out")
-	assert.Equal(t, verdicts["cooperative"].n, verdicts["cooperative"].pass+verdicts["cooperative"].review, "cooperative sessions scored < 0.3 held out")
+	assert.Zero(t, verdicts["attack window"].review, "attack sessions scored in [0.3, 0.5) held out")
+	// Every cooperative session scores ≥ 0.5 held out (B05, the backlit
+	// webcam user, lowest at 0.903).
+	assert.Equal(t, verdicts["cooperative"].n, verdicts["cooperative"].pass, "cooperative sessions scored < 0.5 held out")
 	assert.Equal(t, verdicts["window"].n, verdicts["window"].pass, "bona fide windows scored < 0.5 held out")
 
 	// Per source, with the sessions failed on spoof (their score is capped).

@@ -67,12 +67,16 @@ func LoadCorpus(ctx context.Context, root string, a *face.Analyzer, det *spoof.D
 			return err
 		}
 		box := img.Bounds()
+		var o spoof.CheckOptions
 		if len(res.Faces) > 0 && res.Faces[0].Landmarks != nil {
 			box, it.Analysed = res.Faces[0].Box, true
+			o.Mesh = &res.Faces[0].Landmarks.Texture
 		} else if it.Kind == "video" {
 			return nil
 		}
-		sg, err := det.Signals(img, box)
+		var r spoof.Result
+		err = det.CheckWith(img, box, &o, &r)
+		sg := r.Signals
 		if err != nil {
 			if it.Kind == "video" {
 				return nil
@@ -188,8 +192,13 @@ func decode(path string) (image.Image, error) {
 func LoadCached(ctx context.Context, root, cache string) ([]Item, error) {
 	if cache != "" {
 		if f, err := os.Open(cache); err == nil {
-			defer f.Close()
-			return ReadItems(f)
+			items, err := ReadItems(f)
+			f.Close()
+			if err != nil || !stale(items) {
+				return items, err
+			}
+			// A cache written before the landmark network's responses
+			// were measured: measure the corpus again.
 		}
 	}
 	a, err := face.NewAnalyzer()
@@ -217,4 +226,15 @@ func LoadCached(ctx context.Context, root, cache string) ([]Item, error) {
 		return nil, err
 	}
 	return items, os.Rename(tmp.Name(), cache)
+}
+
+// stale reports a cache written before Signals.Mesh was measured: an item
+// with landmarks but no mesh responses.
+func stale(items []Item) bool {
+	for i := range items {
+		if items[i].Analysed && !items[i].Signals.HasMesh {
+			return true
+		}
+	}
+	return false
 }

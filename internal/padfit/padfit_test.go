@@ -77,3 +77,24 @@ func TestLoadCachedReadsCache(t *testing.T) {
 	_, err = LoadCached(context.Background(), t.TempDir(), "")
 	require.Error(t, err, "no corpus below an empty folder")
 }
+
+// TestLoadCachedStale: a cache whose analysed items lack the landmark
+// network's responses predates them and is measured again (here: no
+// corpus below the root, so an error rather than the stale items).
+func TestLoadCachedStale(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "items.jsonl")
+	items := synthetic()[:3]
+	items[1].Analysed, items[1].Signals.HasMesh = true, false
+	var buf bytes.Buffer
+	require.NoError(t, WriteItems(&buf, items))
+	require.NoError(t, os.WriteFile(cache, buf.Bytes(), 0o644))
+	_, err := LoadCached(context.Background(), t.TempDir(), cache)
+	require.Error(t, err, "a stale cache is not used")
+	items[1].Signals.HasMesh = true
+	buf.Reset()
+	require.NoError(t, WriteItems(&buf, items))
+	require.NoError(t, os.WriteFile(cache, buf.Bytes(), 0o644))
+	got, err := LoadCached(context.Background(), t.TempDir(), cache)
+	require.NoError(t, err)
+	require.Equal(t, items, got)
+}

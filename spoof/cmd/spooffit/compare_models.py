@@ -4,8 +4,8 @@
 Reads the corpus cache that `spooffit -root ../shared/facedata -items FILE`
 writes (JSON lines of padfit.Item) and scores every item with heads fitted
 without its hold-out unit (a crop source, a NUAA subject or a video person),
-as the shipped model is built (spoof/features.go, docs/spoof.md): the 96
-fitted features, standardised and clamped to ±4 σ; one multinomial logistic
+as the shipped model is built (spoof/features.go, docs/spoof.md): the 112
+fitted features (the last 16 the landmark network's responses), standardised and clamped to ±4 σ; one multinomial logistic
 regression of three classes (bona fide, screen replay, NUAA print), each
 class weighing a third, whose log-odds of bona fide against either attack
 score a frame. For comparison it also fits the previous model: a screen
@@ -26,9 +26,11 @@ Options:
                      and of both heads): equal (shipped), or balancing each
                      unit, or each kind (crop, NUAA, video)
   C=1.0              inverse ridge penalty of the logistic heads
+  mesh=1|0           with (shipped) or without the landmark network's
+                     responses (the model before they were added)
 
 Debian packages only: apt-get install python3-sklearn python3-numpy
-Usage: /usr/bin/python3 spoof/cmd/spooffit/compare_models.py ITEMS.jsonl [model=lr] [weights=none] [C=1.0]
+Usage: /usr/bin/python3 spoof/cmd/spooffit/compare_models.py ITEMS.jsonl [model=lr] [weights=none] [C=1.0] [mesh=1]
 """
 import json
 import sys
@@ -57,7 +59,18 @@ def features(s):
     for k in PLAIN:
         f[k] = s[k]
     f['sqrt_clipped'] = np.sqrt(s['clipped'])
+    # The landmark network's first-block responses; missing (NaN) where
+    # the face analyser found no landmarks, and then counted as the mean.
+    for i in range(16):
+        f['mesh_%d' % i] = s['mesh'][i] if s.get('has_mesh') else np.nan
     return f
+
+
+def standardise(X):
+    """The model's standardisation: z-scores clamped to ±4 σ, a missing
+    feature counting as its mean."""
+    mu, sd = np.nanmean(X, 0), np.nanstd(X, 0) + 1e-9
+    return lambda A: np.nan_to_num(np.clip((A - mu) / sd, -4, 4))
 
 
 def class_weights(y, w):
@@ -70,22 +83,22 @@ def class_weights(y, w):
 
 def fit(X, y, w, model, C):
     """Fits one head; returns its scoring function (log-odds or margin)."""
-    mu, sd = X.mean(0), X.std(0) + 1e-9
-    Z = np.clip((X - mu) / sd, -4, 4)
+    t = standardise(X)
+    Z = t(X)
     if model == 'hgb':
         m = HistGradientBoostingClassifier(max_depth=3, learning_rate=0.1, max_iter=200, l2_regularization=1.0)
     else:
         m = LogisticRegression(C=C, max_iter=5000)
     m.fit(Z, y, sample_weight=class_weights(y, w))
-    return lambda Xt: m.decision_function(np.clip((Xt - mu) / sd, -4, 4))
+    return lambda Xt: m.decision_function(t(Xt))
 
 
 def fit_joint(X, cls, C, w=None):
     """Fits the multinomial model (classes 0 bona fide, 1 screen, 2 print),
     each class weighing a third, its items weighted within it by w (equal
     when None); returns its log-odds of bona fide against either attack."""
-    mu, sd = X.mean(0), X.std(0) + 1e-9
-    Z = np.clip((X - mu) / sd, -4, 4)
+    t = standardise(X)
+    Z = t(X)
     w = np.ones(len(cls)) if w is None else w.astype(float).copy()
     for c in range(3):
         w[cls == c] *= len(cls) / (3 * w[cls == c].sum())
@@ -93,7 +106,7 @@ def fit_joint(X, cls, C, w=None):
     m.fit(Z, cls, sample_weight=w)
 
     def score(Xt):
-        lp = m.predict_log_proba(np.clip((Xt - mu) / sd, -4, 4))
+        lp = m.predict_log_proba(t(Xt))
         return lp[:, 0] - np.logaddexp(lp[:, 1], lp[:, 2])
     return score
 
@@ -103,7 +116,7 @@ def main():
     model, weighting, C = opts.get('model', 'lr'), opts.get('weights', 'none'), float(opts.get('C', 1.0))
     items = [json.loads(line) for line in open(sys.argv[1])]
     F = [features(it['signals']) for it in items]
-    names = list(F[0])
+    names = [n for n in F[0] if opts.get('mesh', '1') == '1' or not n.startswith('mesh_')]
     X = np.array([[f[n] for n in names] for f in F])
     y = np.array([it['live'] for it in items]).astype(int)
     unit = np.array([it['unit'] for it in items])

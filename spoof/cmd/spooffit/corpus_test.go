@@ -27,6 +27,10 @@ func TestRunCorpusFromCache(t *testing.T) {
 			if !live {
 				sg.CbMean += 4
 			}
+			sg.HasMesh = true // measured with the landmark network's responses
+			for k := range sg.Mesh {
+				sg.Mesh[k] = rng.NormFloat64()
+			}
 			items = append(items, padfit.Item{Kind: u.kind, Source: u.unit, Unit: u.unit, Live: live, Analysed: true, Signals: sg})
 		}
 	}
