@@ -27,7 +27,8 @@
 //     tracking loses the face (WithFullSearchEvery).
 //   - Landmarks has named regions (Region) so callers never use raw
 //     indices, and keeps the network's first-block responses over the
-//     face centre (Landmarks.Texture) for spoof.CheckOptions; EstimatePose gives yaw, pitch and roll in degrees, and
+//     face centre (Landmarks.Texture) for spoof.CheckOptions;
+//     EstimatePose gives yaw, pitch and roll in degrees, and
 //     ComputeMeasures the Eye Aspect Ratio per eye, the mouth aspect ratio,
 //     the smile ratio, the brow gap and the nose offsets. EyeBand samples
 //     a small luma band across the eyes, aligned on the landmarks, to tell
